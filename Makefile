@@ -1,0 +1,82 @@
+# ECS Fargate service for a Flask app, as CDKTF (Python) -> Terraform JSON.
+# `make help` lists the targets. Every target sets up what it needs (venv, npm
+# packages) on first use; running it again does no harm.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+ENV ?= local
+VENV ?= .venv
+PY := $(VENV)/bin/python
+OUT ?= cdktf.out
+
+# The jsii runtime prints a large banner on every run under an end-of-life Node;
+# silence it for whatever major version is installed (the check is per version).
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
+export CHECKPOINT_DISABLE := 1
+
+VENV_STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+
+##@ Setup
+
+.PHONY: prereqs
+prereqs: ## Check Python >= 3.11 and Node >= 18 are installed
+	@python3 scripts/check_prereqs.py python node
+
+.PHONY: venv
+venv: $(VENV_STAMP) ## Create the Python venv and install pinned packages
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	@python3 scripts/check_prereqs.py python
+	@echo "==> creating venv in $(VENV) and installing requirements-dev.txt"
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+.PHONY: npm
+npm: $(NPM_STAMP) ## Install the pinned cdktf-cli (npx cdktf ...)
+
+$(NPM_STAMP): package.json package-lock.json
+	@python3 scripts/check_prereqs.py node
+	@echo "==> installing npm packages (cdktf-cli)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: setup
+setup: $(VENV_STAMP) $(NPM_STAMP) ## Install everything the targets need
+
+##@ Build
+
+.PHONY: synth
+synth: $(VENV_STAMP) ## Synthesize every environment to cdktf.out/ (skips when nothing changed)
+	@$(PY) -m ops.synth --out $(OUT)
+
+##@ Quality
+
+.PHONY: test
+test: $(VENV_STAMP) $(NPM_STAMP) ## Run the test suite (terraform tests skip with a reason if terraform is missing)
+	@$(PY) -m pytest -q -rs
+
+.PHONY: lint
+lint: $(VENV_STAMP) ## ruff + mypy over main.py, modules/, app/ and the tooling
+	@$(VENV)/bin/ruff check main.py modules app envconfig ops tests
+	@$(VENV)/bin/mypy main.py modules app envconfig ops
+
+.PHONY: clean
+clean: ## Remove synthesized output and caches (keeps venv and state)
+	rm -rf $(OUT) .pytest_cache .mypy_cache .ruff_cache
+
+##@ Help
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*##"} \
+	  /^##@/ {printf "\n\033[1m%s\033[0m\n", substr($$0, 5); next} \
+	  /^[a-zA-Z0-9_.-]+:.*##/ {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo; echo "Variables: ENV=$(ENV) (local|dev|staging|prod)"
+
+# Feature areas keep their targets in mk/*.mk.
+-include $(sort $(wildcard mk/*.mk))

@@ -1,0 +1,444 @@
+"""Typed, validated configuration of one environment.
+
+Every per-environment difference (sizes, counts, NAT layout, protection flags) lives in an
+``EnvironmentConfig``; the constructs under ``modules/`` only read these objects. All models
+are frozen and reject unknown keys, so a typo in ``environments.toml`` is an error, not a
+silently ignored setting. Each field's description says what it does when left unset.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from envconfig.fargate import check_task_size
+from modules.naming import LIMITS, physical_name
+
+# CloudWatch Logs PutRetentionPolicy accepts only these values (days).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+ENV_NAME = re.compile(r"^[a-z][a-z0-9]{1,11}$")
+APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:(parameter/|secret:).+$")
+CERT_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")
+IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+# Names that suggest a credential; such values must come through `secrets`, not `environment`.
+SECRET_LIKE = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)", re.I)
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False, validate_default=True)
+
+
+def _network(value: str, field: str) -> ipaddress.IPv4Network:
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError("%s=%r is not an IPv4 CIDR block with its host bits zero (e.g. 10.0.0.0/16): %s" % (field, value, exc)) from None
+
+
+class NetworkConfig(_Model):
+    """VPC layout. Subnet CIDRs are computed from ``vpc_cidr`` unless given explicitly."""
+
+    vpc_cidr: str = Field("10.0.0.0/16", description="VPC CIDR; a /16 to /24 block.")
+    az_count: int = Field(2, ge=1, le=6, description="Availability zones used; 2 unless set.")
+    subnet_prefix_length: int = Field(
+        20, ge=17, le=28, description="Prefix length of the computed subnets; /20 unless set."
+    )
+    public_subnet_cidrs: tuple[str, ...] | None = Field(
+        None, description="Explicit public subnet CIDRs, one per AZ; computed from vpc_cidr when unset."
+    )
+    private_subnet_cidrs: tuple[str, ...] | None = Field(
+        None, description="Explicit private subnet CIDRs, one per AZ; computed from vpc_cidr when unset."
+    )
+    nat_mode: Literal["none", "single", "per_az"] = Field(
+        "single", description="NAT gateways: none, one shared, or one per AZ; one shared unless set."
+    )
+    vpc_endpoints: bool = Field(
+        False, description="Interface endpoints for ECR api/dkr and CloudWatch Logs, and an S3 gateway endpoint."
+    )
+    flow_logs: bool = Field(True, description="VPC flow logs to a CloudWatch log group; on unless set.")
+    tasks_in_public_subnets: bool = Field(
+        False,
+        description="Run tasks in public subnets with public IPs (saves NAT cost; dev only). Off unless set.",
+    )
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _vpc_cidr(cls, value: str) -> str:
+        net = _network(value, "vpc_cidr")
+        if not 16 <= net.prefixlen <= 24:
+            raise ValueError("vpc_cidr=%r has prefix /%d; allowed: /16 to /24" % (value, net.prefixlen))
+        return value
+
+    @property
+    def vpc_network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(self.vpc_cidr)
+
+    def _computed(self, offset: int) -> tuple[str, ...]:
+        subnets = list(self.vpc_network.subnets(new_prefix=self.subnet_prefix_length))
+        return tuple(str(subnets[offset + i]) for i in range(self.az_count))
+
+    @property
+    def slots_per_tier(self) -> int:
+        """Computed subnets per tier: public take the lower half of the block, private the upper half."""
+        return 2 ** (self.subnet_prefix_length - self.vpc_network.prefixlen) // 2
+
+    @property
+    def public_cidrs(self) -> tuple[str, ...]:
+        return self.public_subnet_cidrs or self._computed(0)
+
+    @property
+    def private_cidrs(self) -> tuple[str, ...]:
+        return self.private_subnet_cidrs or self._computed(self.slots_per_tier)
+
+    @model_validator(mode="after")
+    def _subnet_plan(self) -> NetworkConfig:
+        vpc = self.vpc_network
+        if self.subnet_prefix_length <= vpc.prefixlen:
+            raise ValueError(
+                "subnet_prefix_length=%d must be longer than the vpc_cidr prefix /%d; allowed: %d..28"
+                % (self.subnet_prefix_length, vpc.prefixlen, vpc.prefixlen + 1)
+            )
+        explicit = self.public_subnet_cidrs is not None and self.private_subnet_cidrs is not None
+        if not explicit and self.az_count > self.slots_per_tier:
+            raise ValueError(
+                "az_count=%d needs %d subnets per tier but vpc_cidr=%s with subnet_prefix_length=%d has room for %d;"
+                " allowed: az_count <= %d, or a larger vpc_cidr / longer subnet_prefix_length"
+                % (self.az_count, self.az_count, self.vpc_cidr, self.subnet_prefix_length,
+                   self.slots_per_tier, self.slots_per_tier)
+            )  # fmt: skip
+        seen: list[tuple[str, ipaddress.IPv4Network]] = []
+        for field in ("public_subnet_cidrs", "private_subnet_cidrs"):
+            given = getattr(self, field)
+            if given is None:
+                continue
+            if len(given) != self.az_count:
+                raise ValueError(
+                    "%s has %d entries; allowed: exactly az_count=%d entries" % (field, len(given), self.az_count)
+                )
+            for i, cidr in enumerate(given):
+                net = _network(cidr, "%s[%d]" % (field, i))
+                if not net.subnet_of(vpc):
+                    raise ValueError(
+                        "%s[%d]=%r is outside vpc_cidr=%s; allowed: a block inside %s" % (field, i, cidr, vpc, vpc)
+                    )
+                for other_name, other in seen:
+                    if net.overlaps(other):
+                        raise ValueError(
+                            "%s[%d]=%r overlaps %s=%s; allowed: non-overlapping blocks" % (field, i, cidr, other_name, other)
+                        )
+                seen.append(("%s[%d]" % (field, i), net))
+        return self
+
+
+class ContainerConfig(_Model):
+    """The app container and its Fargate task size."""
+
+    cpu: int = Field(256, description="Task cpu units; 256 (0.25 vCPU) unless set. Must be a Fargate size.")
+    memory_mib: int = Field(512, description="Task memory in MiB; 512 unless set. Must fit the cpu size.")
+    port: Port = Field(3000, description="Port the app listens on (PORT env var); 3000 unless set.")
+    health_check_path: str = Field("/health", description="Path the ALB and container health checks call.")
+    cpu_architecture: Literal["X86_64", "ARM64"] = Field("X86_64", description="Runtime platform; X86_64 unless set.")
+    environment: dict[str, str] = Field(default_factory=dict, description="Plain environment variables.")
+    secrets: dict[str, str] = Field(
+        default_factory=dict, description="Env var name -> SSM parameter or Secrets Manager ARN, injected by ECS."
+    )
+    image_tag: str | None = Field(None, description="Image tag to run; the deploy passes the git sha when unset.")
+    stop_timeout_seconds: int = Field(30, ge=2, le=120, description="SIGTERM-to-SIGKILL grace; 30 s unless set.")
+    user: str = Field("10001:10001", description="Numeric uid:gid the container runs as (non-root).")
+    readonly_root_filesystem: bool = Field(True, description="Read-only root fs with a writable /tmp volume.")
+
+    @model_validator(mode="after")
+    def _checks(self) -> ContainerConfig:
+        problem = check_task_size(self.cpu, self.memory_mib)
+        if problem:
+            raise ValueError(problem)
+        if not self.health_check_path.startswith("/") or " " in self.health_check_path:
+            raise ValueError(
+                "health_check_path=%r must be an absolute URL path; allowed: e.g. '/health'" % self.health_check_path
+            )
+        uid, _, gid = self.user.partition(":")
+        if not uid.isdigit() or int(uid) == 0 or (gid and not gid.isdigit()):
+            raise ValueError("user=%r must be a numeric non-root uid[:gid]; allowed: e.g. '10001:10001'" % self.user)
+        if self.image_tag is not None and (not IMAGE_TAG.match(self.image_tag) or self.image_tag == "latest"):
+            raise ValueError(
+                "image_tag=%r is not allowed; allowed: an immutable tag such as a git sha (not 'latest')" % self.image_tag
+            )
+        for name in list(self.environment) + list(self.secrets):
+            if not ENV_VAR_NAME.match(name):
+                raise ValueError("environment variable name %r is not valid; allowed: [A-Za-z_][A-Za-z0-9_]*" % name)
+        for name in self.environment:
+            if SECRET_LIKE.search(name):
+                raise ValueError(
+                    "environment.%s looks like a secret; allowed: pass it through container.secrets as an SSM or"
+                    " Secrets Manager ARN" % name
+                )
+            if name in self.secrets:
+                raise ValueError("%s is set in both environment and secrets; allowed: one of them" % name)
+        for name, arn in self.secrets.items():
+            if not SECRET_ARN.match(arn):
+                raise ValueError(
+                    "secrets.%s=%r is not an SSM parameter or Secrets Manager ARN; allowed: arn:aws:ssm:<region>:"
+                    "<account>:parameter/... or arn:aws:secretsmanager:<region>:<account>:secret:..." % (name, arn)
+                )
+        return self
+
+
+class ScheduledAction(_Model):
+    """A scheduled change of the capacity range, e.g. a festival peak."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,63}$")
+    schedule: str = Field(description="at(...), rate(...) or cron(...) expression.")
+    min_capacity: int = Field(ge=0)
+    max_capacity: int = Field(ge=1)
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _checks(self) -> ScheduledAction:
+        if not re.match(r"^(at|rate|cron)\(.+\)$", self.schedule):
+            raise ValueError(
+                "schedule=%r is not a schedule expression; allowed: at(...), rate(...) or cron(...)" % self.schedule
+            )
+        if self.min_capacity > self.max_capacity:
+            raise ValueError("min_capacity=%d > max_capacity=%d; allowed: min <= max" % (self.min_capacity, self.max_capacity))
+        return self
+
+
+class ScalingConfig(_Model):
+    """Task counts and Application Auto Scaling policies."""
+
+    desired_count: int = Field(2, ge=0, description="Tasks at first deploy; autoscaling owns it afterwards.")
+    min_capacity: int = Field(2, ge=0, description="Autoscaling floor; 2 unless set.")
+    max_capacity: int = Field(4, ge=1, le=1000, description="Autoscaling ceiling; 4 unless set.")
+    fargate_spot_percent: int = Field(0, ge=0, le=100, description="Share of tasks on FARGATE_SPOT; 0 unless set.")
+    cpu_target_percent: float | None = Field(60.0, gt=0, le=100, description="CPU target tracking; off when null.")
+    memory_target_percent: float | None = Field(75.0, gt=0, le=100, description="Memory target; off when null.")
+    requests_per_target: int | None = Field(None, ge=1, description="ALB requests per target; off unless set.")
+    scale_in_cooldown_seconds: int = Field(300, ge=0, le=3600)
+    scale_out_cooldown_seconds: int = Field(60, ge=0, le=3600)
+    scheduled_actions: tuple[ScheduledAction, ...] = ()
+
+    @model_validator(mode="after")
+    def _checks(self) -> ScalingConfig:
+        if self.min_capacity > self.max_capacity:
+            raise ValueError(
+                "min_capacity=%d > max_capacity=%d; allowed: min_capacity <= max_capacity"
+                % (self.min_capacity, self.max_capacity)
+            )
+        if not self.min_capacity <= self.desired_count <= self.max_capacity:
+            raise ValueError(
+                "desired_count=%d is outside the scaling range; allowed: %d..%d (min_capacity..max_capacity)"
+                % (self.desired_count, self.min_capacity, self.max_capacity)
+            )
+        names = [a.name for a in self.scheduled_actions]
+        if len(set(names)) != len(names):
+            raise ValueError("scheduled_actions names %r repeat; allowed: unique names" % names)
+        return self
+
+
+class LoadBalancerConfig(_Model):
+    """The internet-facing ALB, its listeners and target group."""
+
+    ingress_cidrs: tuple[str, ...] = Field(("0.0.0.0/0",), description="Who may reach 80/443; everyone unless set.")
+    certificate_arn: str | None = Field(None, description="ACM certificate; enables the HTTPS listener (TLS 1.3).")
+    redirect_http_to_https: bool = Field(False, description="HTTP 301 to HTTPS; needs certificate_arn.")
+    domain_name: str | None = Field(None, description="Route 53 alias record name; needs hosted_zone_id.")
+    hosted_zone_id: str | None = Field(None, description="Route 53 zone holding domain_name.")
+    idle_timeout_seconds: int = Field(60, ge=1, le=4000)
+    deregistration_delay_seconds: int = Field(30, ge=0, le=3600, description="Draining time; 30 s unless set.")
+    health_check_interval_seconds: int = Field(10, ge=5, le=300)
+    health_check_timeout_seconds: int = Field(5, ge=2, le=120)
+    healthy_threshold_count: int = Field(2, ge=2, le=10)
+    unhealthy_threshold_count: int = Field(3, ge=2, le=10)
+
+    @model_validator(mode="after")
+    def _checks(self) -> LoadBalancerConfig:
+        for i, cidr in enumerate(self.ingress_cidrs):
+            _network(cidr, "ingress_cidrs[%d]" % i)
+        if self.redirect_http_to_https and not self.certificate_arn:
+            raise ValueError(
+                "redirect_http_to_https=true needs certificate_arn; allowed: set certificate_arn or"
+                " redirect_http_to_https=false"
+            )
+        if self.certificate_arn is not None and not CERT_ARN.match(self.certificate_arn):
+            raise ValueError(
+                "certificate_arn=%r is not an ACM certificate ARN; allowed: arn:aws:acm:<region>:<account>:certificate/<id>"
+                % self.certificate_arn
+            )
+        if (self.domain_name is None) != (self.hosted_zone_id is None):
+            raise ValueError(
+                "domain_name=%r and hosted_zone_id=%r must be set together; allowed: both or neither"
+                % (self.domain_name, self.hosted_zone_id)
+            )
+        if self.health_check_timeout_seconds >= self.health_check_interval_seconds:
+            raise ValueError(
+                "health_check_timeout_seconds=%d must be less than health_check_interval_seconds=%d"
+                % (self.health_check_timeout_seconds, self.health_check_interval_seconds)
+            )
+        return self
+
+
+class ServiceConfig(_Model):
+    """How ECS runs and rolls out the service."""
+
+    health_check_grace_period_seconds: int = Field(30, ge=0, le=2147483647)
+    deployment_minimum_healthy_percent: int = Field(100, ge=0, le=100)
+    deployment_maximum_percent: int = Field(200, ge=100, le=200)
+    circuit_breaker_rollback: bool = Field(True, description="Roll back a deployment that cannot stabilise.")
+    enable_execute_command: bool = Field(False, description="ECS Exec into running tasks; off unless set.")
+    service_discovery_namespace: str | None = Field(
+        None, description="Cloud Map private DNS namespace (e.g. 'internal'); no registration when unset."
+    )
+    task_role_statements: tuple[IamStatement, ...] = Field(
+        (), description="Grants for the app's task role; the role has no permissions when empty."
+    )
+    alarms: bool = Field(True, description="CloudWatch alarms for 5xx, unhealthy hosts, CPU and memory.")
+    deployment_alarms: bool = Field(False, description="Roll back a deployment when an alarm fires.")
+    alarm_email: str | None = Field(None, description="Subscribe this address to the alarm SNS topic.")
+
+    @model_validator(mode="after")
+    def _checks(self) -> ServiceConfig:
+        if self.deployment_alarms and not self.alarms:
+            raise ValueError("deployment_alarms=true needs alarms=true; allowed: enable alarms or disable deployment_alarms")
+        return self
+
+
+class IamStatement(_Model):
+    """One Allow statement for the task role, e.g. s3:GetObject on one bucket."""
+
+    sid: str = Field(pattern=r"^[A-Za-z0-9]+$")
+    actions: tuple[str, ...] = Field(min_length=1)
+    resources: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("actions")
+    @classmethod
+    def _actions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for action in value:
+            if action == "*" or not re.match(r"^[a-z0-9-]+:[A-Za-z0-9*]+$", action):
+                raise ValueError("action %r is not allowed; allowed: service:Action (no bare '*')" % action)
+        return value
+
+
+class LoggingConfig(_Model):
+    retention_days: int = Field(30, description="CloudWatch log retention; 30 days unless set.")
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(
+                "retention_days=%r is not a CloudWatch retention; allowed: %s"
+                % (value, ", ".join(str(d) for d in LOG_RETENTION_DAYS))
+            )
+        return value
+
+
+class RegistryConfig(_Model):
+    untagged_expiry_days: int = Field(7, ge=1, le=3650, description="Expire untagged images after N days.")
+    keep_last_images: int = Field(30, ge=1, le=10000, description="Keep only the newest N images.")
+    force_delete: bool = Field(False, description="Let destroy delete a repository that still has images.")
+    encryption: Literal["AES256", "KMS"] = "AES256"
+
+
+class BackendConfig(_Model):
+    """Where Terraform keeps state: a local file (relative path) unless an S3 bucket is set."""
+
+    type: Literal["local", "s3"] = "local"
+    bucket: str | None = None
+    key_prefix: str = "ecs-fargate"
+    region: str | None = None
+
+    @model_validator(mode="after")
+    def _checks(self) -> BackendConfig:
+        if self.type == "s3" and not self.bucket:
+            raise ValueError("backend.type='s3' needs bucket; allowed: an S3 bucket name")
+        return self
+
+
+class EnvironmentConfig(_Model):
+    """One environment: everything that differs between dev, staging and prod."""
+
+    name: str
+    app_name: str = Field(description="Prefix of every physical name, e.g. 'flask-app'.")
+    region: str
+    emulator: bool = Field(False, description="Deploy to the local AWS emulator instead of an account.")
+    production: bool = Field(False, description="Enforces deletion protection and forbids force_delete.")
+    deletion_protection: bool = Field(False, description="ALB deletion protection; required in production.")
+    tags: dict[str, str] = Field(default_factory=dict)
+    network: NetworkConfig = NetworkConfig()
+    container: ContainerConfig = ContainerConfig()
+    service: ServiceConfig = ServiceConfig()
+    scaling: ScalingConfig = ScalingConfig()
+    load_balancer: LoadBalancerConfig = LoadBalancerConfig()
+    logging: LoggingConfig = LoggingConfig()
+    registry: RegistryConfig = RegistryConfig()
+    backend: BackendConfig = BackendConfig()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not ENV_NAME.match(value):
+            raise ValueError("name=%r; allowed: 2-12 lowercase letters/digits starting with a letter" % value)
+        return value
+
+    @field_validator("app_name")
+    @classmethod
+    def _app_name(cls, value: str) -> str:
+        if not APP_NAME.match(value):
+            raise ValueError("app_name=%r; allowed: lowercase letters, digits and '-', 2-32 characters" % value)
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not REGION.match(value):
+            raise ValueError("region=%r is not an AWS region name; allowed: e.g. us-east-1, ap-southeast-1" % value)
+        return value
+
+    @model_validator(mode="after")
+    def _checks(self) -> EnvironmentConfig:
+        for component, limit_key in (("alb", "alb"), ("tg", "target_group")):
+            name = "-".join((self.app_name, self.name, component))
+            if len(name) > LIMITS[limit_key]:
+                raise ValueError(
+                    "app_name=%r makes the %s name %r %d characters; allowed: at most %d (shorten app_name)"
+                    % (self.app_name, limit_key, name, len(name), LIMITS[limit_key])
+                )
+        if self.production and not self.deletion_protection:
+            raise ValueError("deletion_protection=false in a production environment; allowed: true")
+        if self.production and self.registry.force_delete:
+            raise ValueError("registry.force_delete=true in a production environment; allowed: false")
+        if self.production and self.network.tasks_in_public_subnets:
+            raise ValueError("network.tasks_in_public_subnets=true in a production environment; allowed: false")
+        if self.scaling.fargate_spot_percent and self.container.cpu_architecture == "ARM64":
+            raise ValueError(
+                "scaling.fargate_spot_percent=%d with container.cpu_architecture='ARM64': Fargate Spot does not run"
+                " ARM64 tasks; allowed: fargate_spot_percent=0 or cpu_architecture='X86_64'"
+                % self.scaling.fargate_spot_percent
+            )
+        if self.network.nat_mode == "none" and not (
+            self.network.tasks_in_public_subnets or self.network.vpc_endpoints
+        ):
+            raise ValueError(
+                "network.nat_mode='none' leaves private tasks unable to pull images; allowed: nat_mode 'single' or"
+                " 'per_az', or vpc_endpoints=true, or tasks_in_public_subnets=true"
+            )
+        return self
+
+    def physical_name(self, component: str = "", *, limit: int | None = None) -> str:
+        """``{app}-{env}-{component}``, checked against ``limit``."""
+        return physical_name(self.app_name, self.name, component, limit=limit)
+
+
+ServiceConfig.model_rebuild()
