@@ -1,0 +1,60 @@
+"""Compose every environment's stacks and synthesize them to Terraform JSON.
+
+    python main.py [--out cdktf.out] [--env dev --env prod]
+
+``make synth`` (``python -m ops.synth``) is the usual entry: it validates first, writes to a
+temporary directory and swaps it in, and skips the work when no input changed. This file
+only composes; resources live in ``modules/``, providers/backends/outputs in ``stacks/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+# Load only the provider submodules that are used, on both sides of jsii (docs/fast-import.md).
+# Must run before anything imports cdktf or the provider package.
+try:
+    from modules import _fastprovider
+except ImportError:  # pragma: no cover - the fast path is optional
+    _fastprovider = None  # type: ignore[assignment]
+if _fastprovider is not None:
+    _fastprovider.install(enabled=os.environ.get("CDKTF_FAST_IMPORT", "1") != "0")
+
+from envconfig import ConfigError, load_environments  # noqa: E402
+
+
+def build(outdir: str | None, only: list[str] | None) -> list[str]:
+    """Build every stack into an App and synthesize it; returns the stack names."""
+    configs = load_environments(only=only)
+    from cdktf import App
+
+    from stacks import RegistryStack, ServiceStack
+
+    app = App(outdir=outdir) if outdir else App()
+    names: list[str] = []
+    for env in configs.values():
+        registry = RegistryStack(app, env)
+        ServiceStack(app, env, registry=registry)
+        names += [registry.node.id, env.name]
+    app.synth()
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", help="output directory (default: $CDKTF_OUTDIR or cdktf.out)")
+    parser.add_argument("--env", action="append", help="only this environment (repeatable)")
+    args = parser.parse_args(argv)
+    try:
+        names = build(args.out, args.env)
+    except ConfigError as exc:
+        sys.stderr.write("error: %s\n" % exc)
+        return 2
+    print("synthesized %d stacks: %s" % (len(names), ", ".join(names)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

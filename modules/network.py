@@ -1,0 +1,271 @@
+"""Network: a VPC over N availability zones with public and private subnets.
+
+Smallest example::
+
+    from envconfig.model import NetworkConfig
+    from modules.network import Network, NetworkProps
+
+    net = Network(stack, "Network", props=NetworkProps(name="flask-app-dev", region="us-east-1",
+                                                        config=NetworkConfig()))
+    net.private_subnet_ids  # -> list of subnet id tokens
+
+What it builds:
+
+* a VPC with DNS support, and its default security group emptied (no rules);
+* one public and one private subnet per AZ, CIDRs from ``NetworkConfig.public_cidrs`` /
+  ``private_cidrs`` (computed from the VPC CIDR unless given; validated not to overlap);
+* an internet gateway and a public route table;
+* NAT according to ``nat_mode``: ``none`` (private subnets have no internet route),
+  ``single`` (one NAT gateway in the first public subnet), ``per_az`` (one per AZ);
+* optional VPC endpoints so private tasks can pull images without NAT: ECR api + dkr and
+  CloudWatch Logs (interface, private DNS) and S3 (gateway, on the private route tables);
+* VPC flow logs (all traffic) to a CloudWatch log group with the configured retention.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.eip import Eip
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
+from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
+from cdktf_cdktf_provider_aws.route import Route
+from cdktf_cdktf_provider_aws.route_table import RouteTable
+from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.vpc import Vpc
+from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from envconfig.model import LOG_RETENTION_DAYS, NetworkConfig
+
+INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkProps:
+    """Inputs of :class:`Network`."""
+
+    name: str
+    """Physical name prefix, ``{app}-{env}``; resources are tagged ``Name={name}-<part>``."""
+    region: str
+    """Region the endpoint service names are built for (``com.amazonaws.<region>.<service>``)."""
+    config: NetworkConfig
+    """VPC CIDR, AZ count, subnet CIDRs, NAT mode, endpoints and flow-log switch."""
+    flow_log_retention_days: int = 30
+    """Retention of the flow-log group; 30 days unless set. Must be a CloudWatch retention value."""
+
+    def __post_init__(self) -> None:
+        if self.flow_log_retention_days not in LOG_RETENTION_DAYS:
+            raise ValueError(
+                "NetworkProps.flow_log_retention_days=%r is not a CloudWatch retention; allowed: %s"
+                % (self.flow_log_retention_days, ", ".join(map(str, LOG_RETENTION_DAYS)))
+            )
+
+
+class Network(Construct):
+    """VPC, subnets, gateways, routes, endpoints and flow logs (see module docstring)."""
+
+    vpc_id: str
+    vpc_cidr_block: str
+    public_subnet_ids: list[str]
+    private_subnet_ids: list[str]
+    private_route_table_ids: list[str]
+    nat_gateway_count: int
+    endpoint_security_group_id: str | None
+
+    def __init__(self, scope: Construct, id_: str, *, props: NetworkProps) -> None:
+        super().__init__(scope, id_)
+        cfg = props.config
+        name = props.name
+
+        azs = DataAwsAvailabilityZones(self, "AvailabilityZones", state="available")
+        vpc = Vpc(
+            self,
+            "Vpc",
+            cidr_block=cfg.vpc_cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={"Name": name},
+        )
+        # The default security group allows all traffic between its members; nothing should use it.
+        DefaultSecurityGroup(self, "DefaultSecurityGroup", vpc_id=vpc.id, tags={"Name": "%s-default-unused" % name})
+        self.vpc_id = vpc.id
+        self.vpc_cidr_block = vpc.cidr_block
+
+        igw = InternetGateway(self, "InternetGateway", vpc_id=vpc.id, tags={"Name": name})
+        public_rt = RouteTable(self, "PublicRouteTable", vpc_id=vpc.id, tags={"Name": "%s-public" % name})
+        Route(self, "PublicDefaultRoute", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0",
+              gateway_id=igw.id)  # fmt: skip
+
+        public: list[Subnet] = []
+        private: list[Subnet] = []
+        for i in range(cfg.az_count):
+            az = Fn.element(azs.names, i)
+            public.append(
+                Subnet(
+                    self,
+                    "PublicSubnet%d" % i,
+                    vpc_id=vpc.id,
+                    cidr_block=cfg.public_cidrs[i],
+                    availability_zone=az,
+                    map_public_ip_on_launch=False,
+                    tags={"Name": "%s-public-%d" % (name, i), "Tier": "public"},
+                )
+            )
+            private.append(
+                Subnet(
+                    self,
+                    "PrivateSubnet%d" % i,
+                    vpc_id=vpc.id,
+                    cidr_block=cfg.private_cidrs[i],
+                    availability_zone=az,
+                    tags={"Name": "%s-private-%d" % (name, i), "Tier": "private"},
+                )
+            )
+            RouteTableAssociation(self, "PublicRouteTableAssociation%d" % i, subnet_id=public[i].id,
+                                  route_table_id=public_rt.id)  # fmt: skip
+
+        nat_count = {"none": 0, "single": 1, "per_az": cfg.az_count}[cfg.nat_mode]
+        nats = []
+        for i in range(nat_count):
+            eip = Eip(self, "NatEip%d" % i, domain="vpc", tags={"Name": "%s-nat-%d" % (name, i)})
+            nats.append(
+                NatGateway(self, "NatGateway%d" % i, allocation_id=eip.id, subnet_id=public[i].id,
+                           tags={"Name": "%s-nat-%d" % (name, i)}, depends_on=[igw])  # fmt: skip
+            )
+
+        private_rts: list[RouteTable] = []
+        for i in range(cfg.az_count):
+            rt = RouteTable(self, "PrivateRouteTable%d" % i, vpc_id=vpc.id, tags={"Name": "%s-private-%d" % (name, i)})
+            if nats:
+                Route(self, "PrivateDefaultRoute%d" % i, route_table_id=rt.id, destination_cidr_block="0.0.0.0/0",
+                      nat_gateway_id=nats[min(i, len(nats) - 1)].id)  # fmt: skip
+            RouteTableAssociation(self, "PrivateRouteTableAssociation%d" % i, subnet_id=private[i].id,
+                                  route_table_id=rt.id)  # fmt: skip
+            private_rts.append(rt)
+
+        self.public_subnet_ids = [s.id for s in public]
+        self.private_subnet_ids = [s.id for s in private]
+        self.private_route_table_ids = [rt.id for rt in private_rts]
+        self.nat_gateway_count = nat_count
+        self.endpoint_security_group_id = None
+
+        if cfg.vpc_endpoints:
+            self._endpoints(props, vpc, private, private_rts)
+        if cfg.flow_logs:
+            self._flow_logs(props, vpc)
+
+    def _endpoints(self, props: NetworkProps, vpc: Vpc, private: list[Subnet], route_tables: list[RouteTable]) -> None:
+        sg = SecurityGroup(
+            self,
+            "EndpointSecurityGroup",
+            name="%s-endpoints" % props.name,
+            description="HTTPS from inside the VPC to the interface endpoints",
+            vpc_id=vpc.id,
+            tags={"Name": "%s-endpoints" % props.name},
+        )
+        VpcSecurityGroupIngressRule(
+            self,
+            "EndpointIngressHttps",
+            security_group_id=sg.id,
+            description="HTTPS from the VPC",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=vpc.cidr_block,
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "EndpointEgressVpc",
+            security_group_id=sg.id,
+            description="Responses stay inside the VPC",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=vpc.cidr_block,
+        )
+        self.endpoint_security_group_id = sg.id
+        for service in INTERFACE_ENDPOINTS:
+            VpcEndpoint(
+                self,
+                "Endpoint-%s" % service.replace(".", "-"),
+                vpc_id=vpc.id,
+                service_name="com.amazonaws.%s.%s" % (props.region, service),
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=[s.id for s in private],
+                security_group_ids=[sg.id],
+                tags={"Name": "%s-%s" % (props.name, service)},
+            )
+        # ECR keeps image layers in S3: the gateway endpoint keeps those pulls off the NAT.
+        VpcEndpoint(
+            self,
+            "Endpoint-s3",
+            vpc_id=vpc.id,
+            service_name="com.amazonaws.%s.s3" % props.region,
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[rt.id for rt in route_tables],
+            tags={"Name": "%s-s3" % props.name},
+        )
+
+    def _flow_logs(self, props: NetworkProps, vpc: Vpc) -> None:
+        group = CloudwatchLogGroup(
+            self,
+            "FlowLogGroup",
+            name="/vpc/%s/flow-logs" % props.name,
+            retention_in_days=props.flow_log_retention_days,
+        )
+        assume = DataAwsIamPolicyDocument(
+            self,
+            "FlowLogAssumeRole",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    actions=["sts:AssumeRole"],
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="Service", identifiers=["vpc-flow-logs.amazonaws.com"]
+                        )
+                    ],
+                )
+            ],
+        )
+        role = IamRole(self, "FlowLogRole", name="%s-flow-logs" % props.name, assume_role_policy=assume.json)
+        write = DataAwsIamPolicyDocument(
+            self,
+            "FlowLogWrite",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="WriteFlowLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    resources=["%s:*" % group.arn],
+                )
+            ],
+        )
+        IamRolePolicy(self, "FlowLogRolePolicy", name="write-flow-logs", role=role.id, policy=write.json)
+        FlowLog(
+            self,
+            "FlowLog",
+            vpc_id=vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags={"Name": props.name},
+        )

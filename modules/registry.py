@@ -1,0 +1,89 @@
+"""Registry: the ECR repository the service's image is pushed to.
+
+Smallest example::
+
+    from envconfig.model import RegistryConfig
+    from modules.registry import Registry, RegistryProps
+
+    repo = Registry(stack, "Registry", props=RegistryProps(name="flask-app-dev", config=RegistryConfig()))
+    repo.repository_url  # -> "<account>.dkr.ecr.<region>.amazonaws.com/flask-app-dev" (token)
+
+What it builds: an ECR repository with scan on push, IMMUTABLE tags, encryption (AES256
+unless ``KMS``), ``force_delete`` only when the config allows it (never in production: the
+config model rejects it), and a lifecycle policy that expires untagged images after
+``untagged_expiry_days`` and keeps only the newest ``keep_last_images``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
+from cdktf_cdktf_provider_aws.ecr_repository import (
+    EcrRepository,
+    EcrRepositoryEncryptionConfiguration,
+    EcrRepositoryImageScanningConfiguration,
+)
+from constructs import Construct
+
+from envconfig.model import RegistryConfig
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegistryProps:
+    """Inputs of :class:`Registry`."""
+
+    name: str
+    """Repository name, ``{app}-{env}``."""
+    config: RegistryConfig
+    """Lifecycle, encryption and force-delete settings."""
+
+
+def lifecycle_policy(config: RegistryConfig) -> str:
+    """The ECR lifecycle policy document (JSON): expire untagged first, then cap the image count."""
+    rules = [
+        {
+            "rulePriority": 1,
+            "description": "Expire untagged images after %d days" % config.untagged_expiry_days,
+            "selection": {
+                "tagStatus": "untagged",
+                "countType": "sinceImagePushed",
+                "countUnit": "days",
+                "countNumber": config.untagged_expiry_days,
+            },
+            "action": {"type": "expire"},
+        },
+        {
+            "rulePriority": 2,
+            "description": "Keep the newest %d images" % config.keep_last_images,
+            "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": config.keep_last_images},
+            "action": {"type": "expire"},
+        },
+    ]
+    return json.dumps({"rules": rules}, sort_keys=True)
+
+
+class Registry(Construct):
+    """ECR repository with scanning, immutable tags, encryption and a lifecycle policy."""
+
+    repository_url: str
+    repository_arn: str
+    repository_name: str
+
+    def __init__(self, scope: Construct, id_: str, *, props: RegistryProps) -> None:
+        super().__init__(scope, id_)
+        repo = EcrRepository(
+            self,
+            "Repository",
+            name=props.name,
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration=EcrRepositoryImageScanningConfiguration(scan_on_push=True),
+            encryption_configuration=[EcrRepositoryEncryptionConfiguration(encryption_type=props.config.encryption)],
+            force_delete=props.config.force_delete,
+            tags={"Name": props.name},
+        )
+        EcrLifecyclePolicy(self, "LifecyclePolicy", repository=repo.name, policy=lifecycle_policy(props.config))
+        self.repository_url = repo.repository_url
+        self.repository_arn = repo.arn
+        self.repository_name = repo.name

@@ -1,0 +1,37 @@
+"""Provider and backend settings shared by every stack of an environment."""
+
+from __future__ import annotations
+
+from cdktf import LocalBackend, S3Backend, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+
+from envconfig.model import EnvironmentConfig
+
+PROJECT_TAG = "ecs-fargate-flask"
+# Terraform runs each stack in cdktf.out/stacks/<stack>/; state lives outside cdktf.out so a
+# re-synth (which replaces cdktf.out wholesale) can never touch it.
+LOCAL_STATE_DIR = "../../../.state"
+
+
+def default_tags(env: EnvironmentConfig) -> dict[str, str]:
+    """Tags on every resource: project, environment, managed-by, plus the environment's own."""
+    tags = {"project": PROJECT_TAG, "environment": env.name, "managed-by": "cdktf", "app": env.app_name}
+    tags.update(env.tags)
+    return tags
+
+
+def configure_stack(stack: TerraformStack, env: EnvironmentConfig, stack_name: str) -> None:
+    """Add the AWS provider (region, default tags) and the backend to ``stack``."""
+    AwsProvider(stack, "aws", region=env.region, default_tags=[AwsProviderDefaultTags(tags=default_tags(env))])
+    if env.backend.type == "s3":
+        assert env.backend.bucket is not None  # the config model guarantees it
+        S3Backend(
+            stack,
+            bucket=env.backend.bucket,
+            key="%s/%s.tfstate" % (env.backend.key_prefix, stack_name),
+            region=env.backend.region or env.region,
+            encrypt=True,
+            use_lockfile=True,
+        )
+    else:
+        LocalBackend(stack, path="%s/%s.tfstate" % (LOCAL_STATE_DIR, stack_name))

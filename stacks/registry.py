@@ -1,0 +1,29 @@
+"""``<env>-registry``: the ECR repository, applied before the image is pushed."""
+
+from __future__ import annotations
+
+from cdktf import TerraformOutput, TerraformStack
+from constructs import Construct
+
+from envconfig.model import EnvironmentConfig
+from modules.naming import LIMITS
+from modules.registry import Registry, RegistryProps
+from stacks.base import configure_stack
+
+
+class RegistryStack(TerraformStack):
+    registry: Registry
+
+    def __init__(self, scope: Construct, env: EnvironmentConfig) -> None:
+        stack_name = "%s-registry" % env.name
+        super().__init__(scope, stack_name)
+        configure_stack(self, env, stack_name)
+        self.registry = Registry(
+            self,
+            "Registry",
+            props=RegistryProps(name=env.physical_name(limit=LIMITS["ecr_repository"]), config=env.registry),
+        )
+        TerraformOutput(self, "repository_url", value=self.registry.repository_url,
+                        description="Push the image here")  # fmt: skip
+        TerraformOutput(self, "repository_name", value=self.registry.repository_name)
+        TerraformOutput(self, "repository_arn", value=self.registry.repository_arn)
