@@ -22,12 +22,14 @@ except ImportError:  # pragma: no cover - the fast path is optional
 if _fastprovider is not None:
     _fastprovider.install(enabled=os.environ.get("CDKTF_FAST_IMPORT", "1") != "0")
 
-from envconfig import ConfigError, load_environments  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from envconfig import DEFAULT_FILE, ConfigError, load_environments  # noqa: E402
 
 
-def build(outdir: str | None, only: list[str] | None) -> list[str]:
+def build(outdir: str | None, only: list[str] | None = None, config: Path = DEFAULT_FILE) -> list[str]:
     """Build every stack into an App and synthesize it; returns the stack names."""
-    configs = load_environments(only=only)
+    configs = load_environments(config, only=only)
     from cdktf import App
 
     from stacks import RegistryStack, ServiceStack
@@ -46,9 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", help="output directory (default: $CDKTF_OUTDIR or cdktf.out)")
     parser.add_argument("--env", action="append", help="only this environment (repeatable)")
+    parser.add_argument("--config", type=Path, default=DEFAULT_FILE, help="environments file (TOML)")
     args = parser.parse_args(argv)
     try:
-        names = build(args.out, args.env)
+        names = build(args.out, args.env, args.config)
     except ConfigError as exc:
         sys.stderr.write("error: %s\n" % exc)
         return 2

@@ -25,7 +25,7 @@ from envconfig.model import EnvironmentConfig
 
 DEFAULT_FILE = Path(__file__).with_name("environments.toml")
 
-__all__ = ["ConfigError", "EnvironmentConfig", "environment_names", "load_environment", "load_environments"]
+__all__ = ["DEFAULT_FILE", "ConfigError", "EnvironmentConfig", "environment_names", "load_environment", "load_environments"]
 
 
 class ConfigError(ValueError):

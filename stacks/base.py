@@ -31,7 +31,9 @@ def configure_stack(stack: TerraformStack, env: EnvironmentConfig, stack_name: s
             key="%s/%s.tfstate" % (env.backend.key_prefix, stack_name),
             region=env.backend.region or env.region,
             encrypt=True,
-            use_lockfile=True,
         )
+        # S3-native state locking (Terraform >= 1.10). The cdktf 0.21 S3Backend binding predates
+        # the `use_lockfile` argument, so it is set on the backend block directly.
+        stack.add_override("terraform.backend.s3.use_lockfile", True)
     else:
         LocalBackend(stack, path="%s/%s.tfstate" % (LOCAL_STATE_DIR, stack_name))

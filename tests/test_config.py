@@ -1,0 +1,341 @@
+"""The environment config model: defaults, the shipped environments, and every validation rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from envconfig import ConfigError, environment_names, load_environment, load_environments
+from envconfig.fargate import FARGATE_MEMORY_BY_CPU, check_task_size
+from envconfig.model import (
+    BackendConfig,
+    ContainerConfig,
+    EnvironmentConfig,
+    IamStatement,
+    LoadBalancerConfig,
+    LoggingConfig,
+    NetworkConfig,
+    ScalingConfig,
+    ScheduledAction,
+    ServiceConfig,
+)
+
+
+def write_config(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "environments.toml"
+    path.write_text('[defaults]\napp_name = "flask-app"\nregion = "us-east-1"\n' + body)
+    return path
+
+
+def test_shipped_environments_load() -> None:
+    envs = load_environments()
+    assert list(envs) == ["local", "dev", "staging", "prod"]
+    assert environment_names() == ["local", "dev", "staging", "prod"]
+    assert envs["prod"].production and envs["prod"].deletion_protection
+    assert envs["prod"].network.nat_mode == "per_az" and envs["prod"].network.az_count == 3
+    assert envs["dev"].network.tasks_in_public_subnets and envs["dev"].network.nat_mode == "none"
+    assert envs["local"].emulator and not envs["prod"].emulator
+
+
+def test_defaults_only_environment() -> None:
+    env = EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1")
+    assert env.container.port == 3000 and env.container.health_check_path == "/health"
+    assert (env.container.cpu, env.container.memory_mib) == (256, 512)
+    assert env.network.public_cidrs == ("10.0.0.0/20", "10.0.16.0/20")
+    assert env.network.private_cidrs == ("10.0.128.0/20", "10.0.144.0/20")
+    assert env.logging.retention_days == 30 and env.load_balancer.deregistration_delay_seconds == 30
+    assert env.physical_name("alb") == "flask-app-dev-alb"
+
+
+def test_models_are_frozen() -> None:
+    env = EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1")
+    with pytest.raises(Exception, match="frozen"):
+        env.region = "eu-west-1"  # type: ignore[misc]
+
+
+def test_computed_subnets_do_not_overlap() -> None:
+    net = NetworkConfig(vpc_cidr="10.1.0.0/16", az_count=6)
+    blocks = [*net.public_cidrs, *net.private_cidrs]
+    import ipaddress
+
+    nets = [ipaddress.IPv4Network(b) for b in blocks]
+    assert all(not a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1 :])
+    assert all(n.subnet_of(ipaddress.IPv4Network("10.1.0.0/16")) for n in nets)
+
+
+# --- one test per validation rule -------------------------------------------------------
+
+def test_fargate_matrix_rejects_unknown_pair() -> None:
+    with pytest.raises(ValueError, match=r"memory_mib=512 is not valid with cpu=1024; allowed: 2048\.\.8192 in steps of 1024"):
+        ContainerConfig(cpu=1024, memory_mib=512)
+
+
+def test_fargate_matrix_rejects_unknown_cpu() -> None:
+    with pytest.raises(ValueError, match=r"cpu=300 is not a Fargate cpu size; allowed: 256, 512"):
+        ContainerConfig(cpu=300, memory_mib=512)
+
+
+@pytest.mark.parametrize("cpu", sorted(FARGATE_MEMORY_BY_CPU))
+def test_fargate_matrix_accepts_every_listed_size(cpu: int) -> None:
+    for memory in FARGATE_MEMORY_BY_CPU[cpu]:
+        assert check_task_size(cpu, memory) is None
+
+
+def test_vpc_cidr_prefix_range() -> None:
+    with pytest.raises(ValueError, match=r"vpc_cidr='10.0.0.0/8' has prefix /8; allowed: /16 to /24"):
+        NetworkConfig(vpc_cidr="10.0.0.0/8")
+
+
+def test_vpc_cidr_host_bits() -> None:
+    with pytest.raises(ValueError, match=r"vpc_cidr='10.0.0.1/16' is not an IPv4 CIDR block"):
+        NetworkConfig(vpc_cidr="10.0.0.1/16")
+
+
+def test_subnet_outside_vpc() -> None:
+    with pytest.raises(ValueError, match=r"public_subnet_cidrs\[0\]='10.9.0.0/24' is outside vpc_cidr=10.0.0.0/16"):
+        NetworkConfig(az_count=1, public_subnet_cidrs=("10.9.0.0/24",), private_subnet_cidrs=("10.0.1.0/24",))
+
+
+def test_subnets_overlap() -> None:
+    with pytest.raises(ValueError, match=r"private_subnet_cidrs\[0\]='10.0.0.0/25' overlaps public_subnet_cidrs\[0\]"):
+        NetworkConfig(az_count=1, public_subnet_cidrs=("10.0.0.0/24",), private_subnet_cidrs=("10.0.0.0/25",))
+
+
+def test_subnet_count_must_match_az_count() -> None:
+    with pytest.raises(ValueError, match=r"public_subnet_cidrs has 1 entries; allowed: exactly az_count=2"):
+        NetworkConfig(az_count=2, public_subnet_cidrs=("10.0.0.0/24",), private_subnet_cidrs=("10.0.1.0/24", "10.0.2.0/24"))
+
+
+def test_more_azs_than_the_cidr_plan_allows() -> None:
+    with pytest.raises(ValueError, match=r"az_count=3 needs 3 subnets per tier .* has room for 2"):
+        NetworkConfig(vpc_cidr="10.0.0.0/24", subnet_prefix_length=26, az_count=3)
+
+
+def test_subnet_prefix_longer_than_vpc() -> None:
+    with pytest.raises(ValueError, match=r"subnet_prefix_length=20 must be longer than the vpc_cidr prefix /20"):
+        NetworkConfig(vpc_cidr="10.0.0.0/20", subnet_prefix_length=20)
+
+
+def test_nat_mode_literal(tmp_path: Path) -> None:
+    path = write_config(tmp_path, '[environments.dev.network]\nnat_mode = "two"\n')
+    with pytest.raises(ConfigError, match=r"dev\.network\.nat_mode='two' is not an allowed value; allowed: 'none', 'single' or 'per_az'"):
+        load_environments(path)
+
+
+def test_min_greater_than_max() -> None:
+    with pytest.raises(ValueError, match=r"min_capacity=5 > max_capacity=2; allowed: min_capacity <= max_capacity"):
+        ScalingConfig(min_capacity=5, max_capacity=2, desired_count=2)
+
+
+def test_desired_outside_range() -> None:
+    with pytest.raises(ValueError, match=r"desired_count=9 is outside the scaling range; allowed: 1\.\.4"):
+        ScalingConfig(min_capacity=1, max_capacity=4, desired_count=9)
+
+
+def test_scheduled_action_expression() -> None:
+    with pytest.raises(ValueError, match=r"schedule='every day' is not a schedule expression"):
+        ScheduledAction(name="peak", schedule="every day", min_capacity=1, max_capacity=2)
+
+
+def test_scheduled_action_min_max() -> None:
+    with pytest.raises(ValueError, match=r"min_capacity=5 > max_capacity=2"):
+        ScheduledAction(name="peak", schedule="rate(1 day)", min_capacity=5, max_capacity=2)
+
+
+def test_scheduled_action_names_unique() -> None:
+    action = ScheduledAction(name="peak", schedule="rate(1 day)", min_capacity=1, max_capacity=2)
+    with pytest.raises(ValueError, match=r"scheduled_actions names \['peak', 'peak'\] repeat"):
+        ScalingConfig(scheduled_actions=(action, action))
+
+
+def test_log_retention_must_be_cloudwatch_value() -> None:
+    with pytest.raises(ValueError, match=r"retention_days=45 is not a CloudWatch retention; allowed: 1, 3, 5"):
+        LoggingConfig(retention_days=45)
+
+
+def test_log_retention_negative() -> None:
+    with pytest.raises(ValueError, match=r"retention_days=-1 is not a CloudWatch retention"):
+        LoggingConfig(retention_days=-1)
+
+
+def test_https_redirect_needs_certificate() -> None:
+    with pytest.raises(ValueError, match=r"redirect_http_to_https=true needs certificate_arn"):
+        LoadBalancerConfig(redirect_http_to_https=True)
+
+
+def test_certificate_arn_shape() -> None:
+    with pytest.raises(ValueError, match=r"certificate_arn='nope' is not an ACM certificate ARN"):
+        LoadBalancerConfig(certificate_arn="nope")
+
+
+def test_domain_needs_zone() -> None:
+    with pytest.raises(ValueError, match=r"domain_name='app.example.com' and hosted_zone_id=None must be set together"):
+        LoadBalancerConfig(domain_name="app.example.com")
+
+
+def test_health_check_timeout_below_interval() -> None:
+    with pytest.raises(ValueError, match=r"health_check_timeout_seconds=10 must be less than health_check_interval_seconds=10"):
+        LoadBalancerConfig(health_check_interval_seconds=10, health_check_timeout_seconds=10)
+
+
+def test_ingress_cidr_shape() -> None:
+    with pytest.raises(ValueError, match=r"ingress_cidrs\[0\]='everyone' is not an IPv4 CIDR block"):
+        LoadBalancerConfig(ingress_cidrs=("everyone",))
+
+
+def test_health_check_path_absolute() -> None:
+    with pytest.raises(ValueError, match=r"health_check_path='health' must be an absolute URL path"):
+        ContainerConfig(health_check_path="health")
+
+
+def test_container_user_non_root() -> None:
+    with pytest.raises(ValueError, match=r"user='0:0' must be a numeric non-root uid"):
+        ContainerConfig(user="0:0")
+
+
+def test_image_tag_not_latest() -> None:
+    with pytest.raises(ValueError, match=r"image_tag='latest' is not allowed"):
+        ContainerConfig(image_tag="latest")
+
+
+def test_secret_looking_environment_variable() -> None:
+    with pytest.raises(ValueError, match=r"environment\.DB_PASSWORD looks like a secret; allowed: pass it through container\.secrets"):
+        ContainerConfig(environment={"DB_PASSWORD": "hunter2"})
+
+
+def test_secret_arn_shape() -> None:
+    with pytest.raises(ValueError, match=r"secrets\.DB_PASSWORD='plaintext' is not an SSM parameter or Secrets Manager ARN"):
+        ContainerConfig(secrets={"DB_PASSWORD": "plaintext"})
+
+
+def test_env_var_name_shape() -> None:
+    with pytest.raises(ValueError, match=r"environment variable name '1BAD' is not valid"):
+        ContainerConfig(environment={"1BAD": "x"})
+
+
+def test_env_and_secret_same_name() -> None:
+    arn = "arn:aws:ssm:us-east-1:123456789012:parameter/app/db"
+    with pytest.raises(ValueError, match=r"DB is set in both environment and secrets"):
+        ContainerConfig(environment={"DB": "x"}, secrets={"DB": arn})
+
+
+def test_iam_statement_rejects_star_action() -> None:
+    with pytest.raises(ValueError, match=r"action '\*' is not allowed; allowed: service:Action"):
+        IamStatement(sid="All", actions=("*",), resources=("*",))
+
+
+def test_deployment_alarms_need_alarms() -> None:
+    with pytest.raises(ValueError, match=r"deployment_alarms=true needs alarms=true"):
+        ServiceConfig(alarms=False, deployment_alarms=True)
+
+
+def test_s3_backend_needs_bucket() -> None:
+    with pytest.raises(ValueError, match=r"backend.type='s3' needs bucket"):
+        BackendConfig(type="s3")
+
+
+def test_production_requires_deletion_protection() -> None:
+    with pytest.raises(ValueError, match=r"deletion_protection=false in a production environment; allowed: true"):
+        EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", production=True)
+
+
+def test_production_forbids_force_delete() -> None:
+    with pytest.raises(ValueError, match=r"registry.force_delete=true in a production environment; allowed: false"):
+        EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", production=True,
+                          deletion_protection=True, registry={"force_delete": True})  # fmt: skip
+
+
+def test_production_forbids_public_tasks() -> None:
+    with pytest.raises(ValueError, match=r"network.tasks_in_public_subnets=true in a production environment"):
+        EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", production=True,
+                          deletion_protection=True, network={"tasks_in_public_subnets": True})  # fmt: skip
+
+
+def test_spot_not_on_arm64() -> None:
+    with pytest.raises(ValueError, match=r"fargate_spot_percent=50 with container.cpu_architecture='ARM64'"):
+        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1",
+                          container={"cpu_architecture": "ARM64"}, scaling={"fargate_spot_percent": 50})  # fmt: skip
+
+
+def test_nat_none_needs_another_way_out() -> None:
+    with pytest.raises(ValueError, match=r"nat_mode='none' leaves private tasks unable to pull images"):
+        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", network={"nat_mode": "none"})
+
+
+def test_alb_name_length_limit() -> None:
+    with pytest.raises(ValueError, match=r"makes the alb name 'a-very-long-application-name-staging-alb' 40 characters; allowed: at most 32"):
+        EnvironmentConfig(name="staging", app_name="a-very-long-application-name", region="us-east-1")
+
+
+def test_app_name_shape() -> None:
+    with pytest.raises(ValueError, match=r"app_name='Flask_App'; allowed: lowercase letters"):
+        EnvironmentConfig(name="dev", app_name="Flask_App", region="us-east-1")
+
+
+def test_region_shape() -> None:
+    with pytest.raises(ValueError, match=r"region='mars-1' is not an AWS region name"):
+        EnvironmentConfig(name="dev", app_name="flask-app", region="mars-1")
+
+
+def test_environment_name_shape() -> None:
+    with pytest.raises(ValueError, match=r"name='Prod!'"):
+        EnvironmentConfig(name="Prod!", app_name="flask-app", region="us-east-1")
+
+
+# --- loader: messages name environment, field, value and allowed values ------------------
+
+def test_unknown_environment_name() -> None:
+    with pytest.raises(ConfigError, match=r"environment 'qa' is not defined; allowed: local, dev, staging, prod"):
+        load_environment("qa")
+
+
+def test_missing_required_field(tmp_path: Path) -> None:
+    path = tmp_path / "environments.toml"
+    path.write_text('[environments.dev]\napp_name = "flask-app"\n')
+    with pytest.raises(ConfigError, match=r"dev: region is missing: a required field"):
+        load_environments(path)
+
+
+def test_unknown_field(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "[environments.dev.container]\nmemory = 512\n")
+    with pytest.raises(ConfigError, match=r"dev: container.memory=512 is not a known field"):
+        load_environments(path)
+
+
+def test_wrong_type(tmp_path: Path) -> None:
+    path = write_config(tmp_path, '[environments.dev.scaling]\nmax_capacity = "lots"\n')
+    with pytest.raises(ConfigError, match=r"dev\.scaling\.max_capacity='lots': Input should be a valid integer"):
+        load_environments(path)
+
+
+def test_range_bound_names_allowed_value(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "[environments.dev.network]\naz_count = 9\n")
+    with pytest.raises(ConfigError, match=r"dev\.network\.az_count=9: .*; allowed: <= 6"):
+        load_environments(path)
+
+
+def test_prod_example_from_the_issue(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path, "[environments.prod]\nproduction = true\ndeletion_protection = true\n"
+        "[environments.prod.container]\ncpu = 1024\nmemory_mib = 512\n"
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match=r"prod\.container: memory_mib=512 is not valid with cpu=1024; allowed: 2048\.\.8192 in steps of 1024"):
+        load_environments(path)
+
+
+def test_all_problems_reported_together(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path, "[environments.dev.logging]\nretention_days = 45\n[environments.prod.scaling]\nmin_capacity = 9\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_environments(path)
+    assert len(info.value.problems) == 2
+    assert info.value.problems[0].startswith("dev.logging") and info.value.problems[1].startswith("prod.scaling")
+
+
+def test_invalid_toml(tmp_path: Path) -> None:
+    path = tmp_path / "environments.toml"
+    path.write_text("[defaults\n")
+    with pytest.raises(ConfigError, match=r"not valid TOML"):
+        load_environments(path)
