@@ -22,9 +22,9 @@ except ImportError:  # pragma: no cover - the fast path is optional
 if _fastprovider is not None:
     _fastprovider.install(enabled=os.environ.get("CDKTF_FAST_IMPORT", "1") != "0")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-from envconfig import DEFAULT_FILE, ConfigError, load_environments  # noqa: E402
+from envconfig import DEFAULT_FILE, ConfigError, load_environments
 
 
 def build(outdir: str | None, only: list[str] | None = None, config: Path = DEFAULT_FILE) -> list[str]:

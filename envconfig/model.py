@@ -92,7 +92,7 @@ class NetworkConfig(_Model):
     @property
     def slots_per_tier(self) -> int:
         """Computed subnets per tier: public take the lower half of the block, private the upper half."""
-        return 2 ** (self.subnet_prefix_length - self.vpc_network.prefixlen) // 2
+        return int(2 ** (self.subnet_prefix_length - self.vpc_network.prefixlen)) // 2
 
     @property
     def public_cidrs(self) -> tuple[str, ...]:

@@ -147,7 +147,7 @@ class Network(Construct):
             eip = Eip(self, "NatEip%d" % i, domain="vpc", tags={"Name": "%s-nat-%d" % (name, i)})
             nats.append(
                 NatGateway(self, "NatGateway%d" % i, allocation_id=eip.id, subnet_id=public[i].id,
-                           tags={"Name": "%s-nat-%d" % (name, i)}, depends_on=[igw])  # fmt: skip
+                           tags={"Name": "%s-nat-%d" % (name, i)}, depends_on=[igw])
             )
 
         private_rts: list[RouteTable] = []

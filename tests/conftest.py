@@ -50,7 +50,7 @@ def resources(stack: dict[str, Any], rtype: str) -> dict[str, dict[str, Any]]:
 
 def synth_construct(build: Any) -> dict[str, Any]:
     """Synthesize one construct in a throwaway stack with a provider; returns the parsed JSON."""
-    from cdktf import Testing, TerraformStack
+    from cdktf import TerraformStack, Testing
     from cdktf_cdktf_provider_aws.provider import AwsProvider
 
     stack = TerraformStack(Testing.app(), "test")

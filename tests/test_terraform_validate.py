@@ -35,7 +35,7 @@ def validated(terraform: str, synth_dir: Path, tmp_path_factory: pytest.TempPath
                 "stderr": result.stderr}  # fmt: skip
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(STACKS, pool.map(one, STACKS)))
+        return dict(zip(STACKS, pool.map(one, STACKS), strict=True))
 
 
 @pytest.mark.parametrize("stack", STACKS)
