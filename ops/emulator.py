@@ -1,0 +1,433 @@
+"""The local AWS emulator: moto[server] on 127.0.0.1, plus the project's compatibility layer.
+
+Example::
+
+    python -m ops.emulator start     # idempotent; prints the endpoint
+    python -m ops.emulator status    # exit 0 when it answers, 1 when not
+    python -m ops.emulator stop      # stops the process named in .state/emulator.pid
+
+``start`` launches ``python -m ops.emulator serve`` in the background, records its PID in
+``.state/emulator.pid`` (log in ``.state/emulator.log``) and waits until it answers. ``serve``
+runs moto in-process (``ThreadedMotoServer``) so the patches below reach moto's backends.
+
+The compatibility layer is deliberately small. Each patch names the API moto 5.2.5 lacks; it
+fills in what the AWS provider reads back, so that creating the stacks does not hang and the
+second plan is empty. Nothing is switched off in the ``local`` environment: it has the same shape
+as prod. ``tests/ops/test_emulator_compat.py`` runs plain moto and fails once moto provides an API
+itself, so the matching patch can be deleted.
+
+Settings (environment variables):
+    EMULATOR_PORT              port on 127.0.0.1 (default 5055)
+    MOTO_ECS_SERVICE_RUNNING   running tasks moto reports per service (moto's own setting);
+                               defaults to the largest desired_count of the emulator environments
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+STATE_DIR = REPO_ROOT / ".state"
+PID_FILE = STATE_DIR / "emulator.pid"
+LOG_FILE = STATE_DIR / "emulator.log"
+HOST = "127.0.0.1"
+DEFAULT_PORT = 5055
+START_TIMEOUT_SECONDS = 60.0
+
+# Dummy credentials for the emulator; moto accepts any key pair.
+DUMMY_ACCESS_KEY_ID = "testing"
+DUMMY_SECRET_ACCESS_KEY = "testing"
+
+
+class EmulatorError(RuntimeError):
+    """The emulator could not be started, reached or stopped."""
+
+
+def port() -> int:
+    raw = os.environ.get("EMULATOR_PORT", str(DEFAULT_PORT))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise EmulatorError("EMULATOR_PORT=%r is not a port number; allowed: 1024..65535" % raw) from None
+    if not 1024 <= value <= 65535:
+        raise EmulatorError("EMULATOR_PORT=%d is out of range; allowed: 1024..65535" % value)
+    return value
+
+
+def endpoint_url(port_: int | None = None) -> str:
+    return "http://%s:%d" % (HOST, port_ if port_ is not None else port())
+
+
+# --------------------------------------------------------------------------------------------
+# Compatibility layer (runs inside the server process only).
+# --------------------------------------------------------------------------------------------
+
+# ECS CreateService request fields that moto 5.2.5 accepts but does not keep, so DescribeServices
+# never returns them and the provider plans an update on every run. moto's UpdateService already
+# stores every field it is given; only CreateService drops them.
+ECS_CREATE_SERVICE_DROPPED_FIELDS: tuple[str, ...] = (
+    "capacityProviderStrategy",
+    "healthCheckGracePeriodSeconds",
+    "availabilityZoneRebalancing",
+    "deploymentConfiguration",
+)
+
+# The Application Auto Scaling tagging APIs moto 5.2.5 does not implement (HTTP 500
+# NotImplementedError, which the provider retries ~25 times per call).
+APPAUTOSCALING_TAGGING_ACTIONS: tuple[str, ...] = ("ListTagsForResource", "TagResource", "UntagResource")
+
+_applied: list[str] = []
+
+
+def apply_compat() -> list[str]:
+    """Patch moto's response classes in this process; return the names of the patches applied.
+
+    Safe to call twice. A patch is skipped when moto already provides the API.
+    """
+    if _applied:
+        return list(_applied)
+    _applied.extend(_patch_appautoscaling_tagging())
+    _applied.extend(_patch_ecs_create_service())
+    return list(_applied)
+
+
+def _patch_appautoscaling_tagging() -> list[str]:
+    """Application Auto Scaling ListTagsForResource / TagResource / UntagResource.
+
+    moto 5.2.5 has none of the three and ignores the ``Tags`` of RegisterScalableTarget. The AWS
+    provider tags ``aws_appautoscaling_target`` and reads the tags back after every create and
+    refresh, so without this patch the create hangs for minutes on retried HTTP 500s.
+    Tags are kept per scalable-target ARN and dropped when the target is deregistered.
+    """
+    from moto.applicationautoscaling import responses as aas
+
+    cls = aas.ApplicationAutoScalingResponse
+    if hasattr(cls, "list_tags_for_resource"):
+        return []  # moto implements it now; tests/ops/test_emulator_compat.py says so too
+
+    tags_by_arn: dict[tuple[str, str], dict[str, str]] = {}
+    lock = threading.Lock()
+
+    def _key(self: Any, arn: str) -> tuple[str, str]:
+        return (str(self.current_account), arn)
+
+    def _target_arns(self: Any) -> set[str]:
+        backend = self.applicationautoscaling_backend
+        return {t.arn for by_id in backend.targets.values() for t in by_id.values()}
+
+    def _require_target(self: Any, arn: str) -> None:
+        if arn not in _target_arns(self):
+            from moto.applicationautoscaling.exceptions import AWSValidationException
+
+            raise AWSValidationException("Resource %s not found" % arn)
+
+    def list_tags_for_resource(self: Any) -> str:
+        arn = self._get_param("ResourceARN")
+        _require_target(self, arn)
+        with lock:
+            return json.dumps({"Tags": dict(tags_by_arn.get(_key(self, arn), {}))})
+
+    def tag_resource(self: Any) -> str:
+        arn = self._get_param("ResourceARN")
+        _require_target(self, arn)
+        with lock:
+            tags_by_arn.setdefault(_key(self, arn), {}).update(self._get_param("Tags") or {})
+        return json.dumps({})
+
+    def untag_resource(self: Any) -> str:
+        arn = self._get_param("ResourceARN")
+        _require_target(self, arn)
+        with lock:
+            current = tags_by_arn.get(_key(self, arn), {})
+            for key in self._get_param("TagKeys") or []:
+                current.pop(key, None)
+        return json.dumps({})
+
+    original_register = cls.register_scalable_target
+    original_deregister = cls.deregister_scalable_target
+
+    def register_scalable_target(self: Any) -> str:
+        body = original_register(self)
+        tags = self._get_param("Tags")
+        if tags:
+            arn = json.loads(body)["ScalableTargetARN"]
+            with lock:
+                tags_by_arn.setdefault(_key(self, arn), {}).update(tags)
+        return body
+
+    def deregister_scalable_target(self: Any) -> str:
+        before = _target_arns(self)
+        body = original_deregister(self)
+        gone = before - _target_arns(self)
+        with lock:
+            for arn in gone:
+                tags_by_arn.pop(_key(self, arn), None)
+        return body
+
+    cls.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]
+    cls.tag_resource = tag_resource  # type: ignore[attr-defined]
+    cls.untag_resource = untag_resource  # type: ignore[attr-defined]
+    cls.register_scalable_target = register_scalable_target  # type: ignore[method-assign]
+    cls.deregister_scalable_target = deregister_scalable_target  # type: ignore[method-assign]
+    return ["application-autoscaling:" + action for action in APPAUTOSCALING_TAGGING_ACTIONS]
+
+
+def _patch_ecs_create_service() -> list[str]:
+    """ECS CreateService: keep the fields moto drops (``ECS_CREATE_SERVICE_DROPPED_FIELDS``).
+
+    moto 5.2.5 ignores capacityProviderStrategy, healthCheckGracePeriodSeconds,
+    availabilityZoneRebalancing and deploymentConfiguration on CreateService, so DescribeServices
+    omits them and every later plan shows an in-place update of ``aws_ecs_service``. The patch
+    stores each one on the service exactly as sent, the way moto's own UpdateService does.
+    """
+    from moto.core.utils import camelcase_to_underscores
+    from moto.ecs import responses as ecs
+
+    cls = ecs.EC2ContainerServiceResponse
+    original = cls.create_service
+
+    def create_service(self: Any) -> Any:
+        result = original(self)
+        service = result.result["service"]
+        for field in ECS_CREATE_SERVICE_DROPPED_FIELDS:
+            value = self._get_param(field)
+            attr = camelcase_to_underscores(field)
+            if value is not None and getattr(service, attr, None) is None:
+                setattr(service, attr, value)
+        return result
+
+    cls.create_service = create_service  # type: ignore[method-assign]
+    return ["ecs:CreateService." + field for field in ECS_CREATE_SERVICE_DROPPED_FIELDS]
+
+
+# --------------------------------------------------------------------------------------------
+# Server process.
+# --------------------------------------------------------------------------------------------
+
+
+def serve(port_: int) -> int:
+    """Run the patched moto server in the foreground until SIGTERM/SIGINT."""
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    from moto.server import ThreadedMotoServer
+
+    patches = apply_compat()
+    server = ThreadedMotoServer(ip_address=HOST, port=port_, verbose=False)
+    server.start()
+    print(
+        "emulator: moto serving %s (pid %d); MOTO_ECS_SERVICE_RUNNING=%s; compat patches: %s"
+        % (endpoint_url(port_), os.getpid(), os.environ.get("MOTO_ECS_SERVICE_RUNNING", "0"), ", ".join(patches)),
+        flush=True,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    server.stop()
+    print("emulator: stopped", flush=True)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# Control: start / stop / status.
+# --------------------------------------------------------------------------------------------
+
+
+def is_up(url: str | None = None, timeout: float = 1.0) -> bool:
+    """True when something answers moto's dashboard path at ``url``."""
+    target = (url or endpoint_url()) + "/moto-api/"
+    try:
+        with urllib.request.urlopen(target, timeout=timeout) as response:  # noqa: S310 - 127.0.0.1 only
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def has_compat(url: str | None = None, timeout: float = 5.0) -> bool:
+    """True when the emulator at ``url`` answers Application Auto Scaling ListTagsForResource.
+
+    An emulator started without this module's patches answers HTTP 500 instead.
+    """
+    request = urllib.request.Request(
+        (url or endpoint_url()) + "/",
+        data=json.dumps({"ResourceARN": "arn:aws:application-autoscaling:us-east-1:123456789012:scalable-target/probe"}).encode(),
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AnyScaleFrontendService.ListTagsForResource",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=%s/20250101/us-east-1/application-autoscaling/aws4_request, "
+            "SignedHeaders=host, Signature=0" % DUMMY_ACCESS_KEY_ID,
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout):  # noqa: S310 - 127.0.0.1 only
+            return True
+    except urllib.error.HTTPError as exc:
+        return exc.code != 500
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _read_pid() -> int | None:
+    try:
+        return int(PID_FILE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _default_running_count() -> str:
+    """Largest desired_count among the emulator environments (moto reports it as runningCount)."""
+    try:
+        from envconfig import load_environments
+
+        counts = [env.scaling.desired_count for env in load_environments().values() if env.emulator]
+    except Exception as exc:  # noqa: BLE001 - a broken config must not stop the emulator
+        print("emulator: could not read envconfig (%s); MOTO_ECS_SERVICE_RUNNING=1" % exc, file=sys.stderr)
+        return "1"
+    return str(max(counts, default=1))
+
+
+def start(timeout: float = START_TIMEOUT_SECONDS) -> bool:
+    """Start the emulator unless it already answers. Returns True when this call started it."""
+    url = endpoint_url()
+    if is_up(url):
+        if not has_compat(url):
+            raise EmulatorError(
+                "%s answers but without this project's compatibility layer (Application Auto Scaling"
+                " ListTagsForResource returns HTTP 500); stop that server or set EMULATOR_PORT to a free port" % url
+            )
+        return False
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    env.setdefault("MOTO_ECS_SERVICE_RUNNING", _default_running_count())
+    env["PYTHONUNBUFFERED"] = "1"
+    with LOG_FILE.open("ab") as log:
+        process = subprocess.Popen(  # noqa: S603 - fixed argv
+            [sys.executable, "-m", "ops.emulator", "serve", "--port", str(port())],
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    PID_FILE.write_text("%d %d\n" % (process.pid, port()))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            PID_FILE.unlink(missing_ok=True)
+            raise EmulatorError(
+                "the emulator exited with code %d during start-up; see %s" % (process.returncode, LOG_FILE)
+            )
+        if is_up(url, timeout=0.5):
+            return True
+        time.sleep(0.2)
+    _terminate(process.pid)
+    raise EmulatorError("the emulator did not answer on %s within %.0f s; see %s" % (url, timeout, LOG_FILE))
+
+
+def _terminate(pid: int, timeout: float = 10.0) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            finished, _ = os.waitpid(pid, os.WNOHANG)
+            if finished:
+                return
+        except ChildProcessError:
+            if not _alive(pid):
+                return
+        time.sleep(0.1)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def stop() -> bool:
+    """Stop the emulator recorded in the PID file. Returns True when a process was stopped."""
+    pid = _read_pid()
+    if pid is None:
+        return False
+    stopped = _alive(pid)
+    if stopped:
+        _terminate(pid)
+    PID_FILE.unlink(missing_ok=True)
+    return stopped
+
+
+def status() -> dict[str, Any]:
+    pid = _read_pid()
+    url = endpoint_url()
+    return {
+        "endpoint": url,
+        "answers": is_up(url),
+        "pid": pid,
+        "pid_alive": pid is not None and _alive(pid),
+        "pid_file": str(PID_FILE),
+        "log_file": str(LOG_FILE),
+    }
+
+
+def reset(url: str | None = None) -> None:
+    """Drop every resource the emulator holds (moto's /moto-api/reset)."""
+    request = urllib.request.Request((url or endpoint_url()) + "/moto-api/reset", data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - 127.0.0.1 only
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.emulator", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("start", help="start the emulator unless it is already running")
+    sub.add_parser("stop", help="stop the emulator started by `start`")
+    sub.add_parser("status", help="print whether the emulator answers; exit 1 when not")
+    sub.add_parser("reset", help="drop every resource the running emulator holds")
+    serve_p = sub.add_parser("serve", help="run the emulator in the foreground")
+    serve_p.add_argument("--port", type=int, default=None)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            return serve(args.port if args.port is not None else port())
+        if args.command == "start":
+            started = start()
+            print("emulator: %s at %s (pid file %s)" % ("started" if started else "already running", endpoint_url(), PID_FILE))
+            return 0
+        if args.command == "stop":
+            print("emulator: stopped" if stop() else "emulator: no running emulator recorded in %s" % PID_FILE)
+            return 0
+        if args.command == "reset":
+            reset()
+            print("emulator: reset %s" % endpoint_url())
+            return 0
+        info = status()
+        print(json.dumps(info, indent=2))
+        return 0 if info["answers"] else 1
+    except EmulatorError as exc:
+        print("emulator: error: %s" % exc, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
