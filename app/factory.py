@@ -1,0 +1,204 @@
+"""The Flask application factory: endpoints, JSON errors, request ids and JSON logs.
+
+Smallest example::
+
+    from app import create_app
+    client = create_app().test_client()
+    client.get("/health").get_json()  # {"status": "ok"}
+
+Endpoints:
+
+- ``GET /``: service name, version and environment (from APP_NAME, APP_VERSION, APP_ENV);
+- ``GET /health``: liveness, no I/O;
+- ``GET /ready``: readiness, checks the temporary directory is writable;
+- ``POST /api/echo``: returns the JSON object it was sent;
+- ``POST /api/sum``: ``{"numbers": [1, 2.5]}`` -> ``{"sum": 3.5, "count": 2}``.
+
+Every error is JSON: ``{"error": {"status": 404, "name": "Not Found", "message": ...},
+"request_id": ...}``. A body that is not valid JSON is a 400, never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import tempfile
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, jsonify, request
+from werkzeug.exceptions import BadRequest, HTTPException
+
+from app.jsonlog import JsonFormatter, StdoutHandler
+from app.settings import (
+    HEALTH_PATH,
+    MAX_CONTENT_LENGTH_BYTES,
+    READY_PATH,
+    Settings,
+    load_settings,
+)
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
+MAX_SUM_ITEMS = 10_000
+
+log = logging.getLogger("app")
+
+
+class _RequestIdFilter(logging.Filter):
+    """Adds the current request's id to every record logged inside a request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", None) and has_request_context():
+            record.request_id = g.get("request_id")
+        return True
+
+
+def configure_logging(settings: Settings) -> None:
+    """Send the ``app`` logger to stdout as JSON; safe to call more than once."""
+    for handler in list(log.handlers):
+        if getattr(handler, "_app_json", False):
+            log.removeHandler(handler)
+    handler = StdoutHandler()
+    handler.setFormatter(JsonFormatter(service=settings.app_name))
+    handler.addFilter(_RequestIdFilter())
+    handler._app_json = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    log.setLevel(settings.log_level)
+    log.propagate = False
+
+
+def _request_id() -> str:
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    if _REQUEST_ID_RE.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+def _error(status: int, name: str, message: str) -> tuple[Response, int]:
+    body = {
+        "error": {"status": status, "name": name, "message": message},
+        "request_id": g.get("request_id"),
+    }
+    return jsonify(body), status
+
+
+def _json_body() -> Any:
+    """The request body parsed as JSON; a 400 BadRequest naming the problem when it is not."""
+    # The body is parsed whatever its Content-Type (clients such as `curl -d`
+    # send form-urlencoded by default): what matters is whether it is JSON.
+    raw = request.get_data(cache=False)
+    if not raw:
+        raise BadRequest("request body is empty; expected a JSON object")
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        log.warning("rejected request body", extra={"fields": {"reason": "not UTF-8"}})
+        raise BadRequest("request body is not valid JSON: it is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        reason = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+        log.warning("rejected request body", extra={"fields": {"reason": reason}})
+        raise BadRequest(f"request body is not valid JSON: {reason}") from None
+
+
+def _json_object() -> dict[str, Any]:
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise BadRequest(f"request body is a JSON {type(body).__name__}; expected a JSON object")
+    return body
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app. ``settings`` defaults to `load_settings()` (validates the environment)."""
+    cfg = settings if settings is not None else load_settings()
+    configure_logging(cfg)
+
+    app = Flask("app")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH_BYTES
+    app.config["SETTINGS"] = cfg
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.compact = True  # type: ignore[attr-defined]
+
+    @app.before_request
+    def _start() -> None:
+        g.request_id = _request_id()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        rid = g.get("request_id")
+        if rid:
+            response.headers[REQUEST_ID_HEADER] = rid
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    @app.get("/")
+    def index() -> Response:
+        return jsonify(service=cfg.app_name, version=cfg.app_version, environment=cfg.app_env)
+
+    @app.get(HEALTH_PATH)
+    def health() -> Response:
+        return jsonify(status="ok")
+
+    @app.get(READY_PATH)
+    def ready() -> tuple[Response, int]:
+        checks = {"tmp_writable": _tmp_writable(cfg.tmp_dir)}
+        ok = all(checks.values())
+        if not ok:
+            log.warning("not ready", extra={"fields": {"checks": checks}})
+        return jsonify(status="ready" if ok else "not_ready", checks=checks), 200 if ok else 503
+
+    @app.post("/api/echo")
+    def echo() -> Response:
+        return jsonify(echo=_json_object())
+
+    @app.post("/api/sum")
+    def sum_numbers() -> Response:
+        body = _json_object()
+        if "numbers" not in body:
+            raise BadRequest("field 'numbers' is missing; expected a list of numbers")
+        numbers = body["numbers"]
+        if not isinstance(numbers, list):
+            raise BadRequest(
+                f"field 'numbers' is a JSON {type(numbers).__name__}; expected a list of numbers"
+            )
+        if len(numbers) > MAX_SUM_ITEMS:
+            raise BadRequest(
+                f"field 'numbers' has {len(numbers)} items; allowed: at most {MAX_SUM_ITEMS}"
+            )
+        for i, n in enumerate(numbers):
+            if isinstance(n, bool) or not isinstance(n, (int, float)):
+                raise BadRequest(f"field 'numbers[{i}]'={n!r} is not a number")
+        return jsonify(sum=sum(numbers), count=len(numbers))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        message = exc.description or exc.name
+        response, _ = _error(status, exc.name, message)
+        for key, value in exc.get_headers():
+            if key.lower() != "content-type":
+                response.headers[key] = value
+        response.status_code = status
+        return response
+
+    @app.errorhandler(Exception)
+    def _unhandled(exc: Exception) -> tuple[Response, int]:
+        log.error(
+            "unhandled exception",
+            exc_info=exc,
+            extra={"fields": {"method": request.method, "path": request.path}},
+        )
+        return _error(500, "Internal Server Error", "the server failed to handle the request")
+
+    log.info("app created", extra={"fields": {"settings": cfg.public()}})
+    return app
+
+
+def _tmp_writable(directory: str) -> bool:
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            return True
+    except OSError:
+        return False
