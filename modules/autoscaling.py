@@ -1,0 +1,149 @@
+"""Autoscaling: Application Auto Scaling of the ECS service's desired count.
+
+Smallest example::
+
+    from envconfig.model import ScalingConfig
+    from modules.autoscaling import Autoscaling, AutoscalingProps
+
+    Autoscaling(stack, "Autoscaling", props=AutoscalingProps(
+        name="flask-app-dev", cluster_name=cluster.cluster_name, service_name=svc.service_name,
+        config=ScalingConfig()))
+
+What it builds:
+
+* a scalable target ``service/<cluster>/<service>`` with ``min_capacity..max_capacity``
+  (validated here: ``min_capacity <= desired_count <= max_capacity``);
+* target-tracking policies, each optional (``None`` turns it off): average CPU
+  (``cpu_target_percent``), average memory (``memory_target_percent``) and ALB requests per
+  target (``requests_per_target``; needs ``resource_label``), all with the configured scale-in /
+  scale-out cooldowns;
+* one scheduled action per ``scheduled_actions`` entry (e.g. raise the floor before a festival
+  peak), created one after another: Application Auto Scaling rejects concurrent changes to one
+  scalable target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf import ITerraformDependable
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicy,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_scheduled_action import (
+    AppautoscalingScheduledAction,
+    AppautoscalingScheduledActionScalableTargetAction,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
+from constructs import Construct
+
+from envconfig.model import ScalingConfig
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutoscalingProps:
+    """Inputs of :class:`Autoscaling`."""
+
+    name: str
+    """Physical name prefix, ``{app}-{env}``; policies are ``{name}-cpu`` / ``-memory`` / ``-requests``."""
+    cluster_name: str
+    """Cluster of the service."""
+    service_name: str
+    """ECS service to scale (use the service's attribute so the target waits for the service)."""
+    config: ScalingConfig
+    """Counts, targets, cooldowns and scheduled actions."""
+    resource_label: str | None = None
+    """``<alb arn suffix>/<target group arn suffix>``; required when ``requests_per_target`` is set."""
+
+    def __post_init__(self) -> None:
+        cfg = self.config
+        if not cfg.min_capacity <= cfg.desired_count <= cfg.max_capacity:
+            raise ValueError(
+                "AutoscalingProps.config.desired_count=%d is outside min_capacity..max_capacity; allowed: %d..%d"
+                % (cfg.desired_count, cfg.min_capacity, cfg.max_capacity)
+            )
+        if cfg.requests_per_target is not None and self.resource_label is None:
+            raise ValueError(
+                "AutoscalingProps.config.requests_per_target=%d needs resource_label (ALB and target group);"
+                " allowed: set resource_label or requests_per_target=None" % cfg.requests_per_target
+            )
+
+
+class Autoscaling(Construct):
+    """Scalable target + target-tracking policies + scheduled actions."""
+
+    resource_id: str
+    policy_names: list[str]
+    scheduled_action_names: list[str]
+
+    def __init__(self, scope: Construct, id_: str, *, props: AutoscalingProps) -> None:
+        super().__init__(scope, id_)
+        cfg = props.config
+        target = AppautoscalingTarget(
+            self,
+            "Target",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id="service/%s/%s" % (props.cluster_name, props.service_name),
+            min_capacity=cfg.min_capacity,
+            max_capacity=cfg.max_capacity,
+        )
+        self.resource_id = target.resource_id
+
+        trackers: list[tuple[str, str, str, float, str | None]] = []
+        if cfg.cpu_target_percent is not None:
+            trackers.append(("CpuTracking", "cpu", "ECSServiceAverageCPUUtilization", cfg.cpu_target_percent, None))
+        if cfg.memory_target_percent is not None:
+            trackers.append(
+                ("MemoryTracking", "memory", "ECSServiceAverageMemoryUtilization", cfg.memory_target_percent, None)
+            )
+        if cfg.requests_per_target is not None:
+            trackers.append(
+                ("RequestsTracking", "requests", "ALBRequestCountPerTarget", float(cfg.requests_per_target),
+                 props.resource_label)
+            )  # fmt: skip
+
+        self.policy_names = []
+        previous: list[ITerraformDependable] = []
+        for construct_id, suffix, metric, value, label in trackers:
+            policy = AppautoscalingPolicy(
+                self,
+                construct_id,
+                name="%s-%s" % (props.name, suffix),
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
+                    target_value=value,
+                    scale_in_cooldown=cfg.scale_in_cooldown_seconds,
+                    scale_out_cooldown=cfg.scale_out_cooldown_seconds,
+                    predefined_metric_specification=AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
+                        predefined_metric_type=metric, resource_label=label
+                    ),
+                ),
+                depends_on=list(previous),
+            )
+            previous = [policy]
+            self.policy_names.append("%s-%s" % (props.name, suffix))
+
+        self.scheduled_action_names = []
+        for i, action in enumerate(cfg.scheduled_actions):
+            scheduled = AppautoscalingScheduledAction(
+                self,
+                "Scheduled%d" % i,
+                name="%s-%s" % (props.name, action.name),
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                schedule=action.schedule,
+                timezone=action.timezone,
+                scalable_target_action=AppautoscalingScheduledActionScalableTargetAction(
+                    min_capacity=str(action.min_capacity), max_capacity=str(action.max_capacity)
+                ),
+                depends_on=list(previous),
+            )
+            previous = [scheduled]
+            self.scheduled_action_names.append("%s-%s" % (props.name, action.name))

@@ -1,0 +1,222 @@
+"""LoadBalancer: the internet-facing ALB, its security group, target group, listeners and DNS alias.
+
+Smallest example::
+
+    from envconfig.model import LoadBalancerConfig
+    from modules.load_balancer import LoadBalancer, LoadBalancerProps
+
+    lb = LoadBalancer(stack, "LoadBalancer", props=LoadBalancerProps(
+        name="flask-app-dev", alb_name="flask-app-dev-alb", target_group_name="flask-app-dev-tg",
+        vpc_id=network.vpc_id, public_subnet_ids=network.public_subnet_ids,
+        container_port=3000, health_check_path="/health", config=LoadBalancerConfig()))
+    lb.target_group_arn, lb.security_group_id, lb.listeners
+
+What it builds:
+
+* an application load balancer, internet-facing, in the public subnets, dropping invalid
+  header fields, with the configured idle timeout and deletion protection;
+* its security group: ingress on 80 (and 443 when a certificate is set) from
+  ``config.ingress_cidrs`` only; egress is added by the service (to the task security group on
+  the container port), so the ALB can reach nothing else;
+* a target group of type ``ip`` on the container port, health-checked on the configured path
+  (interval, timeout and thresholds from config) with the configured deregistration delay
+  (30 s unless set, instead of AWS's 300 s);
+* an HTTP listener that forwards to the target group, or answers 301 to HTTPS when
+  ``redirect_http_to_https`` is set; an HTTPS listener (policy
+  ``ELBSecurityPolicy-TLS13-1-2-2021-06``) when ``certificate_arn`` is set;
+* a Route 53 alias A record when ``domain_name`` and ``hosted_zone_id`` are set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.lb import Lb
+from cdktf_cdktf_provider_aws.lb_listener import (
+    LbListener,
+    LbListenerDefaultAction,
+    LbListenerDefaultActionRedirect,
+)
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
+from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from envconfig.model import LoadBalancerConfig
+from modules.naming import LIMITS
+
+#: TLS policy of the HTTPS listener: TLS 1.3 and 1.2 with forward-secret ciphers only.
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadBalancerProps:
+    """Inputs of :class:`LoadBalancer`."""
+
+    name: str
+    """Physical name prefix, ``{app}-{env}``; the security group is ``{name}-alb``."""
+    alb_name: str
+    """Load balancer name; at most 32 characters (AWS limit), checked here."""
+    target_group_name: str
+    """Target group name; at most 32 characters (AWS limit), checked here."""
+    vpc_id: str
+    """VPC of the target group and the security group."""
+    public_subnet_ids: list[str]
+    """Subnets the ALB is placed in; at least two (an ALB needs two availability zones)."""
+    container_port: int
+    """Port the targets (task ENIs) listen on; also the health-check port."""
+    health_check_path: str
+    """Path the target group health check requests; must answer 200."""
+    config: LoadBalancerConfig
+    """Ingress CIDRs, certificate, redirect, DNS alias, idle timeout, deregistration delay, health check."""
+    deletion_protection: bool = False
+    """ALB deletion protection; off unless set (the config model requires it in production)."""
+
+    def __post_init__(self) -> None:
+        for field, value, limit in (
+            ("alb_name", self.alb_name, LIMITS["alb"]),
+            ("target_group_name", self.target_group_name, LIMITS["target_group"]),
+        ):
+            if len(value) > limit:
+                raise ValueError(
+                    "LoadBalancerProps.%s=%r is %d characters; allowed: at most %d" % (field, value, len(value), limit)
+                )
+        if not 1 <= self.container_port <= 65535:
+            raise ValueError("LoadBalancerProps.container_port=%r; allowed: 1..65535" % self.container_port)
+        if not self.health_check_path.startswith("/"):
+            raise ValueError(
+                "LoadBalancerProps.health_check_path=%r; allowed: an absolute path such as '/health'"
+                % self.health_check_path
+            )
+        if isinstance(self.public_subnet_ids, list) and len(self.public_subnet_ids) < 2:
+            raise ValueError(
+                "LoadBalancerProps.public_subnet_ids has %d subnet(s); allowed: at least 2 (an ALB spans two or more"
+                " availability zones)" % len(self.public_subnet_ids)
+            )
+
+
+class LoadBalancer(Construct):
+    """ALB + security group + target group + listeners (+ Route 53 alias)."""
+
+    alb_arn: str
+    alb_arn_suffix: str
+    alb_dns_name: str
+    alb_zone_id: str
+    security_group_id: str
+    target_group_arn: str
+    target_group_arn_suffix: str
+    listeners: list[LbListener]
+    https: bool
+    service_url: str
+
+    def __init__(self, scope: Construct, id_: str, *, props: LoadBalancerProps) -> None:
+        super().__init__(scope, id_)
+        cfg = props.config
+        self.https = cfg.certificate_arn is not None
+
+        sg = SecurityGroup(
+            self,
+            "SecurityGroup",
+            name="%s-alb" % props.name,
+            description="Internet-facing ALB: HTTP/HTTPS from the configured CIDRs",
+            vpc_id=props.vpc_id,
+            tags={"Name": "%s-alb" % props.name},
+        )
+        ports = [80, 443] if self.https else [80]
+        for port in ports:
+            for i, cidr in enumerate(cfg.ingress_cidrs):
+                VpcSecurityGroupIngressRule(
+                    self,
+                    "Ingress%d-%d" % (port, i),
+                    security_group_id=sg.id,
+                    description="%s from %s" % ("HTTPS" if port == 443 else "HTTP", cidr),
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    cidr_ipv4=cidr,
+                )
+
+        alb = Lb(
+            self,
+            "LoadBalancer",
+            name=props.alb_name,
+            internal=False,
+            load_balancer_type="application",
+            security_groups=[sg.id],
+            subnets=props.public_subnet_ids,
+            drop_invalid_header_fields=True,
+            idle_timeout=cfg.idle_timeout_seconds,
+            enable_deletion_protection=props.deletion_protection,
+            tags={"Name": props.alb_name},
+        )
+
+        tg = LbTargetGroup(
+            self,
+            "TargetGroup",
+            name=props.target_group_name,
+            port=props.container_port,
+            protocol="HTTP",
+            target_type="ip",
+            vpc_id=props.vpc_id,
+            deregistration_delay=str(cfg.deregistration_delay_seconds),
+            health_check=LbTargetGroupHealthCheck(
+                enabled=True,
+                path=props.health_check_path,
+                port="traffic-port",
+                protocol="HTTP",
+                matcher="200",
+                interval=cfg.health_check_interval_seconds,
+                timeout=cfg.health_check_timeout_seconds,
+                healthy_threshold=cfg.healthy_threshold_count,
+                unhealthy_threshold=cfg.unhealthy_threshold_count,
+            ),
+            tags={"Name": props.target_group_name},
+        )
+        forward = LbListenerDefaultAction(type="forward", target_group_arn=tg.arn)
+
+        if cfg.redirect_http_to_https:
+            http_action = LbListenerDefaultAction(
+                type="redirect",
+                redirect=LbListenerDefaultActionRedirect(port="443", protocol="HTTPS", status_code="HTTP_301"),
+            )
+        else:
+            http_action = forward
+        http = LbListener(
+            self, "HttpListener", load_balancer_arn=alb.arn, port=80, protocol="HTTP", default_action=[http_action]
+        )
+        self.listeners = [http]
+        if self.https:
+            self.listeners.append(
+                LbListener(
+                    self,
+                    "HttpsListener",
+                    load_balancer_arn=alb.arn,
+                    port=443,
+                    protocol="HTTPS",
+                    ssl_policy=TLS_POLICY,
+                    certificate_arn=cfg.certificate_arn,
+                    default_action=[forward],
+                )
+            )
+
+        host = alb.dns_name
+        if cfg.domain_name is not None and cfg.hosted_zone_id is not None:
+            Route53Record(
+                self,
+                "AliasRecord",
+                zone_id=cfg.hosted_zone_id,
+                name=cfg.domain_name,
+                type="A",
+                alias=Route53RecordAlias(name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True),
+            )
+            host = cfg.domain_name
+
+        self.alb_arn = alb.arn
+        self.alb_arn_suffix = alb.arn_suffix
+        self.alb_dns_name = alb.dns_name
+        self.alb_zone_id = alb.zone_id
+        self.security_group_id = sg.id
+        self.target_group_arn = tg.arn
+        self.target_group_arn_suffix = tg.arn_suffix
+        self.service_url = "%s://%s" % ("https" if self.https else "http", host)

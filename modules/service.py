@@ -1,0 +1,627 @@
+"""Service: the Fargate task definition, its roles and log group, the task security group and the ECS service.
+
+Smallest example::
+
+    from modules.service import Service, ServiceProps
+
+    svc = Service(stack, "Service", props=ServiceProps(
+        name="flask-app-dev", app_name="flask-app", env_name="dev", region="us-east-1",
+        container=env.container, service=env.service, desired_count=2, log_retention_days=30,
+        cluster=cluster, registry=registry, image_tag=image_tag.string_value,
+        vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids,
+        alb_security_group_id=lb.security_group_id, target_group_arn=lb.target_group_arn,
+        listeners=lb.listeners))
+    svc.service_name, svc.log_group_name, svc.task_security_group_id
+
+What it builds:
+
+* a CloudWatch log group ``/ecs/{name}/web`` with the configured retention, owned here;
+* the task definition: ``awsvpc``, ``FARGATE``, cpu/memory checked against the Fargate matrix,
+  the configured runtime platform, and one container built from typed data
+  (:class:`ContainerDefinition` -> camelCase dict -> sorted JSON): image
+  ``<repository url>:<image tag>``, the port mapping, ``PORT``/``APP_ENV``/``APP_NAME``/``APP_VERSION``
+  plus the configured environment, ``secrets`` by ARN, awslogs, a Python health check (the image
+  has no curl), ``stopTimeout``, a non-root user, and a read-only root filesystem with a
+  writable volume at ``/tmp``;
+* the execution role, allowed only to pull from this environment's repository (plus
+  ``ecr:GetAuthorizationToken``), write to this service's log group and read the listed secrets;
+* the task role, with no permissions unless ``service.task_role_statements`` grants some (plus
+  the four ``ssmmessages`` actions when ECS Exec is on);
+* the task security group: ingress on the container port from the ALB security group only (and
+  from the discovery client group when one is given); egress HTTPS only. The matching egress
+  rule on the ALB security group (to this group, container port) is added here too;
+* the ECS service: subnets and public-IP switch from the props, the cluster's capacity-provider
+  strategy, min/max healthy percent, circuit breaker (rollback from config), grace period,
+  ECS Exec toggle, ``propagate_tags=SERVICE``, optional deployment alarms and Cloud Map
+  registration, ``depends_on`` the listeners, and ``ignore_changes=[desired_count]`` because
+  autoscaling owns the count. ``wait_for_steady_state`` is off: the deploy waits itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
+
+from cdktf import ITerraformDependable, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.ecs_service import (
+    EcsService,
+    EcsServiceAlarms,
+    EcsServiceCapacityProviderStrategy,
+    EcsServiceDeploymentCircuitBreaker,
+    EcsServiceDeploymentController,
+    EcsServiceLoadBalancer,
+    EcsServiceNetworkConfiguration,
+    EcsServiceServiceRegistries,
+)
+from cdktf_cdktf_provider_aws.ecs_task_definition import (
+    EcsTaskDefinition,
+    EcsTaskDefinitionRuntimePlatform,
+    EcsTaskDefinitionVolume,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from envconfig.fargate import check_task_size
+from envconfig.model import LOG_RETENTION_DAYS, ContainerConfig, ServiceConfig
+from modules.cluster import Cluster
+from modules.naming import LIMITS
+from modules.registry import Registry
+
+#: Name of the app container inside the task (the target group and Cloud Map point at it).
+CONTAINER_NAME = "app"
+#: Writable scratch volume; the root filesystem is read-only.
+TMP_VOLUME = "tmp"
+TMP_PATH = "/tmp"
+#: Environment variables the construct sets itself; the config may not override them.
+RESERVED_ENV = ("PORT", "APP_ENV", "APP_NAME", "APP_VERSION")
+#: Actions the SSM agent inside a task needs for ECS Exec (and nothing else).
+ECS_EXEC_ACTIONS = (
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+
+
+# ---- the container definition, as typed data ------------------------------------------------
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def to_api(value: Any) -> Any:
+    """Dataclasses -> dicts with the ECS API's camelCase keys; ``None`` and empty fields are left out."""
+    if is_dataclass(value) and not isinstance(value, type):
+        out: dict[str, Any] = {}
+        for f in fields(value):
+            item = getattr(value, f.name)
+            # Unset and empty fields are left out: the provider would show `[]` as a perpetual diff.
+            if item is None or (isinstance(item, (list, tuple, dict)) and not item):
+                continue
+            out[_camel(f.name)] = to_api(item)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [to_api(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_api(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class PortMapping:
+    container_port: int
+    protocol: str = "tcp"
+    name: str | None = None
+    app_protocol: str | None = None
+
+
+@dataclass(frozen=True)
+class KeyValuePair:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Secret:
+    name: str
+    value_from: str
+
+
+@dataclass(frozen=True)
+class LogConfiguration:
+    log_driver: str
+    options: dict[str, str]
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    command: tuple[str, ...]
+    interval: int
+    timeout: int
+    retries: int
+    start_period: int
+
+
+@dataclass(frozen=True)
+class MountPoint:
+    source_volume: str
+    container_path: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class LinuxParameters:
+    init_process_enabled: bool
+
+
+@dataclass(frozen=True)
+class ContainerDefinition:
+    """One entry of ``containerDefinitions`` (field names are the API's, in snake case)."""
+
+    name: str
+    image: str
+    essential: bool
+    port_mappings: tuple[PortMapping, ...]
+    environment: tuple[KeyValuePair, ...]
+    secrets: tuple[Secret, ...]
+    log_configuration: LogConfiguration
+    health_check: HealthCheck
+    stop_timeout: int
+    user: str
+    readonly_root_filesystem: bool
+    mount_points: tuple[MountPoint, ...]
+    linux_parameters: LinuxParameters | None = None
+
+
+def health_check_command(port: int, path: str, timeout_seconds: int) -> tuple[str, ...]:
+    """``CMD`` exec form of a probe using only the image's Python (no curl, no shell)."""
+    url = "http://127.0.0.1:%d%s" % (port, path)
+    return (
+        "CMD",
+        "python",
+        "-c",
+        "import urllib.request; urllib.request.urlopen(%r, timeout=%d)" % (url, timeout_seconds),
+    )
+
+
+# ---- props --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceProps:
+    """Inputs of :class:`Service`."""
+
+    name: str
+    """Physical name prefix, ``{app}-{env}``: the roles are ``{name}-execution`` / ``{name}-task``,
+    the security group ``{name}-tasks``, the log group ``/ecs/{name}/web``."""
+    service_name: str
+    """ECS service name and task-definition family, ``{app}-{env}-web`` (a plain string, so alarms can
+    name the service without depending on it)."""
+    app_name: str
+    """``APP_NAME`` in the container."""
+    env_name: str
+    """``APP_ENV`` in the container."""
+    region: str
+    """Region of the awslogs driver."""
+    container: ContainerConfig
+    """Task size, platform, port, health path, environment, secrets, user, read-only root, stop timeout."""
+    service: ServiceConfig
+    """Deployment percentages, circuit breaker, grace period, ECS Exec, task-role grants."""
+    desired_count: int
+    """Tasks at first deploy; later changes are ignored (autoscaling owns the count)."""
+    log_retention_days: int
+    """Retention of the service's log group; must be a CloudWatch retention value."""
+    cluster: Cluster
+    """Cluster the service runs in; its capacity-provider strategy is reused."""
+    registry: Registry
+    """Repository the image is pulled from; the execution role may pull from it only."""
+    image_tag: str
+    """Tag (usually a ``var.image_tag`` token) of the image; also ``APP_VERSION``."""
+    vpc_id: str
+    """VPC of the task security group."""
+    subnet_ids: list[str]
+    """Subnets the tasks run in (private unless the environment opts into public ones)."""
+    alb_security_group_id: str
+    """The only security group allowed to reach the tasks on the container port."""
+    target_group_arn: str
+    """Target group the service registers its tasks with."""
+    listeners: Sequence[ITerraformDependable]
+    """Listeners the service depends on (a target group must be attached before ECS uses it)."""
+    assign_public_ip: bool = False
+    """Give tasks public IPs; off unless set (only for tasks in public subnets without NAT)."""
+    service_registry_arn: str | None = None
+    """Cloud Map service to register tasks in; no registration when unset."""
+    client_security_group_id: str | None = None
+    """Security group of in-VPC clients (service discovery) also allowed on the container port; none unless set."""
+    deployment_alarm_names: tuple[str, ...] = ()
+    """CloudWatch alarms that roll a deployment back when they fire; none unless set."""
+    health_check_interval_seconds: int = 15
+    """Container health-check interval; 15 s unless set (ECS allows 5..300)."""
+    health_check_timeout_seconds: int = 5
+    """Container health-check timeout; 5 s unless set (ECS allows 2..60)."""
+    health_check_retries: int = 3
+    """Failures before the container is unhealthy; 3 unless set (ECS allows 1..10)."""
+    health_check_start_period_seconds: int = 10
+    """Failures ignored after start; 10 s unless set (ECS allows 0..300)."""
+
+    def __post_init__(self) -> None:
+        problem = check_task_size(self.container.cpu, self.container.memory_mib)
+        if problem:
+            raise ValueError("ServiceProps.container.%s" % problem)
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            raise ValueError(
+                "ServiceProps.log_retention_days=%r is not a CloudWatch retention; allowed: %s"
+                % (self.log_retention_days, ", ".join(map(str, LOG_RETENTION_DAYS)))
+            )
+        if self.desired_count < 0:
+            raise ValueError("ServiceProps.desired_count=%r; allowed: >= 0" % self.desired_count)
+        for name in RESERVED_ENV:
+            if name in self.container.environment or name in self.container.secrets:
+                raise ValueError(
+                    "container.environment.%s is set by the service construct; allowed: any name except %s"
+                    % (name, ", ".join(RESERVED_ENV))
+                )
+        if self.service.enable_execute_command and self.container.readonly_root_filesystem:
+            raise ValueError(
+                "service.enable_execute_command=true with container.readonly_root_filesystem=true: the ECS Exec"
+                " agent needs a writable root filesystem; allowed: one of them true"
+            )
+        if self.container.stop_timeout_seconds > 120:
+            raise ValueError(
+                "container.stop_timeout_seconds=%d; allowed: 2..120 (the Fargate maximum)"
+                % self.container.stop_timeout_seconds
+            )
+        ranges = (
+            ("health_check_interval_seconds", self.health_check_interval_seconds, 5, 300),
+            ("health_check_timeout_seconds", self.health_check_timeout_seconds, 2, 60),
+            ("health_check_retries", self.health_check_retries, 1, 10),
+            ("health_check_start_period_seconds", self.health_check_start_period_seconds, 0, 300),
+        )
+        for field_name, value, lo, hi in ranges:
+            if not lo <= value <= hi:
+                raise ValueError("ServiceProps.%s=%r; allowed: %d..%d" % (field_name, value, lo, hi))
+        if self.health_check_timeout_seconds >= self.health_check_interval_seconds:
+            raise ValueError(
+                "ServiceProps.health_check_timeout_seconds=%d must be less than health_check_interval_seconds=%d"
+                % (self.health_check_timeout_seconds, self.health_check_interval_seconds)
+            )
+        for suffix in ("execution", "task"):
+            role = "%s-%s" % (self.name, suffix)
+            if len(role) > LIMITS["iam_role"]:
+                raise ValueError(
+                    "ServiceProps.name=%r makes the IAM role name %r %d characters; allowed: at most %d"
+                    % (self.name, role, len(role), LIMITS["iam_role"])
+                )
+        if (self.service_registry_arn is None) != (self.client_security_group_id is None):
+            raise ValueError(
+                "ServiceProps.service_registry_arn and client_security_group_id must be set together;"
+                " allowed: both (service discovery) or neither"
+            )
+
+
+# ---- the construct ------------------------------------------------------------------------
+
+
+def secret_resources(secrets: dict[str, str], service: str) -> list[str]:
+    """IAM resources for the secrets of one service (``ssm`` or ``secretsmanager``).
+
+    ECS accepts ``valueFrom`` with suffixes IAM does not: an SSM parameter version or label
+    (``parameter/x:3``) and a Secrets Manager JSON key / stage / version
+    (``secret:x-AbCdEf:key::``). Those are cut off, so the grant names the secret itself.
+    """
+    out = set()
+    for arn in secrets.values():
+        parts = arn.split(":")
+        if parts[2] != service:
+            continue
+        if service == "secretsmanager":
+            out.add(":".join(parts[:7]))
+        else:
+            out.add(re.sub(r"(parameter/[^:]+):[^:/]+$", r"\1", arn))
+    return sorted(out)
+
+
+@dataclass(frozen=True)
+class _Policy:
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    conditions: tuple[DataAwsIamPolicyDocumentStatementCondition, ...] = field(default=())
+
+
+class Service(Construct):
+    """Task definition, roles, log group, task security group and ECS service (see module docstring)."""
+
+    service_name: str
+    service_arn: str
+    task_definition_arn: str
+    task_definition_family: str
+    log_group_name: str
+    log_group_arn: str
+    task_security_group_id: str
+    execution_role_arn: str
+    task_role_arn: str
+    container_name: str
+    container_port: int
+    container_definition: ContainerDefinition
+
+    def __init__(self, scope: Construct, id_: str, *, props: ServiceProps) -> None:
+        super().__init__(scope, id_)
+        c = props.container
+        s = props.service
+        service_name = props.service_name
+        family = service_name
+
+        log_group = CloudwatchLogGroup(
+            self,
+            "LogGroup",
+            name="/ecs/%s/web" % props.name,
+            retention_in_days=props.log_retention_days,
+            tags={"Name": "/ecs/%s/web" % props.name},
+        )
+
+        # ---- IAM
+        identity = DataAwsCallerIdentity(self, "CallerIdentity")
+        assume = DataAwsIamPolicyDocument(
+            self,
+            "TasksAssumeRole",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="EcsTasksAssume",
+                    actions=["sts:AssumeRole"],
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["ecs-tasks.amazonaws.com"])
+                    ],
+                    # Confused-deputy guard: only tasks of this account may assume the role.
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringEquals", variable="aws:SourceAccount", values=[identity.account_id]
+                        )
+                    ],
+                )
+            ],
+        )
+        execution_role = IamRole(
+            self,
+            "ExecutionRole",
+            name="%s-execution" % props.name,
+            description="ECS pulls the image, writes logs and reads the secrets of %s" % service_name,
+            assume_role_policy=assume.json,
+        )
+        execution: list[_Policy] = [
+            _Policy("EcrAuth", ("ecr:GetAuthorizationToken",), ("*",)),
+            _Policy("EcrPull", ECR_PULL_ACTIONS, (props.registry.repository_arn,)),
+            _Policy("WriteLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), ("%s:log-stream:*" % log_group.arn,)),
+        ]
+        ssm = secret_resources(c.secrets, "ssm")
+        if ssm:
+            execution.append(_Policy("ReadParameters", ("ssm:GetParameters",), tuple(ssm)))
+        secretsmanager = secret_resources(c.secrets, "secretsmanager")
+        if secretsmanager:
+            execution.append(_Policy("ReadSecrets", ("secretsmanager:GetSecretValue",), tuple(secretsmanager)))
+        execution_doc = self._document("ExecutionPolicyDocument", execution)
+        execution_policy = IamRolePolicy(
+            self, "ExecutionRolePolicy", name="pull-log-secrets", role=execution_role.id, policy=execution_doc.json
+        )
+
+        task_role = IamRole(
+            self,
+            "TaskRole",
+            name="%s-task" % props.name,
+            description="What the %s app itself may call; nothing unless granted in config" % service_name,
+            assume_role_policy=assume.json,
+        )
+        grants = [_Policy(st.sid, st.actions, st.resources) for st in s.task_role_statements]
+        if s.enable_execute_command:
+            grants.append(_Policy("EcsExec", ECS_EXEC_ACTIONS, ("*",)))
+        if grants:
+            task_doc = self._document("TaskPolicyDocument", grants)
+            IamRolePolicy(self, "TaskRolePolicy", name="app-grants", role=task_role.id, policy=task_doc.json)
+
+        # ---- task definition
+        container = ContainerDefinition(
+            name=CONTAINER_NAME,
+            image="%s:%s" % (props.registry.repository_url, props.image_tag),
+            essential=True,
+            port_mappings=(PortMapping(container_port=c.port, protocol="tcp", name="http", app_protocol="http"),),
+            environment=tuple(
+                KeyValuePair(name=k, value=v)
+                for k, v in sorted(
+                    {
+                        **c.environment,
+                        "PORT": str(c.port),
+                        "APP_ENV": props.env_name,
+                        "APP_NAME": props.app_name,
+                        "APP_VERSION": props.image_tag,
+                    }.items()
+                )
+            ),
+            secrets=tuple(Secret(name=k, value_from=v) for k, v in sorted(c.secrets.items())),
+            log_configuration=LogConfiguration(
+                log_driver="awslogs",
+                options={
+                    "awslogs-group": log_group.name,
+                    "awslogs-region": props.region,
+                    "awslogs-stream-prefix": "web",
+                    "mode": "non-blocking",
+                    "max-buffer-size": "4m",
+                },
+            ),
+            health_check=HealthCheck(
+                command=health_check_command(c.port, c.health_check_path, props.health_check_timeout_seconds - 2),
+                interval=props.health_check_interval_seconds,
+                timeout=props.health_check_timeout_seconds,
+                retries=props.health_check_retries,
+                start_period=props.health_check_start_period_seconds,
+            ),
+            stop_timeout=c.stop_timeout_seconds,
+            user=c.user,
+            readonly_root_filesystem=c.readonly_root_filesystem,
+            mount_points=(MountPoint(source_volume=TMP_VOLUME, container_path=TMP_PATH, read_only=False),),
+            linux_parameters=LinuxParameters(init_process_enabled=True) if s.enable_execute_command else None,
+        )
+        self.container_definition = container
+        task_definition = EcsTaskDefinition(
+            self,
+            "TaskDefinition",
+            family=family,
+            cpu=str(c.cpu),
+            memory=str(c.memory_mib),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=EcsTaskDefinitionRuntimePlatform(
+                operating_system_family="LINUX", cpu_architecture=c.cpu_architecture
+            ),
+            execution_role_arn=execution_role.arn,
+            task_role_arn=task_role.arn,
+            container_definitions=json.dumps([to_api(container)], sort_keys=True),
+            volume=[EcsTaskDefinitionVolume(name=TMP_VOLUME)],
+            tags={"Name": family},
+        )
+
+        # ---- security group
+        sg = SecurityGroup(
+            self,
+            "TaskSecurityGroup",
+            name="%s-tasks" % props.name,
+            description="%s tasks: the container port from the ALB only" % service_name,
+            vpc_id=props.vpc_id,
+            tags={"Name": "%s-tasks" % props.name},
+        )
+        VpcSecurityGroupIngressRule(
+            self,
+            "TaskIngressFromAlb",
+            security_group_id=sg.id,
+            description="App port from the load balancer",
+            ip_protocol="tcp",
+            from_port=c.port,
+            to_port=c.port,
+            referenced_security_group_id=props.alb_security_group_id,
+        )
+        if props.client_security_group_id is not None:
+            VpcSecurityGroupIngressRule(
+                self,
+                "TaskIngressFromClients",
+                security_group_id=sg.id,
+                description="App port from in-VPC clients (service discovery)",
+                ip_protocol="tcp",
+                from_port=c.port,
+                to_port=c.port,
+                referenced_security_group_id=props.client_security_group_id,
+            )
+        VpcSecurityGroupEgressRule(
+            self,
+            "TaskEgressHttps",
+            security_group_id=sg.id,
+            description="HTTPS out: ECR, CloudWatch Logs, secrets, S3 (via endpoints or NAT)",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4="0.0.0.0/0",
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "AlbEgressToTasks",
+            security_group_id=props.alb_security_group_id,
+            description="Load balancer to the app port of the tasks",
+            ip_protocol="tcp",
+            from_port=c.port,
+            to_port=c.port,
+            referenced_security_group_id=sg.id,
+        )
+
+        # ---- service
+        service = EcsService(
+            self,
+            "Service",
+            name=service_name,
+            cluster=props.cluster.cluster_arn,
+            task_definition=task_definition.arn,
+            desired_count=props.desired_count,
+            capacity_provider_strategy=[
+                EcsServiceCapacityProviderStrategy(
+                    capacity_provider=item.capacity_provider, weight=item.weight, base=item.base
+                )
+                for item in props.cluster.strategy
+            ],
+            platform_version="LATEST",
+            network_configuration=EcsServiceNetworkConfiguration(
+                subnets=props.subnet_ids, security_groups=[sg.id], assign_public_ip=props.assign_public_ip
+            ),
+            load_balancer=[
+                EcsServiceLoadBalancer(
+                    target_group_arn=props.target_group_arn, container_name=CONTAINER_NAME, container_port=c.port
+                )
+            ],
+            health_check_grace_period_seconds=s.health_check_grace_period_seconds,
+            deployment_minimum_healthy_percent=s.deployment_minimum_healthy_percent,
+            deployment_maximum_percent=s.deployment_maximum_percent,
+            deployment_controller=EcsServiceDeploymentController(type="ECS"),
+            deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(
+                enable=True, rollback=s.circuit_breaker_rollback
+            ),
+            alarms=(
+                EcsServiceAlarms(alarm_names=list(props.deployment_alarm_names), enable=True, rollback=True)
+                if props.deployment_alarm_names
+                else None
+            ),
+            service_registries=(
+                EcsServiceServiceRegistries(registry_arn=props.service_registry_arn)
+                if props.service_registry_arn is not None
+                else None
+            ),
+            enable_execute_command=s.enable_execute_command,
+            enable_ecs_managed_tags=True,
+            propagate_tags="SERVICE",
+            wait_for_steady_state=False,
+            # The execution policy must outlive the tasks on destroy, or they cannot stop cleanly.
+            depends_on=[*props.listeners, execution_policy],
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
+            tags={"Name": service_name},
+        )
+
+        self.service_name = service.name
+        self.service_arn = service.id
+        self.task_definition_arn = task_definition.arn
+        self.task_definition_family = task_definition.family
+        self.log_group_name = log_group.name
+        self.log_group_arn = log_group.arn
+        self.task_security_group_id = sg.id
+        self.execution_role_arn = execution_role.arn
+        self.task_role_arn = task_role.arn
+        self.container_name = CONTAINER_NAME
+        self.container_port = c.port
+
+    def _document(self, id_: str, policies: list[_Policy]) -> DataAwsIamPolicyDocument:
+        return DataAwsIamPolicyDocument(
+            self,
+            id_,
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid=p.sid,
+                    effect="Allow",
+                    actions=list(p.actions),
+                    resources=list(p.resources),
+                    condition=list(p.conditions) or None,
+                )
+                for p in policies
+            ],
+        )
