@@ -1,0 +1,305 @@
+"""Fast import of the AWS provider bindings, on both sides of jsii.
+
+Smallest example (first lines of ``main.py`` / ``tests/conftest.py``, before anything
+imports ``cdktf`` or ``cdktf_cdktf_provider_aws``)::
+
+    from modules import _fastprovider
+
+    status = _fastprovider.install(enabled=True)
+    print(status.describe())  # "python: lazy (2135 submodules); node: lazy-index.js preload; ..."
+
+Three independent fast paths, each with its own fallback to the ordinary behaviour
+(docs/fast-import.md explains them in full):
+
+* **Python.** ``cdktf_cdktf_provider_aws/__init__.py`` ends with ~2,100
+  ``from . import <submodule>`` lines. An import hook runs that ``__init__`` *without* its
+  trailing submodule imports; submodules are then imported on first use
+  (``from cdktf_cdktf_provider_aws.vpc import Vpc`` or ``cdktf_cdktf_provider_aws.vpc``).
+  The jsii runtime gets a submodule-FQN -> Python-module map so that a type created on the
+  JS side whose submodule is not imported yet is still resolved (jsii imports it on
+  demand). Any unexpected layout -> nothing is hooked, the normal eager import runs.
+* **Node.** The jsii kernel is started with ``NODE_OPTIONS=--require
+  modules/_jsii_preload.cjs``; the preload makes the kernel's ``require`` of the
+  provider's JS package load the package's own ``lib/lazy-index.js`` (same exports,
+  submodules compiled on first access) instead of ``lib/index.js``. The preload checks
+  both files export the same names from the same files, else it leaves ``index.js``.
+  ``NODE_OPTIONS`` is set only while the kernel starts and is restored afterwards, so no
+  other child process inherits it.
+* **Exit.** ``gc.freeze()`` at interpreter exit, so finalization does not walk the
+  whole object graph again (this took ~3 s after an eager import).
+
+Nothing here reads configuration from the environment: the caller decides ``enabled``.
+``install`` is idempotent: the first call decides, later calls return the same status.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import importlib
+import importlib.abc
+import importlib.machinery
+import os
+import re
+import sys
+import types
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
+"""The Python package whose eager ``__init__`` is replaced by the lazy one."""
+
+PRELOAD_FILE = Path(__file__).with_name("_jsii_preload.cjs")
+"""Node preload that points the jsii kernel at the provider's ``lib/lazy-index.js``."""
+
+# The generated __init__ ends with this comment followed only by "from . import <name>" lines.
+_SUBMODULE_MARKER = "# Loading modules to ensure their types are registered with the jsii runtime library\n"
+_SUBMODULE_LINE = re.compile(r"from \. import ([a-z_][a-z0-9_]*)")
+_ASSEMBLY_LOAD = re.compile(r'jsii\.JSIIAssembly\.load\(\s*"([^"]+)"')
+# Statements the head of the generated __init__ must contain for the lazy variant to be valid.
+_REQUIRED_HEAD = ("from ._jsii import *", "publication.publish()", "__all__ = [")
+
+
+@dataclass(frozen=True)
+class FastImportStatus:
+    """What ``install`` did. Each ``*_reason`` says why that path is off (empty when on)."""
+
+    enabled: bool
+    python_lazy: bool = False
+    node_lazy: bool = False
+    fast_exit: bool = False
+    submodules: int = 0
+    python_reason: str = ""
+    node_reason: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def describe(self) -> str:
+        if not self.enabled:
+            return "fast import disabled: plain eager import of %s" % PROVIDER_PACKAGE
+        py = "lazy (%d submodules)" % self.submodules if self.python_lazy else "eager (%s)" % self.python_reason
+        node = "lazy-index.js preload" if self.node_lazy else "index.js (%s)" % self.node_reason
+        ext = "gc.freeze at exit" if self.fast_exit else "normal"
+        return "python: %s; node: %s; exit: %s" % (py, node, ext)
+
+
+_status: FastImportStatus | None = None
+
+
+def status() -> FastImportStatus | None:
+    """The status returned by the first ``install`` call, or None before it."""
+    return _status
+
+
+def loaded_submodules() -> list[str]:
+    """Provider submodules imported so far (all ~2,100 after an eager import)."""
+    prefix = PROVIDER_PACKAGE + "."
+    return sorted(
+        name[len(prefix) :]
+        for name in sys.modules
+        if name.startswith(prefix) and "." not in name[len(prefix) :] and not name[len(prefix) :].startswith("_")
+    )
+
+
+def jsii_namespace(submodule: str) -> str:
+    """jsii submodule name for a Python submodule name: ``alb_listener`` -> ``albListener``.
+
+    jsii-pacmak names Python submodules by snake-casing the TypeScript namespace; this is
+    the inverse for the provider's names (lower-case words, digits stay attached).
+    """
+    first, *rest = submodule.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def install(enabled: bool = True, *, environ: MutableMapping[str, str] | None = None) -> FastImportStatus:
+    """Arm the fast paths; call before anything imports ``cdktf`` or the provider package.
+
+    ``enabled=False`` changes nothing (plain eager import, normal node entry, normal exit).
+    ``environ`` is the environment the jsii kernel process inherits (default: this
+    process's ``os.environ``); ``NODE_OPTIONS`` is extended in it only while the kernel
+    starts. Returns what is active and, for each inactive path, why.
+    """
+    global _status
+    if _status is not None:
+        return _status
+    if not enabled:
+        _status = FastImportStatus(enabled=False)
+        return _status
+
+    atexit.register(_freeze_gc)
+    plan, python_reason = _plan_python()
+    if plan is not None:
+        sys.meta_path.insert(0, _LazyProviderFinder(plan))
+    node_lazy, node_reason = _start_kernel_with_preload(os.environ if environ is None else environ)
+    _status = FastImportStatus(
+        enabled=True,
+        python_lazy=plan is not None,
+        node_lazy=node_lazy,
+        fast_exit=True,
+        submodules=len(plan.submodules) if plan is not None else 0,
+        python_reason=python_reason,
+        node_reason=node_reason,
+    )
+    return _status
+
+
+def _freeze_gc() -> None:
+    # Interpreter finalization clears every module dict and runs full collections over
+    # whatever survives; moving all live objects to the permanent generation first makes
+    # those collections trivial. Nothing of ours needs finalizers at exit: the jsii kernel
+    # is stopped by its own atexit hook, which runs before this one (registered later).
+    gc.freeze()
+
+
+# --------------------------------------------------------------------------- Python side
+
+
+@dataclass(frozen=True)
+class _Plan:
+    origin: str
+    search_locations: Sequence[str]
+    head_source: str
+    submodules: frozenset[str]
+    assembly: str
+
+
+def _plan_python() -> tuple[_Plan | None, str]:
+    """Check the installed provider package looks as expected; return the lazy plan or why not."""
+    if PROVIDER_PACKAGE in sys.modules:
+        return None, "%s was already imported before install()" % PROVIDER_PACKAGE
+    try:
+        import jsii._reference_map as refmap
+    except ImportError as exc:
+        return None, "jsii runtime not importable: %s" % exc
+    if not isinstance(getattr(refmap, "_submodule_fqn_map", None), dict):
+        return None, "this jsii runtime has no _submodule_fqn_map (lazy type resolution unsupported)"
+    spec = importlib.machinery.PathFinder.find_spec(PROVIDER_PACKAGE)
+    if spec is None or spec.origin is None or not spec.submodule_search_locations:
+        return None, "%s is not installed as a regular package" % PROVIDER_PACKAGE
+    pkg_dir = Path(spec.origin).parent
+    try:
+        source = Path(spec.origin).read_text(encoding="utf-8")
+        jsii_source = (pkg_dir / "_jsii" / "__init__.py").read_text(encoding="utf-8")
+        dirs = {entry.name for entry in os.scandir(pkg_dir) if entry.is_dir()}
+    except OSError as exc:
+        return None, "cannot read %s: %s" % (pkg_dir, exc)
+    return plan_from_sources(spec.origin, list(spec.submodule_search_locations), source, jsii_source, dirs)
+
+
+def plan_from_sources(
+    origin: str, search_locations: Sequence[str], source: str, jsii_source: str, dirs: set[str]
+) -> tuple[_Plan | None, str]:
+    """Validate the generated ``__init__.py`` text; (plan, "") or (None, why it is not lazy-able).
+
+    ``source`` is the package ``__init__.py``, ``jsii_source`` its ``_jsii/__init__.py`` and
+    ``dirs`` the directory names next to it.
+    """
+    if source.count(_SUBMODULE_MARKER) != 1:
+        return None, "__init__.py has no single submodule-import marker comment"
+    head, tail = source.split(_SUBMODULE_MARKER)
+    missing = [stmt for stmt in _REQUIRED_HEAD if stmt not in head]
+    if missing:
+        return None, "__init__.py lacks %s" % ", ".join(repr(s) for s in missing)
+    names: set[str] = set()
+    for line in tail.splitlines():
+        if not line.strip():
+            continue
+        match = _SUBMODULE_LINE.fullmatch(line.strip())
+        if match is None:
+            return None, "unexpected statement after the submodule imports: %r" % line[:80]
+        names.add(match.group(1))
+    if not names:
+        return None, "__init__.py imports no submodules"
+    absent = sorted(names - dirs)
+    if absent:
+        return None, "submodule directories missing: %s" % ", ".join(absent[:5])
+    assembly = _ASSEMBLY_LOAD.search(jsii_source)
+    if assembly is None:
+        return None, "_jsii/__init__.py does not load a jsii assembly"
+    plan = _Plan(
+        origin=origin,
+        search_locations=list(search_locations),
+        head_source=head,
+        submodules=frozenset(names),
+        assembly=assembly.group(1),
+    )
+    return plan, ""
+
+
+class _LazyProviderFinder(importlib.abc.MetaPathFinder):
+    """Finds only the provider package itself; its submodules use the normal finders."""
+
+    def __init__(self, plan: _Plan) -> None:
+        self._plan = plan
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != PROVIDER_PACKAGE:
+            return None
+        spec = importlib.machinery.ModuleSpec(
+            fullname, _LazyProviderLoader(self._plan), origin=self._plan.origin, is_package=True
+        )
+        spec.submodule_search_locations = list(self._plan.search_locations)
+        spec.has_location = True
+        return spec
+
+
+class _LazyProviderLoader(importlib.abc.Loader):
+    def __init__(self, plan: _Plan) -> None:
+        self._plan = plan
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        plan = self._plan
+        module.__file__ = plan.origin
+        code = compile(plan.head_source, plan.origin, "exec", dont_inherit=True)
+        exec(code, module.__dict__)
+        # publication.publish() (end of the head) replaced sys.modules[name] with the
+        # public module; the import system returns that one, so hook it.
+        public = sys.modules[PROVIDER_PACKAGE]
+        submodules = plan.submodules
+
+        def __getattr__(name: str) -> types.ModuleType:
+            if name in submodules:
+                return importlib.import_module("%s.%s" % (PROVIDER_PACKAGE, name))
+            raise AttributeError("module %r has no attribute %r" % (PROVIDER_PACKAGE, name))
+
+        public.__getattr__ = __getattr__  # type: ignore[method-assign]
+        import jsii._reference_map as refmap
+
+        fqn_map = {"%s.%s" % (plan.assembly, jsii_namespace(n)): "%s.%s" % (PROVIDER_PACKAGE, n) for n in submodules}
+        for key, value in fqn_map.items():
+            refmap._submodule_fqn_map.setdefault(key, value)
+
+
+# ----------------------------------------------------------------------------- Node side
+
+
+def _start_kernel_with_preload(environ: MutableMapping[str, str]) -> tuple[bool, str]:
+    """Start the jsii kernel with the preload, restoring NODE_OPTIONS afterwards."""
+    if "constructs._jsii" in sys.modules or "cdktf._jsii" in sys.modules:
+        return False, "the jsii kernel was already started before install()"
+    if not PRELOAD_FILE.is_file():
+        return False, "preload file %s is missing" % PRELOAD_FILE
+    preload = str(PRELOAD_FILE)
+    if '"' in preload or "\\" in preload:
+        return False, "preload path %r cannot be quoted in NODE_OPTIONS" % preload
+    previous = environ.get("NODE_OPTIONS")
+    environ["NODE_OPTIONS"] = ((previous + " ") if previous else "") + '--require "%s"' % preload
+    try:
+        # Loading the smallest jsii assembly starts the kernel process now, with the
+        # preload; the provider assembly is loaded into that same process later.
+        import constructs  # noqa: F401
+    except Exception as exc:  # the kernel did not start: let the next import start a plain one
+        for name in [n for n in sys.modules if n == "constructs" or n.startswith("constructs.")]:
+            del sys.modules[name]
+        return False, "kernel start with the preload failed: %s" % exc
+    finally:
+        if previous is None:
+            environ.pop("NODE_OPTIONS", None)
+        else:
+            environ["NODE_OPTIONS"] = previous
+    return True, ""

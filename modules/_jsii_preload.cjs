@@ -1,0 +1,92 @@
+'use strict';
+// Node preload for the jsii kernel process (docs/fast-import.md).
+//
+// modules/_fastprovider.py starts the jsii kernel with NODE_OPTIONS='--require <this file>'.
+// The kernel loads a jsii package by resolving its name and requiring the result; for
+// @cdktf/provider-aws that is lib/index.js, which requires all ~2,100 submodules
+// (~1.9 s, ~400 MB). The same package ships lib/lazy-index.js, which exports the same
+// names as getters that require each submodule on first access. This preload makes the
+// resolution of the package name return lib/lazy-index.js instead -- only when:
+//   * this process is the kernel (lib/program.js of the jsii runtime),
+//   * the request is exactly the package name and resolves to <pkg>/lib/index.js,
+//   * <pkg>/package.json names the package and has main lib/index.js,
+//   * both files map exactly the same export names to the same submodule files.
+// Otherwise, or on any error, the normal resolution result is returned unchanged.
+// Nothing on disk is modified. Set CDKTF_FAST_IMPORT_TRACE=1 to log the decision to stderr.
+
+const PACKAGE = '@cdktf/provider-aws';
+const EAGER_EXPORT = /exports\.([A-Za-z_$][\w$]*) = require\("(\.\/[\w.-]+)"\);/g;
+const LAZY_EXPORT =
+  /Object\.defineProperty\(exports, '([A-Za-z_$][\w$]*)', \{ get: function \(\) \{ return require\('(\.\/[\w.-]+)'\); \} \}\);/g;
+
+function exportMap(source, pattern) {
+  const map = new Map();
+  for (const match of source.matchAll(pattern)) {
+    if (map.has(match[1])) return null; // duplicate export name: not the layout we know
+    map.set(match[1], match[2]);
+  }
+  const requires = (source.match(/\brequire\(/g) || []).length;
+  return requires === map.size ? map : null; // every require() must be one of the exports
+}
+
+// Returns [replacementPath | null, reason].
+function decide(indexPath) {
+  const fs = require('fs');
+  const path = require('path');
+  const libDir = path.dirname(indexPath);
+  const pkgDir = path.dirname(libDir);
+  if (path.basename(indexPath) !== 'index.js' || path.basename(libDir) !== 'lib') {
+    return [null, `resolved to ${indexPath}, not <package>/lib/index.js`];
+  }
+  const manifest = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
+  if (manifest.name !== PACKAGE || (manifest.main || 'index.js').replace(/^\.\//, '') !== 'lib/index.js') {
+    return [null, `package.json is ${manifest.name} with main ${manifest.main}`];
+  }
+  const lazyPath = path.join(libDir, 'lazy-index.js');
+  if (!fs.existsSync(lazyPath)) return [null, 'lib/lazy-index.js is missing'];
+  const eager = exportMap(fs.readFileSync(indexPath, 'utf8'), EAGER_EXPORT);
+  const lazy = exportMap(fs.readFileSync(lazyPath, 'utf8'), LAZY_EXPORT);
+  if (eager === null || lazy === null || eager.size === 0) {
+    return [null, 'lib/index.js or lib/lazy-index.js has an unexpected layout'];
+  }
+  if (eager.size !== lazy.size || [...eager].some(([name, file]) => lazy.get(name) !== file)) {
+    return [null, 'lib/lazy-index.js does not export the same submodules as lib/index.js'];
+  }
+  return [lazyPath, `${eager.size} submodules, loaded on first use`];
+}
+
+function install() {
+  const path = require('path');
+  const entry = process.argv[1] || '';
+  // The jsii runtime wrapper (bin/jsii-runtime.js) spawns lib/program.js, the kernel proper.
+  if (path.basename(entry) !== 'program.js' || path.basename(path.dirname(entry)) !== 'lib') return;
+  const Module = require('module');
+  const trace = process.env.CDKTF_FAST_IMPORT_TRACE === '1';
+  const original = Module._resolveFilename;
+  if (typeof original !== 'function') return;
+  Module._resolveFilename = function resolveFilename(request, ...rest) {
+    const resolved = original.call(this, request, ...rest);
+    if (request !== PACKAGE) return resolved;
+    let replacement = null;
+    let reason;
+    try {
+      [replacement, reason] = decide(resolved);
+    } catch (err) {
+      reason = `check failed: ${err && err.message}`;
+    }
+    if (trace) {
+      process.stderr.write(
+        `[cdktf-fast-import] ${PACKAGE}: ${replacement ? 'lib/lazy-index.js' : 'lib/index.js'} (${reason})\n`,
+      );
+    }
+    return replacement || resolved;
+  };
+}
+
+try {
+  install();
+} catch (err) {
+  // Never break the kernel: without the hook the package loads through lib/index.js.
+}
+
+module.exports = { decide };
