@@ -1,0 +1,246 @@
+"""`make cost`: fixed inputs (a hand-written stack JSON + a fixed price table), numbers derived by hand.
+
+Fixed prices (tests/ops_cmds/data/prices_fixed.toml): vCPU-hour 0.04, GB-hour 0.004, Spot 70 % off,
+ALB-hour 0.02, NAT-hour 0.05, endpoint-AZ-hour 0.01, IPv4-hour 0.005, ingestion 0.5/GB, storage
+0.03/GB-month, 730 h a month (so 730/24 = 365/12 days), 0.1 GB of app log per task-day, 0.2 GB of
+flow log per day.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from envconfig import load_environments
+from ops import cost
+
+DATA = Path(__file__).with_name("data")
+REPO = Path(__file__).resolve().parents[2]
+PRICES = DATA / "prices_fixed.toml"
+STACK = DATA / "cost_stack.tf.json"
+ENVIRONMENTS = DATA / "environments.toml"
+D = Decimal
+
+
+def six(value: Decimal) -> Decimal:
+    return value.quantize(D("0.000001"))
+
+
+@pytest.fixture()
+def out_dir(tmp_path: Path) -> Path:
+    """A cdktf.out with the fixture stack as environment `test` (and nothing for `small`)."""
+    stack_dir = tmp_path / "stacks" / "test"
+    stack_dir.mkdir(parents=True)
+    (stack_dir / "cdk.tf.json").write_text(STACK.read_text())
+    return tmp_path
+
+
+def fixture_footprint() -> cost.Footprint:
+    return cost.footprint_from_stack(json.loads(STACK.read_text()), env="test", region="us-east-1", emulator=False, path=str(STACK))
+
+
+def test_footprint_counts_the_synthesized_resources() -> None:
+    fp = fixture_footprint()
+    assert (fp.cpu_units, fp.memory_mib, fp.cpu_architecture) == (512, 1024, "X86_64")
+    assert (fp.min_tasks, fp.max_tasks) == (2, 6)
+    assert fp.strategy == (cost.StrategyItem("FARGATE", 25, 1), cost.StrategyItem("FARGATE_SPOT", 75, 0))
+    assert (fp.load_balancers, fp.load_balancer_public_ips) == (1, 2)
+    assert (fp.nat_gateways, fp.elastic_ips) == (2, 2)
+    assert fp.interface_endpoint_enis == 6  # 3 interface endpoints x 2 subnets; the S3 gateway is free
+    assert fp.task_public_ip is False
+    assert (fp.app_log_retention_days, fp.flow_log_retention_days) == ((14,), (14,))
+    assert fp.warnings == ()
+
+
+def test_split_tasks_places_base_first_then_by_weight() -> None:
+    strategy = (cost.StrategyItem("FARGATE", 25, 1), cost.StrategyItem("FARGATE_SPOT", 75, 0))
+    # 2 tasks: 1 base on-demand, the other 1 split 1:3 -> 1.25 on-demand, 0.75 Spot.
+    assert cost.split_tasks(2, strategy) == (D("1.25"), D("0.75"))
+    # 6 tasks: 1 + 5 x 0.25 = 2.25 on-demand, 5 x 0.75 = 3.75 Spot.
+    assert cost.split_tasks(6, strategy) == (D("2.25"), D("3.75"))
+    assert cost.split_tasks(0, strategy) == (D(0), D(0))
+    assert cost.split_tasks(3, (cost.StrategyItem("FARGATE_SPOT", 1, 0),)) == (D(0), D(3))
+
+
+def test_estimate_of_the_fixture_stack_matches_the_hand_derivation() -> None:
+    est = cost.estimate(fixture_footprint(), cost.load_prices(PRICES))
+    lines = {line.item: (six(line.at_min), six(line.at_max)) for line in est.lines}
+    # Task: 0.5 vCPU x 0.04 + 1 GB x 0.004 = 0.024 an hour.
+    # On-Demand: 1.25 x 0.024 x 730 = 21.90; 2.25 x 0.024 x 730 = 39.42.
+    assert lines["Fargate On-Demand"] == (D("21.900000"), D("39.420000"))
+    # Spot: 0.024 x 0.3 = 0.0072 an hour; 0.75 x 0.0072 x 730 = 3.942; 3.75 x 0.0072 x 730 = 19.71.
+    assert lines["Fargate Spot"] == (D("3.942000"), D("19.710000"))
+    # 1 ALB x 0.02 x 730 = 14.60.
+    assert lines["ALB hours"] == (D("14.600000"), D("14.600000"))
+    # 2 NAT gateways x 0.05 x 730 = 73.00.
+    assert lines["NAT gateways"] == (D("73.000000"), D("73.000000"))
+    # 6 endpoint-AZs x 0.01 x 730 = 43.80.
+    assert lines["Interface endpoints"] == (D("43.800000"), D("43.800000"))
+    # 2 ALB addresses + 2 NAT EIPs = 4 x 0.005 x 730 = 14.60 (tasks have no public IP).
+    assert lines["Public IPv4"] == (D("14.600000"), D("14.600000"))
+    # Ingestion a day: 0.1 x 2 tasks + 0.2 flow = 0.4 GB (max: 0.1 x 6 + 0.2 = 0.8 GB);
+    # x 365/12 days x 0.5 = 73/12 = 6.083333; 146/12 = 12.166667.
+    assert lines["Log ingestion"] == (D("6.083333"), D("12.166667"))
+    # Kept at 14 days: 0.2 x 14 + 0.2 x 14 = 5.6 GB x 0.03 = 0.168; 0.6 x 14 + 2.8 = 11.2 GB -> 0.336.
+    assert lines["Log storage"] == (D("0.168000"), D("0.336000"))
+    # 21.9 + 3.942 + 14.6 + 73 + 43.8 + 14.6 + 73/12 + 0.168 = 172.01 + 6.083333 = 178.093333.
+    assert six(est.total_min) == D("178.093333")
+    # 39.42 + 19.71 + 14.6 + 73 + 43.8 + 14.6 + 146/12 + 0.336 = 205.466 + 12.166667 = 217.632667.
+    assert six(est.total_max) == D("217.632667")
+
+
+def test_config_fallback_for_an_environment_without_a_stack_matches_the_hand_derivation(out_dir: Path) -> None:
+    cfg = load_environments(ENVIRONMENTS)["small"]
+    fp = cost.footprint(cfg, out_dir)
+    assert fp.source.startswith("config")
+    est = cost.estimate(fp, cost.load_prices(PRICES))
+    lines = {line.item: six(line.at_min) for line in est.lines}
+    # 0.25 vCPU x 0.04 + 0.5 GB x 0.004 = 0.012 an hour, all Spot: 0.012 x 0.3 x 730 = 2.628.
+    assert lines["Fargate On-Demand"] == 0 and lines["Fargate Spot"] == D("2.628000")
+    assert lines["ALB hours"] == D("14.600000")
+    assert lines["NAT gateways"] == 0 and lines["Interface endpoints"] == 0
+    # 1 ALB address (1 AZ) + 1 task with a public IP = 2 x 0.005 x 730 = 7.30.
+    assert lines["Public IPv4"] == D("7.300000")
+    # 0.1 GB a day x 365/12 days = 36.5/12 GB x 0.5 = 18.25/12 = 1.520833; no flow logs.
+    # Kept 7 days: 0.1 x 7 = 0.7 GB x 0.03 = 0.021.
+    assert lines["Log ingestion"] == D("1.520833") and lines["Log storage"] == D("0.021000")
+    # 2.628 + 14.6 + 7.3 + 18.25/12 + 0.021 = 24.549 + 1.520833 = 26.069833.
+    assert six(est.total_min) == six(est.total_max) == D("26.069833")
+
+
+def test_config_and_stack_agree_for_the_fixture_and_disagreements_are_warned(out_dir: Path, tmp_path: Path) -> None:
+    cfg = load_environments(ENVIRONMENTS)["test"]
+    fp = cost.footprint(cfg, out_dir)
+    assert fp.source.endswith("cdk.tf.json") and fp.warnings == ()
+    other = cfg.model_copy(update={"scaling": cfg.scaling.model_copy(update={"min_capacity": 3, "desired_count": 3})})
+    warned = cost.footprint(other, out_dir)
+    assert warned.min_tasks == 2  # the stack is what gets deployed, so it wins
+    assert warned.warnings == ("test: synthesized stack has min_tasks=2 but the config implies 3; re-run make synth",)
+
+
+def test_a_stack_without_an_ecs_service_falls_back_to_the_config_with_a_warning(out_dir: Path) -> None:
+    (out_dir / "stacks" / "test" / "cdk.tf.json").write_text(json.dumps({"resource": {"aws_vpc": {"v": {}}}}))
+    fp = cost.footprint(load_environments(ENVIRONMENTS)["test"], out_dir)
+    assert fp.source.startswith("config")
+    assert fp.warnings and "has no aws_ecs_task_definition / aws_ecs_service; priced from the config" in fp.warnings[0]
+
+
+def test_cost_main_shows_all_environments_side_by_side(out_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cost.main(["--out", str(out_dir), "--prices", str(PRICES), "--config", str(ENVIRONMENTS)])
+    out = capsys.readouterr().out
+    assert code == 0
+    header = out.splitlines()[0].split()
+    assert header == ["monthly", "USD", "test", "small"]
+    total = next(line for line in out.splitlines() if line.startswith("TOTAL"))
+    assert total.split()[-6:] == ["178.09", "/", "217.63", "26.07", "/", "26.07"]
+    assert "Fargate Spot" in out and "NAT gateways" in out and "Log storage" in out
+    assert "as of 2000-01-01" in out and "Not included (usage-priced): ALB LCUs" in out
+
+
+def test_cost_main_one_environment_json(out_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cost.main(["--out", str(out_dir), "--prices", str(PRICES), "--config", str(ENVIRONMENTS), "--env", "test", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert list(data["environments"]) == ["test"]
+    assert data["environments"]["test"]["total_at_min"] == 178.0933
+    assert data["environments"]["test"]["total_at_max"] == 217.6327
+    assert data["prices_as_of"] == "2000-01-01" and data["hours_per_month"] == 730.0
+
+
+def test_cost_assumption_override_changes_the_log_lines(out_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--out", str(out_dir), "--prices", str(PRICES), "--config", str(ENVIRONMENTS), "--env", "small", "--json"]
+    assert cost.main([*args, "--app-log-gb-per-task-day", "1.2"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    lines = {line["item"]: line["at_min"] for line in data["environments"]["small"]["lines"]}
+    # 1.2 GB a day x 365/12 x 0.5 = 18.25; 1.2 x 7 = 8.4 GB x 0.03 = 0.252.
+    assert lines["Log ingestion"] == 18.25 and lines["Log storage"] == 0.252
+    assert data["assumptions"]["app_log_gb_per_task_day"] == 1.2
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.replace("alb_hour = 0.02\n", ""), r"\[regions.us-east-1\].alb_hour is missing; allowed keys: "),
+        (lambda t: t.replace("alb_hour = 0.02", "alb_hour = -1"), r"\[regions.us-east-1\].alb_hour=-1 is negative"),
+        (lambda t: t.replace("alb_hour = 0.02", 'alb_hour = "cheap"'), r"alb_hour='cheap' is not a number"),
+        (lambda t: t.replace("alb_hour = 0.02", "alb_hour = 0.02\nnlb_hour = 0.01"), r"unknown key\(s\) nlb_hour"),
+        (lambda t: t.replace("fargate_spot_discount = 0.7", "fargate_spot_discount = 70"),
+         r"fargate_spot_discount=70; allowed: a fraction below 1"),
+        (lambda t: t.replace('as_of = "2000-01-01"\n', ""), r"\[meta\].as_of is missing"),
+        (lambda t: t.replace("flow_log_gb_per_day = 0.2\n", ""), r"\[assumptions\].flow_log_gb_per_day is missing"),
+        (lambda t: t + "\n[[broken", r"not valid TOML"),
+    ],
+)
+def test_price_table_errors_name_the_file_and_key(tmp_path: Path, edit, message: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "prices.toml"
+    path.write_text(edit(PRICES.read_text()))
+    with pytest.raises(cost.CostError, match=message):
+        cost.load_prices(path)
+
+
+def test_unpriced_region_names_the_region_and_the_priced_ones() -> None:
+    fp = cost.footprint_from_config(load_environments(ENVIRONMENTS)["small"])
+    fp = cost.replace(fp, region="eu-west-1")
+    with pytest.raises(cost.CostError, match=r"has no prices for region 'eu-west-1'; allowed: us-east-1"):
+        cost.estimate(fp, cost.load_prices(PRICES))
+
+
+def test_cost_main_reports_errors_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cost.main(["--prices", str(tmp_path / "missing.toml")]) == 1
+    assert "cost: error: " in capsys.readouterr().err
+    assert cost.main(["--prices", str(PRICES), "--config", str(ENVIRONMENTS), "--env", "qa"]) == 1
+    assert "environment 'qa' is not defined; allowed: test, small" in capsys.readouterr().err
+
+
+# ---- the real price table and the real constructs -----------------------------------------
+
+
+def test_project_price_table_covers_every_environment_and_names_its_sources() -> None:
+    prices = cost.load_prices()
+    assert prices.currency == "USD" and len(prices.as_of) == 10 and prices.hours_per_month == 730
+    for env in load_environments().values():
+        assert env.region in prices.regions, env.name
+    pages = set(prices.sources.values())
+    for page in ("fargate/pricing", "elasticloadbalancing/pricing", "vpc/pricing", "privatelink/pricing", "cloudwatch/pricing"):
+        assert any(page in url for url in pages), page
+
+
+def test_config_interface_endpoint_count_matches_modules_network() -> None:
+    tree = ast.parse((REPO / "modules" / "network.py").read_text())
+    [value] = [
+        node.value for node in tree.body
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "INTERFACE_ENDPOINTS" for t in node.targets)
+    ]  # fmt: skip
+    assert isinstance(value, ast.Tuple)
+    assert len(value.elts) == cost.CONFIG_INTERFACE_ENDPOINTS
+
+
+def test_config_strategy_matches_modules_cluster() -> None:
+    cluster = pytest.importorskip("modules.cluster")
+    for percent in (0, 1, 30, 50, 99, 100):
+        theirs = tuple((s.capacity_provider, s.weight, s.base) for s in cluster.capacity_provider_strategy(percent))
+        ours = tuple((s.capacity_provider, s.weight, s.base) for s in cost.config_strategy(percent))
+        assert ours == theirs, percent
+
+
+def test_real_synth_agrees_with_the_config_for_every_environment(tmp_path: Path) -> None:
+    """Synthesize the project and cross-check each stack's footprint against its config."""
+    env = dict(os.environ)
+    result = subprocess.run([sys.executable, "main.py", "--out", str(tmp_path)], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    configs = load_environments()
+    for name, cfg in configs.items():
+        doc = json.loads(cost.stack_file(name, tmp_path).read_text())
+        if "aws_ecs_service" not in doc.get("resource", {}):
+            pytest.skip("the synthesized stacks have no aws_ecs_service yet (service construct not merged)")
+        fp = cost.footprint(cfg, tmp_path)
+        assert fp.source.endswith("cdk.tf.json")
+        assert fp.warnings == (), fp.warnings
