@@ -266,6 +266,13 @@ class ServiceProps:
         problem = check_task_size(self.container.cpu, self.container.memory_mib)
         if problem:
             raise ValueError("ServiceProps.container.%s" % problem)
+        spot = [i.capacity_provider for i in self.cluster.strategy if i.capacity_provider == "FARGATE_SPOT"]
+        if spot and self.container.cpu_architecture == "ARM64":
+            raise ValueError(
+                "ServiceProps.container.cpu_architecture='ARM64' with a FARGATE_SPOT capacity-provider strategy:"
+                " Fargate Spot does not run ARM64 tasks; allowed: cpu_architecture='X86_64' or a cluster with"
+                " fargate_spot_percent=0"
+            )
         if self.log_retention_days not in LOG_RETENTION_DAYS:
             raise ValueError(
                 "ServiceProps.log_retention_days=%r is not a CloudWatch retention; allowed: %s"

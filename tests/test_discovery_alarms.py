@@ -1,0 +1,180 @@
+"""Discovery (Cloud Map) and Alarms (CloudWatch + SNS) constructs, and their wiring per environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.service_stack import all_of, by_id, defaults_stack, full_stack
+
+
+@pytest.fixture(scope="module")
+def defaults() -> dict[str, Any]:
+    return defaults_stack()
+
+
+@pytest.fixture(scope="module")
+def full() -> dict[str, Any]:
+    return full_stack()
+
+
+# ---- discovery -------------------------------------------------------------------------------
+
+
+def test_no_discovery_unless_a_namespace_is_configured(defaults: dict[str, Any]) -> None:
+    assert "aws_service_discovery_private_dns_namespace" not in defaults["resource"]
+    assert "aws_service_discovery_service" not in defaults["resource"]
+
+
+def test_private_namespace_and_registration(full: dict[str, Any]) -> None:
+    ns = by_id(full, "aws_service_discovery_private_dns_namespace", "Discovery/Namespace")
+    assert ns["name"] == "internal" and ns["vpc"] == "vpc-0123456789abcdef0"
+    svc = by_id(full, "aws_service_discovery_service", "Discovery/Service")
+    assert svc["name"] == "app"
+    dns = svc["dns_config"]
+    assert dns["routing_policy"] == "MULTIVALUE"
+    assert dns["dns_records"] == [{"ttl": 10, "type": "A"}]
+    assert "aws_service_discovery_private_dns_namespace.Discovery_Namespace" in dns["namespace_id"]
+    assert "health_check_custom_config" in svc  # ECS reports task health to Cloud Map
+
+
+def test_discovery_clients_reach_the_tasks_through_their_own_group(full: dict[str, Any]) -> None:
+    clients = by_id(full, "aws_security_group", "Discovery/ClientSecurityGroup")
+    assert clients["name"] == "app-test-discovery-clients"
+    egress = by_id(full, "aws_vpc_security_group_egress_rule", "Discovery/ClientEgress")
+    assert (egress["from_port"], egress["to_port"], egress["cidr_ipv4"]) == (8080, 8080, "10.99.0.0/16")
+    ingress = by_id(full, "aws_vpc_security_group_ingress_rule", "Service/TaskIngressFromClients")
+    assert "Discovery_ClientSecurityGroup" in ingress["referenced_security_group_id"]
+    assert (ingress["from_port"], ingress["to_port"]) == (8080, 8080)
+
+
+def _discovery_props(**overrides: Any) -> Any:
+    from modules.discovery import DiscoveryProps
+
+    kwargs: dict[str, Any] = dict(name="app-test", namespace="internal", service="app", vpc_id="vpc-1")
+    kwargs.update(overrides)
+    return DiscoveryProps(**kwargs)
+
+
+def test_discovery_endpoint_is_service_dot_namespace() -> None:
+    from cdktf import TerraformStack, Testing
+
+    from modules.discovery import Discovery
+
+    stack = TerraformStack(Testing.app(), "test")
+    assert Discovery(stack, "Discovery", props=_discovery_props(namespace="svc.internal")).endpoint == "app.svc.internal"
+
+
+@pytest.mark.parametrize("bad", ["Internal", "-internal", "in ternal", "a" * 64])
+def test_discovery_rejects_a_namespace_that_is_not_a_dns_name(bad: str) -> None:
+    with pytest.raises(ValueError, match=r"DiscoveryProps\.namespace=.* is not a DNS name; allowed: lowercase"):
+        _discovery_props(namespace=bad)
+
+
+def test_discovery_rejects_a_dotted_service_name() -> None:
+    with pytest.raises(ValueError, match=r"DiscoveryProps\.service='a\.b'; allowed: a single DNS label"):
+        _discovery_props(service="a.b")
+
+
+def test_discovery_rejects_a_negative_ttl() -> None:
+    with pytest.raises(ValueError, match=r"dns_ttl_seconds=-1; allowed: 0\.\.2147483647"):
+        _discovery_props(dns_ttl_seconds=-1)
+
+
+def test_discovery_rejects_port_without_cidr() -> None:
+    with pytest.raises(ValueError, match=r"container_port and vpc_cidr_block must be set together"):
+        _discovery_props(container_port=3000)
+
+
+# ---- alarms ----------------------------------------------------------------------------------
+
+
+def test_defaults_only_four_alarms_without_notifications(defaults: dict[str, Any]) -> None:
+    alarms = {a["alarm_name"]: a for a in all_of(defaults, "aws_cloudwatch_metric_alarm")}
+    assert sorted(alarms) == ["app-test-cpu-high", "app-test-memory-high", "app-test-target-5xx", "app-test-unhealthy-hosts"]
+    assert all(a["alarm_actions"] == [] and a["ok_actions"] == [] for a in alarms.values())
+    assert "aws_sns_topic" not in defaults["resource"]
+
+    five = alarms["app-test-target-5xx"]
+    assert (five["namespace"], five["metric_name"], five["statistic"]) == (
+        "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum",
+    )  # fmt: skip
+    assert (five["threshold"], five["evaluation_periods"], five["datapoints_to_alarm"], five["period"]) == (5, 3, 2, 60)
+    assert set(five["dimensions"]) == {"LoadBalancer", "TargetGroup"}
+    assert five["dimensions"]["LoadBalancer"].endswith(".arn_suffix}")
+    assert five["treat_missing_data"] == "notBreaching"
+
+    unhealthy = alarms["app-test-unhealthy-hosts"]
+    assert (unhealthy["metric_name"], unhealthy["statistic"], unhealthy["threshold"]) == ("UnHealthyHostCount", "Maximum", 1)
+
+    for name, metric in (("app-test-cpu-high", "CPUUtilization"), ("app-test-memory-high", "MemoryUtilization")):
+        alarm = alarms[name]
+        assert (alarm["namespace"], alarm["metric_name"], alarm["threshold"]) == ("AWS/ECS", metric, 85)
+        # the service name is a literal: no alarm -> service -> alarm cycle
+        assert alarm["dimensions"]["ServiceName"] == "app-test-web"
+        assert alarm["dimensions"]["ClusterName"].startswith("${aws_ecs_cluster.")
+
+
+def test_sns_topic_and_email_subscription_when_configured(full: dict[str, Any]) -> None:
+    topic = by_id(full, "aws_sns_topic", "Alarms/Topic")
+    assert topic["name"] == "app-test-alarms"
+    sub = by_id(full, "aws_sns_topic_subscription", "Alarms/EmailSubscription")
+    assert (sub["protocol"], sub["endpoint"]) == ("email", "ops@example.com")
+    (topic_ref,) = {"${aws_sns_topic.%s.arn}" % key for key in full["resource"]["aws_sns_topic"]}
+    alarms = all_of(full, "aws_cloudwatch_metric_alarm")
+    assert len(alarms) == 4
+    for alarm in alarms:
+        assert alarm["alarm_actions"] == alarm["ok_actions"] == [topic_ref]
+
+
+def test_deployment_alarms_are_the_release_health_alarms(full: dict[str, Any]) -> None:
+    svc = by_id(full, "aws_ecs_service", "Service/Service")
+    names = svc["alarms"]["alarm_names"]
+    assert any("Alarms_Target5xx" in n for n in names) and any("Alarms_UnhealthyHosts" in n for n in names)
+    assert not any("CpuHigh" in n or "MemoryHigh" in n for n in names)
+
+
+def _alarms_props(**overrides: Any) -> Any:
+    from modules.alarms import AlarmsProps
+
+    kwargs: dict[str, Any] = dict(name="app-test", cluster_name="c", service_name="s", alb_arn_suffix="app/a/1",
+                                  target_group_arn_suffix="targetgroup/t/2")  # fmt: skip
+    kwargs.update(overrides)
+    return AlarmsProps(**kwargs)
+
+
+def test_alarms_reject_a_zero_5xx_threshold() -> None:
+    with pytest.raises(ValueError, match=r"target_5xx_threshold=0; allowed: >= 1"):
+        _alarms_props(target_5xx_threshold=0)
+
+
+@pytest.mark.parametrize("field", ["cpu_high_percent", "memory_high_percent"])
+def test_alarms_reject_a_percentage_out_of_range(field: str) -> None:
+    with pytest.raises(ValueError, match=r"AlarmsProps\.%s=120; allowed: 0 < value <= 100" % field):
+        _alarms_props(**{field: 120})
+
+
+def test_alarms_reject_a_malformed_email() -> None:
+    with pytest.raises(ValueError, match=r"alarm_email='ops-at-example\.com' is not an e-mail address"):
+        _alarms_props(alarm_email="ops-at-example.com")
+
+
+# ---- wiring per environment --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("env", "wired"), [("local", True), ("dev", False), ("staging", False), ("prod", True)])
+def test_deployment_alarms_follow_the_environment_config(synth_all: dict[str, dict[str, Any]], env: str, wired: bool) -> None:
+    (svc,) = all_of(synth_all[env], "aws_ecs_service")
+    assert ("alarms" in svc) is wired
+    assert len(all_of(synth_all[env], "aws_cloudwatch_metric_alarm")) == 4
+
+
+@pytest.mark.parametrize(("env", "registered"), [("local", True), ("dev", False), ("staging", True), ("prod", True)])
+def test_discovery_follows_the_environment_config(synth_all: dict[str, dict[str, Any]], env: str, registered: bool) -> None:
+    (svc,) = all_of(synth_all[env], "aws_ecs_service")
+    assert ("service_registries" in svc) is registered
+    outputs = synth_all[env]["output"]
+    assert ("discovery_endpoint" in outputs) is registered
+    if registered:
+        assert outputs["discovery_endpoint"]["value"] == "flask-app.internal"

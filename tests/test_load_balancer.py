@@ -1,0 +1,175 @@
+"""LoadBalancer construct: ALB, security group, target group, listeners, DNS alias, validation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from envconfig.model import LoadBalancerConfig
+from tests.service_stack import CERT_ARN, SUBNETS, all_of, by_id, defaults_stack, full_stack
+
+
+@pytest.fixture(scope="module")
+def defaults() -> dict[str, Any]:
+    return defaults_stack()
+
+
+@pytest.fixture(scope="module")
+def full() -> dict[str, Any]:
+    return full_stack()
+
+
+def test_defaults_only_alb(defaults: dict[str, Any]) -> None:
+    alb = by_id(defaults, "aws_lb", "LoadBalancer/LoadBalancer")
+    assert alb["name"] == "app-test-alb"
+    assert alb["internal"] is False and alb["load_balancer_type"] == "application"
+    assert alb["subnets"] == SUBNETS
+    assert alb["drop_invalid_header_fields"] is True
+    assert alb["idle_timeout"] == 60
+    assert alb["enable_deletion_protection"] is False
+    assert len(alb["security_groups"]) == 1 and "LoadBalancer_SecurityGroup" in alb["security_groups"][0]
+
+
+def test_defaults_only_security_group_opens_http_to_the_configured_cidrs(defaults: dict[str, Any]) -> None:
+    rules = [r for r in all_of(defaults, "aws_vpc_security_group_ingress_rule")
+             if "LoadBalancer_SecurityGroup" in r["security_group_id"]]  # fmt: skip
+    assert [(r["from_port"], r["to_port"], r["cidr_ipv4"]) for r in rules] == [(80, 80, "0.0.0.0/0")]
+    egress = [r for r in all_of(defaults, "aws_vpc_security_group_egress_rule")
+              if "LoadBalancer_SecurityGroup" in r["security_group_id"]]  # fmt: skip
+    assert len(egress) == 1 and "Service_TaskSecurityGroup" in egress[0]["referenced_security_group_id"]
+    sg = by_id(defaults, "aws_security_group", "LoadBalancer/SecurityGroup")
+    assert sg["name"] == "app-test-alb" and "ingress" not in sg and "egress" not in sg
+
+
+def test_defaults_only_target_group(defaults: dict[str, Any]) -> None:
+    tg = by_id(defaults, "aws_lb_target_group", "LoadBalancer/TargetGroup")
+    assert tg["name"] == "app-test-tg"
+    assert (tg["target_type"], tg["port"], tg["protocol"]) == ("ip", 3000, "HTTP")
+    assert tg["deregistration_delay"] == "30"  # not AWS's 300
+    assert tg["health_check"] == {
+        "enabled": True, "path": "/health", "port": "traffic-port", "protocol": "HTTP", "matcher": "200",
+        "interval": 10, "timeout": 5, "healthy_threshold": 2, "unhealthy_threshold": 3,
+    }  # fmt: skip
+
+
+def test_defaults_only_http_listener_forwards(defaults: dict[str, Any]) -> None:
+    (listener,) = all_of(defaults, "aws_lb_listener")
+    assert (listener["port"], listener["protocol"]) == (80, "HTTP")
+    (action,) = listener["default_action"]
+    assert action["type"] == "forward" and "aws_lb_target_group" in action["target_group_arn"]
+    assert "aws_route53_record" not in defaults["resource"]
+
+
+def test_https_listener_with_tls13_policy_and_http_redirect(full: dict[str, Any]) -> None:
+    http = by_id(full, "aws_lb_listener", "LoadBalancer/HttpListener")
+    (redirect,) = http["default_action"]
+    assert redirect["type"] == "redirect"
+    assert redirect["redirect"] == {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}
+    https = by_id(full, "aws_lb_listener", "LoadBalancer/HttpsListener")
+    assert (https["port"], https["protocol"]) == (443, "HTTPS")
+    assert https["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert https["certificate_arn"] == CERT_ARN
+    assert https["default_action"][0]["type"] == "forward"
+
+
+def test_security_group_opens_80_and_443_per_cidr_with_a_certificate(full: dict[str, Any]) -> None:
+    rules = [r for r in all_of(full, "aws_vpc_security_group_ingress_rule")
+             if "LoadBalancer_SecurityGroup" in r["security_group_id"]]  # fmt: skip
+    assert sorted((r["from_port"], r["cidr_ipv4"]) for r in rules) == [
+        (80, "198.51.100.0/24"), (80, "203.0.113.0/24"), (443, "198.51.100.0/24"), (443, "203.0.113.0/24"),
+    ]  # fmt: skip
+
+
+def test_tuned_settings_come_from_config(full: dict[str, Any]) -> None:
+    alb = by_id(full, "aws_lb", "LoadBalancer/LoadBalancer")
+    assert alb["idle_timeout"] == 30 and alb["enable_deletion_protection"] is True
+    tg = by_id(full, "aws_lb_target_group", "LoadBalancer/TargetGroup")
+    assert tg["port"] == 8080 and tg["deregistration_delay"] == "15"
+    hc = tg["health_check"]
+    assert (hc["path"], hc["interval"], hc["timeout"], hc["healthy_threshold"], hc["unhealthy_threshold"]) == (
+        "/healthz", 6, 4, 3, 4,
+    )  # fmt: skip
+
+
+def test_route53_alias_when_zone_and_domain_are_set(full: dict[str, Any]) -> None:
+    record = by_id(full, "aws_route53_record", "LoadBalancer/AliasRecord")
+    assert (record["zone_id"], record["name"], record["type"]) == ("Z0123456789ABCDEFGHIJ", "app.example.com", "A")
+    alias = record["alias"]
+    assert "aws_lb.LoadBalancer" in alias["name"] and alias["name"].endswith(".dns_name}")
+    assert alias["zone_id"].endswith(".zone_id}") and alias["evaluate_target_health"] is True
+
+
+def test_http_forwards_when_a_certificate_is_set_without_redirect() -> None:
+    from cdktf import TerraformStack, Testing
+
+    from modules.load_balancer import LoadBalancer
+
+    stack = TerraformStack(Testing.app(), "test")
+    lb = LoadBalancer(stack, "LoadBalancer", props=_props(config=LoadBalancerConfig(certificate_arn=CERT_ARN)))
+    assert lb.https and len(lb.listeners) == 2
+    assert lb.service_url.startswith("https://")
+    synthesized = json.loads(Testing.synth(stack))
+    http = by_id(synthesized, "aws_lb_listener", "LoadBalancer/HttpListener")
+    assert http["default_action"][0]["type"] == "forward"
+
+
+def test_service_url_prefers_the_domain() -> None:
+    from cdktf import TerraformStack, Testing
+
+    from modules.load_balancer import LoadBalancer
+
+    stack = TerraformStack(Testing.app(), "test")
+    cfg = LoadBalancerConfig(certificate_arn=CERT_ARN, domain_name="app.example.com", hosted_zone_id="Z1")
+    assert LoadBalancer(stack, "LoadBalancer", props=_props(config=cfg)).service_url == "https://app.example.com"
+    plain = LoadBalancer(stack, "Plain", props=_props(alb_name="x-alb", target_group_name="x-tg"))
+    assert plain.service_url.startswith("http://") and not plain.https
+
+
+# ---- validation: one test per rule -----------------------------------------------------------
+
+
+def _props(**overrides: Any) -> Any:
+    from modules.load_balancer import LoadBalancerProps
+
+    kwargs: dict[str, Any] = dict(
+        name="app-test", alb_name="app-test-alb", target_group_name="app-test-tg", vpc_id="vpc-1",
+        public_subnet_ids=SUBNETS, container_port=3000, health_check_path="/health", config=LoadBalancerConfig(),
+    )  # fmt: skip
+    kwargs.update(overrides)
+    return LoadBalancerProps(**kwargs)
+
+
+def test_alb_name_over_32_characters_is_rejected() -> None:
+    name = "a" * 33
+    with pytest.raises(ValueError, match=r"LoadBalancerProps\.alb_name='a{33}' is 33 characters; allowed: at most 32"):
+        _props(alb_name=name)
+
+
+def test_target_group_name_over_32_characters_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"target_group_name='b{40}' is 40 characters; allowed: at most 32"):
+        _props(target_group_name="b" * 40)
+
+
+def test_container_port_out_of_range_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"container_port=70000; allowed: 1\.\.65535"):
+        _props(container_port=70000)
+
+
+def test_relative_health_check_path_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"health_check_path='health'; allowed: an absolute path"):
+        _props(health_check_path="health")
+
+
+def test_a_single_public_subnet_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"public_subnet_ids has 1 subnet\(s\); allowed: at least 2"):
+        _props(public_subnet_ids=SUBNETS[:1])
+
+
+def test_environment_names_are_checked_by_the_naming_helper() -> None:
+    from modules.naming import LIMITS, physical_name
+
+    assert physical_name("flask-app", "staging", "alb", limit=LIMITS["alb"]) == "flask-app-staging-alb"
+    with pytest.raises(ValueError, match=r"is 36 characters; the AWS limit is 32"):
+        physical_name("a-very-long-application-name", "prod", "tg", limit=LIMITS["target_group"])
