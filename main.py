@@ -25,11 +25,15 @@ if _fastprovider is not None:
 from pathlib import Path
 
 from envconfig import DEFAULT_FILE, ConfigError, load_environments
+from envconfig.contracts import check_app_contract
 
 
 def build(outdir: str | None, only: list[str] | None = None, config: Path = DEFAULT_FILE) -> list[str]:
     """Build every stack into an App and synthesize it; returns the stack names."""
     configs = load_environments(config, only=only)
+    problems = check_app_contract(configs, Path(__file__).resolve().parent)
+    if problems:
+        raise ConfigError(problems)
     from cdktf import App
 
     from stacks import RegistryStack, ServiceStack

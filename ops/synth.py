@@ -74,10 +74,14 @@ def _carry_over(old: Path, new: Path) -> None:
 
 def synthesize(out: Path, *, config: Path | None = None, force: bool = False, python: str = sys.executable) -> bool:
     """Synthesize into ``out``; returns False when it was already up to date."""
-    from envconfig import DEFAULT_FILE, load_environments
+    from envconfig import DEFAULT_FILE, ConfigError, load_environments
+    from envconfig.contracts import check_app_contract
 
     config = config or DEFAULT_FILE
-    load_environments(config)  # raises ConfigError before anything is written
+    configs = load_environments(config)  # raises ConfigError before anything is written
+    problems = check_app_contract(configs, ROOT)  # the config against the app image
+    if problems:
+        raise ConfigError(problems)
     digest = fingerprint(config)
     if not force and up_to_date(out, digest):
         return False
