@@ -61,5 +61,5 @@ class JsonGunicornLogger(glogging.Logger):  # type: ignore[misc]
                 status_code,
                 extra={"fields": fields, "request_id": headers.get("x-request-id")},
             )
-        except Exception:  # noqa: BLE001 - like gunicorn: a bad log line must not fail the request
+        except Exception:  # like gunicorn: a bad log line must not fail the request
             self.error(traceback.format_exc())

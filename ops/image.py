@@ -1,0 +1,395 @@
+"""Build, tag and push the app's image: ``make build`` / ``make push`` (see docs/image.md).
+
+Example::
+
+    python -m ops.image build --name flask-app                        # flask-app:<short sha>
+    python -m ops.image push --name flask-app --env dev                # ECR repo of dev-registry
+    python -m ops.image push --name flask-app --registry 127.0.0.1:5000  # any registry
+
+Rules:
+
+* The tag is the short git sha of HEAD. A tree whose build inputs (Dockerfile,
+  .dockerignore, requirements-app.txt, app/) differ from HEAD is refused, unless
+  ``--allow-dirty``; the tag is then ``<sha>-dirty`` so it can never pass for the commit.
+  ``latest`` is never used.
+* The Docker build needs no network: the pinned wheels of requirements-app.txt are
+  downloaded first into .build/wheels (for CPython 3.11 on x86_64 and aarch64),
+  and the legacy builder runs with ``--network none``.
+* ``push`` finds the repository URL in the ``<env>-registry`` stack's Terraform
+  outputs (``repository_url``) or, without state, computes
+  ``<account>.dkr.ecr.<region>.amazonaws.com/<app>-<env>`` from STS and the
+  environment's region; it logs in with ``aws ecr get-login-password | docker login
+  --password-stdin`` (boto3's GetAuthorizationToken when the aws CLI is missing),
+  pushes, and prints the pushed digest. ``--registry host:port`` pushes to
+  ``host:port/<name>`` instead, logging in only when REGISTRY_USER and
+  REGISTRY_PASSWORD are set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BUILD_INPUTS = ("Dockerfile", ".dockerignore", "requirements-app.txt", "app")
+WHEEL_DIR = Path(".build/wheels")
+WHEEL_PYTHON_VERSION = "3.11"
+WHEEL_PLATFORMS = ("manylinux2014_x86_64", "manylinux2014_aarch64")
+FORBIDDEN_TAGS = ("latest",)
+
+_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_REGISTRY_RE = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+_NAME_RE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
+_ECR_URL_RE = re.compile(r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/\S+$")
+_DIGEST_RE = re.compile(r"digest: (sha256:[0-9a-f]{64})")
+
+
+class ImageError(RuntimeError):
+    """A build or push step cannot go on; the message says why and what to do."""
+
+
+# ---- names and tags -----------------------------------------------------------------------
+
+
+def validate_tag(tag: str) -> str:
+    if tag in FORBIDDEN_TAGS:
+        raise ImageError(f"tag={tag!r} is not allowed as a deploy tag; allowed: a git sha (the default)")
+    if not _TAG_RE.fullmatch(tag):
+        raise ImageError(f"tag={tag!r} is not a valid Docker tag; allowed: [A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}")
+    return tag
+
+
+def validate_name(name: str) -> str:
+    if not _NAME_RE.fullmatch(name):
+        raise ImageError(f"IMAGE_NAME={name!r} is not valid; allowed: lower-case letters, digits, '.', '_', '-', '/'")
+    return name
+
+
+def validate_registry(registry: str) -> str:
+    if not _REGISTRY_RE.fullmatch(registry):
+        raise ImageError(f"REGISTRY={registry!r} is not valid; allowed: host or host:port, e.g. 127.0.0.1:5000")
+    return registry
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise ImageError("git is not installed; the image tag is the short git sha") from None
+    if result.returncode != 0:
+        raise ImageError(f"git {' '.join(args)} failed in {root}: {result.stderr.strip()}")
+    return result.stdout
+
+
+def short_sha(root: Path = REPO_ROOT) -> str:
+    return _git(root, "rev-parse", "--short", "HEAD").strip()
+
+
+def dirty_inputs(root: Path = REPO_ROOT) -> list[str]:
+    """Build inputs that differ from HEAD (modified, staged, deleted or untracked)."""
+    out = _git(root, "status", "--porcelain", "--untracked-files=all", "--", *BUILD_INPUTS)
+    return [line[3:] for line in out.splitlines() if line.strip()]
+
+
+def image_tag(root: Path = REPO_ROOT, *, allow_dirty: bool = False) -> str:
+    """The deploy tag: the short sha of HEAD (``<sha>-dirty`` with allow_dirty on a dirty tree)."""
+    sha = short_sha(root)
+    dirty = dirty_inputs(root)
+    if dirty and not allow_dirty:
+        shown = ", ".join(dirty[:10]) + (" ..." if len(dirty) > 10 else "")
+        raise ImageError(
+            f"the build inputs differ from HEAD ({sha}): {shown}; commit them, "
+            "or set ALLOW_DIRTY=1 to build a '-dirty' tag that is not deployable"
+        )
+    return validate_tag(f"{sha}-dirty" if dirty else sha)
+
+
+# ---- wheels ------------------------------------------------------------------------------
+
+
+def _wheel_key(requirements: Path, python_version: str, platforms: Sequence[str]) -> str:
+    h = hashlib.sha256(requirements.read_bytes())
+    h.update(f"{python_version}|{','.join(platforms)}".encode())
+    return h.hexdigest()[:16]
+
+
+def download_wheels(
+    requirements: Path,
+    dest: Path,
+    *,
+    python_version: str = WHEEL_PYTHON_VERSION,
+    platforms: Sequence[str] = WHEEL_PLATFORMS,
+    run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
+) -> Path:
+    """Download the pinned wheels (binary only, no dependency resolution) into ``dest``.
+
+    Skips the download when ``dest`` already holds the wheels for the same
+    requirements, Python version and platforms.
+    """
+    key = _wheel_key(requirements, python_version, platforms)
+    stamp = dest / f".stamp-{key}"
+    if stamp.exists():
+        return dest
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for platform in platforms:
+        result = run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+             "--only-binary=:all:", "--no-deps", "--implementation", "cp", "--python-version", python_version,
+             "--platform", platform, "--dest", str(dest), "-r", str(requirements)],
+            capture_output=True, text=True, check=False,
+        )
+        if result.returncode != 0:
+            raise ImageError(f"pip download of {requirements} for {platform} failed:\n{result.stderr.strip()[-2000:]}")
+    stamp.touch()
+    return dest
+
+
+# ---- docker --------------------------------------------------------------------------------
+
+
+def docker_binary() -> str:
+    found = shutil.which("docker")
+    if not found:
+        raise ImageError("docker is not installed (Debian: apt-get install docker.io)")
+    return found
+
+
+def _docker(args: Sequence[str], *, input_text: str | None = None, check: bool = True,
+            capture: bool = True, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [docker_binary(), *args], input=input_text, text=True, check=False,
+        capture_output=capture, env=dict(env) if env is not None else None,
+    )
+    if check and result.returncode != 0:
+        detail = ((result.stderr or "") + (result.stdout or "")).strip()[-2000:] if capture else ""
+        raise ImageError(f"docker {args[0]} failed (exit {result.returncode}){': ' + detail if detail else ''}")
+    return result
+
+
+def build(*, name: str, tag: str, base_image: str | None, root: Path = REPO_ROOT) -> str:
+    """``docker build`` with the legacy builder and no network; returns the image id."""
+    validate_name(name)
+    validate_tag(tag)
+    download_wheels(root / "requirements-app.txt", root / WHEEL_DIR)
+    args = ["build", "--network", "none", "--tag", f"{name}:{tag}", "--build-arg", f"APP_VERSION={tag}"]
+    if base_image:
+        args += ["--build-arg", f"BASE_IMAGE={base_image}"]
+    args.append(str(root))
+    env = {**os.environ, "DOCKER_BUILDKIT": "0"}
+    print(f"==> docker build {name}:{tag} (base: {base_image or 'Dockerfile default'})", flush=True)
+    _docker(args, capture=False, env=env)
+    image_id = _docker(["image", "inspect", "--format", "{{.Id}}", f"{name}:{tag}"]).stdout.strip()
+    print(f"built {name}:{tag} ({image_id})")
+    return image_id
+
+
+# ---- registry URL and login -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to push: ``repository`` (host/path) and how to log in."""
+
+    repository: str
+    source: str  # how the repository URL was found, for the log line
+    ecr_region: str | None = None  # set for ECR: log in with get-login-password
+
+    @property
+    def host(self) -> str:
+        return self.repository.split("/", 1)[0]
+
+
+def ecr_url(account: str, region: str, repository_name: str) -> str:
+    return f"{account}.dkr.ecr.{region}.amazonaws.com/{repository_name}"
+
+
+def _registry_stack_outputs(env: Any, out_dir: Path) -> tuple[dict[str, Any] | None, str]:
+    from ops import aws, tf
+
+    stack_dir = out_dir / "stacks" / f"{env.name}-registry"
+    if not stack_dir.is_dir():
+        return None, f"{stack_dir} does not exist (not synthesized)"
+    try:
+        outputs = tf.Stack(stack_dir, env=aws.subprocess_env(env), log=sys.stderr).outputs()
+    except tf.TerraformError as exc:
+        return None, f"terraform output failed in {stack_dir}: {str(exc).splitlines()[0]}"
+    if not outputs.get("repository_url"):
+        return None, f"{stack_dir} has no repository_url output in its state (not applied)"
+    return outputs, f"terraform output of {env.name}-registry"
+
+
+def resolve_target(*, env_name: str, name: str, registry: str | None, out_dir: Path,
+                   account_lookup: Callable[[Any], str] | None = None) -> Target:
+    """The repository to push to: REGISTRY override, registry stack output, or computed ECR URL."""
+    if registry:
+        return Target(repository=f"{validate_registry(registry)}/{validate_name(name)}", source="REGISTRY")
+    from envconfig import ConfigError, load_environment
+    from modules.naming import LIMITS
+
+    try:
+        env = load_environment(env_name)
+    except ConfigError as exc:
+        raise ImageError(str(exc)) from None
+    if env.emulator:
+        raise ImageError(
+            f"ENV={env_name} runs against the local AWS emulator, which has no image registry; "
+            "pass REGISTRY=host:port (e.g. a local registry) to push there"
+        )
+    outputs, why = _registry_stack_outputs(env, out_dir)
+    if outputs is not None:
+        url = str(outputs["repository_url"])
+        if not _ECR_URL_RE.fullmatch(url):
+            raise ImageError(f"{env_name}-registry output repository_url={url!r} is not an ECR repository URL")
+        return Target(repository=url, source=why, ecr_region=env.region)
+    account = (account_lookup or _sts_account)(env)
+    url = ecr_url(account, env.region, env.physical_name(limit=LIMITS["ecr_repository"]))
+    return Target(repository=url, source=f"computed from STS and region {env.region} ({why})", ecr_region=env.region)
+
+
+def _sts_account(env: Any) -> str:
+    from ops import aws
+
+    aws.require_credentials(env, verify=False)
+    return str(aws.client(env, "sts", max_attempts=1).get_caller_identity()["Account"])
+
+
+def login_ecr(target: Target, env_name: str) -> None:
+    """``aws ecr get-login-password | docker login --password-stdin``; boto3 if the CLI is missing."""
+    assert target.ecr_region is not None
+    from envconfig import load_environment
+    from ops import aws
+
+    env = load_environment(env_name)
+    proc_env = aws.subprocess_env(env)
+    aws_cli = shutil.which("aws")
+    docker = docker_binary()
+    login = [docker, "login", "--username", "AWS", "--password-stdin", target.host]
+    if aws_cli:
+        print(f"==> aws ecr get-login-password | docker login --password-stdin {target.host}", flush=True)
+        with subprocess.Popen([aws_cli, "ecr", "get-login-password", "--region", target.ecr_region],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=proc_env) as get_pw:
+            assert get_pw.stdout is not None
+            result = subprocess.run(login, stdin=get_pw.stdout, capture_output=True, text=True, check=False)
+            get_pw.stdout.close()
+            err = get_pw.stderr.read().decode(errors="replace") if get_pw.stderr else ""
+            get_pw.wait()
+        if get_pw.returncode != 0:
+            raise ImageError(f"aws ecr get-login-password failed (exit {get_pw.returncode}): {err.strip()[-1000:]}")
+    else:
+        print(f"==> boto3 ecr.get_authorization_token | docker login --password-stdin {target.host} "
+              "(aws CLI not found)", flush=True)
+        token = aws.client(env, "ecr").get_authorization_token()["authorizationData"][0]["authorizationToken"]
+        user, _, password = base64.b64decode(token).decode().partition(":")
+        result = subprocess.run([docker, "login", "--username", user, "--password-stdin", target.host],
+                                input=password, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise ImageError(f"docker login {target.host} failed: {(result.stderr or result.stdout).strip()[-1000:]}")
+
+
+def login_registry(host: str, user: str, password: str) -> None:
+    print(f"==> docker login --password-stdin {host} (as {user})", flush=True)
+    _docker(["login", "--username", user, "--password-stdin", host], input_text=password)
+
+
+# ---- push ------------------------------------------------------------------------------------
+
+
+def parse_push_digest(output: str) -> str | None:
+    found = _DIGEST_RE.findall(output)
+    return found[-1] if found else None
+
+
+def push(*, name: str, tag: str, target: Target, env_name: str,
+         registry_user: str | None = None, registry_password: str | None = None) -> str:
+    """Tag ``name:tag`` as ``<repository>:tag``, push it and return the pushed digest."""
+    validate_tag(tag)
+    local = f"{name}:{tag}"
+    if _docker(["image", "inspect", local], check=False).returncode != 0:
+        raise ImageError(f"image {local} does not exist locally; run `make build` first")
+    if target.ecr_region is not None:
+        login_ecr(target, env_name)
+    elif registry_user and registry_password:
+        login_registry(target.host, registry_user, registry_password)
+    elif registry_user or registry_password:
+        raise ImageError("set both REGISTRY_USER and REGISTRY_PASSWORD, or neither")
+    remote = f"{target.repository}:{tag}"
+    print(f"==> docker push {remote} (repository from {target.source})", flush=True)
+    _docker(["tag", local, remote])
+    result = _docker(["push", remote])
+    sys.stdout.write(result.stdout)
+    digest = parse_push_digest(result.stdout)
+    if digest is None:
+        repo_digests = _docker(["image", "inspect", "--format", "{{range .RepoDigests}}{{println .}}{{end}}",
+                                remote]).stdout.split()
+        digest = next((d.split("@", 1)[1] for d in repo_digests if d.startswith(target.repository + "@")), None)
+    if digest is None:
+        raise ImageError(f"pushed {remote} but could not read its digest")
+    print(f"pushed {remote}")
+    print(f"digest {digest}")
+    print(f"image  {target.repository}@{digest}")
+    return digest
+
+
+# ---- CLI -------------------------------------------------------------------------------------
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.image", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_tag = sub.add_parser("tag", help="print the deploy tag (short git sha)")
+    p_build = sub.add_parser("build", help="build <name>:<short sha> with the legacy builder")
+    p_push = sub.add_parser("push", help="push <name>:<tag> and print the digest")
+    sub.add_parser("wheels", help="download the pinned wheels into .build/wheels")
+    for p in (p_tag, p_build, p_push):
+        p.add_argument("--allow-dirty", action="store_true", default=_truthy(os.environ.get("ALLOW_DIRTY")),
+                       help="accept build inputs that differ from HEAD (tag <sha>-dirty)")
+        p.add_argument("--tag", default=os.environ.get("IMAGE_TAG") or None, help="override the tag (never 'latest')")
+    for p in (p_build, p_push):
+        p.add_argument("--name", default=os.environ.get("IMAGE_NAME") or "flask-app", help="local image name")
+    p_build.add_argument("--base-image", default=os.environ.get("BASE_IMAGE") or None,
+                         help="base image for both stages (default: the Dockerfile's pinned python slim)")
+    p_push.add_argument("--env", default=os.environ.get("ENV") or "local", help="environment (its <env>-registry)")
+    p_push.add_argument("--registry", default=os.environ.get("REGISTRY") or None,
+                        help="push to host:port/<name> instead of the environment's ECR repository")
+    p_push.add_argument("--out", type=Path, default=Path(os.environ.get("OUT") or "cdktf.out"),
+                        help="synth output directory")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "wheels":
+            print(download_wheels(REPO_ROOT / "requirements-app.txt", REPO_ROOT / WHEEL_DIR))
+            return 0
+        tag = validate_tag(args.tag) if args.tag else image_tag(allow_dirty=args.allow_dirty)
+        if args.command == "tag":
+            print(tag)
+        elif args.command == "build":
+            build(name=args.name, tag=tag, base_image=args.base_image)
+        elif args.command == "push":
+            target = resolve_target(env_name=args.env, name=args.name, registry=args.registry, out_dir=args.out)
+            push(name=args.name, tag=tag, target=target, env_name=args.env,
+                 registry_user=os.environ.get("REGISTRY_USER") or None,
+                 registry_password=os.environ.get("REGISTRY_PASSWORD") or None)
+    except ImageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
