@@ -81,6 +81,8 @@ ECS_CREATE_SERVICE_DROPPED_FIELDS: tuple[str, ...] = (
     "healthCheckGracePeriodSeconds",
     "availabilityZoneRebalancing",
     "deploymentConfiguration",
+    "enableECSManagedTags",
+    "enableExecuteCommand",
 )
 
 # The Application Auto Scaling tagging APIs moto 5.2.5 does not implement (HTTP 500
@@ -99,6 +101,8 @@ def apply_compat() -> list[str]:
         return list(_applied)
     _applied.extend(_patch_appautoscaling_tagging())
     _applied.extend(_patch_ecs_create_service())
+    _applied.extend(_patch_ecs_update_service_deployment())
+    _applied.extend(_patch_ec2_group_rule_description())
     return list(_applied)
 
 
@@ -199,7 +203,7 @@ def _patch_ecs_create_service() -> list[str]:
 
     def create_service(self: Any) -> Any:
         result = original(self)
-        service = result.result["service"]
+        service = result.result["service"]  # type: ignore[index]
         for field in ECS_CREATE_SERVICE_DROPPED_FIELDS:
             value = self._get_param(field)
             attr = camelcase_to_underscores(field)
@@ -209,6 +213,72 @@ def _patch_ecs_create_service() -> list[str]:
 
     cls.create_service = create_service  # type: ignore[method-assign]
     return ["ecs:CreateService." + field for field in ECS_CREATE_SERVICE_DROPPED_FIELDS]
+
+
+def _patch_ecs_update_service_deployment() -> list[str]:
+    """ECS UpdateService: start a new PRIMARY deployment when the task definition changes.
+
+    moto 5.2.5 keeps the deployment created by CreateService forever, still naming the first
+    task definition, so a deploy waiting for "the PRIMARY deployment runs the new revision" never
+    finishes. The patch replaces it with a new PRIMARY deployment of the new revision whose counts
+    and rolloutState follow moto's own rule at create time (MOTO_ECS_SERVICE_RUNNING).
+    """
+    from moto.core.utils import utcnow
+    from moto.ecs import responses as ecs
+    from moto.moto_api._internal import mock_random
+
+    cls = ecs.EC2ContainerServiceResponse
+    original = cls.update_service
+
+    def update_service(self: Any) -> Any:
+        result = original(self)
+        service = result.result["service"]  # type: ignore[index]
+        deployments = getattr(service, "deployments", None) or []
+        primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
+        if primary is None or primary.get("taskDefinition") == service.task_definition:
+            return result
+        desired = int(service.desired_count or 0)
+        running = min(int(service.running_count or 0), desired) if desired else int(service.running_count or 0)
+        deployment_id = "ecs-svc/%d" % mock_random.randint(0, 32**12)
+        done = running >= desired
+        now = utcnow()
+        new = dict(primary)
+        new.update(
+            id=deployment_id,
+            taskDefinition=service.task_definition,
+            desiredCount=desired,
+            runningCount=running,
+            pendingCount=max(desired - running, 0),
+            rolloutState="COMPLETED" if done else "IN_PROGRESS",
+            rolloutStateReason="ECS deployment %s %s." % (deployment_id, "completed" if done else "in progress"),
+            createdAt=now,
+            updatedAt=now,
+        )
+        service.deployments = [new]
+        return result
+
+    cls.update_service = update_service  # type: ignore[method-assign]
+    return ["ecs:UpdateService.deployments"]
+
+
+def _patch_ec2_group_rule_description() -> list[str]:
+    """EC2 DescribeSecurityGroupRules: the Description of rules that reference a security group.
+
+    moto 5.2.5 returns a rule's description only for CIDR rules; for a rule whose source or
+    destination is another security group it is dropped (DescribeSecurityGroups still has it),
+    so every ``aws_vpc_security_group_{ingress,egress}_rule`` with ``referenced_security_group_id``
+    and a description plans an update forever.
+    """
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    def description(self: Any) -> str | None:
+        value = self.ip_range.get("Description")
+        if value is None and self.source_group:
+            value = self.source_group.get("Description")
+        return value  # type: ignore[no-any-return]
+
+    SecurityGroupRule.description = property(description)  # type: ignore[assignment,method-assign]
+    return ["ec2:DescribeSecurityGroupRules.Description"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,7 +317,7 @@ def is_up(url: str | None = None, timeout: float = 1.0) -> bool:
     """True when something answers moto's dashboard path at ``url``."""
     target = (url or endpoint_url()) + "/moto-api/"
     try:
-        with urllib.request.urlopen(target, timeout=timeout) as response:  # noqa: S310 - 127.0.0.1 only
+        with urllib.request.urlopen(target, timeout=timeout) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
@@ -269,7 +339,7 @@ def has_compat(url: str | None = None, timeout: float = 5.0) -> bool:
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout):  # noqa: S310 - 127.0.0.1 only
+        with urllib.request.urlopen(request, timeout=timeout):
             return True
     except urllib.error.HTTPError as exc:
         return exc.code != 500
@@ -300,7 +370,7 @@ def _default_running_count() -> str:
         from envconfig import load_environments
 
         counts = [env.scaling.desired_count for env in load_environments().values() if env.emulator]
-    except Exception as exc:  # noqa: BLE001 - a broken config must not stop the emulator
+    except Exception as exc:
         print("emulator: could not read envconfig (%s); MOTO_ECS_SERVICE_RUNNING=1" % exc, file=sys.stderr)
         return "1"
     return str(max(counts, default=1))
@@ -322,7 +392,7 @@ def start(timeout: float = START_TIMEOUT_SECONDS) -> bool:
     env.setdefault("MOTO_ECS_SERVICE_RUNNING", _default_running_count())
     env["PYTHONUNBUFFERED"] = "1"
     with LOG_FILE.open("ab") as log:
-        process = subprocess.Popen(  # noqa: S603 - fixed argv
+        process = subprocess.Popen(
             [sys.executable, "-m", "ops.emulator", "serve", "--port", str(port())],
             cwd=REPO_ROOT,
             env=env,
@@ -393,7 +463,7 @@ def status() -> dict[str, Any]:
 def reset(url: str | None = None) -> None:
     """Drop every resource the emulator holds (moto's /moto-api/reset)."""
     request = urllib.request.Request((url or endpoint_url()) + "/moto-api/reset", data=b"", method="POST")
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - 127.0.0.1 only
+    with urllib.request.urlopen(request, timeout=10):
         pass
 
 

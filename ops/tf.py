@@ -92,7 +92,7 @@ class Stack:
         started = time.monotonic()
         if stream:
             self._say("   terraform %s %s ..." % (label, self.name))
-            process = subprocess.Popen(  # noqa: S603 - fixed binary
+            process = subprocess.Popen(
                 argv, env=self._env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
             )
             assert process.stdout is not None
@@ -104,7 +104,7 @@ class Stack:
             returncode = process.wait()
             result = subprocess.CompletedProcess(argv, returncode, "".join(captured), "")
         else:
-            result = subprocess.run(argv, env=self._env(), capture_output=True, text=True, check=False)  # noqa: S603
+            result = subprocess.run(argv, env=self._env(), capture_output=True, text=True, check=False)
         elapsed = time.monotonic() - started
         if result.returncode not in ok_codes:
             output = (result.stdout or "") + (result.stderr or "")
@@ -190,3 +190,138 @@ class Stack:
         if result.returncode == 1 and "No state file was found" not in (result.stdout + result.stderr):
             raise TerraformError("terraform state list failed in %s:\n%s" % (self.directory, _tail(result.stderr)))
         return [line for line in result.stdout.splitlines() if line.strip()]
+
+
+# --------------------------------------------------------------------------------------------
+# The stacks of one environment: names, directories, synth, state files, emulator/credentials.
+# --------------------------------------------------------------------------------------------
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = REPO_ROOT / "cdktf.out"
+STALE_STATE_DIR = REPO_ROOT / ".state" / "stale"
+
+
+def stack_names(env_name: str) -> list[str]:
+    """The environment's stacks in apply order: ``<env>-registry`` first, then ``<env>``."""
+    return ["%s-registry" % env_name, env_name]
+
+
+def stack_dir(stack: str, out: Path = DEFAULT_OUT) -> Path:
+    return out / "stacks" / stack
+
+
+def synth(out: Path = DEFAULT_OUT, log: TextIO = sys.stdout) -> None:
+    """``python -m ops.synth --out <out>`` (atomic, skips when no input changed)."""
+    argv = [sys.executable, "-m", "ops.synth", "--out", str(out)]
+    result = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    for line in (result.stdout + result.stderr).splitlines():
+        if line.strip():
+            print("   " + line, file=log, flush=True)
+    if result.returncode != 0:
+        raise TerraformError("synth failed (exit %d): %s" % (result.returncode, " ".join(argv)), result.stderr)
+
+
+def stack_config(directory: Path) -> dict[str, Any]:
+    path = directory / "cdk.tf.json"
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except OSError:
+        raise TerraformError("%s does not exist; run the synth step first" % path) from None
+    return data
+
+
+def state_file(directory: Path) -> Path | None:
+    """The local-backend state file of a synthesized stack (None for a remote backend)."""
+    backend = stack_config(directory).get("terraform", {}).get("backend", {})
+    local = backend.get("local")
+    if local is None:
+        return None
+    return (directory / str(local.get("path", "terraform.tfstate"))).resolve()
+
+
+def default_tags(directory: Path) -> dict[str, str]:
+    """The AWS provider's ``default_tags`` in a synthesized stack."""
+    providers = stack_config(directory).get("provider", {}).get("aws", [])
+    for provider in providers if isinstance(providers, list) else [providers]:
+        blocks = provider.get("default_tags", [])
+        for block in blocks if isinstance(blocks, list) else [blocks]:
+            tags = block.get("tags")
+            if tags:
+                return {str(k): str(v) for k, v in tags.items()}
+    return {}
+
+
+def declares_variable(directory: Path, name: str) -> bool:
+    return name in (stack_config(directory).get("variable") or {})
+
+
+# The service stack's output naming the image tag it runs.
+IMAGE_TAG_OUTPUTS = ("image_tag", "deployed_image_tag")
+
+
+def deployed_image_tag(outputs: Mapping[str, Any]) -> str | None:
+    for name in IMAGE_TAG_OUTPUTS:
+        value = outputs.get(name)
+        if value:
+            return str(value)
+    return None
+
+
+def archive_state(stacks: list[str], out: Path = DEFAULT_OUT, log: TextIO = sys.stdout) -> list[Path]:
+    """Move the state files of ``stacks`` to ``.state/stale/`` (they describe a dead emulator)."""
+    moved: list[Path] = []
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for stack in stacks:
+        directory = stack_dir(stack, out)
+        if (directory / "cdk.tf.json").is_file():
+            path = state_file(directory)
+        else:  # not synthesized yet: the stacks' convention
+            path = REPO_ROOT / ".state" / ("%s.tfstate" % stack)
+        if path is None or not path.is_file():
+            continue
+        STALE_STATE_DIR.mkdir(parents=True, exist_ok=True)
+        target = STALE_STATE_DIR / ("%s.%s" % (path.name, stamp))
+        path.rename(target)
+        backup = path.with_name(path.name + ".backup")
+        if backup.is_file():
+            backup.rename(STALE_STATE_DIR / ("%s.%s" % (backup.name, stamp)))
+        print("   state of %s described the previous emulator run; moved to %s" % (stack, target), file=log)
+        moved.append(target)
+    return moved
+
+
+def prepare(env: Any, out: Path = DEFAULT_OUT, log: TextIO = sys.stdout, *, verify_credentials: bool = True) -> dict[str, str]:
+    """Make ``env`` reachable and return the subprocess environment for Terraform.
+
+    Emulator environments: start the emulator if it is not running; when it was started now
+    (an empty account), move the stale state files of every emulator environment aside.
+    Real environments: fail fast (``aws.CredentialsError``) without credentials.
+    """
+    from ops import aws, emulator
+
+    if env.emulator:
+        started = emulator.start()
+        print(
+            "   emulator %s at %s" % ("started" if started else "already running", emulator.endpoint_url()),
+            file=log,
+            flush=True,
+        )
+        if started:
+            from envconfig import load_environments
+
+            emulated = [e.name for e in load_environments().values() if e.emulator]
+            archive_state([s for name in emulated for s in stack_names(name)], out, log)
+    else:
+        identity = aws.require_credentials(env, verify=verify_credentials)
+        print("   AWS credentials: %s" % identity, file=log, flush=True)
+    return aws.subprocess_env(env)
+
+
+def git_sha(short: int = 12) -> str:
+    """The commit the image is built from (the image tag)."""
+    result = subprocess.run(
+        ["git", "rev-parse", "--short=%d" % short, "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise TerraformError("cannot read the git commit for the image tag: %s" % result.stderr.strip())
+    return result.stdout.strip()
