@@ -15,7 +15,8 @@ Smallest example::
 
 What it builds:
 
-* a CloudWatch log group ``/ecs/{name}/web`` with the configured retention, owned here;
+* a CloudWatch log group ``/ecs/{name}/web`` with the configured retention (and KMS key, when
+  ``log_kms_key_arn`` is given), owned here;
 * the task definition: ``awsvpc``, ``FARGATE``, cpu/memory checked against the Fargate matrix,
   the configured runtime platform, and one container built from typed data
   (:class:`ContainerDefinition` -> camelCase dict -> sorted JSON): image
@@ -253,6 +254,9 @@ class ServiceProps:
     """Security group of in-VPC clients (service discovery) also allowed on the container port; none unless set."""
     deployment_alarm_names: tuple[str, ...] = ()
     """CloudWatch alarms that roll a deployment back when they fire; none unless set."""
+    log_kms_key_arn: str | None = None
+    """Customer-managed KMS key for the log group; CloudWatch Logs' own encryption when unset. The
+    execution role needs no KMS grant: CloudWatch Logs encrypts on the service side."""
     health_check_interval_seconds: int = 15
     """Container health-check interval; 15 s unless set (ECS allows 5..300)."""
     health_check_timeout_seconds: int = 5
@@ -382,6 +386,7 @@ class Service(Construct):
             "LogGroup",
             name="/ecs/%s/web" % props.name,
             retention_in_days=props.log_retention_days,
+            kms_key_id=props.log_kms_key_arn,
             tags={"Name": "/ecs/%s/web" % props.name},
         )
 

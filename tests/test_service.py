@@ -76,6 +76,19 @@ def test_container_logs_to_its_own_group(defaults: dict[str, Any]) -> None:
     assert opts["awslogs-region"] == "us-east-1" and opts["awslogs-stream-prefix"] == "web"
 
 
+def test_log_group_uses_the_kms_key_only_when_given(defaults: dict[str, Any], parts: dict[str, Any]) -> None:
+    from cdktf import TerraformStack, Testing
+
+    from modules.service import Service
+
+    assert "kms_key_id" not in by_id(defaults, "aws_cloudwatch_log_group", "Service/LogGroup")
+    stack = TerraformStack(Testing.app(), "kms")
+    key = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-0000-1111-2222-333344445555"
+    Service(stack, "Service", props=props(parts, log_kms_key_arn=key))
+    group = by_id(json.loads(Testing.synth(stack)), "aws_cloudwatch_log_group", "Service/LogGroup")
+    assert group["kms_key_id"] == key
+
+
 def test_container_health_check_uses_python_on_the_configured_port_and_path(full: dict[str, Any]) -> None:
     (c,) = container_definitions(full)
     hc = c["healthCheck"]
