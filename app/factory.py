@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import tempfile
-import uuid
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, jsonify, request
+from flask import Flask, Response, has_request_context, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from app.jsonlog import JsonFormatter, StdoutHandler
@@ -40,6 +40,7 @@ from app.settings import (
 )
 
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_ENVIRON_KEY = "app.request_id"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 MAX_SUM_ITEMS = 10_000
 
@@ -50,8 +51,8 @@ class _RequestIdFilter(logging.Filter):
     """Adds the current request's id to every record logged inside a request."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not getattr(record, "request_id", None) and has_request_context():
-            record.request_id = g.get("request_id")
+        if not getattr(record, "request_id", None):
+            record.request_id = current_request_id()
         return True
 
 
@@ -69,17 +70,54 @@ def configure_logging(settings: Settings) -> None:
     log.propagate = False
 
 
-def _request_id() -> str:
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    if _REQUEST_ID_RE.fullmatch(incoming):
-        return incoming
-    return uuid.uuid4().hex
+class RequestIdMiddleware:
+    """WSGI middleware: a request id for every request, echoed in X-Request-ID.
+
+    Keeps a well-formed incoming ``X-Request-ID`` (8-128 of ``[A-Za-z0-9._-]``, so
+    a caller's or the load balancer's trace id carries through), else makes a
+    random 32-hex-digit one. Stores it in ``environ["app.request_id"]`` and adds
+    it, plus ``Cache-Control: no-store`` and ``X-Content-Type-Options: nosniff``
+    unless the response set them, to every response, errors included. Done in
+    WSGI rather than Flask hooks because it runs on every request: this is the
+    cheaper path (see bench/app_bench.py).
+    """
+
+    STATIC_HEADERS = (("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"))
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        rid = environ.get("HTTP_X_REQUEST_ID", "")
+        if not _REQUEST_ID_RE.fullmatch(rid):
+            rid = os.urandom(16).hex()
+        environ[REQUEST_ID_ENVIRON_KEY] = rid
+
+        def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _ in headers}
+            headers.append((REQUEST_ID_HEADER, rid))
+            for name, value in self.STATIC_HEADERS:
+                if name.lower() not in present:
+                    headers.append((name, value))
+            if exc_info is None:
+                return start_response(status, headers)
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, _start_response)
+
+
+def current_request_id() -> str | None:
+    """The id of the request being handled (None outside a request)."""
+    if not has_request_context():
+        return None
+    rid = request.environ.get(REQUEST_ID_ENVIRON_KEY)
+    return str(rid) if rid else None
 
 
 def _error(status: int, name: str, message: str) -> tuple[Response, int]:
     body = {
         "error": {"status": status, "name": name, "message": message},
-        "request_id": g.get("request_id"),
+        "request_id": current_request_id(),
     }
     return jsonify(body), status
 
@@ -120,26 +158,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = True  # type: ignore[attr-defined]
 
-    @app.before_request
-    def _start() -> None:
-        g.request_id = _request_id()
-
-    @app.after_request
-    def _finish(response: Response) -> Response:
-        rid = g.get("request_id")
-        if rid:
-            response.headers[REQUEST_ID_HEADER] = rid
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
+    # The bodies of / and /health never change while the process runs: encode them once.
+    index_body = json.dumps({"service": cfg.app_name, "version": cfg.app_version, "environment": cfg.app_env},
+                            separators=(",", ":")).encode()
+    health_body = b'{"status":"ok"}'
 
     @app.get("/")
     def index() -> Response:
-        return jsonify(service=cfg.app_name, version=cfg.app_version, environment=cfg.app_env)
+        return Response(index_body, mimetype="application/json")
 
     @app.get(HEALTH_PATH)
     def health() -> Response:
-        return jsonify(status="ok")
+        return Response(health_body, mimetype="application/json")
 
     @app.get(READY_PATH)
     def ready() -> tuple[Response, int]:
@@ -192,6 +222,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         )
         return _error(500, "Internal Server Error", "the server failed to handle the request")
 
+    app.wsgi_app = RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     log.info("app created", extra={"fields": {"settings": cfg.public()}})
     return app
 
