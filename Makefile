@@ -69,13 +69,14 @@ lint: $(VENV_STAMP) ## ruff + mypy over main.py, modules/, app/ and the tooling
 clean: ## Remove synthesized output and caches (keeps venv and state)
 	rm -rf $(OUT) .pytest_cache .mypy_cache .ruff_cache
 
-##@ Help
+##@ Setup
 
 .PHONY: help
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*##"} \
-	  /^##@/ {printf "\n\033[1m%s\033[0m\n", substr($$0, 5); next} \
-	  /^[a-zA-Z0-9_.-]+:.*##/ {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	  /^##@/ {cur = substr($$0, 5); if (!(cur in seen)) {seen[cur] = 1; order[n++] = cur}; next} \
+	  /^[a-zA-Z0-9_.-]+:.*##/ {items[cur] = items[cur] sprintf("  \033[36m%-16s\033[0m %s\n", $$1, $$2)} \
+	  END {for (i = 0; i < n; i++) if (items[order[i]] != "") printf "\n\033[1m%s\033[0m\n%s", order[i], items[order[i]]}' $(MAKEFILE_LIST)
 	@echo; echo "Variables: ENV=$(ENV) (local|dev|staging|prod)"
 
 # Feature areas keep their targets in mk/*.mk.
