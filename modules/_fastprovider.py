@@ -35,6 +35,7 @@ Nothing here reads configuration from the environment: the caller decides ``enab
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import gc
 import importlib
 import importlib.abc
@@ -42,6 +43,7 @@ import importlib.machinery
 import os
 import re
 import sys
+import threading
 import types
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -87,7 +89,17 @@ _status: FastImportStatus | None = None
 
 
 def status() -> FastImportStatus | None:
-    """The status returned by the first ``install`` call, or None before it."""
+    """What the first ``install`` call set up, or None before it.
+
+    Waits for the background kernel start, so unlike ``install``'s return value this also
+    reports a kernel that failed to start with the preload (and fell back to a plain one).
+    """
+    if _status is None:
+        return None
+    if _kernel_thread is not None:
+        _kernel_thread.join()
+    if _kernel_failure:
+        return dataclasses.replace(_status, node_lazy=False, node_reason=_kernel_failure[0])
     return _status
 
 
@@ -278,8 +290,25 @@ class _LazyProviderLoader(importlib.abc.Loader):
 # ----------------------------------------------------------------------------- Node side
 
 
+# Everything ``import constructs`` imports besides itself; imported on the calling thread
+# first, so the background start below takes no import lock another thread could hold.
+_KERNEL_IMPORT_DEPS = (
+    "abc", "builtins", "datetime", "enum", "typing", "pkgutil", "importlib.metadata",
+    "jsii", "jsii._type_checking", "publication", "typing_extensions", "typeguard",
+)  # fmt: skip
+_kernel_thread: threading.Thread | None = None
+_kernel_failure: list[str] = []
+
+
 def _start_kernel_with_preload(environ: MutableMapping[str, str]) -> tuple[bool, str]:
-    """Start the jsii kernel with the preload, restoring NODE_OPTIONS afterwards."""
+    """Start the jsii kernel with the preload on a background thread; restore NODE_OPTIONS after.
+
+    Node start-up (two processes) then overlaps with the caller's own imports. This is safe
+    because every jsii package used here reaches the kernel only through ``import
+    constructs``, which blocks on the import lock held by the starting thread until the
+    kernel is up; nothing else talks to the kernel meanwhile.
+    """
+    global _kernel_thread
     if "constructs._jsii" in sys.modules or "cdktf._jsii" in sys.modules:
         return False, "the jsii kernel was already started before install()"
     if not PRELOAD_FILE.is_file():
@@ -287,19 +316,27 @@ def _start_kernel_with_preload(environ: MutableMapping[str, str]) -> tuple[bool,
     preload = str(PRELOAD_FILE)
     if '"' in preload or "\\" in preload:
         return False, "preload path %r cannot be quoted in NODE_OPTIONS" % preload
+    for name in _KERNEL_IMPORT_DEPS:
+        importlib.import_module(name)
     previous = environ.get("NODE_OPTIONS")
     environ["NODE_OPTIONS"] = ((previous + " ") if previous else "") + '--require "%s"' % preload
-    try:
-        # Loading the smallest jsii assembly starts the kernel process now, with the
-        # preload; the provider assembly is loaded into that same process later.
-        import constructs  # noqa: F401
-    except Exception as exc:  # the kernel did not start: let the next import start a plain one
-        for name in [n for n in sys.modules if n == "constructs" or n.startswith("constructs.")]:
-            del sys.modules[name]
-        return False, "kernel start with the preload failed: %s" % exc
-    finally:
-        if previous is None:
-            environ.pop("NODE_OPTIONS", None)
-        else:
-            environ["NODE_OPTIONS"] = previous
+
+    def start() -> None:
+        try:
+            # Loading the smallest jsii assembly starts the kernel process, with the
+            # preload; the provider assembly is loaded into that same process later.
+            importlib.import_module("constructs")
+        except Exception as exc:  # no kernel: the next ``import constructs`` starts a plain one
+            for name in [n for n in sys.modules if n == "constructs" or n.startswith("constructs.")]:
+                del sys.modules[name]
+            _kernel_failure.append("kernel start with the preload failed: %s" % exc)
+        finally:
+            if previous is None:
+                environ.pop("NODE_OPTIONS", None)
+            else:
+                environ["NODE_OPTIONS"] = previous
+
+    # Not a daemon: an early exit of the caller waits for the start, then atexit stops the kernel.
+    _kernel_thread = threading.Thread(target=start, name="jsii-kernel-start")
+    _kernel_thread.start()
     return True, ""

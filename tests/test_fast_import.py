@@ -339,3 +339,45 @@ def test_jsii_resolves_types_of_submodules_nobody_imported(synth_runs: dict[str,
     assert not any(report["probe_loaded_before"].values()), report["probe_loaded_before"]
     assert all(report["probe_registered_after"].values()), report["probe_registered_after"]
     assert report["attribute_access"] == "SsmParameter"
+
+
+def test_kernel_that_fails_with_the_preload_falls_back_to_a_plain_kernel(tmp_path: Path) -> None:
+    """A preload that crashes Node: status says so, and the next import starts a normal kernel."""
+    if shutil.which("node") is None:
+        pytest.skip("node not found on PATH (the jsii kernel needs Node.js)")
+    broken = tmp_path / "broken-preload.cjs"
+    broken.write_text("this is not javascript (\n")
+    script = textwrap.dedent(
+        """\
+        import json, sys
+        from pathlib import Path
+        from modules import _fastprovider
+        _fastprovider.PRELOAD_FILE = Path(sys.argv[1])
+        _fastprovider.install(enabled=True)
+        from cdktf import App, TerraformStack
+        from cdktf_cdktf_provider_aws.provider import AwsProvider
+        app = App(outdir=sys.argv[2])
+        AwsProvider(TerraformStack(app, "s"), "aws", region="us-east-1")
+        app.synth()
+        st = _fastprovider.status()
+        print(json.dumps({"node_lazy": st.node_lazy, "node_reason": st.node_reason, "python_lazy": st.python_lazy}))
+        """
+    )
+    env = dict(os.environ)
+    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    env.pop("NODE_OPTIONS", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(broken), str(tmp_path / "out")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["node_lazy"] is False
+    assert "kernel start with the preload failed" in report["node_reason"]
+    assert report["python_lazy"] is True
+    synthesized = json.loads((tmp_path / "out" / "stacks" / "s" / "cdk.tf.json").read_text())
+    assert synthesized["provider"]["aws"] == [{"region": "us-east-1"}]
