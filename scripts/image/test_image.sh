@@ -93,8 +93,15 @@ command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v curl >/dev/null || need+=(curl)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing: ${need[*]}"
+  # Keep the packages' maintainer scripts from starting a system dockerd or registry
+  # (this lane runs its own): the standard Debian policy-rc.d hook, only for this install.
+  policy_added=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && policy_added=1
+  fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  [ -z "$policy_added" ] || rm -f /usr/sbin/policy-rc.d
 fi
 command -v docker >/dev/null || fail "no docker CLI after installing docker.io"
 echo "dockerd: $(dockerd --version)"
@@ -125,7 +132,7 @@ REGISTRY="127.0.0.1:$REG_PORT"
 REG_USER=ci
 REG_PASSWORD=$("$PY" -c 'import secrets; print(secrets.token_hex(16))')
 step "3/10 registry on $REGISTRY with htpasswd auth"
-htpasswd -Bbn "$REG_USER" "$REG_PASSWORD" >"$STATE/htpasswd" 2>/dev/null
+printf '%s' "$REG_PASSWORD" | htpasswd -Bin "$REG_USER" >"$STATE/htpasswd" 2>/dev/null
 mkdir -p "$STATE/registry-data"
 cat >"$STATE/registry.yml" <<YAML
 version: 0.1
@@ -272,6 +279,9 @@ docker stop --time 25 "$C2" >/dev/null
 exit_code=$(docker inspect --format '{{.State.ExitCode}}' "$C2")
 [ "$exit_code" = 0 ] || fail "docker stop (SIGTERM): exit code $exit_code, want 0"
 echo "docker stop: gunicorn shut down on SIGTERM with exit code 0"
+docker rm "$C2" >/dev/null
+docker rmi "$REPO@$DIGEST" >/dev/null
+docker image prune -f >/dev/null   # keep the cached data root from growing run after run
 
 # ---- 10. stop everything (the trap does it; say what was proven first) ------------------------
 step "10/10 stop everything this run started (by PID)"
