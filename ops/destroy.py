@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -38,6 +39,9 @@ from typing import Any, TextIO
 from ops import tf
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# cdktf's progress line, repeated every few hundred milliseconds.
+STATUS_LINE = re.compile(r"^\d+ Stacks? \w+\s+\d+ Stacks? done\s+\d+ Stacks? waiting$")
 
 
 class DestroyError(RuntimeError):
@@ -131,10 +135,12 @@ def cdktf_destroy(stack: str, out: Path, variables: Mapping[str, str], env: Mapp
     )
     assert process.stdout is not None
     tail: list[str] = []
-    for line in process.stdout:
-        if line.strip():
-            print("     | " + line.rstrip(), file=log, flush=True)
-            tail = ([*tail, line.rstrip()])[-40:]
+    for raw in process.stdout:
+        line = ANSI.sub("", raw).rstrip()
+        if not line.strip() or STATUS_LINE.match(line.strip()):
+            continue
+        print("     | " + line, file=log, flush=True)
+        tail = [*tail, line][-40:]
     code = process.wait()
     if code != 0:
         raise DestroyError("cdktf destroy %s failed (exit %d):\n%s" % (stack, code, "\n".join(tail)))
@@ -154,6 +160,31 @@ def _kv(tags: list[Mapping[str, str]] | None, key: str = "Key", value: str = "Va
     return {str(t[key]): str(t[value]) for t in tags or []}
 
 
+def deleted_state(client: Callable[[str], Any], arn: str) -> str | None:
+    """The state of a resource that is deleted but still listed ("INACTIVE", "deleted"), else None."""
+    from botocore.exceptions import ClientError
+
+    resource = arn.split(":", 5)[-1]
+    try:
+        if ":ecs:" in arn and resource.startswith("task-definition/"):
+            status = client("ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"].get("status")
+            return None if status == "ACTIVE" else str(status)
+        if ":ecs:" in arn and resource.startswith("cluster/"):
+            clusters = client("ecs").describe_clusters(clusters=[arn]).get("clusters", [])
+            return "INACTIVE" if not clusters or clusters[0].get("status") == "INACTIVE" else None
+        if ":ecs:" in arn and resource.startswith("service/"):
+            parts = resource.split("/")
+            if len(parts) == 3:
+                services = client("ecs").describe_services(cluster=parts[1], services=[arn]).get("services", [])
+                return "INACTIVE" if not services or services[0].get("status") == "INACTIVE" else None
+        if ":ec2:" in arn and resource.startswith("natgateway/"):
+            gateways = client("ec2").describe_nat_gateways(NatGatewayIds=[resource.split("/", 1)[1]]).get("NatGateways", [])
+            return "deleted" if not gateways or gateways[0].get("State") == "deleted" else None
+    except ClientError:
+        return None
+    return None
+
+
 def find_leftovers(client: Callable[[str], Any], wanted: Mapping[str, str], name_prefix: str) -> list[Leftover]:
     """Everything still tagged ``wanted`` (or, for IAM, named ``name_prefix*`` and tagged so)."""
     found: dict[str, Leftover] = {}
@@ -161,23 +192,17 @@ def find_leftovers(client: Callable[[str], Any], wanted: Mapping[str, str], name
     def add(item: Leftover) -> None:
         found.setdefault(item.identifier, item)
 
-    # 1. Resource Groups Tagging API.
+    # 1. Resource Groups Tagging API. Some deleted resources stay visible for a while (INACTIVE
+    # ECS clusters/services/task definitions, NAT gateways in state "deleted"): those are notes.
     filters = [{"Key": k, "Values": [v]} for k, v in wanted.items()]
-    inactive_task_definitions: set[str] = set()
     tagging = client("resourcegroupstaggingapi")
     arns: list[str] = []
     for page in tagging.get_paginator("get_resources").paginate(TagFilters=filters):
         arns += [r["ResourceARN"] for r in page.get("ResourceTagMappingList", [])]
-    task_definitions = [a for a in arns if ":task-definition/" in a]
-    if task_definitions:
-        ecs = client("ecs")
-        for arn in task_definitions:
-            status = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"].get("status")
-            if status != "ACTIVE":
-                inactive_task_definitions.add(arn)
     for arn in arns:
         kind = arn.split(":")[2] if arn.count(":") >= 5 else "resource"
-        add(Leftover(kind, arn, "tagging API", note=arn in inactive_task_definitions))
+        gone = deleted_state(client, arn)
+        add(Leftover(kind, arn, "tagging API" + (", %s" % gone if gone else ""), note=gone is not None))
 
     # 2. Per-service describes for what the tagging API may not return.
     ecr = client("ecr")

@@ -7,7 +7,7 @@ Example::
     python -m ops.emulator stop      # stops the process named in .state/emulator.pid
 
 ``start`` launches ``python -m ops.emulator serve`` in the background, records its PID in
-``.state/emulator.pid`` (log in ``.state/emulator.log``) and waits until it answers. ``serve``
+``.state/emulator-<port>.pid`` (log in ``.state/emulator-<port>.log``) and waits until it answers. ``serve``
 runs moto in-process (``ThreadedMotoServer``) so the patches below reach moto's backends.
 
 The compatibility layer is deliberately small. Each patch names the API moto 5.2.5 lacks; it
@@ -39,8 +39,6 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STATE_DIR = REPO_ROOT / ".state"
-PID_FILE = STATE_DIR / "emulator.pid"
-LOG_FILE = STATE_DIR / "emulator.log"
 HOST = "127.0.0.1"
 DEFAULT_PORT = 5055
 START_TIMEOUT_SECONDS = 60.0
@@ -67,6 +65,15 @@ def port() -> int:
 
 def endpoint_url(port_: int | None = None) -> str:
     return "http://%s:%d" % (HOST, port_ if port_ is not None else port())
+
+
+def pid_file(port_: int | None = None) -> Path:
+    """``.state/emulator-<port>.pid``: "<pid> <port>" of the server ``start`` launched."""
+    return STATE_DIR / ("emulator-%d.pid" % (port_ if port_ is not None else port()))
+
+
+def log_file(port_: int | None = None) -> Path:
+    return STATE_DIR / ("emulator-%d.log" % (port_ if port_ is not None else port()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,7 +356,7 @@ def has_compat(url: str | None = None, timeout: float = 5.0) -> bool:
 
 def _read_pid() -> int | None:
     try:
-        return int(PID_FILE.read_text().split()[0])
+        return int(pid_file().read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
 
@@ -387,11 +394,12 @@ def start(timeout: float = START_TIMEOUT_SECONDS) -> bool:
             )
         return False
     STATE_DIR.mkdir(parents=True, exist_ok=True)
+    pid_path, log_path = pid_file(), log_file()
     env = dict(os.environ)
     env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     env.setdefault("MOTO_ECS_SERVICE_RUNNING", _default_running_count())
     env["PYTHONUNBUFFERED"] = "1"
-    with LOG_FILE.open("ab") as log:
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "ops.emulator", "serve", "--port", str(port())],
             cwd=REPO_ROOT,
@@ -401,19 +409,20 @@ def start(timeout: float = START_TIMEOUT_SECONDS) -> bool:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    PID_FILE.write_text("%d %d\n" % (process.pid, port()))
+    pid_path.write_text("%d %d\n" % (process.pid, port()))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            PID_FILE.unlink(missing_ok=True)
+            pid_path.unlink(missing_ok=True)
             raise EmulatorError(
-                "the emulator exited with code %d during start-up; see %s" % (process.returncode, LOG_FILE)
+                "the emulator exited with code %d during start-up; see %s" % (process.returncode, log_path)
             )
         if is_up(url, timeout=0.5):
             return True
         time.sleep(0.2)
     _terminate(process.pid)
-    raise EmulatorError("the emulator did not answer on %s within %.0f s; see %s" % (url, timeout, LOG_FILE))
+    pid_path.unlink(missing_ok=True)
+    raise EmulatorError("the emulator did not answer on %s within %.0f s; see %s" % (url, timeout, log_path))
 
 
 def _terminate(pid: int, timeout: float = 10.0) -> None:
@@ -443,7 +452,7 @@ def stop() -> bool:
     stopped = _alive(pid)
     if stopped:
         _terminate(pid)
-    PID_FILE.unlink(missing_ok=True)
+    pid_file().unlink(missing_ok=True)
     return stopped
 
 
@@ -455,8 +464,8 @@ def status() -> dict[str, Any]:
         "answers": is_up(url),
         "pid": pid,
         "pid_alive": pid is not None and _alive(pid),
-        "pid_file": str(PID_FILE),
-        "log_file": str(LOG_FILE),
+        "pid_file": str(pid_file()),
+        "log_file": str(log_file()),
     }
 
 
@@ -482,10 +491,10 @@ def main(argv: list[str] | None = None) -> int:
             return serve(args.port if args.port is not None else port())
         if args.command == "start":
             started = start()
-            print("emulator: %s at %s (pid file %s)" % ("started" if started else "already running", endpoint_url(), PID_FILE))
+            print("emulator: %s at %s (pid file %s)" % ("started" if started else "already running", endpoint_url(), pid_file()))
             return 0
         if args.command == "stop":
-            print("emulator: stopped" if stop() else "emulator: no running emulator recorded in %s" % PID_FILE)
+            print("emulator: stopped" if stop() else "emulator: no running emulator recorded in %s" % pid_file())
             return 0
         if args.command == "reset":
             reset()

@@ -1,0 +1,288 @@
+"""The emulator's compatibility layer: each patch works, and each gap still exists in plain moto.
+
+The "still missing" tests run plain moto (no patches) in a subprocess. When moto starts
+providing an API itself, the matching test fails with a message saying which patch in
+ops/emulator.py to delete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ops import emulator
+
+ROOT = Path(__file__).resolve().parents[2]
+pytest.importorskip("moto", reason="moto[server] is not installed (requirements-dev.txt pins it)")
+
+# Plain moto, in-process: which of the gaps the compat layer fills are still there?
+PROBE = textwrap.dedent(
+    """
+    import json, os
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    import boto3
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+
+    FIELDS = %(fields)r
+    out = {}
+    with mock_aws():
+        kw = {"region_name": "us-east-1"}
+        ec2, ecs = boto3.client("ec2", **kw), boto3.client("ecs", **kw)
+        aas = boto3.client("application-autoscaling", **kw)
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+        sg_a = ec2.create_security_group(GroupName="a", Description="a", VpcId=vpc)["GroupId"]
+        sg_b = ec2.create_security_group(GroupName="b", Description="b", VpcId=vpc)["GroupId"]
+        ec2.authorize_security_group_ingress(GroupId=sg_a, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": 3000, "ToPort": 3000,
+            "UserIdGroupPairs": [{"GroupId": sg_b, "Description": "from b"}]}])
+        rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [sg_a]}])
+        ingress = [r for r in rules["SecurityGroupRules"] if not r["IsEgress"]]
+        out["ec2_group_rule_description"] = ingress[0].get("Description")
+
+        ecs.create_cluster(clusterName="c")
+        td = {"containerDefinitions": [{"name": "app", "image": "x", "memory": 512}],
+              "requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc", "cpu": "256", "memory": "512"}
+        first = ecs.register_task_definition(family="t", **td)["taskDefinition"]["taskDefinitionArn"]
+        second = ecs.register_task_definition(family="t", **td)["taskDefinition"]["taskDefinitionArn"]
+        ecs.create_service(
+            cluster="c", serviceName="s", taskDefinition=first, desiredCount=1,
+            capacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1, "base": 0}],
+            healthCheckGracePeriodSeconds=30, availabilityZoneRebalancing="ENABLED",
+            deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100,
+                                     "deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+            enableECSManagedTags=True, enableExecuteCommand=True,
+            networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [sg_a]}},
+        )
+        svc = ecs.describe_services(cluster="c", services=["s"])["services"][0]
+        out["ecs_create_service"] = {f: svc.get(f) for f in FIELDS}
+        ecs.update_service(cluster="c", service="s", taskDefinition=second)
+        svc = ecs.describe_services(cluster="c", services=["s"])["services"][0]
+        primary = [d for d in svc["deployments"] if d["status"] == "PRIMARY"][0]
+        out["ecs_update_primary_is_new"] = primary["taskDefinition"] == second
+
+        arn = aas.register_scalable_target(
+            ServiceNamespace="ecs", ResourceId="service/c/s", ScalableDimension="ecs:service:DesiredCount",
+            MinCapacity=1, MaxCapacity=2, Tags={"k": "v"})["ScalableTargetARN"]
+        try:
+            out["aas_list_tags"] = aas.list_tags_for_resource(ResourceARN=arn).get("Tags")
+        except ClientError as exc:
+            out["aas_list_tags"] = "error %%s" %% exc.response["Error"].get("Code")
+        except Exception as exc:
+            out["aas_list_tags"] = "error %%s" %% type(exc).__name__
+    print(json.dumps(out))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def plain_moto() -> dict[str, Any]:
+    """What plain moto (no compat layer) does for each gap."""
+    script = PROBE % {"fields": list(emulator.ECS_CREATE_SERVICE_DROPPED_FIELDS)}
+    env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": "1", "AWS_EC2_METADATA_DISABLED": "true"}
+    env.pop("AWS_ENDPOINT_URL", None)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return data
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _client(url: str, service: str) -> Any:
+    import boto3
+
+    return boto3.client(
+        service, endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+
+
+# ---- plain moto still lacks each API (delete the patch when one of these fails) -------------
+
+
+def test_moto_still_lacks_appautoscaling_list_tags(plain_moto: dict[str, Any]) -> None:
+    assert str(plain_moto["aas_list_tags"]).startswith("error"), (
+        "moto now implements Application Auto Scaling ListTagsForResource (returned %r): delete"
+        " _patch_appautoscaling_tagging from ops/emulator.py" % plain_moto["aas_list_tags"]
+    )
+
+
+@pytest.mark.parametrize("field", emulator.ECS_CREATE_SERVICE_DROPPED_FIELDS)
+def test_moto_still_drops_create_service_field(plain_moto: dict[str, Any], field: str) -> None:
+    value = plain_moto["ecs_create_service"][field]
+    assert value in (None, False, [], {}), (
+        "moto now keeps CreateService.%s (returned %r): remove it from ECS_CREATE_SERVICE_DROPPED_FIELDS in"
+        " ops/emulator.py" % (field, value)
+    )
+
+
+def test_moto_still_keeps_the_first_deployment_on_update(plain_moto: dict[str, Any]) -> None:
+    assert plain_moto["ecs_update_primary_is_new"] is False, (
+        "moto now starts a new PRIMARY deployment on UpdateService: delete _patch_ecs_update_service_deployment"
+    )
+
+
+def test_moto_still_drops_group_rule_descriptions(plain_moto: dict[str, Any]) -> None:
+    assert plain_moto["ec2_group_rule_description"] is None, (
+        "moto now returns the Description of security-group-referencing rules: delete"
+        " _patch_ec2_group_rule_description from ops/emulator.py"
+    )
+
+
+# ---- the patched emulator ------------------------------------------------------------------
+
+
+def test_patched_appautoscaling_tags_round_trip(patched: str) -> None:
+    ecs, aas = _client(patched, "ecs"), _client(patched, "application-autoscaling")
+    ecs.create_cluster(clusterName="tags")
+    ecs.register_task_definition(family="tags", containerDefinitions=[{"name": "a", "image": "x", "memory": 128}])
+    ecs.create_service(cluster="tags", serviceName="svc", taskDefinition="tags", desiredCount=1)
+    arn = aas.register_scalable_target(
+        ServiceNamespace="ecs", ResourceId="service/tags/svc", ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1, MaxCapacity=3, Tags={"project": "p", "environment": "local"},
+    )["ScalableTargetARN"]  # fmt: skip
+    assert aas.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"project": "p", "environment": "local"}
+    aas.tag_resource(ResourceARN=arn, Tags={"extra": "1"})
+    aas.untag_resource(ResourceARN=arn, TagKeys=["project"])
+    assert aas.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"environment": "local", "extra": "1"}
+    aas.deregister_scalable_target(
+        ServiceNamespace="ecs", ResourceId="service/tags/svc", ScalableDimension="ecs:service:DesiredCount"
+    )
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError, match="not found"):
+        aas.list_tags_for_resource(ResourceARN=arn)
+
+
+def test_patched_create_service_keeps_every_field(patched: str) -> None:
+    ec2, ecs = _client(patched, "ec2"), _client(patched, "ecs")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+    sg = ec2.create_security_group(GroupName="svc", Description="svc", VpcId=vpc)["GroupId"]
+    ecs.create_cluster(clusterName="fields")
+    first = ecs.register_task_definition(
+        family="fields", containerDefinitions=[{"name": "a", "image": "x", "memory": 128}]
+    )["taskDefinition"]["taskDefinitionArn"]
+    sent = {
+        "capacityProviderStrategy": [{"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 0}],
+        "healthCheckGracePeriodSeconds": 30,
+        "availabilityZoneRebalancing": "ENABLED",
+        "deploymentConfiguration": {
+            "maximumPercent": 200,
+            "minimumHealthyPercent": 100,
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+        },
+        "enableECSManagedTags": True,
+        "enableExecuteCommand": True,
+    }
+    assert set(sent) == set(emulator.ECS_CREATE_SERVICE_DROPPED_FIELDS)
+    ecs.create_service(
+        cluster="fields", serviceName="svc", taskDefinition=first, desiredCount=1,
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [sg]}}, **sent,
+    )  # fmt: skip
+    svc = ecs.describe_services(cluster="fields", services=["svc"])["services"][0]
+    assert {field: svc.get(field) for field in sent} == sent
+
+
+def test_patched_update_service_starts_a_new_primary_deployment(patched: str) -> None:
+    ecs = _client(patched, "ecs")
+    ecs.create_cluster(clusterName="deploys")
+    td = {"containerDefinitions": [{"name": "a", "image": "x", "memory": 128}]}
+    first = ecs.register_task_definition(family="deploys", **td)["taskDefinition"]["taskDefinitionArn"]
+    second = ecs.register_task_definition(family="deploys", **td)["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(cluster="deploys", serviceName="svc", taskDefinition=first, desiredCount=1)
+    before = ecs.describe_services(cluster="deploys", services=["svc"])["services"][0]["deployments"]
+    ecs.update_service(cluster="deploys", service="svc", taskDefinition=second)
+    svc = ecs.describe_services(cluster="deploys", services=["svc"])["services"][0]
+    assert len(svc["deployments"]) == 1
+    primary = svc["deployments"][0]
+    assert primary["status"] == "PRIMARY"
+    assert primary["taskDefinition"] == second
+    assert primary["id"] != before[0]["id"]
+    # MOTO_ECS_SERVICE_RUNNING=1 in the fixture: one task reported running, so the rollout completed.
+    assert (primary["runningCount"], primary["desiredCount"], primary["rolloutState"]) == (1, 1, "COMPLETED")
+    # The same task definition again: no new deployment.
+    ecs.update_service(cluster="deploys", service="svc", taskDefinition=second)
+    again = ecs.describe_services(cluster="deploys", services=["svc"])["services"][0]["deployments"]
+    assert again[0]["id"] == primary["id"]
+
+
+def test_patched_group_rule_description(patched: str) -> None:
+    ec2 = _client(patched, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
+    sg_a = ec2.create_security_group(GroupName="a", Description="a", VpcId=vpc)["GroupId"]
+    sg_b = ec2.create_security_group(GroupName="b", Description="b", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_egress(
+        GroupId=sg_a,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 3000, "ToPort": 3000,
+                        "UserIdGroupPairs": [{"GroupId": sg_b, "Description": "to the tasks"}]}],
+    )  # fmt: skip
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [sg_a]}])["SecurityGroupRules"]
+    referencing = [r for r in rules if r.get("ReferencedGroupInfo")]
+    assert [r.get("Description") for r in referencing] == ["to the tasks"]
+
+
+def test_has_compat_tells_the_project_emulator_from_plain_moto(patched: str) -> None:
+    assert emulator.has_compat(patched)
+    port = free_port()
+    plain = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = emulator.endpoint_url(port)
+        deadline = time.monotonic() + 60
+        while not emulator.is_up(url, timeout=0.5):
+            assert plain.poll() is None and time.monotonic() < deadline, "plain moto did not start"
+            time.sleep(0.2)
+        assert not emulator.has_compat(url)
+    finally:
+        plain.terminate()
+        plain.wait(timeout=15)
+
+
+# ---- the launcher --------------------------------------------------------------------------
+
+
+def test_start_status_stop_with_a_pid_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()
+    monkeypatch.setenv("EMULATOR_PORT", str(port))
+    monkeypatch.setattr(emulator, "STATE_DIR", tmp_path)
+    try:
+        assert emulator.start() is True
+        pid = int(emulator.pid_file().read_text().split()[0])
+        info = emulator.status()
+        assert info["answers"] and info["pid"] == pid and info["pid_alive"]
+        assert emulator.pid_file() == tmp_path / ("emulator-%d.pid" % port)
+        assert emulator.start() is False  # already running: no second process
+        assert "compat patches: application-autoscaling:ListTagsForResource" in emulator.log_file().read_text()
+    finally:
+        stopped = emulator.stop()
+    assert stopped
+    assert not emulator.pid_file().exists()
+    assert not emulator.is_up(emulator.endpoint_url(port))
+    assert emulator.stop() is False
+
+
+def test_bad_port_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMULATOR_PORT", "http")
+    with pytest.raises(emulator.EmulatorError, match=r"EMULATOR_PORT='http' is not a port number; allowed: 1024\.\.65535"):
+        emulator.port()
+    monkeypatch.setenv("EMULATOR_PORT", "80")
+    with pytest.raises(emulator.EmulatorError, match=r"EMULATOR_PORT=80 is out of range; allowed: 1024\.\.65535"):
+        emulator.port()
