@@ -13,7 +13,9 @@ wrk (Debian's package; installed with apt-get when missing and running as root)
 loads each for ``--duration`` seconds after a 2 s warm-up; rounds alternate
 hello/app so drift on a shared machine hits both. It prints requests/s and p99
 latency per round, the medians, and the ratio app/hello against the target
-(>= 0.85). The ratio never fails the run; a non-2xx response, a socket error or a
+(>= 0.85). It also prints the CPU time the gunicorn processes spent per request
+(from /proc): on a busy machine throughput swings with other load, CPU per request
+much less, so the CPU ratio hello/app is the steadier view of the same overhead. The ratio never fails the run; a non-2xx response, a socket error or a
 wrong response body does (exit 1). Access logs go to a temporary file, which is
 also scanned for non-2xx statuses.
 """
@@ -54,6 +56,7 @@ class Result:
     requests: int
     non_2xx: int
     socket_errors: str | None
+    cpu_us_per_request: float = 0.0
 
 
 SERVERS = (
@@ -143,6 +146,25 @@ def wrk(exe: str, port: int, seconds: int, connections: int, threads: int) -> Re
     return parse_wrk(out)
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a gunicorn master and its live workers (from /proc)."""
+    total = 0.0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for p in [str(pid), *children]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    return total
+
+
 def non_2xx_in_log(log_path: Path) -> int:
     bad = 0
     for line in log_path.read_text(errors="replace").splitlines():
@@ -185,11 +207,16 @@ def main() -> int:
                 proc = start(server, port, log_path)
                 try:
                     wrk(exe, port, WARMUP_SECONDS, args.connections, args.threads)
+                    cpu_before = tree_cpu_seconds(proc.pid)
                     res = wrk(exe, port, args.duration, args.connections, args.threads)
+                    cpu = tree_cpu_seconds(proc.pid) - cpu_before
+                    res = Result(res.rps, res.p99_ms, res.requests, res.non_2xx, res.socket_errors,
+                                 cpu / max(res.requests, 1) * 1e6)
                 finally:
                     stop(proc)
                 results[server.label].append(res)
                 print(f"  round {rnd} {server.label:5s}: {res.rps:9.0f} req/s  p99 {res.p99_ms:7.2f} ms  "
+                      f"server CPU {res.cpu_us_per_request:6.0f} us/req  "
                       f"({res.requests} requests, non-2xx {res.non_2xx})", flush=True)
                 if res.non_2xx:
                     failures.append(f"{server.label} round {rnd}: {res.non_2xx} non-2xx responses")
@@ -202,14 +229,17 @@ def main() -> int:
 
     rps = {k: statistics.median(r.rps for r in v) for k, v in results.items()}
     p99 = {k: statistics.median(r.p99_ms for r in v) for k, v in results.items()}
+    cpu = {k: statistics.median(r.cpu_us_per_request for r in v) for k, v in results.items()}
     ratio = rps["app"] / rps["hello"]
     print()
-    print(f"{'':24s}{'req/s':>10s}{'p99 ms':>10s}")
-    print(f"{'hello-world (baseline)':24s}{rps['hello']:10.0f}{p99['hello']:10.2f}")
-    print(f"{'app GET /':24s}{rps['app']:10.0f}{p99['app']:10.2f}")
+    print(f"{'':24s}{'req/s':>10s}{'p99 ms':>10s}{'server CPU us/req':>20s}")
+    print(f"{'hello-world (baseline)':24s}{rps['hello']:10.0f}{p99['hello']:10.2f}{cpu['hello']:20.0f}")
+    print(f"{'app GET /':24s}{rps['app']:10.0f}{p99['app']:10.2f}{cpu['app']:20.0f}")
     verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
     print(f"ratio app/hello req/s: {ratio:.3f} ({verdict} the target >= {TARGET_RATIO}); "
-          f"p99 app/hello: {p99['app'] / p99['hello']:.2f}x")
+          f"p99 app/hello: {p99['app'] / p99['hello']:.2f}x; "
+          f"CPU-per-request hello/app: {cpu['hello'] / cpu['app']:.3f} (less sensitive to other load)")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} CPUs")
     if failures:
         print("FAILED: " + "; ".join(failures), file=sys.stderr)
         return 1
