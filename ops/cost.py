@@ -9,8 +9,9 @@ Example::
 What is counted comes from ``cdktf.out/stacks/<env>/cdk.tf.json`` (run ``make synth`` first):
 task cpu/memory/architecture from ``aws_ecs_task_definition``, min/max tasks from
 ``aws_appautoscaling_target``, the On-Demand/Spot split from the capacity-provider strategy,
-``aws_lb``, ``aws_nat_gateway``, ``aws_eip``, interface ``aws_vpc_endpoint`` x subnets and each
-``aws_cloudwatch_log_group``'s retention. The environment config (``envconfig``) is the fallback
+``aws_lb``, ``aws_nat_gateway``, ``aws_eip``, interface ``aws_vpc_endpoint`` x subnets,
+``aws_wafv2_web_acl`` and its rules, ``aws_kms_key``, and each ``aws_cloudwatch_log_group``'s
+retention (app logs, flow logs and WAF logs, told apart by who writes to them). The environment config (``envconfig``) is the fallback
 when an environment has not been synthesized, and a cross-check when it has: any disagreement is
 printed as a warning (the stack is older than the config; re-run ``make synth``).
 
@@ -52,13 +53,18 @@ REGION_PRICE_KEYS: tuple[str, ...] = (
     "public_ipv4_hour",
     "logs_ingestion_gb",
     "logs_storage_gb_month",
+    "waf_web_acl_month",
+    "waf_rule_month",
+    "kms_key_month",
 )
-ASSUMPTION_KEYS: tuple[str, ...] = ("app_log_gb_per_task_day", "flow_log_gb_per_day")
+ASSUMPTION_KEYS: tuple[str, ...] = ("app_log_gb_per_task_day", "flow_log_gb_per_day", "waf_log_gb_per_day")
 EXCLUDED = (
     "ALB LCUs (traffic)",
     "NAT gateway and interface-endpoint data processing",
     "data transfer out",
     "CloudWatch Logs Insights queries",
+    "WAF requests",
+    "KMS requests",
     "ECR storage",
     "Fargate ephemeral storage above 20 GB",
 )
@@ -193,6 +199,10 @@ class Footprint:
     task_public_ip: bool
     app_log_retention_days: tuple[int, ...]
     flow_log_retention_days: tuple[int, ...]
+    waf_web_acls: int = 0
+    waf_rules: int = 0
+    waf_log_retention_days: tuple[int, ...] = ()
+    kms_keys: int = 0
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -252,7 +262,7 @@ def footprint_from_config(cfg: Any) -> Footprint:
     return Footprint(
         env=cfg.name,
         region=cfg.region,
-        source="config (envconfig/environments.toml; no synthesized stack)",
+        source="config (no synthesized stack: WAF, KMS and other stack-only resources are not counted)",
         emulator=cfg.emulator,
         cpu_units=cfg.container.cpu,
         memory_mib=cfg.container.memory_mib,
@@ -375,8 +385,10 @@ def footprint_from_stack(doc: Mapping[str, Any], *, env: str, region: str, emula
 
     task_def_text = json.dumps([body for _, body in task_defs])
     flow_text = json.dumps([body for _, body in items("aws_flow_log")])
+    waf_text = json.dumps([body for _, body in items("aws_wafv2_web_acl_logging_configuration")])
     app_retention: list[int] = []
     flow_retention: list[int] = []
+    waf_retention: list[int] = []
     for name, body in items("aws_cloudwatch_log_group"):
         ref = "aws_cloudwatch_log_group.%s." % name
         days = body.get("retention_in_days")
@@ -388,6 +400,15 @@ def footprint_from_stack(doc: Mapping[str, Any], *, env: str, region: str, emula
             app_retention.append(days)
         elif ref in flow_text:
             flow_retention.append(days)
+        elif ref in waf_text:
+            waf_retention.append(days)
+        else:
+            warnings.append("aws_cloudwatch_log_group.%s is written by neither the task, flow logs nor WAF; not sized" % name)
+    waf_acls = waf_rules = 0
+    for name, body in items("aws_wafv2_web_acl"):
+        n = count("aws_wafv2_web_acl", name, body)
+        waf_acls += n
+        waf_rules += n * len(_blocks(body.get("rule")))
     if not app_retention:
         warnings.append("no log group is referenced by the task definition; app log lines are zero")
     return Footprint(
@@ -409,13 +430,19 @@ def footprint_from_stack(doc: Mapping[str, Any], *, env: str, region: str, emula
         task_public_ip=task_public_ip,
         app_log_retention_days=tuple(app_retention),
         flow_log_retention_days=tuple(flow_retention),
+        waf_web_acls=waf_acls,
+        waf_rules=waf_rules,
+        waf_log_retention_days=tuple(waf_retention),
+        kms_keys=sum(count("aws_kms_key", n, b) for n, b in items("aws_kms_key")),
         warnings=tuple(warnings),
     )
 
 
+# What the config decides. Flow-log/WAF retention, WAF rules and KMS keys are the stack's own
+# choices (see stacks/service.py), so they are taken from the stack and not cross-checked.
 CROSS_CHECKED = (
     "cpu_units", "memory_mib", "cpu_architecture", "min_tasks", "max_tasks", "strategy", "load_balancers",
-    "nat_gateways", "interface_endpoint_enis", "task_public_ip", "app_log_retention_days", "flow_log_retention_days",
+    "nat_gateways", "interface_endpoint_enis", "task_public_ip", "app_log_retention_days",
 )  # fmt: skip
 
 
@@ -504,8 +531,15 @@ def estimate(fp: Footprint, prices: PriceTable) -> Estimate:
     lines.append(Line("Public IPv4", "%d/%d addresses" % (ips_min, ips_max),
                       ips_min * p["public_ipv4_hour"] * hours, ips_max * p["public_ipv4_hour"] * hours))  # fmt: skip
 
+    waf = fp.waf_web_acls * p["waf_web_acl_month"] + fp.waf_rules * p["waf_rule_month"]
+    lines.append(Line("WAF web ACLs", "%d ACL, %d rules" % (fp.waf_web_acls, fp.waf_rules), waf, waf))
+    kms = fp.kms_keys * p["kms_key_month"]
+    lines.append(Line("KMS keys", "%d keys" % fp.kms_keys, kms, kms))
+
     per_task = a["app_log_gb_per_task_day"]
-    flow_day = a["flow_log_gb_per_day"] * len(fp.flow_log_retention_days)
+    flow_day = a["flow_log_gb_per_day"] * len(fp.flow_log_retention_days) + a["waf_log_gb_per_day"] * len(
+        fp.waf_log_retention_days
+    )
     app_groups = len(fp.app_log_retention_days) > 0
     app_day_min = per_task * fp.min_tasks if app_groups else Decimal(0)
     app_day_max = per_task * fp.max_tasks if app_groups else Decimal(0)
@@ -513,10 +547,13 @@ def estimate(fp: Footprint, prices: PriceTable) -> Estimate:
                       (app_day_min + flow_day) * days * p["logs_ingestion_gb"],
                       (app_day_max + flow_day) * days * p["logs_ingestion_gb"]))  # fmt: skip
     app_days = Decimal(max(fp.app_log_retention_days, default=0))
-    flow_stored = sum((a["flow_log_gb_per_day"] * d for d in fp.flow_log_retention_days), Decimal(0))
+    flow_stored = sum((a["flow_log_gb_per_day"] * d for d in fp.flow_log_retention_days), Decimal(0)) + sum(
+        (a["waf_log_gb_per_day"] * d for d in fp.waf_log_retention_days), Decimal(0)
+    )
     stored_min = app_day_min * app_days + flow_stored
     stored_max = app_day_max * app_days + flow_stored
-    retention = "/".join(str(d) for d in sorted(set(fp.app_log_retention_days + fp.flow_log_retention_days))) or "-"
+    all_days = fp.app_log_retention_days + fp.flow_log_retention_days + fp.waf_log_retention_days
+    retention = "/".join(str(d) for d in sorted(set(all_days))) or "-"
     lines.append(Line("Log storage", "%s/%s GB kept (%s d)" % (_n(stored_min), _n(stored_max), retention),
                       stored_min * p["logs_storage_gb_month"], stored_max * p["logs_storage_gb_month"]))  # fmt: skip
     return Estimate(fp, tuple(lines))
@@ -635,6 +672,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=None, help="environments file (default: envconfig's)")
     parser.add_argument("--app-log-gb-per-task-day", type=float, default=None, help="override the price table's assumption")
     parser.add_argument("--flow-log-gb-per-day", type=float, default=None, help="override the price table's assumption")
+    parser.add_argument("--waf-log-gb-per-day", type=float, default=None, help="override the price table's assumption")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)
 

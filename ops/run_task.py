@@ -60,6 +60,13 @@ DEFAULT_POLL_SECONDS = 5.0
 HEARTBEAT_SECONDS = 30.0
 STARTED_BY = "ops.run_task"
 MAX_LOG_PAGES = 50
+# moto 5.2.5 sums container-level memory in RunTask and fails (HTTP 500) on a Fargate task
+# definition that sets memory only on the task, as this project's does.
+EMULATOR_RUN_TASK_HINT = (
+    "moto 5.2.5's RunTask fails with HTTP 500 when a container definition has no container-level memory"
+    " (moto/ecs/models.py _calculate_task_resource_requirements); the emulator needs the compatibility"
+    " patch for it in ops/emulator.py. Details in the emulator log (.state/emulator.log)."
+)
 
 
 @dataclass(frozen=True)
@@ -318,6 +325,7 @@ def main(
         return 1
     from botocore.exceptions import BotoCoreError, ClientError
 
+    cfg = None
     try:
         command = split_command(args.command)
         cfg = load_config(args.env, args.config)
@@ -333,6 +341,8 @@ def main(
         return 1
     except (ClientError, BotoCoreError) as exc:
         print("run-task: error: ENV=%s: %s" % (args.env, aws_error(exc)), file=sys.stderr)
+        if cfg is not None and cfg.emulator and getattr(exc, "operation_name", "") == "RunTask":
+            print("run-task: note: %s" % EMULATOR_RUN_TASK_HINT, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -340,7 +350,7 @@ def main(
     if args.json:
         print(json.dumps({**asdict(result), "process_exit_code": code}, indent=2))
     else:
-        if result.log_stream:
+        if result.log_lines:
             print("--- %s %s" % (result.log_group, result.log_stream), file=sys.stderr)
         for line in result.log_lines:
             print(line)

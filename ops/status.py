@@ -406,7 +406,8 @@ def render_status(data: Mapping[str, Any]) -> str:
         rows.append([t["task_id"][:12], short_time(t["stopped_at"]), t["stop_code"] or "", exits, t["stopped_reason"] or ""])
     out.append(format_table(["TASK", "STOPPED", "STOP CODE", "EXIT CODES", "STOPPED REASON"], rows) if rows else "  (none)")
 
-    out += ["", "Target health (%s)" % (short_id(data["target_group_arn"]) if data["target_group_arn"] else "no target group")]
+    tg_arn = data["target_group_arn"]
+    out += ["", "Target health (%s)" % (tg_arn.split(":")[-1] if tg_arn else "no target group")]
     targets = [
         [t["id"], t["port"], t["availability_zone"] or "", t["state"], t["reason"] or "", t["description"] or ""]
         for t in data["targets"]

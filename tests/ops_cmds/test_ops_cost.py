@@ -2,8 +2,8 @@
 
 Fixed prices (tests/ops_cmds/data/prices_fixed.toml): vCPU-hour 0.04, GB-hour 0.004, Spot 70 % off,
 ALB-hour 0.02, NAT-hour 0.05, endpoint-AZ-hour 0.01, IPv4-hour 0.005, ingestion 0.5/GB, storage
-0.03/GB-month, 730 h a month (so 730/24 = 365/12 days), 0.1 GB of app log per task-day, 0.2 GB of
-flow log per day.
+0.03/GB-month, WAF 5 per web ACL + 1 per rule a month, KMS 1 per key a month, 730 h a month (so
+730/24 = 365/12 days), 0.1 GB of app log per task-day, 0.2 GB of flow log and 0.05 GB of WAF log a day.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ def test_footprint_counts_the_synthesized_resources() -> None:
     assert (fp.nat_gateways, fp.elastic_ips) == (2, 2)
     assert fp.interface_endpoint_enis == 6  # 3 interface endpoints x 2 subnets; the S3 gateway is free
     assert fp.task_public_ip is False
-    assert (fp.app_log_retention_days, fp.flow_log_retention_days) == ((14,), (14,))
+    assert (fp.app_log_retention_days, fp.flow_log_retention_days, fp.waf_log_retention_days) == ((14,), (14,), (30,))
+    assert (fp.waf_web_acls, fp.waf_rules, fp.kms_keys) == (1, 2, 1)
     assert fp.warnings == ()
 
 
@@ -85,15 +86,19 @@ def test_estimate_of_the_fixture_stack_matches_the_hand_derivation() -> None:
     assert lines["Interface endpoints"] == (D("43.800000"), D("43.800000"))
     # 2 ALB addresses + 2 NAT EIPs = 4 x 0.005 x 730 = 14.60 (tasks have no public IP).
     assert lines["Public IPv4"] == (D("14.600000"), D("14.600000"))
-    # Ingestion a day: 0.1 x 2 tasks + 0.2 flow = 0.4 GB (max: 0.1 x 6 + 0.2 = 0.8 GB);
-    # x 365/12 days x 0.5 = 73/12 = 6.083333; 146/12 = 12.166667.
-    assert lines["Log ingestion"] == (D("6.083333"), D("12.166667"))
-    # Kept at 14 days: 0.2 x 14 + 0.2 x 14 = 5.6 GB x 0.03 = 0.168; 0.6 x 14 + 2.8 = 11.2 GB -> 0.336.
-    assert lines["Log storage"] == (D("0.168000"), D("0.336000"))
-    # 21.9 + 3.942 + 14.6 + 73 + 43.8 + 14.6 + 73/12 + 0.168 = 172.01 + 6.083333 = 178.093333.
-    assert six(est.total_min) == D("178.093333")
-    # 39.42 + 19.71 + 14.6 + 73 + 43.8 + 14.6 + 146/12 + 0.336 = 205.466 + 12.166667 = 217.632667.
-    assert six(est.total_max) == D("217.632667")
+    # 1 web ACL x 5 + 2 rules x 1 = 7 a month; 1 KMS key x 1 = 1 a month.
+    assert lines["WAF web ACLs"] == (D("7.000000"), D("7.000000"))
+    assert lines["KMS keys"] == (D("1.000000"), D("1.000000"))
+    # Ingestion a day: 0.1 x 2 tasks + 0.2 flow + 0.05 WAF = 0.45 GB (max: 0.1 x 6 + 0.25 = 0.85 GB);
+    # x 365/12 days = 13.6875 GB x 0.5 = 6.84375; 0.85 x 365/12 = 25.854167 GB x 0.5 = 12.927083.
+    assert lines["Log ingestion"] == (D("6.843750"), D("12.927083"))
+    # Kept: app 0.2 x 14 + flow 0.2 x 14 + WAF 0.05 x 30 = 2.8 + 2.8 + 1.5 = 7.1 GB x 0.03 = 0.213;
+    # max: 0.6 x 14 + 2.8 + 1.5 = 12.7 GB x 0.03 = 0.381.
+    assert lines["Log storage"] == (D("0.213000"), D("0.381000"))
+    # 21.9 + 3.942 + 14.6 + 73 + 43.8 + 14.6 + 7 + 1 + 6.84375 + 0.213 = 186.89875.
+    assert six(est.total_min) == D("186.898750")
+    # 39.42 + 19.71 + 14.6 + 73 + 43.8 + 14.6 + 7 + 1 + 12.927083 + 0.381 = 226.438083.
+    assert six(est.total_max) == D("226.438083")
 
 
 def test_config_fallback_for_an_environment_without_a_stack_matches_the_hand_derivation(out_dir: Path) -> None:
@@ -106,6 +111,7 @@ def test_config_fallback_for_an_environment_without_a_stack_matches_the_hand_der
     assert lines["Fargate On-Demand"] == 0 and lines["Fargate Spot"] == D("2.628000")
     assert lines["ALB hours"] == D("14.600000")
     assert lines["NAT gateways"] == 0 and lines["Interface endpoints"] == 0
+    assert lines["WAF web ACLs"] == 0 and lines["KMS keys"] == 0  # stack-only resources: not in the config
     # 1 ALB address (1 AZ) + 1 task with a public IP = 2 x 0.005 x 730 = 7.30.
     assert lines["Public IPv4"] == D("7.300000")
     # 0.1 GB a day x 365/12 days = 36.5/12 GB x 0.5 = 18.25/12 = 1.520833; no flow logs.
@@ -139,7 +145,7 @@ def test_cost_main_shows_all_environments_side_by_side(out_dir: Path, capsys: py
     header = out.splitlines()[0].split()
     assert header == ["monthly", "USD", "test", "small"]
     total = next(line for line in out.splitlines() if line.startswith("TOTAL"))
-    assert total.split()[-6:] == ["178.09", "/", "217.63", "26.07", "/", "26.07"]
+    assert total.split()[-6:] == ["186.90", "/", "226.44", "26.07", "/", "26.07"]
     assert "Fargate Spot" in out and "NAT gateways" in out and "Log storage" in out
     assert "as of 2000-01-01" in out and "Not included (usage-priced): ALB LCUs" in out
 
@@ -149,8 +155,8 @@ def test_cost_main_one_environment_json(out_dir: Path, capsys: pytest.CaptureFix
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert list(data["environments"]) == ["test"]
-    assert data["environments"]["test"]["total_at_min"] == 178.0933
-    assert data["environments"]["test"]["total_at_max"] == 217.6327
+    assert data["environments"]["test"]["total_at_min"] == 186.8988
+    assert data["environments"]["test"]["total_at_max"] == 226.4381
     assert data["prices_as_of"] == "2000-01-01" and data["hours_per_month"] == 730.0
 
 
@@ -208,7 +214,8 @@ def test_project_price_table_covers_every_environment_and_names_its_sources() ->
     for env in load_environments().values():
         assert env.region in prices.regions, env.name
     pages = set(prices.sources.values())
-    for page in ("fargate/pricing", "elasticloadbalancing/pricing", "vpc/pricing", "privatelink/pricing", "cloudwatch/pricing"):
+    for page in ("fargate/pricing", "elasticloadbalancing/pricing", "vpc/pricing", "privatelink/pricing",
+                 "cloudwatch/pricing", "waf/pricing", "kms/pricing"):  # fmt: skip
         assert any(page in url for url in pages), page
 
 
@@ -244,3 +251,13 @@ def test_real_synth_agrees_with_the_config_for_every_environment(tmp_path: Path)
         fp = cost.footprint(cfg, tmp_path)
         assert fp.source.endswith("cdk.tf.json")
         assert fp.warnings == (), fp.warnings
+
+
+def test_log_group_nobody_writes_to_is_reported_not_guessed() -> None:
+    doc = json.loads(STACK.read_text())
+    doc["resource"]["aws_cloudwatch_log_group"]["Extra_LogGroup_ZZZZ"] = {"name": "/extra", "retention_in_days": 7}
+    fp = cost.footprint_from_stack(doc, env="test", region="us-east-1", emulator=False, path="x")
+    assert fp.warnings == (
+        "aws_cloudwatch_log_group.Extra_LogGroup_ZZZZ is written by neither the task, flow logs nor WAF; not sized",
+    )
+    assert fp.app_log_retention_days == (14,)

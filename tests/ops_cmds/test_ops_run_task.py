@@ -261,3 +261,20 @@ def test_run_task_bad_command_exits_1_before_any_aws_call(capsys: pytest.Capture
 
 def test_split_command_follows_shell_quoting() -> None:
     assert run_task.split_command("python -c 'print(\"a b\")' --flag") == ["python", "-c", 'print("a b")', "--flag"]
+
+
+def test_run_task_on_the_emulator_explains_motos_run_task_gap_with_a_recorded_http_500(
+    stubbed: StubbedClients, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Recorded HTTP 500 (what moto 5.2.5 answers for a task definition without container memory)."""
+    service = recorded("ecs_describe_services_rollout.json")
+    stubbed.add("ecs", "describe_services", service)
+    stubbed.add("ecs", "describe_task_definition", TASK_DEFINITION)
+    stubbed("ecs")
+    stubbed.stubbers["ecs"].add_client_error("run_task", service_error_code="500", service_message="Internal Server Error",
+                                             http_status_code=500)  # fmt: skip
+    code, _, err = run_main(capsys, "--env", "local", "--cluster", "flask-app-prod", "--service", "flask-app-prod",
+                            "--command", "true", client=stubbed, reader=no_outputs)  # fmt: skip
+    assert code == 1
+    assert "run-task: error: ENV=local: RunTask failed: 500" in err
+    assert "no container-level memory" in err and "ops/emulator.py" in err
