@@ -259,10 +259,17 @@ def resolve_target(*, env_name: str, name: str, registry: str | None, out_dir: P
 
 
 def _sts_account(env: Any) -> str:
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from ops import aws
 
-    aws.require_credentials(env, verify=False)
-    return str(aws.client(env, "sts", max_attempts=1).get_caller_identity()["Account"])
+    try:
+        aws.require_credentials(env, verify=False)
+        return str(aws.client(env, "sts", max_attempts=1).get_caller_identity()["Account"])
+    except aws.CredentialsError as exc:
+        raise ImageError(f"cannot compute the ECR repository URL: {exc}") from None
+    except (BotoCoreError, ClientError) as exc:
+        raise ImageError(f"cannot compute the ECR repository URL: STS GetCallerIdentity failed: {exc}") from None
 
 
 def login_ecr(target: Target, env_name: str) -> None:
@@ -311,13 +318,21 @@ def parse_push_digest(output: str) -> str | None:
     return found[-1] if found else None
 
 
+def require_local_image(name: str, tag: str) -> str:
+    local = f"{name}:{tag}"
+    result = _docker(["image", "inspect", local], check=False)
+    if result.returncode != 0:
+        if "Cannot connect to the Docker daemon" in (result.stderr or ""):
+            raise ImageError(f"the Docker daemon is not reachable: {result.stderr.strip()}")
+        raise ImageError(f"image {local} does not exist locally; run `make build` first")
+    return local
+
+
 def push(*, name: str, tag: str, target: Target, env_name: str,
          registry_user: str | None = None, registry_password: str | None = None) -> str:
     """Tag ``name:tag`` as ``<repository>:tag``, push it and return the pushed digest."""
     validate_tag(tag)
-    local = f"{name}:{tag}"
-    if _docker(["image", "inspect", local], check=False).returncode != 0:
-        raise ImageError(f"image {local} does not exist locally; run `make build` first")
+    local = require_local_image(name, tag)
     if target.ecr_region is not None:
         login_ecr(target, env_name)
     elif registry_user and registry_password:
@@ -381,6 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "build":
             build(name=args.name, tag=tag, base_image=args.base_image)
         elif args.command == "push":
+            require_local_image(args.name, tag)  # before any AWS call
             target = resolve_target(env_name=args.env, name=args.name, registry=args.registry, out_dir=args.out)
             push(name=args.name, tag=tag, target=target, env_name=args.env,
                  registry_user=os.environ.get("REGISTRY_USER") or None,

@@ -195,3 +195,66 @@ def test_requirements_app_pins_match_requirements_txt() -> None:
     for name in ("flask", "gunicorn"):
         assert app_pins[name] == main_pins[name], name
     assert all(v and "*" not in v for v in app_pins.values())
+
+
+def _fake_bin(directory: Path, name: str, script: str) -> None:
+    path = directory / name
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+
+
+def test_ecr_login_pipes_get_login_password_into_docker_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "record"
+    _fake_bin(bin_dir, "aws", f'echo "aws $*" >> {record}\nprintf "ecr-secret-pw"\n')
+    _fake_bin(bin_dir, "docker", f'echo "docker $*" >> {record}\necho "stdin=$(cat)" >> {record}\n')
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    target = image.Target(repository="123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/flask-app-dev",
+                          source="test", ecr_region="ap-southeast-1")
+    image.login_ecr(target, "dev")
+    lines = record.read_text().splitlines()
+    assert lines[0] == "aws ecr get-login-password --region ap-southeast-1"
+    assert lines[1] == ("docker login --username AWS --password-stdin "
+                        "123456789012.dkr.ecr.ap-southeast-1.amazonaws.com")
+    assert lines[2] == "stdin=ecr-secret-pw"  # the password travels on stdin, never in argv
+
+
+def test_ecr_login_fails_when_get_login_password_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _fake_bin(bin_dir, "aws", 'echo "Unable to locate credentials" >&2\nexit 255\n')
+    _fake_bin(bin_dir, "docker", 'cat >/dev/null\necho "Error: Cannot perform an interactive login" >&2\nexit 1\n')
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    target = image.Target(repository="123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/x", source="t",
+                          ecr_region="ap-southeast-1")
+    with pytest.raises(image.ImageError, match=r"aws ecr get-login-password failed \(exit 255\): Unable to locate"):
+        image.login_ecr(target, "dev")
+
+
+def test_ecr_login_falls_back_to_boto3_without_the_aws_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import base64
+
+    from ops import aws
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "record"
+    _fake_bin(bin_dir, "docker", f'echo "docker $*" >> {record}\necho "stdin=$(cat)" >> {record}\n')
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    real_which = image.shutil.which
+    monkeypatch.setattr(image.shutil, "which", lambda name: None if name == "aws" else real_which(name))
+
+    class FakeEcr:
+        def get_authorization_token(self) -> dict[str, Any]:
+            token = base64.b64encode(b"AWS:boto-secret-pw").decode()
+            return {"authorizationData": [{"authorizationToken": token}]}
+
+    monkeypatch.setattr(aws, "client", lambda env, service, **kw: FakeEcr())
+    target = image.Target(repository="123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/x", source="t",
+                          ecr_region="ap-southeast-1")
+    image.login_ecr(target, "dev")
+    assert record.read_text().splitlines() == [
+        "docker login --username AWS --password-stdin 123456789012.dkr.ecr.ap-southeast-1.amazonaws.com",
+        "stdin=boto-secret-pw",
+    ]
