@@ -26,7 +26,7 @@ push: $(VENV_STAMP) ## Push the image to ENV's ECR repo (or REGISTRY=host:port) 
 	@ENV=$(ENV) OUT=$(OUT) $(PY) -m ops.image push
 
 .PHONY: run
-run: $(VENV_STAMP) ## Run the app locally under gunicorn with the image's settings, on 127.0.0.1:$(PORT)
+run: $(VENV_STAMP) ## Run the app locally under gunicorn with the image's settings on 127.0.0.1 (PORT=3000)
 	@APP_VERSION=$${APP_VERSION:-$$(git rev-parse --short HEAD 2>/dev/null || echo dev)} PORT=$(PORT) \
 	  $(VENV)/bin/gunicorn --config python:app.gunicorn_conf --bind 127.0.0.1:$(PORT) app.wsgi:app
 
