@@ -6,7 +6,11 @@ folder on PYTHONPATH. The production app has no such route.
 
 from __future__ import annotations
 
+import os
+import tempfile
+import threading
 import time
+from pathlib import Path
 
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
@@ -19,5 +23,8 @@ app = create_app()
 @app.get("/slow")
 def slow() -> ResponseReturnValue:
     seconds = min(float(request.args.get("s", "1")), 5.0)
+    # Tell the test this request is in flight (TMPDIR is the test's own tmp_path).
+    marker = Path(tempfile.gettempdir()) / f"slow-started-{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}"
+    marker.touch()
     time.sleep(seconds)
     return jsonify(slept=seconds)

@@ -107,7 +107,7 @@ def test_sigterm_during_load_fails_no_request(tmp_path: Path) -> None:
 
         def slow_client() -> None:
             try:
-                status, _, body = http_get(server.port, "/slow?s=2", timeout=15)
+                status, _, body = http_get(server.port, "/slow?s=3", timeout=20)
             except OSError as exc:
                 with lock:
                     failures.append(f"slow request failed: {exc!r}")
@@ -122,7 +122,8 @@ def test_sigterm_during_load_fails_no_request(tmp_path: Path) -> None:
         time.sleep(0.5)
         for t in slow:
             t.start()
-        time.sleep(0.7)  # the slow requests are now in flight, the fast clients busy
+        # Both slow requests are inside the app (each touched a marker) before SIGTERM.
+        _wait_for(lambda: len(list(tmp_path.glob("slow-started-*"))) == 2, 10, "2 slow requests in flight")
         sigterm_at.append(time.monotonic())
         server.proc.send_signal(signal.SIGTERM)
         exit_code = server.proc.wait(timeout=GRACEFUL_TIMEOUT_SECONDS + 10)
@@ -134,7 +135,7 @@ def test_sigterm_during_load_fails_no_request(tmp_path: Path) -> None:
         assert exit_code == 0
         assert exited_after < GRACEFUL_TIMEOUT_SECONDS
         assert [s for s, _ in slow_results] == [200, 200]
-        assert all(b'"slept":2.0' in b for _, b in slow_results)
+        assert all(b'"slept":3.0' in b for _, b in slow_results)
         assert len(closes) == 4, "each kept-alive client gets a final Connection: close response"
         served_after_sigterm = [t for t in fast_ok if t >= sigterm_at[0]]
         assert served_after_sigterm, "the load must still be running when SIGTERM arrives"
