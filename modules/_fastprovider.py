@@ -6,7 +6,7 @@ imports ``cdktf`` or ``cdktf_cdktf_provider_aws``)::
     from modules import _fastprovider
 
     status = _fastprovider.install(enabled=True)
-    print(status.describe())  # "python: lazy (2135 submodules); node: lazy-index.js preload; ..."
+    print(status.describe())  # "python: lazy (2135 submodules); node: preload armed (lib/lazy-index.js); ..."
 
 Three independent fast paths, each with its own fallback to the ordinary behaviour
 (docs/fast-import.md explains them in full):
@@ -24,7 +24,8 @@ Three independent fast paths, each with its own fallback to the ordinary behavio
   submodules compiled on first access) instead of ``lib/index.js``. The preload checks
   both files export the same names from the same files, else it leaves ``index.js``.
   ``NODE_OPTIONS`` is set only while the kernel starts and is restored afterwards, so no
-  other child process inherits it.
+  other child process inherits it. The kernel starts on a background thread inside
+  ``install``, so set any ``JSII_*`` variables before calling it.
 * **Exit.** ``gc.freeze()`` at interpreter exit, so finalization does not walk the
   whole object graph again (this took ~3 s after an eager import).
 
@@ -46,7 +47,7 @@ import sys
 import threading
 import types
 from collections.abc import MutableMapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
@@ -74,13 +75,12 @@ class FastImportStatus:
     submodules: int = 0
     python_reason: str = ""
     node_reason: str = ""
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     def describe(self) -> str:
         if not self.enabled:
             return "fast import disabled: plain eager import of %s" % PROVIDER_PACKAGE
         py = "lazy (%d submodules)" % self.submodules if self.python_lazy else "eager (%s)" % self.python_reason
-        node = "lazy-index.js preload" if self.node_lazy else "index.js (%s)" % self.node_reason
+        node = "preload armed (lib/lazy-index.js)" if self.node_lazy else "lib/index.js (%s)" % self.node_reason
         ext = "gc.freeze at exit" if self.fast_exit else "normal"
         return "python: %s; node: %s; exit: %s" % (py, node, ext)
 

@@ -248,9 +248,10 @@ DRIVER = textwrap.dedent(
         code = exc.code or 0
     from jsii import _reference_map as refmap
     from modules import _fastprovider as fp
+    # Services this project will not use, so the fast run has not imported them.
     probes = {"@cdktf/provider-aws.xrayGroup.XrayGroup": "xray_group",
-              "@cdktf/provider-aws.wafv2WebAcl.Wafv2WebAclRule": "wafv2_web_acl",
-              "@cdktf/provider-aws.dataAwsS3Bucket.DataAwsS3Bucket": "data_aws_s3_bucket"}
+              "@cdktf/provider-aws.medialiveChannel.MedialiveChannelEncoderSettings": "medialive_channel",
+              "@cdktf/provider-aws.gameliftFleet.GameliftFleet": "gamelift_fleet"}
     loaded = fp.loaded_submodules()
     before = {fqn: mod in loaded for fqn, mod in probes.items()}
     for fqn in probes:
