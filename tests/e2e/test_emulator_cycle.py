@@ -1,0 +1,114 @@
+"""The emulator cycle through the make targets: deploy, no-change drift, destroy, nothing left.
+
+Runs only under `make test-e2e` (E2E=1): it takes minutes and drives the real Terraform and
+provider against a fresh emulator on a free port with fresh state. Any `.state/local*.tfstate`
+of your own is moved aside for the run and put back afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STATE = ROOT / ".state"
+ENV = "local"
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("E2E") != "1", reason="end-to-end emulator cycle: runs in `make test-e2e` (E2E=1)"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _require_tools() -> None:
+    missing = [tool for tool in ("terraform", "make", "npx") if not shutil.which(tool)]
+    if missing:
+        pytest.skip("the e2e cycle needs %s on PATH" % ", ".join(missing))
+    if not (ROOT / "node_modules" / ".bin" / "cdktf").exists():
+        pytest.skip("the e2e cycle needs the cdktf CLI (make npm)")
+
+
+@pytest.fixture(scope="module")
+def cycle_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Environment for the make calls: a private emulator port and fresh state for `local`."""
+    _require_tools()
+    saved = tmp_path_factory.mktemp("saved-state")
+    mine = sorted(STATE.glob("%s*.tfstate*" % ENV)) if STATE.is_dir() else []
+    for path in mine:
+        shutil.move(str(path), saved / path.name)
+    port = str(_free_port())
+    env = {**os.environ, "EMULATOR_PORT": port, "ENV": ENV, "SKIP_IMAGE": "1", "DEPLOY_TIMEOUT": "300"}
+    for key in [k for k in env if k.startswith("AWS_")]:
+        del env[key]
+    env.pop("MAKEFLAGS", None)
+    try:
+        yield env
+    finally:
+        subprocess.run([sys.executable, "-m", "ops.emulator", "stop"], cwd=ROOT, env=env, check=False)
+        for path in STATE.glob("%s*.tfstate*" % ENV):
+            path.unlink()
+        for path in saved.iterdir():
+            shutil.move(str(path), STATE / path.name)
+
+
+def make(target: str, env: dict[str, str], *extra: str) -> tuple[int, str, float]:
+    started = time.monotonic()
+    result = subprocess.run(
+        ["make", "--no-print-directory", target, *extra], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=1800, check=False,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    output = result.stdout + result.stderr
+    shown = [line for line in output.splitlines() if not line.startswith("     | ")]
+    print("\n$ make %s  (exit %d, %.0f s)\n%s" % (" ".join([target, *extra]), result.returncode, elapsed, "\n".join(shown)))
+    return result.returncode, output, elapsed
+
+
+def test_deploy_then_drift_then_destroy(cycle_env: dict[str, str]) -> None:
+    timings: dict[str, float] = {}
+
+    code, out, timings["deploy"] = make("deploy", cycle_env)
+    assert code == 0, out[-5000:]
+    for n in range(1, 7):
+        assert "==> [%d/6]" % n in out
+    assert "emulator started at http://127.0.0.1:%s" % cycle_env["EMULATOR_PORT"] in out
+    assert "deploy: local is up at http://" in out
+    assert "NOT EXERCISED: emulator: no task ran" in out
+
+    code, out, timings["drift"] = make("drift", cycle_env)
+    assert code == 0, "make drift ENV=local after a deploy must find no changes:\n" + out[-5000:]
+    assert "drift: Result: no changes - local matches the configuration. (exit 0)" in out
+    summary = (ROOT / "plans" / ENV / "summary.md").read_text()
+    assert summary.rstrip().endswith("**Result: no changes - local matches the configuration.**")
+
+    code, out, timings["destroy"] = make("destroy", cycle_env)
+    assert code == 0, out[-5000:]
+    assert "cdktf destroy local ..." in out and "cdktf destroy local-registry ..." in out
+    assert out.index("cdktf destroy local ...") < out.index("cdktf destroy local-registry ...")
+    assert "destroy: local is gone; nothing tagged with it is left" in out
+    assert "LEFT:" not in out
+
+    print("\nemulator cycle timings: " + ", ".join("%s %.0f s" % kv for kv in timings.items()))
+
+
+def test_plan_prod_without_credentials_fails_fast(cycle_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**cycle_env, "ENV": "prod", "HOME": str(tmp_path)}
+    env["AWS_CONFIG_FILE"] = str(tmp_path / "none")
+    env["AWS_SHARED_CREDENTIALS_FILE"] = str(tmp_path / "none")
+    code, out, elapsed = make("plan", env, "ENV=prod")
+    assert code != 0
+    assert "ENV=prod needs AWS credentials for region" in out
+    print("make plan ENV=prod without credentials: exit %d in %.1f s" % (code, elapsed))
