@@ -19,8 +19,9 @@ Steps:
    does not cover (ECR repositories, IAM roles, Cloud Map namespaces and services, Application
    Auto Scaling targets) and running ECS tasks. Anything left fails the command.
 
-Deregistered (INACTIVE) task-definition revisions stay visible to the tagging API; they cost
-nothing and are listed as a note, not a failure.
+Resources AWS keeps listing after deletion - INACTIVE ECS clusters, services and task-definition
+revisions, NAT gateways in state ``deleted``, KMS keys pending deletion - are listed as notes,
+not failures.
 """
 
 from __future__ import annotations
@@ -161,7 +162,11 @@ def _kv(tags: list[Mapping[str, str]] | None, key: str = "Key", value: str = "Va
 
 
 def deleted_state(client: Callable[[str], Any], arn: str) -> str | None:
-    """The state of a resource that is deleted but still listed ("INACTIVE", "deleted"), else None."""
+    """The state of a resource that is deleted but still listed ("INACTIVE", "deleted"), else None.
+
+    KMS keys cannot be deleted at once: Terraform schedules the deletion (7-30 days), and the key
+    stays listed as PendingDeletion until then.
+    """
     from botocore.exceptions import ClientError
 
     resource = arn.split(":", 5)[-1]
@@ -177,6 +182,13 @@ def deleted_state(client: Callable[[str], Any], arn: str) -> str | None:
             if len(parts) == 3:
                 services = client("ecs").describe_services(cluster=parts[1], services=[arn]).get("services", [])
                 return "INACTIVE" if not services or services[0].get("status") == "INACTIVE" else None
+        if ":kms:" in arn and resource.startswith("key/"):
+            metadata = client("kms").describe_key(KeyId=arn)["KeyMetadata"]
+            state = str(metadata.get("KeyState"))
+            if state in ("PendingDeletion", "PendingReplicaDeletion"):
+                when = metadata.get("DeletionDate")
+                return "%s%s" % (state, " on %s" % when.date().isoformat() if when is not None else "")
+            return None
         if ":ec2:" in arn and resource.startswith("natgateway/"):
             gateways = client("ec2").describe_nat_gateways(NatGatewayIds=[resource.split("/", 1)[1]]).get("NatGateways", [])
             return "deleted" if not gateways or gateways[0].get("State") == "deleted" else None

@@ -9,7 +9,7 @@ For each stack (``<env>-registry``, then ``<env>``) it runs ``terraform plan`` a
 ``plans/<env>/``:
 
 * ``<stack>.tfplan``      the binary plan (``terraform apply plans/<env>/<stack>.tfplan`` applies it);
-* ``<stack>.plan.txt``    ``terraform show`` of it;
+* ``<stack>.plan.txt``    the ``terraform plan`` output (without the refresh progress lines);
 * ``<stack>.plan.json``   ``terraform show -json`` of it;
 * ``summary.md``          add / change / destroy per stack and the warnings below, ready to paste
   into a pull request. Its last line, and this command's, say whether anything changes.
@@ -337,7 +337,7 @@ def plan_environment(
                 continue
             variables = service_variables(env, stack, image_tag, log) if name == env.name else {}
             stack.plan(plan_file, variables)
-            (folder / ("%s.plan.txt" % name)).write_text(stack.show_text(plan_file))
+            (folder / ("%s.plan.txt" % name)).write_text(stack.last_plan_output)
             data = stack.show_json(plan_file)
             (folder / ("%s.plan.json" % name)).write_text(json.dumps(data, indent=1) + "\n")
             summary = summarize(name, data)

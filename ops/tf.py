@@ -21,6 +21,7 @@ adds ``TF_IN_AUTOMATION``, ``TF_INPUT=0`` and ``CHECKPOINT_DISABLE=1``. ``TF_CLI
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -51,6 +52,14 @@ def terraform_binary() -> str:
     return found
 
 
+_REFRESH_NOISE = re.compile(r": (Refreshing state\.\.\.|Reading\.\.\.|Read complete after \S+)( \[id=.*\])?$")
+
+
+def plan_text(stdout: str) -> str:
+    """``terraform plan`` output without the per-resource refresh/read progress lines."""
+    return "\n".join(line for line in stdout.splitlines() if not _REFRESH_NOISE.search(line)).strip() + "\n"
+
+
 def _tail(text: str, lines: int = TAIL_LINES) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
@@ -62,6 +71,7 @@ class Stack:
     directory: Path
     env: Mapping[str, str]
     log: TextIO = field(default=sys.stdout)
+    last_plan_output: str = field(default="", repr=False)
 
     @property
     def name(self) -> str:
@@ -144,7 +154,9 @@ class Stack:
         if refresh_only:
             args.append("-refresh-only")
         args += self._var_args(variables)
-        return self.run(args, label="plan", ok_codes=(0, 2)).returncode
+        result = self.run(args, label="plan", ok_codes=(0, 2))
+        self.last_plan_output = plan_text(result.stdout)
+        return result.returncode
 
     def apply_plan(self, plan_file: Path) -> None:
         self.run(

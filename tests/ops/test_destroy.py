@@ -96,6 +96,8 @@ def test_leftover_check_finds_tagged_resources_and_ignores_deleted_and_foreign_o
         ScalableDimension="ecs:service:DesiredCount", MinCapacity=1, MaxCapacity=2, Tags=wanted,
     )["ScalableTargetARN"]  # fmt: skip
     cloudmap.create_private_dns_namespace(Name="leftover.internal", Vpc=vpc, Tags=mine)
+    kms = client_for("kms")
+    key = kms.create_key(Tags=[{"TagKey": t["Key"], "TagValue": t["Value"]} for t in mine])["KeyMetadata"]["Arn"]
 
     found = {item.identifier: item for item in find_leftovers(client_for, wanted, "flask-app-leftover")}
     failing = {i for i, item in found.items() if not item.note}
@@ -104,6 +106,7 @@ def test_leftover_check_finds_tagged_resources_and_ignores_deleted_and_foreign_o
     assert any(":log-group:/ecs/flask-app-leftover/web" in i for i in failing)
     assert any(":servicediscovery:" in i and ":namespace/" in i for i in failing)
     assert not any("10.8.0.0" in i for i in found)
+    assert key in failing
 
     # Torn down: nothing fails; the INACTIVE cluster, service and task definition are only notes.
     aas.deregister_scalable_target(
@@ -119,6 +122,10 @@ def test_leftover_check_finds_tagged_resources_and_ignores_deleted_and_foreign_o
         if ns["Name"] == "leftover.internal":
             cloudmap.delete_namespace(Id=ns["Id"])
     ec2.delete_vpc(VpcId=vpc)
+    kms.schedule_key_deletion(KeyId=key.rsplit("/", 1)[1], PendingWindowInDays=7)  # moto wants the id
     remaining = find_leftovers(client_for, wanted, "flask-app-leftover")
     assert [item for item in remaining if not item.note] == []
-    assert {item.identifier.rsplit("/", 1)[-1] for item in remaining} <= {"flask-app-leftover", "web", "flask-app-leftover-web:1"}
+    assert {item.identifier.rsplit("/", 1)[-1] for item in remaining} <= {
+        "flask-app-leftover", "web", "flask-app-leftover-web:1", key.rsplit("/", 1)[-1],
+    }  # fmt: skip
+    assert any(item.identifier == key and "PendingDeletion on " in item.source for item in remaining)
