@@ -14,21 +14,30 @@ What it builds:
 * a VPC with DNS support, and its default security group emptied (no rules);
 * one public and one private subnet per AZ, CIDRs from ``NetworkConfig.public_cidrs`` /
   ``private_cidrs`` (computed from the VPC CIDR unless given; validated not to overlap);
+* the AZs are pinned by name (``availability_zones``, ``<region>a``, ``<region>b``, ... unless
+  set), so a zone AWS adds, or one that is impaired, never moves a subnet; the
+  ``aws_availability_zones`` lookup filters on those names and fails the plan if one of them
+  does not exist in the account;
 * an internet gateway and a public route table;
 * NAT according to ``nat_mode``: ``none`` (private subnets have no internet route),
   ``single`` (one NAT gateway in the first public subnet), ``per_az`` (one per AZ);
 * optional VPC endpoints so private tasks can pull images without NAT: ECR api + dkr and
   CloudWatch Logs (interface, private DNS) and S3 (gateway, on the private route tables);
-* VPC flow logs (all traffic) to a CloudWatch log group with the configured retention.
+* VPC flow logs (all traffic) to a CloudWatch log group with the configured retention,
+  encrypted with ``log_kms_key_arn`` when given.
 """
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 
-from cdktf import Fn
+from cdktf import Postcondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
+    DataAwsAvailabilityZones,
+    DataAwsAvailabilityZonesFilter,
+)
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
@@ -69,8 +78,30 @@ class NetworkProps:
     """VPC CIDR, AZ count, subnet CIDRs, NAT mode, endpoints and flow-log switch."""
     flow_log_retention_days: int = 30
     """Retention of the flow-log group; 30 days unless set. Must be a CloudWatch retention value."""
+    availability_zones: tuple[str, ...] | None = None
+    """Zone names, one per AZ; the first ``az_count`` of ``<region>a``, ``<region>b``, ... unless set."""
+    log_kms_key_arn: str | None = None
+    """KMS key of the flow-log group; CloudWatch Logs' own encryption unless set."""
+
+    @property
+    def zone_names(self) -> tuple[str, ...]:
+        if self.availability_zones is not None:
+            return self.availability_zones
+        return tuple(self.region + letter for letter in string.ascii_lowercase[: self.config.az_count])
 
     def __post_init__(self) -> None:
+        if self.availability_zones is not None:
+            if len(self.availability_zones) != self.config.az_count:
+                raise ValueError(
+                    "NetworkProps.availability_zones has %d names; allowed: exactly az_count=%d"
+                    % (len(self.availability_zones), self.config.az_count)
+                )
+            for zone in self.availability_zones:
+                if not zone.startswith(self.region) or len(zone) <= len(self.region):
+                    raise ValueError(
+                        "NetworkProps.availability_zones contains %r; allowed: zone names of region %s, e.g. %sa"
+                        % (zone, self.region, self.region)
+                    )
         if self.flow_log_retention_days not in LOG_RETENTION_DAYS:
             raise ValueError(
                 "NetworkProps.flow_log_retention_days=%r is not a CloudWatch retention; allowed: %s"
@@ -94,7 +125,22 @@ class Network(Construct):
         cfg = props.config
         name = props.name
 
-        azs = DataAwsAvailabilityZones(self, "AvailabilityZones", state="available")
+        zones = props.zone_names
+        # Read only to fail the plan early when a pinned zone does not exist in this account.
+        DataAwsAvailabilityZones(
+            self,
+            "AvailabilityZones",
+            filter=[DataAwsAvailabilityZonesFilter(name="zone-name", values=list(zones))],
+            lifecycle=TerraformResourceLifecycle(
+                postcondition=[
+                    Postcondition(
+                        condition="${length(self.names) == %d}" % len(zones),
+                        error_message="Not every availability zone of %s exists in this account; set the zone"
+                        " names explicitly." % ", ".join(zones),
+                    )
+                ]
+            ),
+        )
         vpc = Vpc(
             self,
             "Vpc",
@@ -116,7 +162,7 @@ class Network(Construct):
         public: list[Subnet] = []
         private: list[Subnet] = []
         for i in range(cfg.az_count):
-            az = Fn.element(azs.names, i)
+            az = zones[i]
             public.append(
                 Subnet(
                     self,
@@ -230,6 +276,7 @@ class Network(Construct):
             "FlowLogGroup",
             name="/vpc/%s/flow-logs" % props.name,
             retention_in_days=props.flow_log_retention_days,
+            kms_key_id=props.log_kms_key_arn,
         )
         assume = DataAwsIamPolicyDocument(
             self,

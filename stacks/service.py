@@ -18,11 +18,22 @@ from modules.autoscaling import Autoscaling, AutoscalingProps
 from modules.cluster import Cluster, ClusterProps
 from modules.discovery import Discovery, DiscoveryProps
 from modules.load_balancer import LoadBalancer, LoadBalancerProps
+from modules.log_encryption import LogEncryptionKey, LogEncryptionKeyProps
 from modules.naming import LIMITS
 from modules.network import Network, NetworkProps
 from modules.service import Service, ServiceProps
+from modules.waf import WebAcl, WebAclProps
 from stacks.base import configure_stack
 from stacks.registry import RegistryStack
+
+#: Retention floor of the security logs (VPC flow logs, WAF requests): one year, whatever the
+#: environment's app-log retention (docs/security.md).
+SECURITY_LOG_RETENTION_DAYS = 365
+
+
+def security_log_retention_days(env: EnvironmentConfig) -> int:
+    """Retention of the flow-log and WAF log groups: the app-log retention, at least one year."""
+    return max(env.logging.retention_days, SECURITY_LOG_RETENTION_DAYS)
 
 
 def public_subnet_warning(env: EnvironmentConfig) -> str | None:
@@ -44,6 +55,8 @@ class ServiceStack(TerraformStack):
     autoscaling: Autoscaling
     discovery: Discovery | None
     alarms: Alarms | None
+    log_key: LogEncryptionKey
+    web_acl: WebAcl
     warnings: list[str]
 
     def __init__(self, scope: Construct, env: EnvironmentConfig, *, registry: RegistryStack) -> None:
@@ -65,6 +78,20 @@ class ServiceStack(TerraformStack):
             ],
         )
         self.registry = registry.registry
+        # One customer-managed key for every log group of the environment (docs/security.md).
+        self.log_key = LogEncryptionKey(
+            self,
+            "LogEncryptionKey",
+            props=LogEncryptionKeyProps(
+                name=env.physical_name(),
+                region=env.region,
+                log_group_patterns=(
+                    "/ecs/%s/*" % env.physical_name(),
+                    "/vpc/%s/*" % env.physical_name(),
+                    "aws-waf-logs-%s" % env.physical_name(),
+                ),
+            ),
+        )
         self.network = Network(
             self,
             "Network",
@@ -72,7 +99,8 @@ class ServiceStack(TerraformStack):
                 name=env.physical_name(),
                 region=env.region,
                 config=env.network,
-                flow_log_retention_days=env.logging.retention_days,
+                flow_log_retention_days=security_log_retention_days(env),
+                log_kms_key_arn=self.log_key.key_arn,
             ),
         )
         self.cluster = Cluster(
@@ -99,6 +127,16 @@ class ServiceStack(TerraformStack):
             ),
         )
         lb = self.load_balancer
+        self.web_acl = WebAcl(
+            self,
+            "WebAcl",
+            props=WebAclProps(
+                name=env.physical_name(),
+                alb_arn=lb.alb_arn,
+                log_retention_days=security_log_retention_days(env),
+                log_kms_key_arn=self.log_key.key_arn,
+            ),
+        )
         service_name = env.physical_name("web", limit=LIMITS["ecs_service"])
 
         self.discovery = None
@@ -149,6 +187,7 @@ class ServiceStack(TerraformStack):
                 service=env.service,
                 desired_count=env.scaling.desired_count,
                 log_retention_days=env.logging.retention_days,
+                log_kms_key_arn=self.log_key.key_arn,
                 cluster=self.cluster,
                 registry=self.registry,
                 image_tag=self.image_tag.string_value,

@@ -1,0 +1,94 @@
+"""checkov over every synthesized stack (``--framework terraform_json``), against the allow-list.
+
+* no failed check outside ``security/checkov_allowlist.toml``;
+* no allow-list entry that no longer matches a failure (per stack it names);
+* at most five entries, each with a check id, a resource and a one-line reason;
+* the gate itself works: an injected misconfiguration is reported as a new failure, and an
+  entry matching nothing is reported as stale.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.security.scanners import load_script, run_json
+
+checkov = load_script("run_checkov")
+ALLOWLIST, MAX_ENTRIES = checkov.ALLOWLIST, checkov.MAX_ENTRIES
+Entry, Result, evaluate, load_allowlist = checkov.Entry, checkov.Result, checkov.evaluate, checkov.load_allowlist
+
+
+def test_allowlist_is_small_and_explained() -> None:
+    entries = load_allowlist()
+    assert len(entries) <= MAX_ENTRIES == 5
+    for entry in entries:
+        assert entry.check.startswith(("CKV_", "CKV2_")), entry
+        assert "." in entry.resource, "resource must be an address like aws_lb.<name>: %s" % entry
+        assert 20 <= len(entry.reason) <= 200 and "\n" not in entry.reason, entry
+
+
+def test_allowlist_rejects_more_than_five_entries(tmp_path: Path) -> None:
+    path = tmp_path / "allow.toml"
+    path.write_text(
+        "".join('[[allow]]\ncheck = "CKV_AWS_%d"\nresource = "aws_lb.x"\nreason = "r"\n' % i for i in range(6))
+    )
+    with pytest.raises(Exception, match="has 6 entries; allowed: at most 5"):
+        load_allowlist(path)
+
+
+def test_evaluate_flags_new_failures_and_stale_entries() -> None:
+    entries = [
+        Entry("CKV_AWS_333", "aws_ecs_service.S", "dev opts into public IPs", ("dev",)),
+        Entry("CKV_AWS_91", "aws_lb.L", "no longer failing anywhere"),
+        Entry("CKV_AWS_150", "aws_lb.L", "non-production", ("dev", "staging")),
+    ]
+    failed = [
+        Result("CKV_AWS_333", "", "dev", "aws_ecs_service.S"),
+        Result("CKV_AWS_333", "", "prod", "aws_ecs_service.S"),  # same check, a stack the entry does not name
+        Result("CKV_AWS_150", "", "dev", "aws_lb.L"),
+    ]
+    allowed, new, stale = evaluate(failed, entries)
+    assert [(r.stack, r.check_id) for r in allowed] == [("dev", "CKV_AWS_333"), ("dev", "CKV_AWS_150")]
+    assert [(r.stack, r.check_id) for r in new] == [("prod", "CKV_AWS_333")]
+    assert any("CKV_AWS_91 on aws_lb.L matches no failed check" in s for s in stale)
+    assert any("CKV_AWS_150 on aws_lb.L in dev, staging no longer fails in staging" in s for s in stale)
+
+
+def test_every_stack_is_scanned(checkov_report: dict[str, Any], synth_all: dict[str, Any]) -> None:
+    assert checkov_report["stacks"] == sorted(synth_all)
+    assert checkov_report["summary"]["parsing_errors"] == 0
+    assert checkov_report["summary"]["passed"] > 0
+
+
+def test_no_failed_check_outside_the_allowlist(checkov_report: dict[str, Any]) -> None:
+    new = ["%(stack)s %(check_id)s on %(resource)s: %(check_name)s" % r for r in checkov_report["new_failures"]]
+    assert new == [], "checkov failures not in %s:\n  %s" % (ALLOWLIST.name, "\n  ".join(new))
+
+
+def test_no_stale_allowlist_entry(checkov_report: dict[str, Any]) -> None:
+    assert checkov_report["stale_entries"] == []
+
+
+def test_injected_misconfiguration_is_a_new_failure(tools_python: Path, synth_dir: Path, tmp_path: Path) -> None:
+    """Turn off scan-on-push and tag immutability in one registry stack: the gate must name both."""
+    out = tmp_path / "cdktf.out"
+    shutil.copytree(synth_dir / "stacks" / "prod-registry", out / "stacks" / "prod-registry")
+    path = out / "stacks" / "prod-registry" / "cdk.tf.json"
+    stack = json.loads(path.read_text())
+    (repo,) = stack["resource"]["aws_ecr_repository"].values()
+    repo["image_scanning_configuration"] = {"scan_on_push": False}
+    repo["image_tag_mutability"] = "MUTABLE"
+    path.write_text(json.dumps(stack))
+    allow = tmp_path / "allow.toml"
+    allow.write_text("")
+
+    code, report, stderr = run_json(tools_python, "run_checkov.py", str(out), "--allowlist", str(allow))
+
+    assert code == 1, stderr
+    new = {(r["stack"], r["check_id"]) for r in report["new_failures"]}
+    assert {("prod-registry", "CKV_AWS_163"), ("prod-registry", "CKV_AWS_51")} <= new, new
