@@ -96,7 +96,7 @@ def load_allowlist(path: Path = ALLOWLIST) -> list[Entry]:
 def checkov_command(stacks_dir: Path) -> list[str]:
     exe = Path(sys.executable).with_name("checkov")
     return [str(exe), "-d", str(stacks_dir), "--framework", "terraform_json", "-o", "json",
-            "--quiet", "--compact", "--skip-download"]  # fmt: skip
+            "--compact", "--skip-download"]  # fmt: skip
 
 
 def _addresses(stack: dict[str, Any]) -> dict[str, str]:
