@@ -8,8 +8,10 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from envconfig import load_environment
-from ops.deploy import check_service, wait_for_service
+from ops.deploy import check_service, diagnostics, wait_for_service
 
 NEW = "arn:aws:ecs:us-east-1:123456789012:task-definition/flask-app-prod-web:8"
 OLD = "arn:aws:ecs:us-east-1:123456789012:task-definition/flask-app-prod-web:7"
@@ -97,3 +99,33 @@ def test_wait_for_service_against_the_emulator(client_for: Callable[[str], Any])
     result = wait_for_service(load_environment("local"), outputs, first, 10, log, client=client_for, poll_seconds=0.1)
     assert not result.ok
     assert result.reason.startswith("the service was rolled back to wait:2")
+
+
+def test_timeout_then_diagnostics_name_what_to_look_up(
+    client_for: Callable[[str], Any], patched: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rollout that never completes times out; the diagnostics show events, tasks, targets, log group."""
+    monkeypatch.setenv("EMULATOR_PORT", patched.rsplit(":", 1)[1])
+    ecs, elbv2, ec2 = client_for("ecs"), client_for("elbv2"), client_for("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.3.0.0/16")["Vpc"]["VpcId"]
+    tg = elbv2.create_target_group(Name="stuck-tg", Protocol="HTTP", Port=3000, VpcId=vpc, TargetType="ip")
+    tg_arn = tg["TargetGroups"][0]["TargetGroupArn"]
+    ecs.create_cluster(clusterName="stuck")
+    td = ecs.register_task_definition(family="stuck", containerDefinitions=[{"name": "a", "image": "x", "memory": 128}])
+    arn = td["taskDefinition"]["taskDefinitionArn"]
+    # desired 2, but the emulator reports 1 running (MOTO_ECS_SERVICE_RUNNING=1): never completes.
+    ecs.create_service(cluster="stuck", serviceName="web", taskDefinition=arn, desiredCount=2)
+    env = load_environment("local")
+    outputs = {"cluster_name": "stuck", "service_name": "web", "target_group_arn": tg_arn,
+               "log_group_name": "/ecs/flask-app-local/web"}  # fmt: skip
+    log = io.StringIO()
+    result = wait_for_service(env, outputs, arn, 0.5, log, client=client_for, poll_seconds=0.1)
+    assert not result.ok
+    assert result.reason.startswith("timed out after 0 s (--timeout); last state: rollout IN_PROGRESS, running 1/2")
+    diagnostics(env, outputs, log)
+    text = log.getvalue()
+    assert "--- troubleshooting (local) ---" in text
+    assert "Service web in cluster stuck (ENV=local" in text
+    assert "Last 10 service events" in text
+    assert "Log group: /ecs/flask-app-local/web   (read it with `make logs ENV=local SINCE=30m`)" in text
+    assert "could not collect" not in text, text
