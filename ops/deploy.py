@@ -152,7 +152,7 @@ def smoke_test_container(image: str, env: Any, log: TextIO, timeout: float = 60.
         subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
 
 
-def build_and_push(env: Any, tag: str, registry: str | None, log: TextIO) -> list[str]:
+def build_and_push(env: Any, tag: str, registry: str | None, log: TextIO, out: Path = tf.DEFAULT_OUT) -> list[str]:
     """Step 3. Returns notes on what was not exercised."""
     notes: list[str] = []
     common = {"IMAGE_TAG": tag}
@@ -177,7 +177,7 @@ def build_and_push(env: Any, tag: str, registry: str | None, log: TextIO) -> lis
         return notes
     _make(["build", *["%s=%s" % kv for kv in sorted(common.items())]], common, log)
     push_env = {**common}
-    args = ["push", "ENV=%s" % env.name, "IMAGE_TAG=%s" % tag]
+    args = ["push", "ENV=%s" % env.name, "IMAGE_TAG=%s" % tag, "OUT=%s" % out]
     if registry:
         push_env["REGISTRY"] = registry
         args.append("REGISTRY=%s" % registry)
@@ -369,7 +369,7 @@ def deploy(
         notes.append("image step skipped: tag %s was not built or pushed by this deploy" % image)
     else:
         step(3, "build and push the image, tag %s" % image, log)
-        notes += build_and_push(env, image, registry, log)
+        notes += build_and_push(env, image, registry, log, out)
 
     step(4, "apply %s with image_tag=%s" % (service_name, image), log)
     service_stack = tf.Stack(tf.stack_dir(service_name, out), env=subprocess_env, log=log)
