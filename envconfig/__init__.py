@@ -14,6 +14,7 @@ allowed, before anything is synthesized.
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -65,6 +66,15 @@ def _allowed_hint(error: Mapping[str, Any]) -> str:
         op = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[kind]
         key = next(iter(ctx))
         return "; allowed: %s %s" % (op, ctx[key])
+    type_names = {
+        "bool_type": "true or false", "bool_parsing": "true or false",
+        "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "an integer",
+        "float_type": "a number", "float_parsing": "a number",
+        "string_type": "a string", "tuple_type": "an array", "list_type": "an array",
+        "dict_type": "a table", "model_type": "a table", "model_attributes_type": "a table",
+    }  # fmt: skip
+    if kind in type_names:
+        return "; allowed: %s" % type_names[kind]
     if kind == "extra_forbidden":
         return "; allowed: the fields documented in envconfig/model.py"
     if kind == "string_pattern_mismatch":
@@ -103,7 +113,9 @@ def _build(name: str, raw: Mapping[str, Any], defaults: Mapping[str, Any]) -> En
     data = _merge(defaults, raw)
     data["name"] = name
     try:
-        return EnvironmentConfig.model_validate(data)
+        # Strict JSON-mode validation: TOML arrays become tuples, but "yes" is not a bool and
+        # "3" is not an int.
+        return EnvironmentConfig.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(name, exc)) from None
 
