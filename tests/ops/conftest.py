@@ -25,21 +25,24 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def patched() -> Iterator[str]:
+def patched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m ops.emulator serve` (moto + the compat layer) on a free port; yields its URL."""
     pytest.importorskip("moto", reason="moto[server] is not installed (requirements-dev.txt pins it)")
     port = free_port()
     env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ops.emulator", "serve", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    # The server logs every request: a file, not an unread pipe that would fill up and block it.
+    log_path = tmp_path_factory.mktemp("emulator") / "emulator.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ops.emulator", "serve", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     url = emulator.endpoint_url(port)
     deadline = time.monotonic() + 60
     while not emulator.is_up(url, timeout=0.5):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail("ops.emulator serve did not answer on %s: %s" % (url, process.stdout.read() if process.stdout else ""))
+            pytest.fail("ops.emulator serve did not answer on %s: %s" % (url, log_path.read_text()[-2000:]))
         time.sleep(0.2)
     try:
         yield url
