@@ -18,6 +18,7 @@ itself, so the matching patch can be deleted.
 
 Settings (environment variables):
     EMULATOR_PORT              port on 127.0.0.1 (default 5055)
+    EMULATOR_LOG_REQUESTS=1    log every request in .state/emulator-<port>.log (errors are always logged)
     MOTO_ECS_SERVICE_RUNNING   running tasks moto reports per service (moto's own setting);
                                defaults to the largest desired_count of the emulator environments
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -296,6 +298,9 @@ def _patch_ec2_group_rule_description() -> list[str]:
 def serve(port_: int) -> int:
     """Run the patched moto server in the foreground until SIGTERM/SIGINT."""
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    if os.environ.get("EMULATOR_LOG_REQUESTS", "").lower() not in ("1", "true", "yes"):
+        # One line per request fills the log; errors (with tracebacks) are still written.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from moto.server import ThreadedMotoServer
 
     patches = apply_compat()
