@@ -210,7 +210,6 @@ class Stack:
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "cdktf.out"
-STALE_STATE_DIR = REPO_ROOT / ".state" / "stale"
 
 
 def stack_names(env_name: str) -> list[str]:
@@ -280,7 +279,7 @@ def deployed_image_tag(outputs: Mapping[str, Any]) -> str | None:
 
 
 def archive_state(stacks: list[str], out: Path = DEFAULT_OUT, log: TextIO = sys.stdout) -> list[Path]:
-    """Move the state files of ``stacks`` to ``.state/stale/`` (they describe a dead emulator)."""
+    """Move the state files of ``stacks`` to ``stale/`` beside them (they describe a dead emulator)."""
     moved: list[Path] = []
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for stack in stacks:
@@ -291,12 +290,13 @@ def archive_state(stacks: list[str], out: Path = DEFAULT_OUT, log: TextIO = sys.
             path = REPO_ROOT / ".state" / ("%s.tfstate" % stack)
         if path is None or not path.is_file():
             continue
-        STALE_STATE_DIR.mkdir(parents=True, exist_ok=True)
-        target = STALE_STATE_DIR / ("%s.%s" % (path.name, stamp))
+        stale = path.parent / "stale"  # .state/stale/ for the stacks' usual backend path
+        stale.mkdir(parents=True, exist_ok=True)
+        target = stale / ("%s.%s" % (path.name, stamp))
         path.rename(target)
         backup = path.with_name(path.name + ".backup")
         if backup.is_file():
-            backup.rename(STALE_STATE_DIR / ("%s.%s" % (backup.name, stamp)))
+            backup.rename(stale / ("%s.%s" % (backup.name, stamp)))
         print("   state of %s described the previous emulator run; moved to %s" % (stack, target), file=log)
         moved.append(target)
     return moved

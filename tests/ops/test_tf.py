@@ -79,3 +79,19 @@ def test_runner_against_the_emulator(terraform: str, patched: str, stack_dir: Pa
     lines = log.getvalue().splitlines()
     assert any(line.startswith("   terraform apply tiny ... ") and line.endswith(" s") for line in lines)
     assert "   terraform plan tiny ... FAILED (exit 1" in log.getvalue()
+
+
+def test_archive_state_moves_state_and_backup_beside_them(stack_dir: Path) -> None:
+    state = tf.state_file(stack_dir)
+    assert state is not None
+    state.parent.mkdir(parents=True)
+    state.write_text("{}")
+    state.with_name(state.name + ".backup").write_text("{}")
+    log = io.StringIO()
+    moved = tf.archive_state(["tiny", "not-synthesized"], stack_dir.parent.parent, log)
+    assert [p.parent for p in moved] == [state.parent / "stale"]
+    assert not state.exists() and not state.with_name(state.name + ".backup").exists()
+    assert sorted(p.name.split(".2")[0] for p in (state.parent / "stale").iterdir()) == [
+        "tiny.tfstate", "tiny.tfstate.backup",
+    ]  # fmt: skip
+    assert "state of tiny described the previous emulator run; moved to" in log.getvalue()
