@@ -34,6 +34,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -317,35 +318,54 @@ def plan_environment(
     folder = plans_dir / env.name
     folder.mkdir(parents=True, exist_ok=True)
     print("==> [3/%d] terraform plan -> %s" % (total, folder), file=log, flush=True)
-    summaries: list[StackSummary] = []
-    registry_missing = False
-    for name in tf.stack_names(env.name):
-        stack = tf.Stack(tf.stack_dir(name, out), env=subprocess_env, log=log)
-        plan_file = folder / ("%s.tfplan" % name)
-        for stale in (plan_file, folder / ("%s.plan.txt" % name), folder / ("%s.plan.json" % name)):
+    registry_name, service_name = tf.stack_names(env.name)
+    stacks = {name: tf.Stack(tf.stack_dir(name, out), env=subprocess_env, log=log) for name in (registry_name, service_name)}
+    for name in stacks:
+        for stale in (folder / ("%s.tfplan" % name), folder / ("%s.plan.txt" % name), folder / ("%s.plan.json" % name)):
             stale.unlink(missing_ok=True)
+    results: dict[str, StackSummary] = {}
+    planned: list[str] = []
+    for name, stack in stacks.items():
         try:
             stack.init()
-            if name == env.name and registry_missing:
-                summaries.append(
-                    StackSummary(
-                        stack=name,
-                        skipped="Reads the outputs of `%s-registry`, which is not applied yet; it is planned once"
-                        " the registry exists (`make deploy ENV=%s` applies both in order)." % (env.name, env.name),
-                    )
-                )
-                continue
-            variables = service_variables(env, stack, image_tag, log) if name == env.name else {}
+        except tf.TerraformError as exc:
+            results[name] = StackSummary(stack=name, error=str(exc))
+    if registry_name not in results:
+        try:
+            # `<env>` reads the registry's outputs through terraform_remote_state: without them
+            # (registry never applied) its plan cannot be computed.
+            registry_applied = bool(stacks[registry_name].outputs())
+        except tf.TerraformError as exc:
+            results[registry_name] = StackSummary(stack=registry_name, error=str(exc))
+            registry_applied = True
+        planned.append(registry_name)
+        if not registry_applied and service_name not in results:
+            results[service_name] = StackSummary(
+                stack=service_name,
+                skipped="Reads the outputs of `%s`, which is not applied yet; it is planned once the registry"
+                " exists (`make deploy ENV=%s` applies both in order)." % (registry_name, env.name),
+            )
+    if service_name not in results:
+        planned.append(service_name)
+
+    def plan_one(name: str) -> StackSummary:
+        stack = stacks[name]
+        plan_file = folder / ("%s.tfplan" % name)
+        try:
+            variables = service_variables(env, stack, image_tag, log) if name == service_name else {}
             stack.plan(plan_file, variables)
             (folder / ("%s.plan.txt" % name)).write_text(stack.last_plan_output)
             data = stack.show_json(plan_file)
             (folder / ("%s.plan.json" % name)).write_text(json.dumps(data, indent=1) + "\n")
-            summary = summarize(name, data)
-            if name.endswith("-registry") and not stack.outputs() and summary.has_changes:
-                registry_missing = True
-            summaries.append(summary)
+            return summarize(name, data)
         except tf.TerraformError as exc:
-            summaries.append(StackSummary(stack=name, error=str(exc)))
+            return StackSummary(stack=name, error=str(exc))
+
+    # The two plans are independent (each reads its own state): run them side by side.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for name, summary in zip(planned, pool.map(plan_one, planned), strict=True):
+            results.setdefault(name, summary)
+    summaries = [results[name] for name in (registry_name, service_name)]
     notes = []
     if env.emulator:
         notes.append(

@@ -52,12 +52,12 @@ def terraform_binary() -> str:
     return found
 
 
-_REFRESH_NOISE = re.compile(r": (Refreshing state\.\.\.|Reading\.\.\.|Read complete after \S+)( \[id=.*\])?$")
+REFRESH_NOISE = re.compile(r": (Refreshing state\.\.\.|Reading\.\.\.|Read complete after \S+)( \[id=.*\])?$")
 
 
 def plan_text(stdout: str) -> str:
     """``terraform plan`` output without the per-resource refresh/read progress lines."""
-    return "\n".join(line for line in stdout.splitlines() if not _REFRESH_NOISE.search(line)).strip() + "\n"
+    return "\n".join(line for line in stdout.splitlines() if not REFRESH_NOISE.search(line)).strip() + "\n"
 
 
 def _tail(text: str, lines: int = TAIL_LINES) -> str:

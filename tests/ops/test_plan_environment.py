@@ -1,0 +1,89 @@
+"""ops.plan.plan_environment on two tiny stacks against the emulator: artifacts, skip, exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envconfig import load_environment
+from ops import plan, tf
+
+
+def _stack(name: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "terraform": {
+            "required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}},
+            "backend": {"local": {"path": "../../state/%s.tfstate" % name}},
+        },
+        "provider": {"aws": [{"region": "us-east-1"}]},
+        **body,
+    }
+
+
+REGISTRY = _stack("local-registry", {
+    "resource": {"aws_ecr_repository": {"repo": {"name": "planenv-registry", "force_delete": True}}},
+    "output": {"repository_name": {"value": "${aws_ecr_repository.repo.name}"}},
+})  # fmt: skip
+SERVICE = _stack("local", {
+    "variable": {"image_tag": {"type": "string"}},
+    "resource": {"aws_cloudwatch_log_group": {"app": {"name": "/planenv/${var.image_tag}"}}},
+    "output": {"image_tag": {"value": "${var.image_tag}"}},
+})  # fmt: skip
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, patched: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    out = tmp_path / "out"
+    for name, config in (("local-registry", REGISTRY), ("local", SERVICE)):
+        (out / "stacks" / name).mkdir(parents=True)
+        (out / "stacks" / name / "cdk.tf.json").write_text(json.dumps(config))
+    env = {**os.environ, "AWS_ENDPOINT_URL": patched, "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}  # fmt: skip
+    monkeypatch.setattr(tf, "prepare", lambda *args, **kwargs: env)
+    monkeypatch.setattr(tf, "synth", lambda *args, **kwargs: None)
+    monkeypatch.setattr(tf, "git_sha", lambda short=12: "sha0001")
+    return out
+
+
+def test_plan_environment_from_empty_to_applied(terraform: str, workspace: Path, tmp_path: Path) -> None:
+    env = load_environment("local")
+    plans = tmp_path / "plans"
+    log = io.StringIO()
+
+    # Nothing applied: the registry plans its creation, <env> cannot be planned yet.
+    summaries, summary_md = plan.plan_environment(env, out=workspace, plans_dir=plans, log=log)
+    assert [(s.stack, s.result) for s in summaries] == [("local-registry", "changes"), ("local", "not planned")]
+    assert plan.exit_code(summaries) == plan.EXIT_CHANGES
+    folder = plans / "local"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "local-registry.plan.json", "local-registry.plan.txt", "local-registry.tfplan", "summary.md",
+    ]  # fmt: skip
+    assert "Plan: 1 to add, 0 to change, 0 to destroy." in (folder / "local-registry.plan.txt").read_text()
+    assert json.loads((folder / "local-registry.plan.json").read_text())["format_version"].startswith("1.")
+    assert "### `local`: not planned" in summary_md.read_text()
+
+    # Apply exactly the reviewed registry plan, then both stacks are planned (side by side).
+    registry = tf.Stack(workspace / "stacks" / "local-registry", env=tf.prepare(env), log=log)
+    registry.apply_plan(folder / "local-registry.tfplan")
+    summaries, _ = plan.plan_environment(env, out=workspace, plans_dir=plans, log=log)
+    assert [(s.stack, s.result, s.add) for s in summaries] == [("local-registry", "no changes", 0), ("local", "changes", 1)]
+    assert "image_tag=sha0001 (nothing deployed yet: the git commit)" in log.getvalue()
+
+    # Deploy <env> with a tag; the next plan uses the deployed tag and is empty: drift exit 0.
+    service = tf.Stack(workspace / "stacks" / "local", env=tf.prepare(env), log=log)
+    service.apply({"image_tag": "v1"})
+    summaries, summary_md = plan.plan_environment(env, out=workspace, plans_dir=plans, drift=True, log=log)
+    assert plan.exit_code(summaries) == plan.EXIT_NO_CHANGES
+    assert "image_tag=v1 (what local runs now)" in log.getvalue()
+    assert summary_md.read_text().splitlines()[0] == "## Drift check: `local`"
+    assert summary_md.read_text().rstrip().endswith("**Result: no changes - local matches the configuration.**")
+
+    # A new tag is a change (the log group is replaced); an explicit tag overrides the deployed one.
+    summaries, _ = plan.plan_environment(env, out=workspace, plans_dir=plans, image_tag="v2", log=log)
+    assert [(s.stack, s.add, s.destroy) for s in summaries][1] == ("local", 1, 1)
+    assert [f.kind for f in summaries[1].flags] == ["stateful-replace"]
