@@ -5,8 +5,8 @@ Example::
     python -m ops.plan --env prod            # exit 0 when the plan was computed (changes or not)
     python -m ops.plan --env local --drift   # exit 0 = no changes, 2 = changes, 1 = error
 
-For each stack (``<env>-registry``, then ``<env>``) it runs ``terraform plan`` and writes, into
-``plans/<env>/``:
+For both stacks (``<env>-registry`` and ``<env>``, planned side by side) it runs ``terraform plan``
+and writes, into ``plans/<env>/``:
 
 * ``<stack>.tfplan``      the binary plan (``terraform apply plans/<env>/<stack>.tfplan`` applies it);
 * ``<stack>.plan.txt``    the ``terraform plan`` output (without the refresh progress lines);
