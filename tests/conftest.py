@@ -16,12 +16,14 @@ from typing import Any
 
 import pytest
 
+# The jsii kernel starts inside install(): its environment must be complete before that.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
 from modules import _fastprovider
 
 _fastprovider.install(enabled=os.environ.get("CDKTF_FAST_IMPORT", "1") != "0")
 
 ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 @pytest.fixture(scope="session")
