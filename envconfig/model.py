@@ -29,6 +29,11 @@ REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:(parameter/|secret:).+$")
 CERT_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")
+# A fully qualified DNS name without the trailing dot: two or more lowercase labels.
+DNS_NAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
+# ACM: the certificate's first domain name (its subject CN) has at most 64 characters.
+ACM_DOMAIN_NAME_MAX = 64
+SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$")
 IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 # Names that suggest a credential; such values must come through `secrets`, not `environment`.
 SECRET_LIKE = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)", re.I)
@@ -248,13 +253,33 @@ class ScalingConfig(_Model):
 
 
 class LoadBalancerConfig(_Model):
-    """The internet-facing ALB, its listeners and target group."""
+    """The internet-facing ALB, its listeners, target group, TLS certificate and DNS name.
+
+    TLS is configured by ``certificate_arn`` (an existing ACM certificate), or by ``domain_name``
+    with ``hosted_zone_name``, in which case the stack requests an ACM certificate for
+    ``domain_name`` and validates it through DNS in that zone. The zone itself is an account
+    prerequisite: the stack looks it up by name and never creates or deletes it.
+    """
 
     ingress_cidrs: tuple[str, ...] = Field(("0.0.0.0/0",), description="Who may reach 80/443; everyone unless set.")
-    certificate_arn: str | None = Field(None, description="ACM certificate; enables the HTTPS listener (TLS 1.3).")
-    redirect_http_to_https: bool = Field(False, description="HTTP 301 to HTTPS; needs certificate_arn.")
-    domain_name: str | None = Field(None, description="Route 53 alias record name; needs hosted_zone_id.")
-    hosted_zone_id: str | None = Field(None, description="Route 53 zone holding domain_name.")
+    certificate_arn: str | None = Field(
+        None,
+        description="Existing ACM certificate for the HTTPS listener (TLS 1.3 policy); when unset and domain_name is"
+        " set, the stack creates and DNS-validates one for domain_name.",
+    )
+    redirect_http_to_https: bool = Field(
+        False,
+        description="HTTP 301 to HTTPS; true when TLS is configured (certificate_arn or domain_name) unless set,"
+        " false otherwise. Needs TLS.",
+    )
+    domain_name: str | None = Field(
+        None, description="Name the service answers at: Route 53 alias record to the ALB; needs hosted_zone_name."
+    )
+    hosted_zone_name: str | None = Field(
+        None,
+        description="Public Route 53 zone holding domain_name (e.g. 'example.com'), looked up by name; it must"
+        " exist in the account (not created by the stack).",
+    )
     idle_timeout_seconds: int = Field(60, ge=1, le=4000)
     deregistration_delay_seconds: int = Field(30, ge=0, le=3600, description="Draining time; 30 s unless set.")
     health_check_interval_seconds: int = Field(10, ge=5, le=300)
@@ -262,24 +287,58 @@ class LoadBalancerConfig(_Model):
     healthy_threshold_count: int = Field(2, ge=2, le=10)
     unhealthy_threshold_count: int = Field(3, ge=2, le=10)
 
+    @property
+    def tls(self) -> bool:
+        """True when the ALB has an HTTPS listener: a certificate ARN, or a domain to request one for."""
+        return self.certificate_arn is not None or self.domain_name is not None
+
+    @property
+    def creates_certificate(self) -> bool:
+        """True when the stack requests (and DNS-validates) an ACM certificate for ``domain_name``."""
+        return self.certificate_arn is None and self.domain_name is not None
+
     @model_validator(mode="after")
     def _checks(self) -> LoadBalancerConfig:
+        if "redirect_http_to_https" not in self.model_fields_set:
+            # Left unset: on exactly when TLS is configured. (A "before" validator would hand the
+            # fields to strict validation as Python lists, which a strict tuple field rejects.)
+            object.__setattr__(self, "redirect_http_to_https", self.tls)
         for i, cidr in enumerate(self.ingress_cidrs):
             _network(cidr, "ingress_cidrs[%d]" % i)
-        if self.redirect_http_to_https and not self.certificate_arn:
-            raise ValueError(
-                "redirect_http_to_https=true needs certificate_arn; allowed: set certificate_arn or"
-                " redirect_http_to_https=false"
-            )
         if self.certificate_arn is not None and not CERT_ARN.match(self.certificate_arn):
             raise ValueError(
                 "certificate_arn=%r is not an ACM certificate ARN; allowed: arn:aws:acm:<region>:<account>:certificate/<id>"
                 % self.certificate_arn
             )
-        if (self.domain_name is None) != (self.hosted_zone_id is None):
+        for field in ("domain_name", "hosted_zone_name"):
+            value = getattr(self, field)
+            if value is not None and (len(value) > 253 or not DNS_NAME.match(value)):
+                raise ValueError(
+                    "%s=%r is not a DNS name; allowed: lowercase labels of letters, digits and '-' separated by"
+                    " '.', at least two labels, no trailing dot (e.g. 'app.example.com')" % (field, value)
+                )
+        if (self.domain_name is None) != (self.hosted_zone_name is None):
             raise ValueError(
-                "domain_name=%r and hosted_zone_id=%r must be set together; allowed: both or neither"
-                % (self.domain_name, self.hosted_zone_id)
+                "domain_name=%r and hosted_zone_name=%r must be set together; allowed: both or neither"
+                % (self.domain_name, self.hosted_zone_name)
+            )
+        if self.domain_name is not None and self.hosted_zone_name is not None:
+            zone = self.hosted_zone_name
+            if self.domain_name != zone and not self.domain_name.endswith("." + zone):
+                raise ValueError(
+                    "domain_name=%r is not inside hosted_zone_name=%r; allowed: %r or a name ending in '.%s'"
+                    % (self.domain_name, zone, zone, zone)
+                )
+            if self.creates_certificate and len(self.domain_name) > ACM_DOMAIN_NAME_MAX:
+                raise ValueError(
+                    "domain_name=%r is %d characters; ACM requests a certificate for it, whose first domain name may"
+                    " have at most %d; allowed: a shorter domain_name, or an existing certificate_arn"
+                    % (self.domain_name, len(self.domain_name), ACM_DOMAIN_NAME_MAX)
+                )
+        if self.redirect_http_to_https and not self.tls:
+            raise ValueError(
+                "redirect_http_to_https=true needs TLS; allowed: set certificate_arn, or domain_name with"
+                " hosted_zone_name, or redirect_http_to_https=false"
             )
         if self.health_check_timeout_seconds >= self.health_check_interval_seconds:
             raise ValueError(
@@ -300,6 +359,11 @@ class ServiceConfig(_Model):
     service_discovery_namespace: str | None = Field(
         None, description="Cloud Map private DNS namespace (e.g. 'internal'); no registration when unset."
     )
+    discovery_client_security_group_ids: tuple[str, ...] = Field(
+        (),
+        description="Security groups of other in-VPC workloads allowed to reach the tasks on the container port"
+        " (e.g. callers of the Cloud Map name); none unless set, so the tasks accept only the ALB.",
+    )
     task_role_statements: tuple[IamStatement, ...] = Field(
         (), description="Grants for the app's task role; the role has no permissions when empty."
     )
@@ -311,6 +375,22 @@ class ServiceConfig(_Model):
     def _checks(self) -> ServiceConfig:
         if self.deployment_alarms and not self.alarms:
             raise ValueError("deployment_alarms=true needs alarms=true; allowed: enable alarms or disable deployment_alarms")
+        groups = self.discovery_client_security_group_ids
+        for i, group in enumerate(groups):
+            if not SECURITY_GROUP_ID.match(group):
+                raise ValueError(
+                    "discovery_client_security_group_ids[%d]=%r is not a security group id; allowed: sg- followed by"
+                    " 8 or 17 lowercase hex digits" % (i, group)
+                )
+        if len(set(groups)) != len(groups):
+            raise ValueError(
+                "discovery_client_security_group_ids=%r repeats a group; allowed: each group once" % (list(groups),)
+            )
+        if groups and self.service_discovery_namespace is None:
+            raise ValueError(
+                "discovery_client_security_group_ids=%r without service_discovery_namespace: the clients would have no"
+                " name to call; allowed: set service_discovery_namespace, or no client groups" % (list(groups),)
+            )
         return self
 
 
@@ -348,7 +428,9 @@ class RegistryConfig(_Model):
     untagged_expiry_days: int = Field(7, ge=1, le=3650, description="Expire untagged images after N days.")
     keep_last_images: int = Field(30, ge=1, le=10000, description="Keep only the newest N images.")
     force_delete: bool = Field(False, description="Let destroy delete a repository that still has images.")
-    encryption: Literal["AES256", "KMS"] = "AES256"
+    encryption: Literal["AES256", "KMS"] = Field(
+        "KMS", description="Image encryption at rest; KMS with the AWS-managed aws/ecr key unless set to AES256."
+    )
 
 
 class BackendConfig(_Model):
@@ -421,6 +503,12 @@ class EnvironmentConfig(_Model):
             raise ValueError("registry.force_delete=true in a production environment; allowed: false")
         if self.production and self.network.tasks_in_public_subnets:
             raise ValueError("network.tasks_in_public_subnets=true in a production environment; allowed: false")
+        if self.production and not self.load_balancer.tls:
+            raise ValueError(
+                "load_balancer.certificate_arn=None and load_balancer.domain_name=None in a production environment:"
+                " it would serve plain HTTP; allowed: set load_balancer.certificate_arn, or load_balancer.domain_name"
+                " with load_balancer.hosted_zone_name"
+            )
         if self.scaling.fargate_spot_percent and self.container.cpu_architecture == "ARM64":
             raise ValueError(
                 "scaling.fargate_spot_percent=%d with container.cpu_architecture='ARM64': Fargate Spot does not run"

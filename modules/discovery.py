@@ -13,9 +13,10 @@ Other services in the VPC reach this one at ``<service>.<namespace>`` (A records
 IPs, kept current by ECS) without going through the ALB. Tasks register only while healthy:
 ECS reports their container health to Cloud Map (custom health check).
 
-The construct also creates a *client* security group ``{name}-discovery-clients``: attach it to
-a caller and the task security group admits it on the container port. The tasks stay closed to
-everything else in the VPC.
+A name is not a permission: the task security group admits only the ALB unless
+``service.discovery_client_security_group_ids`` lists the security groups of the callers
+(the service construct adds one ingress rule per group). This construct creates no security
+group of its own.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.service_discovery_private_dns_namespace import ServiceDiscoveryPrivateDnsNamespace
 from cdktf_cdktf_provider_aws.service_discovery_service import (
     ServiceDiscoveryService,
@@ -31,7 +31,6 @@ from cdktf_cdktf_provider_aws.service_discovery_service import (
     ServiceDiscoveryServiceDnsConfigDnsRecords,
     ServiceDiscoveryServiceHealthCheckCustomConfig,
 )
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from constructs import Construct
 
 _DNS_LABELS = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
@@ -42,7 +41,7 @@ class DiscoveryProps:
     """Inputs of :class:`Discovery`."""
 
     name: str
-    """Physical name prefix, ``{app}-{env}``; names the client security group."""
+    """Physical name prefix, ``{app}-{env}``; appears in the namespace description."""
     namespace: str
     """Private DNS namespace, e.g. ``internal``; one or more lowercase DNS labels."""
     service: str
@@ -51,10 +50,6 @@ class DiscoveryProps:
     """VPC the private zone is attached to."""
     dns_ttl_seconds: int = 10
     """TTL of the A records; 10 s unless set, so callers follow task replacements quickly."""
-    container_port: int | None = None
-    """When set, the client security group gets an egress rule to the VPC on this port; none unless set."""
-    vpc_cidr_block: str | None = None
-    """CIDR for the client egress rule; required with ``container_port``."""
 
     def __post_init__(self) -> None:
         for field, value in (("namespace", self.namespace), ("service", self.service)):
@@ -67,18 +62,13 @@ class DiscoveryProps:
             raise ValueError("DiscoveryProps.service=%r; allowed: a single DNS label (no '.')" % self.service)
         if not 0 <= self.dns_ttl_seconds <= 2147483647:
             raise ValueError("DiscoveryProps.dns_ttl_seconds=%r; allowed: 0..2147483647" % self.dns_ttl_seconds)
-        if (self.container_port is None) != (self.vpc_cidr_block is None):
-            raise ValueError(
-                "DiscoveryProps.container_port and vpc_cidr_block must be set together; allowed: both or neither"
-            )
 
 
 class Discovery(Construct):
-    """Cloud Map namespace + service + client security group."""
+    """Cloud Map namespace + service."""
 
     namespace_id: str
     registry_arn: str
-    client_security_group_id: str
     endpoint: str
 
     def __init__(self, scope: Construct, id_: str, *, props: DiscoveryProps) -> None:
@@ -100,29 +90,12 @@ class Discovery(Construct):
                 routing_policy="MULTIVALUE",
                 dns_records=[ServiceDiscoveryServiceDnsConfigDnsRecords(type="A", ttl=props.dns_ttl_seconds)],
             ),
-            health_check_custom_config=ServiceDiscoveryServiceHealthCheckCustomConfig(),
+            # failure_threshold is deprecated (AWS fixes it at 1) but must be set: the provider sends
+            # nothing for an empty block, so the service would get no custom health check at all and
+            # every later plan would replace it (hashicorp/terraform-provider-aws#44285).
+            health_check_custom_config=ServiceDiscoveryServiceHealthCheckCustomConfig(failure_threshold=1),
             force_destroy=True,
         )
-        clients = SecurityGroup(
-            self,
-            "ClientSecurityGroup",
-            name="%s-discovery-clients" % props.name,
-            description="Attach to in-VPC callers of %s.%s" % (props.service, props.namespace),
-            vpc_id=props.vpc_id,
-            tags={"Name": "%s-discovery-clients" % props.name},
-        )
-        if props.container_port is not None and props.vpc_cidr_block is not None:
-            VpcSecurityGroupEgressRule(
-                self,
-                "ClientEgress",
-                security_group_id=clients.id,
-                description="Callers to %s on its container port" % props.service,
-                ip_protocol="tcp",
-                from_port=props.container_port,
-                to_port=props.container_port,
-                cidr_ipv4=props.vpc_cidr_block,
-            )
         self.namespace_id = namespace.id
         self.registry_arn = service.arn
-        self.client_security_group_id = clients.id
         self.endpoint = "%s.%s" % (props.service, props.namespace)

@@ -15,22 +15,26 @@ What it builds:
 
 * an application load balancer, internet-facing, in the public subnets, dropping invalid
   header fields, with the configured idle timeout and deletion protection;
-* its security group: ingress on 80 (and 443 when a certificate is set) from
+* its security group: ingress on 80 (and 443 when TLS is configured) from
   ``config.ingress_cidrs`` only; egress is added by the service (to the task security group on
   the container port), so the ALB can reach nothing else;
 * a target group of type ``ip`` on the container port, health-checked on the configured path
   (interval, timeout and thresholds from config) with the configured deregistration delay
   (30 s unless set, instead of AWS's 300 s);
 * an HTTP listener that forwards to the target group, or answers 301 to HTTPS when
-  ``redirect_http_to_https`` is set; an HTTPS listener (policy
-  ``ELBSecurityPolicy-TLS13-1-2-2021-06``) when ``certificate_arn`` is set;
-* a Route 53 alias A record when ``domain_name`` and ``hosted_zone_id`` are set.
+  ``redirect_http_to_https`` is set (the default whenever TLS is configured); an HTTPS listener
+  (policy ``ELBSecurityPolicy-TLS13-1-2-2021-06``) when TLS is configured: with
+  ``certificate_arn``, or with a certificate this construct requests for ``domain_name`` and
+  validates through DNS (:class:`modules.certificate.Certificate`) when no ARN is given;
+* when ``domain_name`` is set: a lookup of the public zone ``hosted_zone_name`` (an account
+  prerequisite, never created here) and a Route 53 alias A record ``domain_name`` -> the ALB.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
 from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import (
     LbListener,
@@ -44,6 +48,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 from envconfig.model import LoadBalancerConfig
+from modules.certificate import Certificate, CertificateProps
 from modules.naming import LIMITS
 
 #: TLS policy of the HTTPS listener: TLS 1.3 and 1.2 with forward-secret ciphers only.
@@ -69,7 +74,8 @@ class LoadBalancerProps:
     health_check_path: str
     """Path the target group health check requests; must answer 200."""
     config: LoadBalancerConfig
-    """Ingress CIDRs, certificate, redirect, DNS alias, idle timeout, deregistration delay, health check."""
+    """Ingress CIDRs, TLS (certificate ARN, or domain + zone to request one), redirect, DNS alias, idle
+    timeout, deregistration delay, health check."""
     deletion_protection: bool = False
     """ALB deletion protection; off unless set (the config model requires it in production)."""
 
@@ -109,11 +115,25 @@ class LoadBalancer(Construct):
     listeners: list[LbListener]
     https: bool
     service_url: str
+    certificate: Certificate | None
+    """The certificate this construct requested (``domain_name`` without ``certificate_arn``), else None."""
+    certificate_arn: str | None
+    """Certificate of the HTTPS listener (the configured ARN or the validated requested one); None without TLS."""
 
     def __init__(self, scope: Construct, id_: str, *, props: LoadBalancerProps) -> None:
         super().__init__(scope, id_)
         cfg = props.config
-        self.https = cfg.certificate_arn is not None
+        self.https = cfg.tls
+        zone: DataAwsRoute53Zone | None = None
+        if cfg.domain_name is not None and cfg.hosted_zone_name is not None:
+            zone = DataAwsRoute53Zone(self, "HostedZone", name=cfg.hosted_zone_name, private_zone=False)
+        self.certificate = None
+        self.certificate_arn = cfg.certificate_arn
+        if cfg.creates_certificate and zone is not None and cfg.domain_name is not None:
+            self.certificate = Certificate(
+                self, "Certificate", props=CertificateProps(domain_name=cfg.domain_name, zone_id=zone.zone_id)
+            )
+            self.certificate_arn = self.certificate.certificate_arn
 
         sg = SecurityGroup(
             self,
@@ -195,17 +215,17 @@ class LoadBalancer(Construct):
                     port=443,
                     protocol="HTTPS",
                     ssl_policy=TLS_POLICY,
-                    certificate_arn=cfg.certificate_arn,
+                    certificate_arn=self.certificate_arn,
                     default_action=[forward],
                 )
             )
 
         host = alb.dns_name
-        if cfg.domain_name is not None and cfg.hosted_zone_id is not None:
+        if cfg.domain_name is not None and zone is not None:
             Route53Record(
                 self,
                 "AliasRecord",
-                zone_id=cfg.hosted_zone_id,
+                zone_id=zone.zone_id,
                 name=cfg.domain_name,
                 type="A",
                 alias=Route53RecordAlias(name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True),

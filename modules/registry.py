@@ -8,10 +8,14 @@ Smallest example::
     repo = Registry(stack, "Registry", props=RegistryProps(name="flask-app-dev", config=RegistryConfig()))
     repo.repository_url  # -> "<account>.dkr.ecr.<region>.amazonaws.com/flask-app-dev" (token)
 
-What it builds: an ECR repository with scan on push, IMMUTABLE tags, encryption (AES256
-unless ``KMS``), ``force_delete`` only when the config allows it (never in production: the
-config model rejects it), and a lifecycle policy that expires untagged images after
-``untagged_expiry_days`` and keeps only the newest ``keep_last_images``.
+What it builds: an ECR repository with scan on push, IMMUTABLE tags, encryption at rest
+(``KMS`` with the AWS-managed ``aws/ecr`` key unless ``encryption = "AES256"``; no key to
+manage and no KMS charge for it), ``force_delete`` only when the config allows it (never in
+production: the config model rejects it), and a lifecycle policy that expires untagged images
+after ``untagged_expiry_days`` and keeps only the newest ``keep_last_images``.
+
+ECR cannot change a repository's encryption in place: switching ``encryption`` replaces the
+repository (and needs it empty, or ``force_delete``).
 """
 
 from __future__ import annotations

@@ -28,8 +28,9 @@ What it builds:
   ``ecr:GetAuthorizationToken``), write to this service's log group and read the listed secrets;
 * the task role, with no permissions unless ``service.task_role_statements`` grants some (plus
   the four ``ssmmessages`` actions when ECS Exec is on);
-* the task security group: ingress on the container port from the ALB security group only (and
-  from the discovery client group when one is given); egress HTTPS only. The matching egress
+* the task security group: ingress on the container port from the ALB security group, and from
+  each of ``service.discovery_client_security_group_ids`` (none unless configured); egress
+  HTTPS only. The matching egress
   rule on the ALB security group (to this group, container port) is added here too;
 * the ECS service: subnets and public-IP switch from the props, the cluster's capacity-provider
   strategy, min/max healthy percent, circuit breaker (rollback from config), grace period,
@@ -249,9 +250,8 @@ class ServiceProps:
     assign_public_ip: bool = False
     """Give tasks public IPs; off unless set (only for tasks in public subnets without NAT)."""
     service_registry_arn: str | None = None
-    """Cloud Map service to register tasks in; no registration when unset."""
-    client_security_group_id: str | None = None
-    """Security group of in-VPC clients (service discovery) also allowed on the container port; none unless set."""
+    """Cloud Map service to register tasks in; no registration when unset. Which in-VPC callers may
+    connect is ``service.discovery_client_security_group_ids``."""
     deployment_alarm_names: tuple[str, ...] = ()
     """CloudWatch alarms that roll a deployment back when they fire; none unless set."""
     log_kms_key_arn: str | None = None
@@ -321,10 +321,11 @@ class ServiceProps:
                     "ServiceProps.name=%r makes the IAM role name %r %d characters; allowed: at most %d"
                     % (self.name, role, len(role), LIMITS["iam_role"])
                 )
-        if (self.service_registry_arn is None) != (self.client_security_group_id is None):
+        if self.service.discovery_client_security_group_ids and self.service_registry_arn is None:
             raise ValueError(
-                "ServiceProps.service_registry_arn and client_security_group_id must be set together;"
-                " allowed: both (service discovery) or neither"
+                "ServiceProps.service.discovery_client_security_group_ids=%r without service_registry_arn: the"
+                " clients would have no Cloud Map name to call; allowed: a service_registry_arn, or no client groups"
+                % (list(self.service.discovery_client_security_group_ids),)
             )
 
 
@@ -528,16 +529,16 @@ class Service(Construct):
             to_port=c.port,
             referenced_security_group_id=props.alb_security_group_id,
         )
-        if props.client_security_group_id is not None:
+        for i, client_group in enumerate(s.discovery_client_security_group_ids):
             VpcSecurityGroupIngressRule(
                 self,
-                "TaskIngressFromClients",
+                "TaskIngressFromClient%d" % i,
                 security_group_id=sg.id,
-                description="App port from in-VPC clients (service discovery)",
+                description="App port from in-VPC client %s (service discovery)" % client_group,
                 ip_protocol="tcp",
                 from_port=c.port,
                 to_port=c.port,
-                referenced_security_group_id=props.client_security_group_id,
+                referenced_security_group_id=client_group,
             )
         VpcSecurityGroupEgressRule(
             self,

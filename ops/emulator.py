@@ -21,6 +21,9 @@ Settings (environment variables):
     EMULATOR_LOG_REQUESTS=1    log every request in .state/emulator-<port>.log (errors are always logged)
     MOTO_ECS_SERVICE_RUNNING   running tasks moto reports per service (moto's own setting);
                                defaults to the largest desired_count of the emulator environments
+    MOTO_ACM_VALIDATION_WAIT   seconds before moto issues a DNS-validated ACM certificate (moto's own
+                               setting, moto's default 60); 0 unless set, so the stack's certificate
+                               validates at once
 """
 
 from __future__ import annotations
@@ -298,6 +301,7 @@ def _patch_ec2_group_rule_description() -> list[str]:
 def serve(port_: int) -> int:
     """Run the patched moto server in the foreground until SIGTERM/SIGINT."""
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")
     if os.environ.get("EMULATOR_LOG_REQUESTS", "").lower() not in ("1", "true", "yes"):
         # One line per request fills the log; errors (with tracebacks) are still written.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -403,6 +407,7 @@ def start(timeout: float = START_TIMEOUT_SECONDS) -> bool:
     env = dict(os.environ)
     env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     env.setdefault("MOTO_ECS_SERVICE_RUNNING", _default_running_count())
+    env.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")
     env["PYTHONUNBUFFERED"] = "1"
     with log_path.open("ab") as log:
         process = subprocess.Popen(

@@ -306,7 +306,9 @@ def prepare(env: Any, out: Path = DEFAULT_OUT, log: TextIO = sys.stdout, *, veri
     """Make ``env`` reachable and return the subprocess environment for Terraform.
 
     Emulator environments: start the emulator if it is not running; when it was started now
-    (an empty account), move the stale state files of every emulator environment aside.
+    (an empty account), move the stale state files of every emulator environment aside; then
+    create the account prerequisites the stacks look up (``ops.bootstrap``: the public hosted
+    zone), so deploy, plan and destroy all find them.
     Real environments: fail fast (``aws.CredentialsError``) without credentials.
     """
     from ops import aws, emulator
@@ -323,6 +325,9 @@ def prepare(env: Any, out: Path = DEFAULT_OUT, log: TextIO = sys.stdout, *, veri
 
             emulated = [e.name for e in load_environments().values() if e.emulator]
             archive_state([s for name in emulated for s in stack_names(name)], out, log)
+        from ops.bootstrap import ensure_prerequisites
+
+        ensure_prerequisites(env, aws.session(env), log=log)
     else:
         identity = aws.require_credentials(env, verify=verify_credentials)
         print("   AWS credentials: %s" % identity, file=log, flush=True)

@@ -149,8 +149,6 @@ class ServiceStack(TerraformStack):
                     namespace=env.service.service_discovery_namespace,
                     service=env.app_name,
                     vpc_id=self.network.vpc_id,
-                    container_port=env.container.port,
-                    vpc_cidr_block=self.network.vpc_cidr_block,
                 ),
             )
 
@@ -198,7 +196,6 @@ class ServiceStack(TerraformStack):
                 target_group_arn=lb.target_group_arn,
                 listeners=lb.listeners,
                 service_registry_arn=self.discovery.registry_arn if self.discovery else None,
-                client_security_group_id=self.discovery.client_security_group_id if self.discovery else None,
                 deployment_alarm_names=(
                     self.alarms.deployment_alarm_names if self.alarms and env.service.deployment_alarms else ()
                 ),
@@ -234,5 +231,3 @@ class ServiceStack(TerraformStack):
         if self.discovery is not None:
             TerraformOutput(self, "discovery_endpoint", value=self.discovery.endpoint,
                             description="In-VPC name of the service (Cloud Map)")  # fmt: skip
-            TerraformOutput(self, "discovery_client_security_group_id",
-                            value=self.discovery.client_security_group_id)  # fmt: skip

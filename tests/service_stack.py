@@ -1,9 +1,9 @@
 """Two small test stacks shared by the service / load balancer / autoscaling / alarm tests.
 
 ``defaults_stack()`` wires every web-service construct with default configs only;
-``full_stack()`` turns every option on (HTTPS + redirect + DNS alias, secrets, ECS Exec,
-task-role grants, discovery, deployment alarms + SNS, ARM64, public IPs, request tracking,
-scheduled actions). Each is synthesized once per test session (cached), because a synth costs
+``full_stack()`` turns every option on (HTTPS with a requested, DNS-validated certificate +
+redirect + DNS alias, secrets, ECS Exec, task-role grants, discovery with client security groups,
+deployment alarms + SNS, ARM64, public IPs, request tracking, scheduled actions). Each is synthesized once per test session (cached), because a synth costs
 time; tests read the parsed JSON.
 """
 
@@ -25,11 +25,11 @@ from envconfig.model import (
 )
 
 VPC_ID = "vpc-0123456789abcdef0"
-VPC_CIDR = "10.99.0.0/16"
 SUBNETS = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
 SSM_ARN = "arn:aws:ssm:us-east-1:123456789012:parameter/app/db-password:3"
 SM_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/api-AbCdEf:key::"
 CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-1111-2222-333344445555"
+CLIENT_SGS = ("sg-0123456789abcdef0", "sg-89abcdef")
 
 FULL_CONTAINER = ContainerConfig(
     cpu=512,
@@ -50,6 +50,7 @@ FULL_SERVICE = ServiceConfig(
     circuit_breaker_rollback=False,
     enable_execute_command=True,
     service_discovery_namespace="internal",
+    discovery_client_security_group_ids=CLIENT_SGS,
     task_role_statements=(IamStatement(sid="ReadAssets", actions=("s3:GetObject",), resources=("arn:aws:s3:::assets/*",)),),
     alarms=True,
     deployment_alarms=True,
@@ -57,10 +58,9 @@ FULL_SERVICE = ServiceConfig(
 )
 FULL_LB = LoadBalancerConfig(
     ingress_cidrs=("203.0.113.0/24", "198.51.100.0/24"),
-    certificate_arn=CERT_ARN,
     redirect_http_to_https=True,
     domain_name="app.example.com",
-    hosted_zone_id="Z0123456789ABCDEFGHIJ",
+    hosted_zone_name="example.com",
     idle_timeout_seconds=30,
     deregistration_delay_seconds=15,
     health_check_interval_seconds=6,
@@ -121,7 +121,7 @@ def build(
             stack,
             "Discovery",
             props=DiscoveryProps(name="app-test", namespace=service.service_discovery_namespace, service="app",
-                                 vpc_id=VPC_ID, container_port=container.port, vpc_cidr_block=VPC_CIDR),
+                                 vpc_id=VPC_ID),
         )  # fmt: skip
     alarms = None
     if service.alarms:
@@ -143,7 +143,6 @@ def build(
             assign_public_ip=public, alb_security_group_id=balancer.security_group_id,
             target_group_arn=balancer.target_group_arn, listeners=balancer.listeners,
             service_registry_arn=discovery.registry_arn if discovery else None,
-            client_security_group_id=discovery.client_security_group_id if discovery else None,
             deployment_alarm_names=alarms.deployment_alarm_names if alarms and service.deployment_alarms else (),
         ),
     )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -159,9 +160,23 @@ def test_log_retention_negative() -> None:
         LoggingConfig(retention_days=-1)
 
 
-def test_https_redirect_needs_certificate() -> None:
-    with pytest.raises(ValueError, match=r"redirect_http_to_https=true needs certificate_arn"):
+def test_https_redirect_needs_tls() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"redirect_http_to_https=true needs TLS; allowed: set certificate_arn, or domain_name with hosted_zone_name",
+    ):
         LoadBalancerConfig(redirect_http_to_https=True)
+
+
+def test_redirect_defaults_to_on_exactly_when_tls_is_configured() -> None:
+    assert LoadBalancerConfig().redirect_http_to_https is False and not LoadBalancerConfig().tls
+    with_arn = LoadBalancerConfig(certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/0a1b-2c3d")
+    assert with_arn.redirect_http_to_https is True and with_arn.tls and not with_arn.creates_certificate
+    with_domain = LoadBalancerConfig(domain_name="app.example.com", hosted_zone_name="example.com")
+    assert with_domain.redirect_http_to_https is True and with_domain.creates_certificate
+    opted_out = LoadBalancerConfig(domain_name="app.example.com", hosted_zone_name="example.com",
+                                   redirect_http_to_https=False)  # fmt: skip
+    assert opted_out.redirect_http_to_https is False and opted_out.tls
 
 
 def test_certificate_arn_shape() -> None:
@@ -170,8 +185,44 @@ def test_certificate_arn_shape() -> None:
 
 
 def test_domain_needs_zone() -> None:
-    with pytest.raises(ValueError, match=r"domain_name='app.example.com' and hosted_zone_id=None must be set together"):
+    with pytest.raises(ValueError, match=r"domain_name='app.example.com' and hosted_zone_name=None must be set together"):
         LoadBalancerConfig(domain_name="app.example.com")
+
+
+def test_zone_needs_domain() -> None:
+    with pytest.raises(ValueError, match=r"domain_name=None and hosted_zone_name='example.com' must be set together"):
+        LoadBalancerConfig(hosted_zone_name="example.com")
+
+
+@pytest.mark.parametrize("bad", ["App.example.com", "example", "app.example.com.", "*.example.com", "-a.example.com"])
+def test_domain_name_shape(bad: str) -> None:
+    with pytest.raises(ValueError, match=r"domain_name=%s is not a DNS name; allowed: lowercase labels" % re.escape(repr(bad))):
+        LoadBalancerConfig(domain_name=bad, hosted_zone_name="example.com")
+
+
+def test_hosted_zone_name_shape() -> None:
+    with pytest.raises(ValueError, match=r"hosted_zone_name='example.com.' is not a DNS name; allowed: .*no trailing dot"):
+        LoadBalancerConfig(domain_name="app.example.com", hosted_zone_name="example.com.")
+
+
+def test_domain_must_be_inside_the_zone() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"domain_name='app.example.org' is not inside hosted_zone_name='example.com'; allowed: 'example.com'"
+        r" or a name ending in '.example.com'",
+    ):
+        LoadBalancerConfig(domain_name="app.example.org", hosted_zone_name="example.com")
+    with pytest.raises(ValueError, match=r"is not inside hosted_zone_name"):
+        LoadBalancerConfig(domain_name="badexample.com", hosted_zone_name="example.com")  # suffix, not a subdomain
+
+
+def test_requested_certificate_domain_within_the_acm_limit() -> None:
+    long_name = "a" * 50 + ".flask-app.example.com"  # 72 characters
+    with pytest.raises(ValueError, match=r"domain_name='a{50}\.flask-app\.example\.com' is 72 characters; ACM .* at most 64"):
+        LoadBalancerConfig(domain_name=long_name, hosted_zone_name="flask-app.example.com")
+    # with an existing certificate the name may be longer (ACM is not asked)
+    LoadBalancerConfig(domain_name=long_name, hosted_zone_name="flask-app.example.com",
+                       certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/0a1b-2c3d")  # fmt: skip
 
 
 def test_health_check_timeout_below_interval() -> None:
@@ -244,6 +295,60 @@ def test_production_forbids_force_delete() -> None:
     with pytest.raises(ValueError, match=r"registry.force_delete=true in a production environment; allowed: false"):
         EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", production=True,
                           deletion_protection=True, registry={"force_delete": True})  # fmt: skip
+
+
+def test_production_requires_tls() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"load_balancer.certificate_arn=None and load_balancer.domain_name=None in a production environment:"
+        r" it would serve plain HTTP; allowed: set load_balancer.certificate_arn, or load_balancer.domain_name with"
+        r" load_balancer.hosted_zone_name",
+    ):
+        EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", production=True,
+                          deletion_protection=True)  # fmt: skip
+    for tls in ({"certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b-2c3d"},
+                {"domain_name": "app.example.com", "hosted_zone_name": "example.com"}):  # fmt: skip
+        env = EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", production=True,
+                                deletion_protection=True, load_balancer=tls)  # fmt: skip
+        assert env.load_balancer.tls and env.load_balancer.redirect_http_to_https
+
+
+def test_shipped_environments_all_have_tls_and_kms() -> None:
+    envs = load_environments()
+    names = {name: env.load_balancer.domain_name for name, env in envs.items()}
+    assert names == {"local": "flask-app.local.test", "dev": "dev.flask-app.example.com",
+                     "staging": "staging.flask-app.example.com", "prod": "flask-app.example.com"}  # fmt: skip
+    for env in envs.values():
+        assert env.load_balancer.creates_certificate and env.load_balancer.redirect_http_to_https
+        assert env.registry.encryption == "KMS"
+    assert envs["local"].load_balancer.hosted_zone_name == "local.test"
+    assert {envs[n].load_balancer.hosted_zone_name for n in ("dev", "staging", "prod")} == {"flask-app.example.com"}
+
+
+def test_discovery_client_group_shape() -> None:
+    with pytest.raises(
+        ValueError, match=r"discovery_client_security_group_ids\[1\]='sg-XYZ' is not a security group id; allowed: sg-"
+    ):
+        ServiceConfig(service_discovery_namespace="internal", discovery_client_security_group_ids=("sg-12345678", "sg-XYZ"))
+
+
+def test_discovery_client_groups_unique() -> None:
+    with pytest.raises(ValueError, match=r"repeats a group; allowed: each group once"):
+        ServiceConfig(service_discovery_namespace="internal",
+                      discovery_client_security_group_ids=("sg-12345678", "sg-12345678"))  # fmt: skip
+
+
+def test_discovery_client_groups_need_a_namespace() -> None:
+    with pytest.raises(
+        ValueError, match=r"discovery_client_security_group_ids=\['sg-12345678'\] without service_discovery_namespace"
+    ):
+        ServiceConfig(discovery_client_security_group_ids=("sg-12345678",))
+
+
+def test_defaults_admit_no_discovery_clients_and_encrypt_images_with_kms() -> None:
+    env = EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1")
+    assert env.service.discovery_client_security_group_ids == ()
+    assert env.registry.encryption == "KMS"
 
 
 def test_production_forbids_public_tasks() -> None:

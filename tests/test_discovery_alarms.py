@@ -39,14 +39,25 @@ def test_private_namespace_and_registration(full: dict[str, Any]) -> None:
     assert "health_check_custom_config" in svc  # ECS reports task health to Cloud Map
 
 
-def test_discovery_clients_reach_the_tasks_through_their_own_group(full: dict[str, Any]) -> None:
-    clients = by_id(full, "aws_security_group", "Discovery/ClientSecurityGroup")
-    assert clients["name"] == "app-test-discovery-clients"
-    egress = by_id(full, "aws_vpc_security_group_egress_rule", "Discovery/ClientEgress")
-    assert (egress["from_port"], egress["to_port"], egress["cidr_ipv4"]) == (8080, 8080, "10.99.0.0/16")
-    ingress = by_id(full, "aws_vpc_security_group_ingress_rule", "Service/TaskIngressFromClients")
-    assert "Discovery_ClientSecurityGroup" in ingress["referenced_security_group_id"]
-    assert (ingress["from_port"], ingress["to_port"]) == (8080, 8080)
+def test_registration_uses_the_custom_health_check_with_failure_threshold_1(full: dict[str, Any]) -> None:
+    """An empty block is never sent by the provider: no custom health check, and a replacement on every plan."""
+    svc = by_id(full, "aws_service_discovery_service", "Discovery/Service")
+    assert svc["health_check_custom_config"] == {"failure_threshold": 1}
+
+
+def test_discovery_creates_no_security_group(full: dict[str, Any]) -> None:
+    groups = [name for name in full["resource"]["aws_security_group"] if name.startswith("Discovery_")]
+    assert groups == []
+    assert not [n for n in full["resource"].get("aws_vpc_security_group_egress_rule", {}) if n.startswith("Discovery_")]
+
+
+def test_configured_client_groups_reach_the_tasks_on_the_container_port(full: dict[str, Any]) -> None:
+    from tests.service_stack import CLIENT_SGS
+
+    rules = [by_id(full, "aws_vpc_security_group_ingress_rule", "Service/TaskIngressFromClient%d" % i) for i in (0, 1)]
+    assert [r["referenced_security_group_id"] for r in rules] == list(CLIENT_SGS)
+    assert {(r["from_port"], r["to_port"], r["ip_protocol"]) for r in rules} == {(8080, 8080, "tcp")}
+    assert all("Service_TaskSecurityGroup" in r["security_group_id"] for r in rules)
 
 
 def _discovery_props(**overrides: Any) -> Any:
@@ -81,10 +92,6 @@ def test_discovery_rejects_a_negative_ttl() -> None:
     with pytest.raises(ValueError, match=r"dns_ttl_seconds=-1; allowed: 0\.\.2147483647"):
         _discovery_props(dns_ttl_seconds=-1)
 
-
-def test_discovery_rejects_port_without_cidr() -> None:
-    with pytest.raises(ValueError, match=r"container_port and vpc_cidr_block must be set together"):
-        _discovery_props(container_port=3000)
 
 
 # ---- alarms ----------------------------------------------------------------------------------

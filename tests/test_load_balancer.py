@@ -70,8 +70,42 @@ def test_https_listener_with_tls13_policy_and_http_redirect(full: dict[str, Any]
     https = by_id(full, "aws_lb_listener", "LoadBalancer/HttpsListener")
     assert (https["port"], https["protocol"]) == (443, "HTTPS")
     assert https["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    assert https["certificate_arn"] == CERT_ARN
+    # the requested certificate, through its validation: the listener waits until ACM issued it
+    assert https["certificate_arn"].startswith("${aws_acm_certificate_validation.LoadBalancer_Certificate_Validation_")
+    assert https["certificate_arn"].endswith(".certificate_arn}")
     assert https["default_action"][0]["type"] == "forward"
+    assert "aws_lb_target_group" in https["default_action"][0]["target_group_arn"]
+
+
+def test_domain_without_certificate_arn_requests_one_in_the_looked_up_zone(full: dict[str, Any]) -> None:
+    zone = by_id(full, "aws_route53_zone", "LoadBalancer/HostedZone", data=True)
+    assert zone == {"name": "example.com", "private_zone": False}
+    cert = by_id(full, "aws_acm_certificate", "LoadBalancer/Certificate/Certificate")
+    assert (cert["domain_name"], cert["validation_method"]) == ("app.example.com", "DNS")
+    record = by_id(full, "aws_route53_record", "LoadBalancer/Certificate/ValidationRecord")
+    assert record["zone_id"] == "${data.aws_route53_zone.LoadBalancer_HostedZone_93EB9157.zone_id}"
+    assert "aws_route53_zone" not in full["resource"]  # looked up, never created
+
+
+def test_certificate_arn_with_a_domain_uses_the_arn_and_requests_nothing() -> None:
+    synthesized = _synth(LoadBalancerConfig(certificate_arn=CERT_ARN, domain_name="app.example.com",
+                                            hosted_zone_name="example.com"))  # fmt: skip
+    assert "aws_acm_certificate" not in synthesized["resource"]
+    assert "aws_acm_certificate_validation" not in synthesized["resource"]
+    https = by_id(synthesized, "aws_lb_listener", "LoadBalancer/HttpsListener")
+    assert https["certificate_arn"] == CERT_ARN
+    (alias,) = all_of(synthesized, "aws_route53_record")
+    assert alias["name"] == "app.example.com" and "data.aws_route53_zone." in alias["zone_id"]
+    http = by_id(synthesized, "aws_lb_listener", "LoadBalancer/HttpListener")
+    assert http["default_action"][0]["type"] == "redirect"  # redirect is on by default with TLS
+
+
+def test_certificate_arn_without_a_domain_looks_up_no_zone() -> None:
+    synthesized = _synth(LoadBalancerConfig(certificate_arn=CERT_ARN))
+    assert "data" not in synthesized or "aws_route53_zone" not in synthesized["data"]
+    assert "aws_route53_record" not in synthesized["resource"]
+    https = by_id(synthesized, "aws_lb_listener", "LoadBalancer/HttpsListener")
+    assert https["certificate_arn"] == CERT_ARN
 
 
 def test_security_group_opens_80_and_443_per_cidr_with_a_certificate(full: dict[str, Any]) -> None:
@@ -95,19 +129,21 @@ def test_tuned_settings_come_from_config(full: dict[str, Any]) -> None:
 
 def test_route53_alias_when_zone_and_domain_are_set(full: dict[str, Any]) -> None:
     record = by_id(full, "aws_route53_record", "LoadBalancer/AliasRecord")
-    assert (record["zone_id"], record["name"], record["type"]) == ("Z0123456789ABCDEFGHIJ", "app.example.com", "A")
+    assert (record["name"], record["type"]) == ("app.example.com", "A")
+    assert record["zone_id"] == "${data.aws_route53_zone.LoadBalancer_HostedZone_93EB9157.zone_id}"
     alias = record["alias"]
     assert "aws_lb.LoadBalancer" in alias["name"] and alias["name"].endswith(".dns_name}")
     assert alias["zone_id"].endswith(".zone_id}") and alias["evaluate_target_health"] is True
 
 
-def test_http_forwards_when_a_certificate_is_set_without_redirect() -> None:
+def test_http_forwards_when_a_certificate_is_set_and_redirect_is_turned_off() -> None:
     from cdktf import TerraformStack, Testing
 
     from modules.load_balancer import LoadBalancer
 
     stack = TerraformStack(Testing.app(), "test")
-    lb = LoadBalancer(stack, "LoadBalancer", props=_props(config=LoadBalancerConfig(certificate_arn=CERT_ARN)))
+    cfg = LoadBalancerConfig(certificate_arn=CERT_ARN, redirect_http_to_https=False)
+    lb = LoadBalancer(stack, "LoadBalancer", props=_props(config=cfg))
     assert lb.https and len(lb.listeners) == 2
     assert lb.service_url.startswith("https://")
     synthesized = json.loads(Testing.synth(stack))
@@ -121,10 +157,22 @@ def test_service_url_prefers_the_domain() -> None:
     from modules.load_balancer import LoadBalancer
 
     stack = TerraformStack(Testing.app(), "test")
-    cfg = LoadBalancerConfig(certificate_arn=CERT_ARN, domain_name="app.example.com", hosted_zone_id="Z1")
-    assert LoadBalancer(stack, "LoadBalancer", props=_props(config=cfg)).service_url == "https://app.example.com"
+    cfg = LoadBalancerConfig(domain_name="app.example.com", hosted_zone_name="example.com")
+    lb = LoadBalancer(stack, "LoadBalancer", props=_props(config=cfg))
+    assert lb.service_url == "https://app.example.com" and lb.https and lb.certificate is not None
     plain = LoadBalancer(stack, "Plain", props=_props(alb_name="x-alb", target_group_name="x-tg"))
     assert plain.service_url.startswith("http://") and not plain.https
+    assert plain.certificate is None and plain.certificate_arn is None
+
+
+def _synth(config: LoadBalancerConfig) -> dict[str, Any]:
+    from cdktf import TerraformStack, Testing
+
+    from modules.load_balancer import LoadBalancer
+
+    stack = TerraformStack(Testing.app(), "test")
+    LoadBalancer(stack, "LoadBalancer", props=_props(config=config))
+    return dict(json.loads(Testing.synth(stack)))
 
 
 # ---- validation: one test per rule -----------------------------------------------------------

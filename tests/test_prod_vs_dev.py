@@ -99,9 +99,29 @@ def test_prod_has_vpc_endpoints_dev_does_not(prod: dict[str, Any], dev: dict[str
     assert len(all_of(prod, "aws_vpc_endpoint")) == 4 and all_of(dev, "aws_vpc_endpoint") == []
 
 
+def test_both_serve_https_at_their_own_name_with_a_certificate_of_their_own(
+    prod: dict[str, Any], dev: dict[str, Any]
+) -> None:
+    """TLS does not depend on the environment; only the name on the certificate and the alias does."""
+    names = {}
+    for env, stack in (("prod", prod), ("dev", dev)):
+        (cert,) = all_of(stack, "aws_acm_certificate")
+        (alias,) = [r for r in all_of(stack, "aws_route53_record") if r.get("type") == "A"]
+        assert cert["domain_name"] == alias["name"]
+        names[env] = cert["domain_name"]
+        (zone,) = stack["data"]["aws_route53_zone"].values()
+        assert (zone["name"], zone["private_zone"]) == ("flask-app.example.com", False)
+        assert stack["output"]["service_url"]["value"] == "https://%s" % cert["domain_name"]
+    assert names == {"prod": "flask-app.example.com", "dev": "dev.flask-app.example.com"}
+
+
 def test_what_stays_the_same(prod: dict[str, Any], dev: dict[str, Any]) -> None:
     """The security posture and the app contract do not depend on the environment."""
     for stack in (prod, dev):
+        listeners = {body["port"]: body for body in all_of(stack, "aws_lb_listener")}
+        assert listeners[80]["default_action"][0]["type"] == "redirect"
+        assert listeners[443]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+        assert "aws_acm_certificate_validation." in listeners[443]["certificate_arn"]
         (container,) = json.loads(_one(stack, "aws_ecs_task_definition")["container_definitions"])
         assert container["readonlyRootFilesystem"] is True and container["user"] == "10001:10001"
         assert container["portMappings"][0]["containerPort"] == 3000
@@ -136,6 +156,7 @@ def test_the_only_setting_level_differences_are_the_intended_ones() -> None:
         "scaling.desired_count", "scaling.min_capacity", "scaling.max_capacity", "scaling.fargate_spot_percent",
         "scaling.requests_per_target", "scaling.scheduled_actions",
         "service.service_discovery_namespace", "service.deployment_alarms",
+        "load_balancer.domain_name",
         "logging.retention_days",
         "registry.force_delete", "registry.keep_last_images", "registry.untagged_expiry_days",
     ])  # fmt: skip

@@ -29,7 +29,8 @@ def test_registry_defaults() -> None:
     assert repo["name"] == "app-dev"
     assert repo["image_tag_mutability"] == "IMMUTABLE"
     assert repo["image_scanning_configuration"] == {"scan_on_push": True}
-    assert repo["encryption_configuration"] == [{"encryption_type": "AES256"}]
+    # KMS with the AWS-managed aws/ecr key: no kms_key, so nothing to manage or pay for
+    assert repo["encryption_configuration"] == [{"encryption_type": "KMS"}]
     assert repo["force_delete"] is False
     (policy,) = resources(out, "aws_ecr_lifecycle_policy").values()
     rules = json.loads(policy["policy"])["rules"]
@@ -38,9 +39,9 @@ def test_registry_defaults() -> None:
 
 
 def test_registry_properties() -> None:
-    out = registry(force_delete=True, encryption="KMS", keep_last_images=5, untagged_expiry_days=2)
+    out = registry(force_delete=True, encryption="AES256", keep_last_images=5, untagged_expiry_days=2)
     (repo,) = resources(out, "aws_ecr_repository").values()
-    assert repo["force_delete"] is True and repo["encryption_configuration"] == [{"encryption_type": "KMS"}]
+    assert repo["force_delete"] is True and repo["encryption_configuration"] == [{"encryption_type": "AES256"}]
     rules = json.loads(next(iter(resources(out, "aws_ecr_lifecycle_policy").values()))["policy"])["rules"]
     assert rules[0]["selection"]["countNumber"] == 2 and rules[1]["selection"]["countNumber"] == 5
 

@@ -13,6 +13,7 @@ import pytest
 from envconfig.model import ContainerConfig, ServiceConfig
 from tests.conftest import run_terraform
 from tests.service_stack import (
+    CLIENT_SGS,
     FULL_CONTAINER,
     SM_ARN,
     SSM_ARN,
@@ -253,8 +254,11 @@ def test_full_options_service(full: dict[str, Any]) -> None:
     ingress = [r for r in all_of(full, "aws_vpc_security_group_ingress_rule")
                if "Service_TaskSecurityGroup" in r["security_group_id"]]  # fmt: skip
     assert {(r["from_port"], r["to_port"]) for r in ingress} == {(8080, 8080)}
-    sources = sorted(r["referenced_security_group_id"].split(".")[1] for r in ingress)
-    assert [s.rsplit("_", 1)[0] for s in sources] == ["Discovery_ClientSecurityGroup", "LoadBalancer_SecurityGroup"]
+    sources = [r["referenced_security_group_id"] for r in ingress]
+    assert len(sources) == 3
+    assert [s for s in sources if s.startswith("sg-")] == list(CLIENT_SGS)  # the configured discovery clients, as given
+    (alb,) = [s for s in sources if not s.startswith("sg-")]
+    assert alb.startswith("${aws_security_group.LoadBalancer_SecurityGroup_")
 
 
 def test_stateful_construct_ids_are_stable(defaults: dict[str, Any]) -> None:
@@ -382,9 +386,16 @@ def test_props_reject_role_names_over_the_iam_limit(parts: dict[str, Any]) -> No
         props(parts, name="a" * 55)
 
 
-def test_props_reject_discovery_half_configured(parts: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match=r"service_registry_arn and client_security_group_id must be set together"):
-        props(parts, service_registry_arn="arn:aws:servicediscovery:us-east-1:123456789012:service/srv-1")
+def test_props_reject_client_groups_without_a_registration(parts: dict[str, Any]) -> None:
+    service = ServiceConfig(service_discovery_namespace="internal", discovery_client_security_group_ids=("sg-12345678",))
+    with pytest.raises(ValueError, match=r"discovery_client_security_group_ids=\['sg-12345678'\] without service_registry_arn"):
+        props(parts, service=service)
+
+
+def test_defaults_only_tasks_admit_the_alb_alone(defaults: dict[str, Any]) -> None:
+    ingress = [r for r in all_of(defaults, "aws_vpc_security_group_ingress_rule")
+               if "Service_TaskSecurityGroup" in r["security_group_id"]]  # fmt: skip
+    assert len(ingress) == 1 and "LoadBalancer_SecurityGroup" in ingress[0]["referenced_security_group_id"]
 
 
 # ---- the real provider schema ------------------------------------------------------------------

@@ -100,6 +100,7 @@ def test_s3_backend_with_lockfile(tmp_path: Path) -> None:
 
     env = EnvironmentConfig(
         name="prod", app_name="flask-app", region="eu-west-1", production=True, deletion_protection=True,
+        load_balancer={"domain_name": "app.example.com", "hosted_zone_name": "example.com"},
         backend={"type": "s3", "bucket": "tf-state-bucket", "key_prefix": "teams/web"},
     )  # fmt: skip
     stack = RegistryStack(Testing.app(), env)

@@ -106,6 +106,23 @@ def _default_task_role_action(action: str) -> Callable[[Doc], None]:
     return mutate
 
 
+def _no_tls(name: str, **values: Any) -> Callable[[Doc], None]:
+    """Mutation: take ``name``'s domain and zone away (the zone is a default), then set ``values``."""
+
+    def mutate(doc: Doc) -> None:
+        zone = doc["defaults"]["load_balancer"].pop("hosted_zone_name")
+        for env_name, body in doc["environments"].items():
+            balancer = body.setdefault("load_balancer", {})
+            if env_name == name:
+                balancer.pop("domain_name", None)
+                balancer.pop("hosted_zone_name", None)
+                balancer.update(values)
+            else:
+                balancer.setdefault("hosted_zone_name", zone)
+
+    return mutate
+
+
 def _unchanged(doc: Doc) -> None:
     return None
 
@@ -164,8 +181,18 @@ CASES: tuple[Case, ...] = (
     Case("app-name-pattern", setting("dev", "", app_name="Flask_App"),
          "dev", "app_name", "'Flask_App'", "allowed: lowercase letters, digits and '-', 2-32 characters"),
     # --- load balancer
-    Case("https-redirect-without-certificate", setting("prod", "load_balancer", redirect_http_to_https=True),
-         "prod", "redirect_http_to_https", "true", "allowed: set certificate_arn or redirect_http_to_https=false"),
+    Case("https-redirect-without-certificate", _no_tls("dev", redirect_http_to_https=True),
+         "dev", "redirect_http_to_https", "true",
+         "allowed: set certificate_arn, or domain_name with hosted_zone_name, or redirect_http_to_https=false"),
+    Case("domain-outside-zone", setting("staging", "load_balancer", domain_name="staging.flask-app.example.org"),
+         "staging", "domain_name", "'staging.flask-app.example.org'",
+         "allowed: 'flask-app.example.com' or a name ending in '.flask-app.example.com'"),
+    Case("domain-not-a-dns-name", setting("dev", "load_balancer", domain_name="Dev.flask-app.example.com."),
+         "dev", "domain_name", "'Dev.flask-app.example.com.'", "allowed: lowercase labels"),
+    Case("certificate-domain-over-acm-limit",
+         setting("dev", "load_balancer", domain_name="a" * 50 + ".flask-app.example.com"),
+         "dev", "domain_name", "'%s.flask-app.example.com'" % ("a" * 50),
+         "allowed: a shorter domain_name, or an existing certificate_arn"),
     Case("certificate-not-an-acm-arn",
          setting("prod", "load_balancer", certificate_arn="arn:aws:iam::123456789012:server-certificate/x"),
          "prod", "certificate_arn", "'arn:aws:iam::123456789012:server-certificate/x'",
@@ -182,6 +209,15 @@ CASES: tuple[Case, ...] = (
          "prod", "registry.force_delete", "true", "allowed: false"),
     Case("prod-tasks-in-public-subnets", setting("prod", "network", tasks_in_public_subnets=True),
          "prod", "network.tasks_in_public_subnets", "true", "allowed: false"),
+    Case("prod-without-tls", _no_tls("prod"),
+         "prod", "load_balancer.domain_name", "None",
+         "allowed: set load_balancer.certificate_arn, or load_balancer.domain_name with load_balancer.hosted_zone_name"),
+    Case("discovery-client-not-a-security-group",
+         setting("prod", "service", discovery_client_security_group_ids=["10.30.0.0/16"]),
+         "prod", "discovery_client_security_group_ids[0]", "'10.30.0.0/16'",
+         "allowed: sg- followed by 8 or 17 lowercase hex digits"),
+    Case("ecr-encryption-unknown", setting("prod", "registry", encryption="DES"),
+         "prod", "registry.encryption", "'DES'", "allowed: 'AES256' or 'KMS'"),
     # --- the app contract (envconfig/contracts.py)
     Case("port-mismatch-with-app", setting("prod", "container", port=8080),
          "prod", "container.port", "8080", "allowed: 3000"),

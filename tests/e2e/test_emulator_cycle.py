@@ -91,7 +91,7 @@ def test_deploy_then_drift_then_destroy(cycle_env: dict[str, str]) -> None:
     for n in range(1, 7):
         expect("==> [%d/6]" % n in out, "make deploy printed no step %d/6" % n)
     expect("emulator started at http://127.0.0.1:%s" % cycle_env["EMULATOR_PORT"] in out, "no fresh emulator")
-    expect("deploy: local is up at http://" in out, "no final deploy line")
+    expect("deploy: local is up at https://flask-app.local.test" in out, "no final deploy line")
     expect("NOT EXERCISED: emulator: no task ran" in out, "the deploy did not say what the emulator skips")
 
     if code == 0:

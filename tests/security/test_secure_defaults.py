@@ -3,8 +3,10 @@
 * tasks run in private subnets without public IPs, unless the environment opts in
   (``network.tasks_in_public_subnets``, which the config model forbids in production);
 * the task security group admits traffic only from other security groups, on the container
-  port: the ALB's, plus the service-discovery client group where discovery is configured
-  (a group nothing in the stack is attached to; other in-VPC workloads opt in by joining it);
+  port: the ALB's, plus the groups listed in ``service.discovery_client_security_group_ids``
+  (none in the shipped environments);
+* every environment serves HTTPS (TLS 1.3 policy) with a DNS-validated certificate, and port 80
+  only redirects to it;
 * the ALB drops invalid header fields;
 * ECR scans on push and its tags are immutable;
 * every log group has a retention period CloudWatch supports, and a KMS key;
@@ -92,20 +94,24 @@ def test_task_security_group_admits_only_security_groups(env: str, synth_all: di
     # no inline or legacy rules that could add other sources
     assert "ingress" not in resources(stack, "aws_security_group")[task_sg.split(".", 1)[1]]
     assert not resources(stack, "aws_security_group_rule")
-    discovery = {
-        "aws_security_group.%s" % n for n in resources(stack, "aws_security_group") if n.startswith("Discovery_")
-    }
     assert alb_sgs <= sources
-    assert sources - alb_sgs == (discovery if CONFIGS[env].service.service_discovery_namespace else set())
-    # the discovery client group is a membership for others to join: nothing in the stack uses it
-    text = json.dumps({k: v for k, v in stack["resource"].items() if k != "aws_security_group"})
-    for group in discovery:
-        uses = [m for m in re.findall(r"\$\{%s\.id\}" % re.escape(group), text)]
-        rules_on_it = [r for r in resources(stack, "aws_vpc_security_group_egress_rule").values()
-                       if ref_id(r["security_group_id"]) == group]  # fmt: skip
-        assert len(uses) == 1 + len(rules_on_it), (
-            "only the task ingress rule and its own egress may reference %s" % group
-        )
+    assert sources - alb_sgs == set(CONFIGS[env].service.discovery_client_security_group_ids)
+    # the stack creates no security group other than the ALB's, the tasks' and the VPC endpoints'
+    assert not [n for n in resources(stack, "aws_security_group") if n.startswith("Discovery_")]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_https_with_tls13_and_port_80_only_redirects(env: str, synth_all: dict[str, Any]) -> None:
+    stack = synth_all[env]
+    listeners = {body["port"]: body for body in resources(stack, "aws_lb_listener").values()}
+    assert sorted(listeners) == [80, 443]
+    assert listeners[443]["protocol"] == "HTTPS"
+    assert listeners[443]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert listeners[443]["certificate_arn"].startswith("${aws_acm_certificate_validation.")
+    (redirect,) = listeners[80]["default_action"]
+    assert redirect == {"type": "redirect", "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}}
+    (cert,) = resources(stack, "aws_acm_certificate").values()
+    assert cert["domain_name"] == CONFIGS[env].load_balancer.domain_name and cert["validation_method"] == "DNS"
 
 
 @pytest.mark.parametrize("env", ENVS)

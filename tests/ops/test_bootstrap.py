@@ -1,0 +1,116 @@
+"""ops.bootstrap against the project's emulator: the hosted zone prerequisite, idempotent; instant ACM
+validation in the emulator; hosted zones are never leftovers of a destroy."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from envconfig import load_environment
+from envconfig.model import LoadBalancerConfig
+
+
+def _env(zone: str, *, emulator: bool = True) -> Any:
+    local = load_environment("local")
+    balancer = LoadBalancerConfig(domain_name="app.%s" % zone, hosted_zone_name=zone)
+    return local.model_copy(update={"load_balancer": balancer, "emulator": emulator})
+
+
+@pytest.fixture
+def emulator_port(patched: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point ops.aws at the test emulator (it reads EMULATOR_PORT)."""
+    monkeypatch.setenv("EMULATOR_PORT", patched.rsplit(":", 1)[1])
+    return patched
+
+
+def _public_zones(client_for: Callable[[str], Any], name: str) -> list[dict[str, Any]]:
+    zones = client_for("route53").list_hosted_zones_by_name(DNSName=name + ".")["HostedZones"]
+    return [z for z in zones if z["Name"] == name + "." and not z["Config"]["PrivateZone"]]
+
+
+def test_creates_the_public_zone_once(emulator_port: str, client_for: Callable[[str], Any]) -> None:
+    from ops import aws
+    from ops.bootstrap import ZONE_COMMENT, ensure_prerequisites
+
+    env = _env("boot-once.test")
+    log = io.StringIO()
+    first = ensure_prerequisites(env, aws.session(env), log=log)
+    assert len(first) == 1 and first[0].startswith("prerequisites: created public hosted zone boot-once.test (")
+    (zone,) = _public_zones(client_for, "boot-once.test")
+    assert zone["Config"]["Comment"] == ZONE_COMMENT
+
+    second = ensure_prerequisites(env, aws.session(env), log=log)
+    assert second == ["prerequisites: public hosted zone boot-once.test exists (%s)" % zone["Id"]]
+    assert len(_public_zones(client_for, "boot-once.test")) == 1
+    assert log.getvalue().splitlines() == ["   " + line for line in first + second]
+
+
+def test_a_private_zone_of_the_same_name_does_not_count(emulator_port: str, client_for: Callable[[str], Any]) -> None:
+    from ops import aws
+    from ops.bootstrap import ensure_prerequisites
+
+    ec2, route53 = client_for("ec2"), client_for("route53")
+    vpc = ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
+    route53.create_hosted_zone(
+        Name="boot-private.test", CallerReference="private-%d" % time.time_ns(),
+        HostedZoneConfig={"PrivateZone": True}, VPC={"VPCRegion": "us-east-1", "VPCId": vpc},
+    )  # fmt: skip
+    env = _env("boot-private.test")
+    (line,) = ensure_prerequisites(env, aws.session(env), log=io.StringIO())
+    assert line.startswith("prerequisites: created public hosted zone boot-private.test")
+    assert len(_public_zones(client_for, "boot-private.test")) == 1
+
+
+def test_a_real_account_is_left_alone() -> None:
+    from ops.bootstrap import ensure_prerequisites
+
+    class NoCalls:
+        def client(self, *args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("ensure_prerequisites called AWS for a real account")
+
+    env = _env("flask-app.example.com", emulator=False)
+    lines = ensure_prerequisites(env, NoCalls(), log=io.StringIO())
+    assert lines == [
+        "prerequisites: none created in a real account (the public hosted zone flask-app.example.com must exist)"
+    ]
+
+
+def test_the_emulator_issues_dns_validated_certificates_at_once(patched: str, client_for: Callable[[str], Any]) -> None:
+    """ops.emulator sets MOTO_ACM_VALIDATION_WAIT=0 unless given (moto's own default is 60 s)."""
+    acm = client_for("acm")
+    arn = acm.request_certificate(DomainName="app.boot-acm.test", ValidationMethod="DNS")["CertificateArn"]
+    time.sleep(0.05)
+    cert = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+    assert cert["Status"] == "ISSUED"
+    (option,) = cert["DomainValidationOptions"]
+    assert option["ResourceRecord"]["Type"] == "CNAME" and option["ValidationStatus"] == "SUCCESS"
+
+
+def test_hosted_zones_are_notes_not_leftovers(patched: str, client_for: Callable[[str], Any]) -> None:
+    """A zone tagged like the environment (e.g. created by the team with the same tags) is account
+    setup: the destroy's leftover check lists it as a note and does not fail on it."""
+    from ops.destroy import find_leftovers
+
+    zone_arn = "arn:aws:route53:::hostedzone/Z0123456789BOOTSTRAP"
+
+    class Tagging:
+        def get_paginator(self, name: str) -> Any:
+            assert name == "get_resources"
+
+            class Pages:
+                def paginate(self, **kwargs: Any) -> list[dict[str, Any]]:
+                    return [{"ResourceTagMappingList": [{"ResourceARN": zone_arn}]}]
+
+            return Pages()
+
+    def client(name: str) -> Any:
+        return Tagging() if name == "resourcegroupstaggingapi" else client_for(name)
+
+    found = find_leftovers(client, {"project": "flask-app", "environment": "boot"}, "flask-app-boot")
+    zone = [item for item in found if item.identifier == zone_arn]
+    assert len(zone) == 1 and zone[0].note and "account prerequisite" in zone[0].source
+    assert [item for item in found if not item.note] == []
