@@ -206,18 +206,20 @@ def _fake_bin(directory: Path, name: str, script: str) -> None:
 def test_ecr_login_pipes_get_login_password_into_docker_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    record = tmp_path / "record"
-    _fake_bin(bin_dir, "aws", f'echo "aws $*" >> {record}\nprintf "ecr-secret-pw"\n')
-    _fake_bin(bin_dir, "docker", f'echo "docker $*" >> {record}\necho "stdin=$(cat)" >> {record}\n')
+    # The two ends of the pipe run at the same time: each fake keeps its own record, so the
+    # assertions do not depend on which one writes first.
+    aws_record, docker_record = tmp_path / "aws.record", tmp_path / "docker.record"
+    _fake_bin(bin_dir, "aws", f'echo "aws $*" >> {aws_record}\nprintf "ecr-secret-pw"\n')
+    _fake_bin(bin_dir, "docker", f'echo "docker $*" >> {docker_record}\necho "stdin=$(cat)" >> {docker_record}\n')
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
     target = image.Target(repository="123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/flask-app-dev",
                           source="test", ecr_region="ap-southeast-1")
     image.login_ecr(target, "dev")
-    lines = record.read_text().splitlines()
-    assert lines[0] == "aws ecr get-login-password --region ap-southeast-1"
-    assert lines[1] == ("docker login --username AWS --password-stdin "
-                        "123456789012.dkr.ecr.ap-southeast-1.amazonaws.com")
-    assert lines[2] == "stdin=ecr-secret-pw"  # the password travels on stdin, never in argv
+    assert aws_record.read_text().splitlines() == ["aws ecr get-login-password --region ap-southeast-1"]
+    assert docker_record.read_text().splitlines() == [
+        "docker login --username AWS --password-stdin 123456789012.dkr.ecr.ap-southeast-1.amazonaws.com",
+        "stdin=ecr-secret-pw",  # the password travels on stdin, never in argv
+    ]
 
 
 def test_ecr_login_fails_when_get_login_password_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
