@@ -115,6 +115,7 @@ def apply_compat() -> list[str]:
     _applied.extend(_patch_ecs_create_service())
     _applied.extend(_patch_ecs_update_service_deployment())
     _applied.extend(_patch_ec2_group_rule_description())
+    _applied.extend(_patch_ecs_run_task_task_level_memory())
     return list(_applied)
 
 
@@ -296,6 +297,40 @@ def _patch_ec2_group_rule_description() -> list[str]:
 # --------------------------------------------------------------------------------------------
 # Server process.
 # --------------------------------------------------------------------------------------------
+
+
+def _patch_ecs_run_task_task_level_memory() -> list[str]:
+    """ECS RunTask: accept a Fargate task definition whose memory is set on the task only.
+
+    moto 5.2.5 adds up ``memory`` / ``memoryReservation`` of each container to place a task and
+    fails with HTTP 500 (``TypeError``) when a container has neither. For Fargate both are
+    optional on the container (the task-level ``memory`` is what counts), and the service's task
+    definition sets memory on the task only, so `make run-task` on the emulator failed. The patch
+    counts the task-level memory, shared out over containers that set none.
+    """
+    from moto.ecs import models as ecs
+
+    cls = ecs.EC2ContainerServiceBackend
+    original = cls._calculate_task_resource_requirements
+
+    def calculate(task_definition: Any) -> Any:
+        containers = task_definition.container_definitions
+        unset = [
+            c for c in containers if not any(k in c for k in ("memory", "memoryReservation", "Memory", "MemoryReservation"))
+        ]
+        if not unset or not task_definition.memory:
+            return original(task_definition)
+        share = int(task_definition.memory) // len(unset)
+        task_definition.container_definitions = [
+            {**c, "memory": share} if any(c is u for u in unset) else c for c in containers
+        ]
+        try:
+            return original(task_definition)
+        finally:
+            task_definition.container_definitions = containers
+
+    cls._calculate_task_resource_requirements = staticmethod(calculate)  # type: ignore[method-assign,assignment]
+    return ["ecs:RunTask.task-level-memory"]
 
 
 def serve(port_: int) -> int:

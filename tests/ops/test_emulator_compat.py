@@ -41,6 +41,7 @@ PROBE = textwrap.dedent(
         ec2, ecs = boto3.client("ec2", **kw), boto3.client("ecs", **kw)
         aas = boto3.client("application-autoscaling", **kw)
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
         subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
         sg_a = ec2.create_security_group(GroupName="a", Description="a", VpcId=vpc)["GroupId"]
         sg_b = ec2.create_security_group(GroupName="b", Description="b", VpcId=vpc)["GroupId"]
@@ -71,6 +72,16 @@ PROBE = textwrap.dedent(
         svc = ecs.describe_services(cluster="c", services=["s"])["services"][0]
         primary = [d for d in svc["deployments"] if d["status"] == "PRIMARY"][0]
         out["ecs_update_primary_is_new"] = primary["taskDefinition"] == second
+
+        td_task_memory = {"containerDefinitions": [{"name": "app", "image": "x"}],
+                          "requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc", "cpu": "256", "memory": "512"}
+        task_memory_only = ecs.register_task_definition(family="m", **td_task_memory)["taskDefinition"]["taskDefinitionArn"]
+        try:
+            ecs.run_task(cluster="c", taskDefinition=task_memory_only, launchType="FARGATE",
+                         networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [sg_a]}})
+            out["ecs_run_task_task_memory"] = "ok"
+        except Exception as exc:
+            out["ecs_run_task_task_memory"] = "error %%s" %% type(exc).__name__
 
         arn = aas.register_scalable_target(
             ServiceNamespace="ecs", ResourceId="service/c/s", ScalableDimension="ecs:service:DesiredCount",
@@ -144,7 +155,33 @@ def test_moto_still_drops_group_rule_descriptions(plain_moto: dict[str, Any]) ->
     )
 
 
+def test_moto_still_fails_run_task_without_container_memory(plain_moto: dict[str, Any]) -> None:
+    assert plain_moto["ecs_run_task_task_memory"] != "ok", (
+        "moto now runs a Fargate task whose memory is set on the task only: delete"
+        " _patch_ecs_run_task_task_level_memory from ops/emulator.py"
+    )
+
+
 # ---- the patched emulator ------------------------------------------------------------------
+
+
+def test_patched_run_task_with_task_level_memory(patched: str) -> None:
+    ec2, ecs = _client(patched, "ec2"), _client(patched, "ecs")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # as the Network construct does
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    sg = ec2.create_security_group(GroupName="run-task", Description="run-task", VpcId=vpc)["GroupId"]
+    ecs.create_cluster(clusterName="run-task")
+    arn = ecs.register_task_definition(
+        family="one-off", containerDefinitions=[{"name": "app", "image": "x"}], requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc", cpu="256", memory="512",
+    )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+    tasks = ecs.run_task(cluster="run-task", taskDefinition=arn, launchType="FARGATE",
+                         networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [sg]}},
+                         )["tasks"]  # fmt: skip
+    assert len(tasks) == 1 and tasks[0]["taskDefinitionArn"] == arn
+    described = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+    assert "memory" not in described["containerDefinitions"][0], "the patch must not change the stored definition"
 
 
 def test_patched_appautoscaling_tags_round_trip(patched: str) -> None:
