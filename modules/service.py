@@ -90,7 +90,17 @@ CONTAINER_NAME = "app"
 TMP_VOLUME = "tmp"
 TMP_PATH = "/tmp"
 #: Environment variables the construct sets itself; the config may not override them.
-RESERVED_ENV = ("PORT", "APP_ENV", "APP_NAME", "APP_VERSION")
+RESERVED_ENV = ("PORT", "APP_ENV", "APP_NAME", "APP_VERSION", "WEB_CONCURRENCY")
+
+
+def gunicorn_workers(cpu_units: int) -> int:
+    """Worker processes for a task of ``cpu_units``: 2 below one vCPU, else 2 per vCPU + 1.
+
+    Fargate tasks smaller than one vCPU still report two CPUs to the container, so the app's
+    own CPU-count default would start five workers in a 0.25 vCPU task; the task sets
+    WEB_CONCURRENCY from its real size instead.
+    """
+    return 2 if cpu_units < 1024 else 2 * (cpu_units // 1024) + 1
 #: Actions the SSM agent inside a task needs for ECS Exec (and nothing else).
 ECS_EXEC_ACTIONS = (
     "ssmmessages:CreateControlChannel",
@@ -464,6 +474,7 @@ class Service(Construct):
                         "APP_ENV": props.env_name,
                         "APP_NAME": props.app_name,
                         "APP_VERSION": props.image_tag,
+                        "WEB_CONCURRENCY": str(gunicorn_workers(c.cpu)),
                     }.items()
                 )
             ),

@@ -404,7 +404,8 @@ def deploy(
     step(6, "smoke test %s%s" % (url, env.container.health_check_path), log)
     if env.emulator:
         notes.append(
-            "emulator: %s is moto's fake ALB DNS name; /health was not called through a load balancer" % url
+            "emulator: %s resolves only inside the emulator (a zone it holds, aliased to moto's fake ALB DNS"
+            " name); /health was not called through a load balancer" % url
         )
         print("   SKIPPED: %s" % notes[-1], file=log)
     else:

@@ -57,7 +57,7 @@ def test_defaults_only_container_definition(defaults: dict[str, Any]) -> None:
     assert re.fullmatch(r"\$\{aws_ecr_repository\.Registry_Repository_\w+\.repository_url\}:0a1b2c3", c["image"])
     assert c["portMappings"] == [{"appProtocol": "http", "containerPort": 3000, "name": "http", "protocol": "tcp"}]
     env = {e["name"]: e["value"] for e in c["environment"]}
-    assert env == {"PORT": "3000", "APP_ENV": "dev", "APP_NAME": "app", "APP_VERSION": "0a1b2c3"}
+    assert env == {"PORT": "3000", "APP_ENV": "dev", "APP_NAME": "app", "APP_VERSION": "0a1b2c3", "WEB_CONCURRENCY": "2"}
     assert [e["name"] for e in c["environment"]] == sorted(env)  # stable order: no spurious diffs
     assert "secrets" not in c  # empty lists are left out (the provider would diff `[]` forever)
     assert c["user"] == "10001:10001"
@@ -411,3 +411,10 @@ def test_full_options_stack_passes_terraform_validate(terraform: str, full: dict
     assert report["valid"] is True, report
     assert report["warning_count"] == 0, report["diagnostics"]
     assert FULL_CONTAINER.port == 8080  # the stack above really used the non-default port
+
+
+@pytest.mark.parametrize(("cpu", "workers"), [(256, 2), (512, 2), (1024, 3), (2048, 5), (4096, 9)])
+def test_gunicorn_workers_follow_the_task_size(cpu: int, workers: int) -> None:
+    from modules.service import gunicorn_workers
+
+    assert gunicorn_workers(cpu) == workers

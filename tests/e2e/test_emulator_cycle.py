@@ -104,6 +104,21 @@ def test_deploy_then_drift_then_destroy(cycle_env: dict[str, str]) -> None:
             "summary.md does not end with the no-changes verdict",
         )
 
+    if code == 0:
+        # Operating the deployed service (docs/operate.md), on what the emulator supports.
+        code, out, timings["status"] = make("status", cycle_env)
+        expect(code == 0, "make status exited %d:\n%s" % (code, out[-4000:]))
+        expect("Service flask-app-local-web in cluster flask-app-local" in out, "make status named no service")
+        code, out, timings["status-json"] = make("status", cycle_env, "FORMAT=json")
+        expect(code == 0 and '"desired"' in out, "make status FORMAT=json gave no JSON counts:\n%s" % out[-2000:])
+        code, out, timings["logs"] = make("logs", cycle_env, "SINCE=1h")
+        expect(code == 0, "make logs exited %d:\n%s" % (code, out[-4000:]))
+        code, out, timings["run-task"] = make("run-task", cycle_env, "CMD=python -c 'print(42)'")
+        expect(code == 0, "make run-task exited %d:\n%s" % (code, out[-4000:]))
+        all_envs = {k: v for k, v in cycle_env.items() if k != "ENV"}  # no ENV: every environment side by side
+        code, out, timings["cost"] = make("cost", all_envs)
+        expect(code == 0 and all(e in out for e in ("local", "dev", "staging", "prod")), "make cost did not show every environment")
+
     code, out, timings["destroy"] = make("destroy", cycle_env)
     expect(code == 0, "make destroy exited %d:\n%s" % (code, out[-4000:]))
     expect("cdktf destroy local ..." in out and "cdktf destroy local-registry ..." in out, "cdktf destroy did not run")
