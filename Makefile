@@ -33,7 +33,7 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt
 	@python3 scripts/check_prereqs.py python
 	@echo "==> creating venv in $(VENV) and installing requirements-dev.txt"
 	@test -x $(PY) || python3 -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@$(PY) -m pip install -qq --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
 .PHONY: npm

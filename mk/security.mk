@@ -10,7 +10,7 @@ $(TOOLS_STAMP): requirements-security.txt
 	@python3 scripts/check_prereqs.py python
 	@echo "==> creating the scanner venv $(TOOLS_VENV) (checkov, parliament, hadolint from requirements-security.txt)"
 	@test -x $(TOOLS_PY) || python3 -m venv $(TOOLS_VENV)
-	@$(TOOLS_PY) -m pip install --quiet --disable-pip-version-check -r requirements-security.txt
+	@$(TOOLS_PY) -m pip install -qq --disable-pip-version-check -r requirements-security.txt
 	@touch $@
 
 .PHONY: security-tools
