@@ -21,6 +21,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 STATE = ROOT / ".state"
 ENV = "local"
+# Emulator failures that are not ours (see the deploy step): retried once, on a fresh emulator.
+KNOWN_EMULATOR_RACES = ("RouteAlreadyExists",)
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("E2E") != "1", reason="end-to-end emulator cycle: runs in `make test-e2e` (E2E=1)"
@@ -87,6 +89,16 @@ def test_deploy_then_drift_then_destroy(cycle_env: dict[str, str]) -> None:
             problems.append(message)
 
     code, out, timings["deploy"] = make("deploy", cycle_env)
+    if code != 0 and any(flake in out for flake in KNOWN_EMULATOR_RACES):
+        # Seen once in several runs on a loaded machine: moto answered a CreateRoute that had
+        # already succeeded with RouteAlreadyExists. Start over once on a fresh emulator and
+        # fresh state; a second failure is reported like any other.
+        print("\nknown emulator race (%s); restarting the cycle once on a fresh emulator"
+              % ", ".join(f for f in KNOWN_EMULATOR_RACES if f in out))  # fmt: skip
+        subprocess.run([sys.executable, "-m", "ops.emulator", "stop"], cwd=ROOT, env=cycle_env, check=False)
+        for path in STATE.glob("%s*.tfstate*" % ENV):
+            path.unlink()
+        code, out, timings["deploy"] = make("deploy", cycle_env)
     expect(code == 0, "make deploy exited %d:\n%s" % (code, out[-4000:]))
     for n in range(1, 7):
         expect("==> [%d/6]" % n in out, "make deploy printed no step %d/6" % n)
