@@ -62,8 +62,8 @@ test: $(VENV_STAMP) $(NPM_STAMP) ## Run the test suite (terraform tests skip wit
 
 .PHONY: lint
 lint: $(VENV_STAMP) ## ruff + mypy over main.py, modules/, app/ and the tooling
-	@$(VENV)/bin/ruff check main.py modules app envconfig ops stacks tests
-	@$(VENV)/bin/mypy main.py modules app envconfig ops stacks
+	@$(VENV)/bin/ruff check main.py modules app envconfig ops stacks security bench scripts tests
+	@$(VENV)/bin/mypy main.py modules app envconfig ops stacks security bench
 
 .PHONY: clean
 clean: ## Remove synthesized output and caches (keeps venv and state)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 # Synth runs many times a day: keep the compiled project modules even where
 # PYTHONDONTWRITEBYTECODE is set (container images and CI machines often set it); compiling
@@ -20,17 +21,12 @@ sys.dont_write_bytecode = False
 
 # Load only the provider submodules that are used, on both sides of jsii (docs/fast-import.md).
 # Must run before anything imports cdktf or the provider package.
-try:
-    from modules import _fastprovider
-except ImportError:  # pragma: no cover - the fast path is optional
-    _fastprovider = None  # type: ignore[assignment]
-if _fastprovider is not None:
-    _fastprovider.install(enabled=os.environ.get("CDKTF_FAST_IMPORT", "1") != "0")
+from modules import _fastprovider  # noqa: E402
 
-from pathlib import Path
+_fastprovider.install(enabled=os.environ.get("CDKTF_FAST_IMPORT", "1") != "0")
 
-from envconfig import DEFAULT_FILE, ConfigError, load_environments
-from envconfig.contracts import check_app_contract
+from envconfig import DEFAULT_FILE, ConfigError, load_environments  # noqa: E402
+from envconfig.contracts import check_app_contract  # noqa: E402
 
 
 def build(outdir: str | None, only: list[str] | None = None, config: Path = DEFAULT_FILE) -> list[str]:

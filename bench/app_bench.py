@@ -209,9 +209,9 @@ def main() -> int:
                     wrk(exe, port, WARMUP_SECONDS, args.connections, args.threads)
                     cpu_before = tree_cpu_seconds(proc.pid)
                     res = wrk(exe, port, args.duration, args.connections, args.threads)
-                    cpu = tree_cpu_seconds(proc.pid) - cpu_before
+                    cpu_seconds = tree_cpu_seconds(proc.pid) - cpu_before
                     res = Result(res.rps, res.p99_ms, res.requests, res.non_2xx, res.socket_errors,
-                                 cpu / max(res.requests, 1) * 1e6)
+                                 cpu_seconds / max(res.requests, 1) * 1e6)
                 finally:
                     stop(proc)
                 results[server.label].append(res)
