@@ -84,6 +84,9 @@ STATEFUL_LOGICAL_IDS = {
     ("prod-registry", "aws_ecr_repository"): "Registry_Repository_5A933889",
     ("prod", "aws_vpc"): "Network_Vpc_FAC8F4A5",
     ("prod", "aws_ecs_cluster"): "Cluster_3DA9CCBA",
+    ("prod", "aws_lb"): "LoadBalancer_10456B95",
+    ("prod", "aws_cloudwatch_log_group"): "Service_LogGroup_90084B16",
+    ("prod", "aws_kms_key"): "LogEncryptionKey_C2B92F0F",
 }
 
 
