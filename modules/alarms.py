@@ -83,11 +83,11 @@ class Alarms(Construct):
         if props.alarm_email is not None:
             # Not KMS-encrypted on purpose: CloudWatch cannot publish to a topic encrypted with
             # the AWS-managed key (alias/aws/sns), and this project creates no customer key.
-            topic = SnsTopic(self, "Topic", name="%s-alarms" % props.name)
-            SnsTopicSubscription(self, "EmailSubscription", topic_arn=topic.arn, protocol="email",
+            topic_arn = SnsTopic(self, "Topic", name="%s-alarms" % props.name).arn
+            SnsTopicSubscription(self, "EmailSubscription", topic_arn=topic_arn, protocol="email",
                                  endpoint=props.alarm_email)  # fmt: skip
-            self.topic_arn = topic.arn
-            actions = [topic.arn]
+            self.topic_arn = topic_arn
+            actions = [topic_arn]
 
         alb = {"LoadBalancer": props.alb_arn_suffix, "TargetGroup": props.target_group_arn_suffix}
         ecs = {"ClusterName": props.cluster_name, "ServiceName": props.service_name}
@@ -154,5 +154,6 @@ class Alarms(Construct):
             treat_missing_data="missing",
             **common,
         )
+        # One kernel round trip per name; the deployment alarms reuse the same reference strings.
         self.alarm_names = [a.alarm_name for a in (target_5xx, unhealthy, cpu, memory)]
-        self.deployment_alarm_names = (target_5xx.alarm_name, unhealthy.alarm_name)
+        self.deployment_alarm_names = (self.alarm_names[0], self.alarm_names[1])

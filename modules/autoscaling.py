@@ -90,7 +90,12 @@ class Autoscaling(Construct):
             min_capacity=cfg.min_capacity,
             max_capacity=cfg.max_capacity,
         )
-        self.resource_id = target.resource_id
+        # Read the target's reference attributes once (each read is a jsii kernel round trip);
+        # every policy and scheduled action reuses the same strings.
+        service_namespace = target.service_namespace
+        scalable_dimension = target.scalable_dimension
+        resource_id = target.resource_id
+        self.resource_id = resource_id
 
         trackers: list[tuple[str, str, str, float, str | None]] = []
         if cfg.cpu_target_percent is not None:
@@ -113,9 +118,9 @@ class Autoscaling(Construct):
                 construct_id,
                 name="%s-%s" % (props.name, suffix),
                 policy_type="TargetTrackingScaling",
-                service_namespace=target.service_namespace,
-                scalable_dimension=target.scalable_dimension,
-                resource_id=target.resource_id,
+                service_namespace=service_namespace,
+                scalable_dimension=scalable_dimension,
+                resource_id=resource_id,
                 target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
                     target_value=value,
                     scale_in_cooldown=cfg.scale_in_cooldown_seconds,
@@ -135,9 +140,9 @@ class Autoscaling(Construct):
                 self,
                 "Scheduled%d" % i,
                 name="%s-%s" % (props.name, action.name),
-                service_namespace=target.service_namespace,
-                scalable_dimension=target.scalable_dimension,
-                resource_id=target.resource_id,
+                service_namespace=service_namespace,
+                scalable_dimension=scalable_dimension,
+                resource_id=resource_id,
                 schedule=action.schedule,
                 timezone=action.timezone,
                 scalable_target_action=AppautoscalingScheduledActionScalableTargetAction(

@@ -79,10 +79,11 @@ class Cluster(Construct):
             setting=[EcsClusterSetting(name="containerInsights", value="enabled" if props.container_insights else "disabled")],
         )
         self.strategy = capacity_provider_strategy(props.fargate_spot_percent)
+        self.cluster_name = cluster.name
         EcsClusterCapacityProviders(
             self,
             "CapacityProviders",
-            cluster_name=cluster.name,
+            cluster_name=self.cluster_name,
             capacity_providers=["FARGATE", "FARGATE_SPOT"],
             default_capacity_provider_strategy=[
                 EcsClusterCapacityProvidersDefaultCapacityProviderStrategy(
@@ -92,5 +93,4 @@ class Cluster(Construct):
             ],
         )
         self.cluster_arn = cluster.arn
-        self.cluster_name = cluster.name
         self.cluster_id = cluster.id

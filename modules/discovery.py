@@ -73,20 +73,20 @@ class Discovery(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, props: DiscoveryProps) -> None:
         super().__init__(scope, id_)
-        namespace = ServiceDiscoveryPrivateDnsNamespace(
+        self.namespace_id = ServiceDiscoveryPrivateDnsNamespace(
             self,
             "Namespace",
             name=props.namespace,
             vpc=props.vpc_id,
             description="Private names of the %s services" % props.name,
-        )
+        ).id
         service = ServiceDiscoveryService(
             self,
             "Service",
             name=props.service,
             description="Task IPs of %s, registered by ECS" % props.service,
             dns_config=ServiceDiscoveryServiceDnsConfig(
-                namespace_id=namespace.id,
+                namespace_id=self.namespace_id,
                 routing_policy="MULTIVALUE",
                 dns_records=[ServiceDiscoveryServiceDnsConfigDnsRecords(type="A", ttl=props.dns_ttl_seconds)],
             ),
@@ -96,6 +96,5 @@ class Discovery(Construct):
             health_check_custom_config=ServiceDiscoveryServiceHealthCheckCustomConfig(failure_threshold=1),
             force_destroy=True,
         )
-        self.namespace_id = namespace.id
         self.registry_arn = service.arn
         self.endpoint = "%s.%s" % (props.service, props.namespace)

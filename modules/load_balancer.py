@@ -124,32 +124,34 @@ class LoadBalancer(Construct):
         super().__init__(scope, id_)
         cfg = props.config
         self.https = cfg.tls
-        zone: DataAwsRoute53Zone | None = None
+        # Each attribute read is a round trip to the jsii kernel that returns the same reference
+        # token every time: read each one once and reuse the string.
+        zone_id: str | None = None
         if cfg.domain_name is not None and cfg.hosted_zone_name is not None:
-            zone = DataAwsRoute53Zone(self, "HostedZone", name=cfg.hosted_zone_name, private_zone=False)
+            zone_id = DataAwsRoute53Zone(self, "HostedZone", name=cfg.hosted_zone_name, private_zone=False).zone_id
         self.certificate = None
         self.certificate_arn = cfg.certificate_arn
-        if cfg.creates_certificate and zone is not None and cfg.domain_name is not None:
+        if cfg.creates_certificate and zone_id is not None and cfg.domain_name is not None:
             self.certificate = Certificate(
-                self, "Certificate", props=CertificateProps(domain_name=cfg.domain_name, zone_id=zone.zone_id)
+                self, "Certificate", props=CertificateProps(domain_name=cfg.domain_name, zone_id=zone_id)
             )
             self.certificate_arn = self.certificate.certificate_arn
 
-        sg = SecurityGroup(
+        sg_id = SecurityGroup(
             self,
             "SecurityGroup",
             name="%s-alb" % props.name,
             description="Internet-facing ALB: HTTP/HTTPS from the configured CIDRs",
             vpc_id=props.vpc_id,
             tags={"Name": "%s-alb" % props.name},
-        )
+        ).id
         ports = [80, 443] if self.https else [80]
         for port in ports:
             for i, cidr in enumerate(cfg.ingress_cidrs):
                 VpcSecurityGroupIngressRule(
                     self,
                     "Ingress%d-%d" % (port, i),
-                    security_group_id=sg.id,
+                    security_group_id=sg_id,
                     description="%s from %s" % ("HTTPS" if port == 443 else "HTTP", cidr),
                     ip_protocol="tcp",
                     from_port=port,
@@ -163,7 +165,7 @@ class LoadBalancer(Construct):
             name=props.alb_name,
             internal=False,
             load_balancer_type="application",
-            security_groups=[sg.id],
+            security_groups=[sg_id],
             subnets=props.public_subnet_ids,
             drop_invalid_header_fields=True,
             idle_timeout=cfg.idle_timeout_seconds,
@@ -193,7 +195,9 @@ class LoadBalancer(Construct):
             ),
             tags={"Name": props.target_group_name},
         )
-        forward = LbListenerDefaultAction(type="forward", target_group_arn=tg.arn)
+        alb_arn = alb.arn
+        tg_arn = tg.arn
+        forward = LbListenerDefaultAction(type="forward", target_group_arn=tg_arn)
 
         if cfg.redirect_http_to_https:
             http_action = LbListenerDefaultAction(
@@ -203,7 +207,7 @@ class LoadBalancer(Construct):
         else:
             http_action = forward
         http = LbListener(
-            self, "HttpListener", load_balancer_arn=alb.arn, port=80, protocol="HTTP", default_action=[http_action]
+            self, "HttpListener", load_balancer_arn=alb_arn, port=80, protocol="HTTP", default_action=[http_action]
         )
         self.listeners = [http]
         if self.https:
@@ -211,7 +215,7 @@ class LoadBalancer(Construct):
                 LbListener(
                     self,
                     "HttpsListener",
-                    load_balancer_arn=alb.arn,
+                    load_balancer_arn=alb_arn,
                     port=443,
                     protocol="HTTPS",
                     ssl_policy=TLS_POLICY,
@@ -220,23 +224,23 @@ class LoadBalancer(Construct):
                 )
             )
 
-        host = alb.dns_name
-        if cfg.domain_name is not None and zone is not None:
+        self.alb_dns_name = alb.dns_name
+        self.alb_zone_id = alb.zone_id
+        host = self.alb_dns_name
+        if cfg.domain_name is not None and zone_id is not None:
             Route53Record(
                 self,
                 "AliasRecord",
-                zone_id=zone.zone_id,
+                zone_id=zone_id,
                 name=cfg.domain_name,
                 type="A",
-                alias=Route53RecordAlias(name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True),
+                alias=Route53RecordAlias(name=self.alb_dns_name, zone_id=self.alb_zone_id, evaluate_target_health=True),
             )
             host = cfg.domain_name
 
-        self.alb_arn = alb.arn
+        self.alb_arn = alb_arn
         self.alb_arn_suffix = alb.arn_suffix
-        self.alb_dns_name = alb.dns_name
-        self.alb_zone_id = alb.zone_id
-        self.security_group_id = sg.id
-        self.target_group_arn = tg.arn
+        self.security_group_id = sg_id
+        self.target_group_arn = tg_arn
         self.target_group_arn_suffix = tg.arn_suffix
         self.service_url = "%s://%s" % ("https" if self.https else "http", host)

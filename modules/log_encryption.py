@@ -110,11 +110,12 @@ class LogEncryptionKey(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, props: LogEncryptionKeyProps) -> None:
         super().__init__(scope, id_)
-        identity = DataAwsCallerIdentity(self, "CallerIdentity")
-        partition = DataAwsPartition(self, "Partition")
-        root = "arn:%s:iam::%s:root" % (partition.partition, identity.account_id)
+        # One kernel round trip each; every ARN below reuses the two reference strings.
+        account_id = DataAwsCallerIdentity(self, "CallerIdentity").account_id
+        partition = DataAwsPartition(self, "Partition").partition
+        root = "arn:%s:iam::%s:root" % (partition, account_id)
         log_group_arns = [
-            "arn:%s:logs:%s:%s:log-group:%s" % (partition.partition, props.region, identity.account_id, pattern)
+            "arn:%s:logs:%s:%s:log-group:%s" % (partition, props.region, account_id, pattern)
             for pattern in props.log_group_patterns
         ]
         policy: dict[str, Any] = {

@@ -149,135 +149,140 @@ class Network(Construct):
             enable_dns_support=True,
             tags={"Name": name},
         )
-        # The default security group allows all traffic between its members; nothing should use it.
-        DefaultSecurityGroup(self, "DefaultSecurityGroup", vpc_id=vpc.id, tags={"Name": "%s-default-unused" % name})
-        self.vpc_id = vpc.id
+        # Each attribute read is a round trip to the jsii kernel and returns the same reference
+        # token every time: read each one once and pass the string on.
+        vpc_id = vpc.id
+        self.vpc_id = vpc_id
         self.vpc_cidr_block = vpc.cidr_block
+        # The default security group allows all traffic between its members; nothing should use it.
+        DefaultSecurityGroup(self, "DefaultSecurityGroup", vpc_id=vpc_id, tags={"Name": "%s-default-unused" % name})
 
-        igw = InternetGateway(self, "InternetGateway", vpc_id=vpc.id, tags={"Name": name})
-        public_rt = RouteTable(self, "PublicRouteTable", vpc_id=vpc.id, tags={"Name": "%s-public" % name})
-        Route(self, "PublicDefaultRoute", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0",
+        igw = InternetGateway(self, "InternetGateway", vpc_id=vpc_id, tags={"Name": name})
+        public_rt_id = RouteTable(self, "PublicRouteTable", vpc_id=vpc_id, tags={"Name": "%s-public" % name}).id
+        Route(self, "PublicDefaultRoute", route_table_id=public_rt_id, destination_cidr_block="0.0.0.0/0",
               gateway_id=igw.id)  # fmt: skip
 
-        public: list[Subnet] = []
-        private: list[Subnet] = []
+        public_ids: list[str] = []
+        private_ids: list[str] = []
         for i in range(cfg.az_count):
             az = zones[i]
-            public.append(
+            public_ids.append(
                 Subnet(
                     self,
                     "PublicSubnet%d" % i,
-                    vpc_id=vpc.id,
+                    vpc_id=vpc_id,
                     cidr_block=cfg.public_cidrs[i],
                     availability_zone=az,
                     map_public_ip_on_launch=False,
                     tags={"Name": "%s-public-%d" % (name, i), "Tier": "public"},
-                )
+                ).id
             )
-            private.append(
+            private_ids.append(
                 Subnet(
                     self,
                     "PrivateSubnet%d" % i,
-                    vpc_id=vpc.id,
+                    vpc_id=vpc_id,
                     cidr_block=cfg.private_cidrs[i],
                     availability_zone=az,
                     tags={"Name": "%s-private-%d" % (name, i), "Tier": "private"},
-                )
+                ).id
             )
-            RouteTableAssociation(self, "PublicRouteTableAssociation%d" % i, subnet_id=public[i].id,
-                                  route_table_id=public_rt.id)  # fmt: skip
+            RouteTableAssociation(self, "PublicRouteTableAssociation%d" % i, subnet_id=public_ids[i],
+                                  route_table_id=public_rt_id)  # fmt: skip
 
         nat_count = {"none": 0, "single": 1, "per_az": cfg.az_count}[cfg.nat_mode]
-        nats = []
+        nat_ids: list[str] = []
         for i in range(nat_count):
             eip = Eip(self, "NatEip%d" % i, domain="vpc", tags={"Name": "%s-nat-%d" % (name, i)})
-            nats.append(
-                NatGateway(self, "NatGateway%d" % i, allocation_id=eip.id, subnet_id=public[i].id,
-                           tags={"Name": "%s-nat-%d" % (name, i)}, depends_on=[igw])
-            )
+            nat_ids.append(
+                NatGateway(self, "NatGateway%d" % i, allocation_id=eip.id, subnet_id=public_ids[i],
+                           tags={"Name": "%s-nat-%d" % (name, i)}, depends_on=[igw]).id
+            )  # fmt: skip
 
-        private_rts: list[RouteTable] = []
+        private_rt_ids: list[str] = []
         for i in range(cfg.az_count):
-            rt = RouteTable(self, "PrivateRouteTable%d" % i, vpc_id=vpc.id, tags={"Name": "%s-private-%d" % (name, i)})
-            if nats:
-                Route(self, "PrivateDefaultRoute%d" % i, route_table_id=rt.id, destination_cidr_block="0.0.0.0/0",
-                      nat_gateway_id=nats[min(i, len(nats) - 1)].id)  # fmt: skip
-            RouteTableAssociation(self, "PrivateRouteTableAssociation%d" % i, subnet_id=private[i].id,
-                                  route_table_id=rt.id)  # fmt: skip
-            private_rts.append(rt)
+            rt_id = RouteTable(
+                self, "PrivateRouteTable%d" % i, vpc_id=vpc_id, tags={"Name": "%s-private-%d" % (name, i)}
+            ).id
+            if nat_ids:
+                Route(self, "PrivateDefaultRoute%d" % i, route_table_id=rt_id, destination_cidr_block="0.0.0.0/0",
+                      nat_gateway_id=nat_ids[min(i, len(nat_ids) - 1)])  # fmt: skip
+            RouteTableAssociation(self, "PrivateRouteTableAssociation%d" % i, subnet_id=private_ids[i],
+                                  route_table_id=rt_id)  # fmt: skip
+            private_rt_ids.append(rt_id)
 
-        self.public_subnet_ids = [s.id for s in public]
-        self.private_subnet_ids = [s.id for s in private]
-        self.private_route_table_ids = [rt.id for rt in private_rts]
+        self.public_subnet_ids = public_ids
+        self.private_subnet_ids = private_ids
+        self.private_route_table_ids = private_rt_ids
         self.nat_gateway_count = nat_count
         self.endpoint_security_group_id = None
 
         if cfg.vpc_endpoints:
-            self._endpoints(props, vpc, private, private_rts)
+            self._endpoints(props)
         if cfg.flow_logs:
-            self._flow_logs(props, vpc)
+            self._flow_logs(props)
 
-    def _endpoints(self, props: NetworkProps, vpc: Vpc, private: list[Subnet], route_tables: list[RouteTable]) -> None:
-        sg = SecurityGroup(
+    def _endpoints(self, props: NetworkProps) -> None:
+        sg_id = SecurityGroup(
             self,
             "EndpointSecurityGroup",
             name="%s-endpoints" % props.name,
             description="HTTPS from inside the VPC to the interface endpoints",
-            vpc_id=vpc.id,
+            vpc_id=self.vpc_id,
             tags={"Name": "%s-endpoints" % props.name},
-        )
+        ).id
         VpcSecurityGroupIngressRule(
             self,
             "EndpointIngressHttps",
-            security_group_id=sg.id,
+            security_group_id=sg_id,
             description="HTTPS from the VPC",
             ip_protocol="tcp",
             from_port=443,
             to_port=443,
-            cidr_ipv4=vpc.cidr_block,
+            cidr_ipv4=self.vpc_cidr_block,
         )
         VpcSecurityGroupEgressRule(
             self,
             "EndpointEgressVpc",
-            security_group_id=sg.id,
+            security_group_id=sg_id,
             description="Responses stay inside the VPC",
             ip_protocol="tcp",
             from_port=443,
             to_port=443,
-            cidr_ipv4=vpc.cidr_block,
+            cidr_ipv4=self.vpc_cidr_block,
         )
-        self.endpoint_security_group_id = sg.id
+        self.endpoint_security_group_id = sg_id
         for service in INTERFACE_ENDPOINTS:
             VpcEndpoint(
                 self,
                 "Endpoint-%s" % service.replace(".", "-"),
-                vpc_id=vpc.id,
+                vpc_id=self.vpc_id,
                 service_name="com.amazonaws.%s.%s" % (props.region, service),
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
-                subnet_ids=[s.id for s in private],
-                security_group_ids=[sg.id],
+                subnet_ids=list(self.private_subnet_ids),
+                security_group_ids=[sg_id],
                 tags={"Name": "%s-%s" % (props.name, service)},
             )
         # ECR keeps image layers in S3: the gateway endpoint keeps those pulls off the NAT.
         VpcEndpoint(
             self,
             "Endpoint-s3",
-            vpc_id=vpc.id,
+            vpc_id=self.vpc_id,
             service_name="com.amazonaws.%s.s3" % props.region,
             vpc_endpoint_type="Gateway",
-            route_table_ids=[rt.id for rt in route_tables],
+            route_table_ids=list(self.private_route_table_ids),
             tags={"Name": "%s-s3" % props.name},
         )
 
-    def _flow_logs(self, props: NetworkProps, vpc: Vpc) -> None:
-        group = CloudwatchLogGroup(
+    def _flow_logs(self, props: NetworkProps) -> None:
+        group_arn = CloudwatchLogGroup(
             self,
             "FlowLogGroup",
             name="/vpc/%s/flow-logs" % props.name,
             retention_in_days=props.flow_log_retention_days,
             kms_key_id=props.log_kms_key_arn,
-        )
+        ).arn
         assume = DataAwsIamPolicyDocument(
             self,
             "FlowLogAssumeRole",
@@ -300,7 +305,7 @@ class Network(Construct):
                 DataAwsIamPolicyDocumentStatement(
                     sid="WriteFlowLogs",
                     actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    resources=["%s:*" % group.arn],
+                    resources=["%s:*" % group_arn],
                 )
             ],
         )
@@ -308,10 +313,10 @@ class Network(Construct):
         FlowLog(
             self,
             "FlowLog",
-            vpc_id=vpc.id,
+            vpc_id=self.vpc_id,
             traffic_type="ALL",
             log_destination_type="cloud-watch-logs",
-            log_destination=group.arn,
+            log_destination=group_arn,
             iam_role_arn=role.arn,
             max_aggregation_interval=60,
             tags={"Name": props.name},

@@ -87,7 +87,9 @@ class Registry(Construct):
             force_delete=props.config.force_delete,
             tags={"Name": props.name},
         )
-        EcrLifecyclePolicy(self, "LifecyclePolicy", repository=repo.name, policy=lifecycle_policy(props.config))
+        self.repository_name = repo.name
+        EcrLifecyclePolicy(
+            self, "LifecyclePolicy", repository=self.repository_name, policy=lifecycle_policy(props.config)
+        )
         self.repository_url = repo.repository_url
         self.repository_arn = repo.arn
-        self.repository_name = repo.name

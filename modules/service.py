@@ -392,6 +392,8 @@ class Service(Construct):
         service_name = props.service_name
         family = service_name
 
+        # Each attribute read below is a round trip to the jsii kernel that returns the same
+        # reference token every time: read each one once and reuse the string.
         log_group = CloudwatchLogGroup(
             self,
             "LogGroup",
@@ -422,17 +424,20 @@ class Service(Construct):
                 )
             ],
         )
+        assume_json = assume.json
+        log_group_arn = log_group.arn
+        log_group_name = log_group.name
         execution_role = IamRole(
             self,
             "ExecutionRole",
             name="%s-execution" % props.name,
             description="ECS pulls the image, writes logs and reads the secrets of %s" % service_name,
-            assume_role_policy=assume.json,
+            assume_role_policy=assume_json,
         )
         execution: list[_Policy] = [
             _Policy("EcrAuth", ("ecr:GetAuthorizationToken",), ("*",)),
             _Policy("EcrPull", ECR_PULL_ACTIONS, (props.registry.repository_arn,)),
-            _Policy("WriteLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), ("%s:log-stream:*" % log_group.arn,)),
+            _Policy("WriteLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), ("%s:log-stream:*" % log_group_arn,)),
         ]
         ssm = secret_resources(c.secrets, "ssm")
         if ssm:
@@ -450,7 +455,7 @@ class Service(Construct):
             "TaskRole",
             name="%s-task" % props.name,
             description="What the %s app itself may call; nothing unless granted in config" % service_name,
-            assume_role_policy=assume.json,
+            assume_role_policy=assume_json,
         )
         grants = [_Policy(st.sid, st.actions, st.resources) for st in s.task_role_statements]
         if s.enable_execute_command:
@@ -482,7 +487,7 @@ class Service(Construct):
             log_configuration=LogConfiguration(
                 log_driver="awslogs",
                 options={
-                    "awslogs-group": log_group.name,
+                    "awslogs-group": log_group_name,
                     "awslogs-region": props.region,
                     "awslogs-stream-prefix": "web",
                     "mode": "non-blocking",
@@ -503,6 +508,8 @@ class Service(Construct):
             linux_parameters=LinuxParameters(init_process_enabled=True) if s.enable_execute_command else None,
         )
         self.container_definition = container
+        execution_role_arn = execution_role.arn
+        task_role_arn = task_role.arn
         task_definition = EcsTaskDefinition(
             self,
             "TaskDefinition",
@@ -514,26 +521,26 @@ class Service(Construct):
             runtime_platform=EcsTaskDefinitionRuntimePlatform(
                 operating_system_family="LINUX", cpu_architecture=c.cpu_architecture
             ),
-            execution_role_arn=execution_role.arn,
-            task_role_arn=task_role.arn,
+            execution_role_arn=execution_role_arn,
+            task_role_arn=task_role_arn,
             container_definitions=json.dumps([to_api(container)], sort_keys=True),
             volume=[EcsTaskDefinitionVolume(name=TMP_VOLUME)],
             tags={"Name": family},
         )
 
         # ---- security group
-        sg = SecurityGroup(
+        sg_id = SecurityGroup(
             self,
             "TaskSecurityGroup",
             name="%s-tasks" % props.name,
             description="%s tasks: the container port from the ALB only" % service_name,
             vpc_id=props.vpc_id,
             tags={"Name": "%s-tasks" % props.name},
-        )
+        ).id
         VpcSecurityGroupIngressRule(
             self,
             "TaskIngressFromAlb",
-            security_group_id=sg.id,
+            security_group_id=sg_id,
             description="App port from the load balancer",
             ip_protocol="tcp",
             from_port=c.port,
@@ -544,7 +551,7 @@ class Service(Construct):
             VpcSecurityGroupIngressRule(
                 self,
                 "TaskIngressFromClient%d" % i,
-                security_group_id=sg.id,
+                security_group_id=sg_id,
                 description="App port from in-VPC client %s (service discovery)" % client_group,
                 ip_protocol="tcp",
                 from_port=c.port,
@@ -554,7 +561,7 @@ class Service(Construct):
         VpcSecurityGroupEgressRule(
             self,
             "TaskEgressHttps",
-            security_group_id=sg.id,
+            security_group_id=sg_id,
             description="HTTPS out: ECR, CloudWatch Logs, secrets, S3 (via endpoints or NAT)",
             ip_protocol="tcp",
             from_port=443,
@@ -569,16 +576,17 @@ class Service(Construct):
             ip_protocol="tcp",
             from_port=c.port,
             to_port=c.port,
-            referenced_security_group_id=sg.id,
+            referenced_security_group_id=sg_id,
         )
 
         # ---- service
+        task_definition_arn = task_definition.arn
         service = EcsService(
             self,
             "Service",
             name=service_name,
             cluster=props.cluster.cluster_arn,
-            task_definition=task_definition.arn,
+            task_definition=task_definition_arn,
             desired_count=props.desired_count,
             capacity_provider_strategy=[
                 EcsServiceCapacityProviderStrategy(
@@ -588,7 +596,7 @@ class Service(Construct):
             ],
             platform_version="LATEST",
             network_configuration=EcsServiceNetworkConfiguration(
-                subnets=props.subnet_ids, security_groups=[sg.id], assign_public_ip=props.assign_public_ip
+                subnets=props.subnet_ids, security_groups=[sg_id], assign_public_ip=props.assign_public_ip
             ),
             load_balancer=[
                 EcsServiceLoadBalancer(
@@ -624,13 +632,13 @@ class Service(Construct):
 
         self.service_name = service.name
         self.service_arn = service.id
-        self.task_definition_arn = task_definition.arn
+        self.task_definition_arn = task_definition_arn
         self.task_definition_family = task_definition.family
-        self.log_group_name = log_group.name
-        self.log_group_arn = log_group.arn
-        self.task_security_group_id = sg.id
-        self.execution_role_arn = execution_role.arn
-        self.task_role_arn = task_role.arn
+        self.log_group_name = log_group_name
+        self.log_group_arn = log_group_arn
+        self.task_security_group_id = sg_id
+        self.execution_role_arn = execution_role_arn
+        self.task_role_arn = task_role_arn
         self.container_name = CONTAINER_NAME
         self.container_port = c.port
 

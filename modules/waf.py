@@ -118,21 +118,22 @@ class WebAcl(Construct):
             visibility_config=Wafv2WebAclVisibilityConfig(**_metric(acl_name)),
             tags={"Name": acl_name},
         )
-        Wafv2WebAclAssociation(self, "Association", resource_arn=props.alb_arn, web_acl_arn=acl.arn)
+        self.web_acl_arn = acl.arn
+        Wafv2WebAclAssociation(self, "Association", resource_arn=props.alb_arn, web_acl_arn=self.web_acl_arn)
         self.log_group_name = "aws-waf-logs-%s" % props.name
-        group = CloudwatchLogGroup(
+        group_arn = CloudwatchLogGroup(
             self,
             "LogGroup",
             name=self.log_group_name,
             retention_in_days=props.log_retention_days,
             kms_key_id=props.log_kms_key_arn,
             tags={"Name": self.log_group_name},
-        )
+        ).arn
         Wafv2WebAclLoggingConfiguration(
             self,
             "Logging",
-            resource_arn=acl.arn,
-            log_destination_configs=[group.arn],
+            resource_arn=self.web_acl_arn,
+            log_destination_configs=[group_arn],
             redacted_fields=[
                 Wafv2WebAclLoggingConfigurationRedactedFields(
                     single_header=Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(name=header)
@@ -140,4 +141,3 @@ class WebAcl(Construct):
                 for header in REDACTED_HEADERS
             ],
         )
-        self.web_acl_arn = acl.arn

@@ -77,6 +77,8 @@ class ServiceStack(TerraformStack):
                 )
             ],
         )
+        # Read once: each attribute read of a jsii object is a kernel round trip.
+        image_tag = self.image_tag.string_value
         self.registry = registry.registry
         # One customer-managed key for every log group of the environment (docs/security.md).
         self.log_key = LogEncryptionKey(
@@ -188,7 +190,7 @@ class ServiceStack(TerraformStack):
                 log_kms_key_arn=self.log_key.key_arn,
                 cluster=self.cluster,
                 registry=self.registry,
-                image_tag=self.image_tag.string_value,
+                image_tag=image_tag,
                 vpc_id=self.network.vpc_id,
                 subnet_ids=self.network.public_subnet_ids if public else self.network.private_subnet_ids,
                 assign_public_ip=public,
@@ -213,7 +215,7 @@ class ServiceStack(TerraformStack):
             ),
         )
 
-        TerraformOutput(self, "deployed_image_tag", value=self.image_tag.string_value,
+        TerraformOutput(self, "deployed_image_tag", value=image_tag,
                         description="Tag of the image the service runs")  # fmt: skip
         TerraformOutput(self, "service_url", value=lb.service_url, description="Where the app answers")
         TerraformOutput(self, "alb_dns_name", value=lb.alb_dns_name)
