@@ -23,7 +23,12 @@ sys.dont_write_bytecode = False
 # Must run before anything imports cdktf or the provider package.
 from modules import _fastprovider  # noqa: E402
 
-_fastprovider.install(enabled=os.environ.get("CDKTF_FAST_IMPORT", "1") != "0")
+_fastprovider.install(
+    enabled=os.environ.get("CDKTF_FAST_IMPORT", "1") != "0",
+    # The bindings' argument type checks are debug-only (skipped under ``python -O``); the
+    # test suite keeps them on, synth runs without them unless CDKTF_TYPE_CHECKS=1.
+    type_checks=os.environ.get("CDKTF_TYPE_CHECKS", "0") == "1",
+)
 
 from envconfig import DEFAULT_FILE, ConfigError, load_environments  # noqa: E402
 from envconfig.contracts import check_app_contract  # noqa: E402

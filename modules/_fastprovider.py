@@ -26,6 +26,18 @@ Three independent fast paths, each with its own fallback to the ordinary behavio
   ``NODE_OPTIONS`` is set only while the kernel starts and is restored afterwards, so no
   other child process inherits it. The kernel starts on a background thread inside
   ``install``, so set any ``JSII_*`` variables before calling it.
+* **Kernel without the relay.** jsii's ``bin/jsii-runtime.js`` is a relay: it spawns a
+  second Node process (``lib/program.js``, the kernel proper) and copies every request and
+  response between the two. With ``direct_kernel=True`` the kernel runs in the first Node
+  process through ``modules/_jsii_direct.cjs`` (set as ``JSII_RUNTIME`` while the kernel
+  starts): one process fewer, one pipe hop fewer per call. If that kernel fails to start,
+  the relay is used.
+* **Bindings without debug-only type checks.** With ``type_checks=False`` the generated
+  bindings of ``cdktf``, ``constructs`` and the provider are compiled as ``python -O``
+  would compile them (``optimize=1``, cached in the standard ``.opt-1.pyc`` files), so
+  their ``if __debug__:`` argument checks (``typeguard``) are gone; project code keeps its
+  asserts. Only where that cache can be written or already exists; otherwise the normal
+  loader runs.
 * **Exit.** ``gc.freeze()`` at interpreter exit, so finalization does not walk the
   whole object graph again (this took ~3 s after an eager import).
 
@@ -41,9 +53,14 @@ import gc
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.resources
+import importlib.util
+import marshal
 import os
 import re
+import shutil
 import sys
+import tempfile
 import threading
 import types
 from collections.abc import MutableMapping, Sequence
@@ -55,6 +72,12 @@ PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
 
 PRELOAD_FILE = Path(__file__).with_name("_jsii_preload.cjs")
 """Node preload that points the jsii kernel at the provider's ``lib/lazy-index.js``."""
+
+DIRECT_RUNTIME_FILE = Path(__file__).with_name("_jsii_direct.cjs")
+"""jsii runtime entry that runs the kernel in the first Node process (no relay process)."""
+
+BINDING_PACKAGES = ("constructs", "cdktf", PROVIDER_PACKAGE)
+"""jsii-generated Python packages whose ``if __debug__:`` type checks ``type_checks=False`` drops."""
 
 # The generated __init__ ends with this comment followed only by "from . import <name>" lines.
 _SUBMODULE_MARKER = "# Loading modules to ensure their types are registered with the jsii runtime library\n"
@@ -75,14 +98,20 @@ class FastImportStatus:
     submodules: int = 0
     python_reason: str = ""
     node_reason: str = ""
+    direct_kernel: bool = False
+    direct_kernel_reason: str = ""
+    type_checks: bool = True
+    type_checks_reason: str = ""
 
     def describe(self) -> str:
         if not self.enabled:
             return "fast import disabled: plain eager import of %s" % PROVIDER_PACKAGE
         py = "lazy (%d submodules)" % self.submodules if self.python_lazy else "eager (%s)" % self.python_reason
         node = "preload armed (lib/lazy-index.js)" if self.node_lazy else "lib/index.js (%s)" % self.node_reason
+        kernel = "one process" if self.direct_kernel else "relay + kernel (%s)" % self.direct_kernel_reason
+        checks = "off (optimized bytecode)" if not self.type_checks else "on (%s)" % self.type_checks_reason
         ext = "gc.freeze at exit" if self.fast_exit else "normal"
-        return "python: %s; node: %s; exit: %s" % (py, node, ext)
+        return "python: %s; node: %s; kernel: %s; binding type checks: %s; exit: %s" % (py, node, kernel, checks, ext)
 
 
 _status: FastImportStatus | None = None
@@ -92,14 +121,17 @@ def status() -> FastImportStatus | None:
     """What the first ``install`` call set up, or None before it.
 
     Waits for the background kernel start, so unlike ``install``'s return value this also
-    reports a kernel that failed to start with the preload (and fell back to a plain one).
+    reports a kernel that failed to start with the fast paths (and fell back to a plain
+    one). ``direct_kernel`` says the direct runtime was armed; if it found its conditions
+    unmet it started jsii's relay itself (``CDKTF_FAST_IMPORT_TRACE=1`` logs that).
     """
     if _status is None:
         return None
     if _kernel_thread is not None:
         _kernel_thread.join()
-    if _kernel_failure:
-        return dataclasses.replace(_status, node_lazy=False, node_reason=_kernel_failure[0])
+    if "kernel" in _kernel_failures:
+        why = _kernel_failures["kernel"]
+        return dataclasses.replace(_status, node_lazy=False, node_reason=why, direct_kernel=False, direct_kernel_reason=why)
     return _status
 
 
@@ -123,13 +155,21 @@ def jsii_namespace(submodule: str) -> str:
     return first + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def install(enabled: bool = True, *, environ: MutableMapping[str, str] | None = None) -> FastImportStatus:
+def install(
+    enabled: bool = True,
+    *,
+    type_checks: bool = True,
+    direct_kernel: bool = True,
+    environ: MutableMapping[str, str] | None = None,
+) -> FastImportStatus:
     """Arm the fast paths; call before anything imports ``cdktf`` or the provider package.
 
     ``enabled=False`` changes nothing (plain eager import, normal node entry, normal exit).
+    ``type_checks=False`` drops the bindings' debug-only argument type checks (see the
+    module docstring); ``direct_kernel=False`` keeps jsii's relay process.
     ``environ`` is the environment the jsii kernel process inherits (default: this
-    process's ``os.environ``); ``NODE_OPTIONS`` is extended in it only while the kernel
-    starts. Returns what is active and, for each inactive path, why.
+    process's ``os.environ``); ``NODE_OPTIONS`` / ``JSII_RUNTIME`` are changed in it only
+    while the kernel starts. Returns what is active and, for each inactive path, why.
     """
     global _status
     if _status is not None:
@@ -140,9 +180,13 @@ def install(enabled: bool = True, *, environ: MutableMapping[str, str] | None = 
 
     atexit.register(_freeze_gc)
     plan, python_reason = _plan_python()
-    if plan is not None:
-        sys.meta_path.insert(0, _LazyProviderFinder(plan))
-    node_lazy, node_reason = _start_kernel_with_preload(os.environ if environ is None else environ)
+    optimize_reason = "requested" if type_checks else _optimized_bindings_reason()
+    optimize = not optimize_reason
+    if plan is not None or optimize:
+        sys.meta_path.insert(0, _BindingFinder(plan, optimize=optimize))
+    node_lazy, node_reason, direct_reason = _start_kernel_with_preload(
+        os.environ if environ is None else environ, direct=direct_kernel
+    )
     _status = FastImportStatus(
         enabled=True,
         python_lazy=plan is not None,
@@ -151,6 +195,10 @@ def install(enabled: bool = True, *, environ: MutableMapping[str, str] | None = 
         submodules=len(plan.submodules) if plan is not None else 0,
         python_reason=python_reason,
         node_reason=node_reason,
+        direct_kernel=not direct_reason,
+        direct_kernel_reason=direct_reason,
+        type_checks=not optimize,
+        type_checks_reason=optimize_reason,
     )
     return _status
 
@@ -238,28 +286,116 @@ def plan_from_sources(
     return plan, ""
 
 
-class _LazyProviderFinder(importlib.abc.MetaPathFinder):
-    """Finds only the provider package itself; its submodules use the normal finders."""
+class _BindingFinder(importlib.abc.MetaPathFinder):
+    """The provider package itself gets the lazy loader (when planned); with ``optimize``,
+    every other module of the jsii binding packages gets the ``optimize=1`` loader."""
 
-    def __init__(self, plan: _Plan) -> None:
+    def __init__(self, plan: _Plan | None, *, optimize: bool) -> None:
         self._plan = plan
+        self._optimize = optimize
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != PROVIDER_PACKAGE:
+        if fullname == PROVIDER_PACKAGE and self._plan is not None:
+            spec = importlib.machinery.ModuleSpec(
+                fullname,
+                _LazyProviderLoader(self._plan, optimize=self._optimize),
+                origin=self._plan.origin,
+                is_package=True,
+            )
+            spec.submodule_search_locations = list(self._plan.search_locations)
+            spec.has_location = True
+            return spec
+        if not self._optimize or fullname.partition(".")[0] not in BINDING_PACKAGES:
             return None
-        spec = importlib.machinery.ModuleSpec(
-            fullname, _LazyProviderLoader(self._plan), origin=self._plan.origin, is_package=True
-        )
-        spec.submodule_search_locations = list(self._plan.search_locations)
-        spec.has_location = True
-        return spec
+        found = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if found is None or type(found.loader) is not importlib.machinery.SourceFileLoader or not found.origin:
+            return None
+        found.loader = _OptimizedSourceLoader(fullname, found.origin)
+        return found
+
+
+_PYC_MAGIC = importlib.util.MAGIC_NUMBER
+
+
+class _OptimizedSourceLoader(importlib.machinery.SourceFileLoader):
+    """Loads a module as ``python -O`` does: compiled with ``optimize=1`` (no ``if __debug__:``
+    blocks, no asserts), cached in the standard ``__pycache__/<name>.cpython-XY.opt-1.pyc``.
+
+    The cache file is the one ``python -O`` itself reads and writes (timestamp-validated
+    header: magic, flags 0, source mtime, source size).
+    """
+
+    def get_code(self, fullname: str) -> types.CodeType:
+        source_path = self.get_filename(fullname)
+        cached = importlib.util.cache_from_source(source_path, optimization=1)
+        stat = os.stat(source_path)
+        header = _PYC_MAGIC + bytes(4) + _u32(int(stat.st_mtime)) + _u32(stat.st_size)
+        try:
+            with open(cached, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            data = b""
+        if data[:16] == header:
+            try:
+                code = marshal.loads(memoryview(data)[16:])
+            except (EOFError, ValueError, TypeError):
+                pass
+            else:
+                if isinstance(code, types.CodeType):
+                    return code
+        code = compile(self.get_data(source_path), source_path, "exec", dont_inherit=True, optimize=1)
+        if not sys.dont_write_bytecode:
+            _write_atomically(cached, header + marshal.dumps(code))
+        return code
+
+
+def _u32(value: int) -> bytes:
+    return (value & 0xFFFFFFFF).to_bytes(4, "little")
+
+
+def _write_atomically(path: str, data: bytes) -> None:
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-", suffix=".pyc")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass  # read-only site-packages: this run compiled in memory; install() checks up front
+
+
+def _optimized_bindings_reason() -> str:
+    """Why the optimized loader cannot be used ("" when it can).
+
+    Compiling the ~1.4 MB ``cdktf/__init__.py`` on every run would cost more than the checks
+    save, so the loader is used only where its bytecode cache works: written before, or
+    writable now.
+    """
+    spec = importlib.machinery.PathFinder.find_spec("cdktf")
+    if spec is None or spec.origin is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
+        return "cdktf is not installed as plain source files"
+    cached = importlib.util.cache_from_source(spec.origin, optimization=1)
+    if os.path.isfile(cached):
+        return ""
+    if sys.dont_write_bytecode:
+        return "no optimized bytecode cache yet and sys.dont_write_bytecode is set"
+    directory = os.path.dirname(cached)
+    probe = directory if os.path.isdir(directory) else os.path.dirname(directory)
+    if not os.access(probe, os.W_OK):
+        return "cannot write the optimized bytecode cache in %s" % probe
+    return ""
 
 
 class _LazyProviderLoader(importlib.abc.Loader):
-    def __init__(self, plan: _Plan) -> None:
+    def __init__(self, plan: _Plan, *, optimize: bool = False) -> None:
         self._plan = plan
+        self._optimize = optimize
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
         return None
@@ -267,7 +403,7 @@ class _LazyProviderLoader(importlib.abc.Loader):
     def exec_module(self, module: types.ModuleType) -> None:
         plan = self._plan
         module.__file__ = plan.origin
-        code = compile(plan.head_source, plan.origin, "exec", dont_inherit=True)
+        code = compile(plan.head_source, plan.origin, "exec", dont_inherit=True, optimize=1 if self._optimize else -1)
         exec(code, module.__dict__)
         # publication.publish() (end of the head) replaced sys.modules[name] with the
         # public module; the import system returns that one, so hook it.
@@ -297,29 +433,49 @@ _KERNEL_IMPORT_DEPS = (
     "jsii", "jsii._type_checking", "publication", "typing_extensions", "typeguard",
 )  # fmt: skip
 _kernel_thread: threading.Thread | None = None
-_kernel_failure: list[str] = []
+_kernel_failures: dict[str, str] = {}  # "kernel" -> why the kernel start with the fast paths failed
+
+# jsii's embedded runtime, laid out as it expects (the relay finds lib/program.js from bin/).
+_RUNTIME_FILES = ("bin/jsii-runtime.js", "lib/program.js", "lib/runtime-index-worker.js")
 
 
-def _start_kernel_with_preload(environ: MutableMapping[str, str]) -> tuple[bool, str]:
-    """Start the jsii kernel with the preload on a background thread; restore NODE_OPTIONS after.
+def _start_kernel_with_preload(environ: MutableMapping[str, str], *, direct: bool) -> tuple[bool, str, str]:
+    """Start the jsii kernel with the preload on a background thread; restore the environment after.
 
-    Node start-up (two processes) then overlaps with the caller's own imports. This is safe
-    because every jsii package used here reaches the kernel only through ``import
-    constructs``, which blocks on the import lock held by the starting thread until the
-    kernel is up; nothing else talks to the kernel meanwhile.
+    Returns (preload armed, why not, why the kernel is not started without the relay).
+    Node start-up then overlaps with the caller's own imports. This is safe because every
+    jsii package used here reaches the kernel only through ``import constructs``, which
+    blocks on the import lock held by the starting thread until the kernel is up; nothing
+    else talks to the kernel meanwhile. There is one attempt: the direct runtime falls back
+    to jsii's relay by itself (in Node); if the start fails anyway, the caller's next
+    ``import constructs`` starts a plain kernel.
     """
     global _kernel_thread
     if "constructs._jsii" in sys.modules or "cdktf._jsii" in sys.modules:
-        return False, "the jsii kernel was already started before install()"
+        why = "the jsii kernel was already started before install()"
+        return False, why, why
     if not PRELOAD_FILE.is_file():
-        return False, "preload file %s is missing" % PRELOAD_FILE
+        why = "preload file %s is missing" % PRELOAD_FILE
+        return False, why, why
     preload = str(PRELOAD_FILE)
     if '"' in preload or "\\" in preload:
-        return False, "preload path %r cannot be quoted in NODE_OPTIONS" % preload
+        why = "preload path %r cannot be quoted in NODE_OPTIONS" % preload
+        return False, why, why
     for name in _KERNEL_IMPORT_DEPS:
         importlib.import_module(name)
-    previous = environ.get("NODE_OPTIONS")
-    environ["NODE_OPTIONS"] = ((previous + " ") if previous else "") + '--require "%s"' % preload
+    runtime_dir, direct_reason = _write_runtime_files(environ) if direct else (None, "not requested")
+    saved = {name: environ.get(name) for name in ("NODE_OPTIONS", "JSII_RUNTIME", "CDKTF_JSII_RUNTIME_DIR")}
+    previous = saved["NODE_OPTIONS"]
+    options = ((previous + " ") if previous else "") + '--require "%s"' % preload
+    if runtime_dir is not None:
+        # jsii's relay starts the kernel with --preserve-symlinks; the direct runtime needs it too.
+        environ.update(
+            NODE_OPTIONS=options + " --preserve-symlinks",
+            JSII_RUNTIME=str(DIRECT_RUNTIME_FILE),
+            CDKTF_JSII_RUNTIME_DIR=runtime_dir,
+        )
+    else:
+        environ["NODE_OPTIONS"] = options
 
     def start() -> None:
         try:
@@ -329,14 +485,39 @@ def _start_kernel_with_preload(environ: MutableMapping[str, str]) -> tuple[bool,
         except Exception as exc:  # no kernel: the next ``import constructs`` starts a plain one
             for name in [n for n in sys.modules if n == "constructs" or n.startswith("constructs.")]:
                 del sys.modules[name]
-            _kernel_failure.append("kernel start with the preload failed: %s" % exc)
+            _kernel_failures["kernel"] = "kernel start with the fast paths failed: %s" % exc
         finally:
-            if previous is None:
-                environ.pop("NODE_OPTIONS", None)
-            else:
-                environ["NODE_OPTIONS"] = previous
+            for name, value in saved.items():
+                if value is None:
+                    environ.pop(name, None)
+                else:
+                    environ[name] = value
 
     # Not a daemon: an early exit of the caller waits for the start, then atexit stops the kernel.
     _kernel_thread = threading.Thread(target=start, name="jsii-kernel-start")
     _kernel_thread.start()
-    return True, ""
+    return True, "", direct_reason
+
+
+def _write_runtime_files(environ: MutableMapping[str, str]) -> tuple[str | None, str]:
+    """Copy jsii's embedded runtime into a temporary directory; (its path, "") or (None, why)."""
+    if not DIRECT_RUNTIME_FILE.is_file():
+        return None, "runtime file %s is missing" % DIRECT_RUNTIME_FILE
+    if environ.get("JSII_RUNTIME"):
+        return None, "JSII_RUNTIME is set by the caller"
+    try:
+        import jsii._embedded.jsii as embedded
+
+        by_path = {path: resource for resource, path in getattr(embedded, "EMBEDDED_FILES", {}).items()}
+        missing = [path for path in _RUNTIME_FILES if path not in by_path]
+        if missing:
+            return None, "this jsii runtime does not embed %s" % ", ".join(missing)
+        root = Path(tempfile.mkdtemp(prefix="cdktf-jsii-runtime-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        for path in _RUNTIME_FILES:
+            target = root / path
+            target.parent.mkdir(exist_ok=True)
+            target.write_bytes(importlib.resources.files(embedded).joinpath(by_path[path]).read_bytes())
+    except (ImportError, OSError) as exc:
+        return None, "cannot copy the jsii runtime files: %s" % exc
+    return str(root), ""

@@ -7,7 +7,7 @@
 // (~1.9 s, ~400 MB). The same package ships lib/lazy-index.js, which exports the same
 // names as getters that require each submodule on first access. This preload makes the
 // resolution of the package name return lib/lazy-index.js instead -- only when:
-//   * this process is the kernel (lib/program.js of the jsii runtime),
+//   * this process is the kernel (lib/program.js of the jsii runtime, or modules/_jsii_direct.cjs),
 //   * the request is exactly the package name and resolves to <pkg>/lib/index.js,
 //   * <pkg>/package.json names the package and has main lib/index.js,
 //   * both files map exactly the same export names to the same submodule files.
@@ -58,15 +58,21 @@ function decide(indexPath) {
 function install() {
   const path = require('path');
   const entry = process.argv[1] || '';
-  // The jsii runtime wrapper (bin/jsii-runtime.js) spawns lib/program.js, the kernel proper.
-  if (path.basename(entry) !== 'program.js' || path.basename(path.dirname(entry)) !== 'lib') return;
+  // The jsii runtime wrapper (bin/jsii-runtime.js) spawns lib/program.js, the kernel proper;
+  // modules/_jsii_direct.cjs runs that kernel in its own process instead.
+  const isKernel = path.basename(entry) === 'program.js' && path.basename(path.dirname(entry)) === 'lib';
+  if (!isKernel && path.basename(entry) !== '_jsii_direct.cjs') return;
   const Module = require('module');
   const trace = process.env.CDKTF_FAST_IMPORT_TRACE === '1';
   const original = Module._resolveFilename;
   if (typeof original !== 'function') return;
+  // The kernel requires the package name again for every type it looks up, and every
+  // require() resolves before it consults the module cache: decide once per resolved path.
+  const decisions = new Map();
   Module._resolveFilename = function resolveFilename(request, ...rest) {
     const resolved = original.call(this, request, ...rest);
     if (request !== PACKAGE) return resolved;
+    if (decisions.has(resolved)) return decisions.get(resolved);
     let replacement = null;
     let reason;
     try {
@@ -79,6 +85,7 @@ function install() {
         `[cdktf-fast-import] ${PACKAGE}: ${replacement ? 'lib/lazy-index.js' : 'lib/index.js'} (${reason})\n`,
       );
     }
+    decisions.set(resolved, replacement || resolved);
     return replacement || resolved;
   };
 }

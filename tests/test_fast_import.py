@@ -324,6 +324,9 @@ def test_fast_run_loaded_few_python_submodules_and_the_lazy_js_entry(synth_runs:
     run = synth_runs["fast"]
     status = run.report["status"]
     assert status["enabled"] and status["python_lazy"] and status["node_lazy"] and status["fast_exit"], status
+    # main.py's defaults: one kernel process, bindings without their debug-only type checks.
+    assert status["direct_kernel"] and not status["type_checks"], status
+    assert "[cdktf-fast-import] kernel: one process (no relay)" in run.stderr
     assert 0 < run.report["loaded"] < 200
     assert TRACE_LINE in run.stderr
 
@@ -378,7 +381,7 @@ def test_kernel_that_fails_with_the_preload_falls_back_to_a_plain_kernel(tmp_pat
     assert proc.returncode == 0, proc.stderr[-4000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["node_lazy"] is False
-    assert "kernel start with the preload failed" in report["node_reason"]
+    assert "kernel start with the fast paths failed" in report["node_reason"]
     assert report["python_lazy"] is True
     synthesized = json.loads((tmp_path / "out" / "stacks" / "s" / "cdk.tf.json").read_text())
     assert synthesized["provider"]["aws"] == [{"region": "us-east-1"}]

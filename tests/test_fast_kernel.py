@@ -1,0 +1,266 @@
+"""The kernel without jsii's relay (modules/_jsii_direct.cjs) and bindings compiled without
+their debug-only type checks (``_OptimizedSourceLoader`` in modules/_fastprovider.py).
+
+Correctness only (speed is `make bench`): the direct runtime speaks the same protocol on the
+same pipes as jsii's relay, wraps console output the same way and refuses to start where its
+assumptions do not hold; the optimized loader drops exactly what ``python -O`` drops, caches
+in the file ``python -O`` uses, and is not used where that cache cannot work.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.machinery
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modules import _fastprovider
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A stand-in for jsii's lib/program.js that does what the kernel does with its channel:
+# say hello on fd 3, answer each request line read from fd 3, print to the console.
+FAKE_PROGRAM = textwrap.dedent(
+    """\
+    const fs = require('fs');
+    fs.writeSync(3, JSON.stringify({hello: 'fake@1'}) + '\\n');
+    console.log('a console.log line');
+    console.error('a console.error line');
+    let buffered = '';
+    const chunk = Buffer.alloc(65536);
+    for (;;) {
+      const n = fs.readSync(3, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      buffered += chunk.subarray(0, n).toString();
+      let nl;
+      while ((nl = buffered.indexOf('\\n')) >= 0) {
+        const request = JSON.parse(buffered.slice(0, nl));
+        buffered = buffered.slice(nl + 1);
+        if (request.exit !== undefined) process.exit(0);
+        fs.writeSync(3, JSON.stringify({ok: {echo: request.ping}}) + '\\n');
+      }
+    }
+    """
+)
+
+
+# A stand-in for jsii's relay: says which entry ran.
+FAKE_RELAY = "require('fs').writeSync(1, JSON.stringify({hello: 'relay'}) + '\\n');\n"
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    path = shutil.which("node")
+    if path is None:
+        pytest.skip("node not found on PATH (the jsii kernel needs Node.js)")
+    return path
+
+
+def _fake_runtime(tmp_path: Path, *, program: bool = True) -> Path:
+    """A runtime directory laid out like the one _fastprovider copies out of jsii."""
+    root = tmp_path / "runtime"
+    (root / "lib").mkdir(parents=True)
+    (root / "bin").mkdir()
+    (root / "bin" / "jsii-runtime.js").write_text(FAKE_RELAY)
+    if program:
+        (root / "lib" / "program.js").write_text(FAKE_PROGRAM)
+    return root
+
+
+def _run_direct(node: str, runtime: Path, *, stdin_file: Path | None = None, requests: bytes = b"") -> Any:
+    env = {**os.environ, "CDKTF_JSII_RUNTIME_DIR": str(runtime), "CDKTF_FAST_IMPORT_TRACE": "1"}
+    env.pop("NODE_OPTIONS", None)
+    command = [node, str(_fastprovider.DIRECT_RUNTIME_FILE)]
+    if stdin_file is None:
+        return subprocess.run(command, input=requests, capture_output=True, env=env, timeout=60)
+    with stdin_file.open("rb") as handle:
+        return subprocess.run(command, stdin=handle, capture_output=True, env=env, timeout=60)
+
+
+def _decode_console(stderr: bytes) -> list[tuple[str, str]]:
+    lines = []
+    for raw in stderr.splitlines():
+        record = json.loads(raw)  # every stderr line is a JSON record, as from jsii's relay
+        ((stream, data),) = record.items()
+        lines.append((stream, base64.b64decode(data).decode()))
+    return lines
+
+
+def test_direct_runtime_routes_the_kernel_channel_through_stdin_and_stdout(node: str, tmp_path: Path) -> None:
+    proc = _run_direct(node, _fake_runtime(tmp_path), requests=b'{"ping": 1}\n{"ping": "two"}\n{"exit": 0}\n')
+    assert proc.returncode == 0, proc.stderr.decode()
+    # stdout carries the protocol and nothing else: console output never lands there.
+    assert [json.loads(line) for line in proc.stdout.splitlines()] == [
+        {"hello": "fake@1"},
+        {"ok": {"echo": 1}},
+        {"ok": {"echo": "two"}},
+    ]
+    assert _decode_console(proc.stderr) == [
+        ("stderr", "[cdktf-fast-import] kernel: one process (no relay)\n"),
+        ("stdout", "a console.log line\n"),
+        ("stderr", "a console.error line\n"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("no program", "CDKTF_JSII_RUNTIME_DIR must hold jsii's lib/program.js"),
+        ("stdin is a file", "stdin and stdout are not both pipes"),
+    ],
+)
+def test_direct_runtime_starts_jsiis_relay_where_its_conditions_do_not_hold(
+    node: str, tmp_path: Path, case: str, reason: str
+) -> None:
+    runtime = _fake_runtime(tmp_path, program=case != "no program")
+    requests = tmp_path / "requests.txt"
+    requests.write_text('{"exit": 0}\n')
+    proc = _run_direct(node, runtime, stdin_file=requests if case == "stdin is a file" else None)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert [json.loads(line) for line in proc.stdout.splitlines()] == [{"hello": "relay"}]
+    ((stream, text),) = _decode_console(proc.stderr)
+    assert stream == "stderr" and text.startswith("[cdktf-fast-import] kernel: jsii relay (")
+    assert reason in text
+
+
+def test_kernel_that_fails_with_the_direct_runtime_falls_back_to_a_plain_kernel(tmp_path: Path) -> None:
+    """A direct runtime that crashes Node: status says so; the next import starts a plain
+    kernel (no preload, jsii's relay) and the synth still works."""
+    if shutil.which("node") is None:
+        pytest.skip("node not found on PATH (the jsii kernel needs Node.js)")
+    broken = tmp_path / "_jsii_direct.cjs"
+    broken.write_text("throw new Error('direct runtime broken on purpose');\n")
+    script = textwrap.dedent(
+        """\
+        import json, sys
+        from pathlib import Path
+        from modules import _fastprovider
+        _fastprovider.DIRECT_RUNTIME_FILE = Path(sys.argv[1])
+        _fastprovider.install(enabled=True)
+        from cdktf import App, TerraformStack
+        from cdktf_cdktf_provider_aws.provider import AwsProvider
+        app = App(outdir=sys.argv[2])
+        AwsProvider(TerraformStack(app, "s"), "aws", region="eu-west-1")
+        app.synth()
+        st = _fastprovider.status()
+        print(json.dumps({"direct": st.direct_kernel, "why": st.direct_kernel_reason, "node_lazy": st.node_lazy}))
+        """
+    )
+    env = dict(os.environ)
+    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    env.pop("NODE_OPTIONS", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(broken), str(tmp_path / "out")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["direct"] is False and report["node_lazy"] is False
+    assert "kernel start with the fast paths failed" in report["why"]
+    synthesized = json.loads((tmp_path / "out" / "stacks" / "s" / "cdk.tf.json").read_text())
+    assert synthesized["provider"]["aws"] == [{"region": "eu-west-1"}]
+
+
+# ------------------------------------------------------------ bindings without type checks
+
+BINDING_SOURCE = textwrap.dedent(
+    """\
+    CALLS = []
+    def check(value):
+        if __debug__:
+            CALLS.append(value)
+        assert value is not None, "value is required"
+        return value
+    """
+)
+
+
+def _load(path: Path, name: str) -> Any:
+    loader = _fastprovider._OptimizedSourceLoader(name, str(path))
+    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def test_optimized_loader_drops_debug_blocks_and_asserts_like_python_O(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    source = tmp_path / "binding_under_test.py"
+    source.write_text(BINDING_SOURCE)
+    module = _load(source, "binding_under_test")
+    assert module.check(None) is None  # no assert
+    assert module.CALLS == []  # no `if __debug__:` block
+    cached = Path(importlib.util.cache_from_source(str(source), optimization=1))
+    assert cached.name == "binding_under_test.%s.opt-1.pyc" % sys.implementation.cache_tag
+    data = cached.read_bytes()
+    stat = source.stat()
+    assert data[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(data[8:12], "little") == int(stat.st_mtime) & 0xFFFFFFFF
+    assert int.from_bytes(data[12:16], "little") == stat.st_size
+    # `python -O` accepts the file as its own cache (same name, same header): it imports
+    # the module from it without writing anything.
+    before = cached.stat().st_mtime_ns
+    proc = subprocess.run(
+        [sys.executable, "-O", "-c", "import binding_under_test as b; print(b.check(None), b.CALLS)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.stdout.strip() == "None []", proc.stderr
+    assert cached.stat().st_mtime_ns == before
+
+
+def test_optimized_loader_recompiles_when_the_source_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    source = tmp_path / "binding_changes.py"
+    source.write_text("VALUE = 1\n")
+    assert _load(source, "binding_changes").VALUE == 1
+    source.write_text("VALUE = 22\n")  # another size: the cached header no longer matches
+    assert _load(source, "binding_changes").VALUE == 22
+
+
+def test_optimized_loader_without_a_writable_cache_still_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    source = tmp_path / "binding_nocache.py"
+    source.write_text(BINDING_SOURCE)
+    assert _load(source, "binding_nocache").check(None) is None
+    assert not Path(importlib.util.cache_from_source(str(source), optimization=1)).exists()
+
+
+def test_binding_finder_handles_only_the_jsii_binding_packages() -> None:
+    finder = _fastprovider._BindingFinder(None, optimize=True)
+    spec = finder.find_spec("cdktf", None)
+    assert spec is not None and isinstance(spec.loader, _fastprovider._OptimizedSourceLoader)
+    for other in ("json", "pydantic", "cdktf_other", "jsii"):
+        assert finder.find_spec(other, None) is None, other
+    assert _fastprovider._BindingFinder(None, optimize=False).find_spec("cdktf", None) is None
+
+
+def test_optimized_bindings_are_not_used_where_their_cache_cannot_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = importlib.machinery.PathFinder.find_spec("cdktf")
+    assert spec is not None and spec.origin is not None
+    cached = importlib.util.cache_from_source(spec.origin, optimization=1)
+    real_isfile = os.path.isfile
+    monkeypatch.setattr(os.path, "isfile", lambda p: False if p == cached else real_isfile(p))
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    assert "sys.dont_write_bytecode is set" in _fastprovider._optimized_bindings_reason()
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    assert "cannot write the optimized bytecode cache" in _fastprovider._optimized_bindings_reason()
