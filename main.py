@@ -23,11 +23,14 @@ sys.dont_write_bytecode = False
 # Must run before anything imports cdktf or the provider package.
 from modules import _fastprovider  # noqa: E402
 
+_HERE = Path(__file__).resolve().parent
 _fastprovider.install(
     enabled=os.environ.get("CDKTF_FAST_IMPORT", "1") != "0",
     # The bindings' argument type checks are debug-only (skipped under ``python -O``); the
     # test suite keeps them on, synth runs without them unless CDKTF_TYPE_CHECKS=1.
     type_checks=os.environ.get("CDKTF_TYPE_CHECKS", "0") == "1",
+    # The kernel loads the JS of the provider resources the stacks use while Python imports.
+    prewarm=_fastprovider.provider_submodules_in([_HERE / "modules", _HERE / "stacks"]),
 )
 
 from envconfig import DEFAULT_FILE, ConfigError, load_environments  # noqa: E402
@@ -37,7 +40,7 @@ from envconfig.contracts import check_app_contract  # noqa: E402
 def build(outdir: str | None, only: list[str] | None = None, config: Path = DEFAULT_FILE) -> list[str]:
     """Build every stack into an App and synthesize it; returns the stack names."""
     configs = load_environments(config, only=only)
-    problems = check_app_contract(configs, Path(__file__).resolve().parent)
+    problems = check_app_contract(configs, _HERE)
     if problems:
         raise ConfigError(problems)
     from cdktf import App

@@ -31,7 +31,10 @@ Three independent fast paths, each with its own fallback to the ordinary behavio
   response between the two. With ``direct_kernel=True`` the kernel runs in the first Node
   process through ``modules/_jsii_direct.cjs`` (set as ``JSII_RUNTIME`` while the kernel
   starts): one process fewer, one pipe hop fewer per call. If that kernel fails to start,
-  the relay is used.
+  the relay is used. With ``prewarm``, that kernel also loads the JS of the provider
+  resources the project imports while it waits for Python, right after loading the
+  provider package (the preload queues the work, the direct runtime runs it before its
+  next blocking read).
 * **Bindings without debug-only type checks.** With ``type_checks=False`` the generated
   bindings of ``cdktf``, ``constructs`` and the provider are compiled as ``python -O``
   would compile them (``optimize=1``, cached in the standard ``.opt-1.pyc`` files), so
@@ -145,6 +148,33 @@ def loaded_submodules() -> list[str]:
     )
 
 
+_SUBMODULE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+_PROVIDER_IMPORT = re.compile(
+    r"^\s*(?:from\s+%s\.([a-z_][a-z0-9_]*)\s+import|import\s+%s\.([a-z_][a-z0-9_]*))"
+    % (PROVIDER_PACKAGE, PROVIDER_PACKAGE),
+    re.MULTILINE,
+)
+
+
+def provider_submodules_in(paths: Sequence[Path]) -> list[str]:
+    """Provider submodules that the ``*.py`` files under ``paths`` import, e.g. ``["subnet", "vpc"]``.
+
+    A plain text scan (no import), cheap enough to run before every synth; a submodule it
+    misses is simply loaded on first use, as without ``prewarm``.
+    """
+    found: set[str] = set()
+    for root in paths:
+        files = [root] if root.is_file() else sorted(root.rglob("*.py"))
+        for path in files:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            for match in _PROVIDER_IMPORT.finditer(text):
+                found.add(match.group(1) or match.group(2))
+    return sorted(found)
+
+
 def jsii_namespace(submodule: str) -> str:
     """jsii submodule name for a Python submodule name: ``alb_listener`` -> ``albListener``.
 
@@ -160,13 +190,16 @@ def install(
     *,
     type_checks: bool = True,
     direct_kernel: bool = True,
+    prewarm: Sequence[str] = (),
     environ: MutableMapping[str, str] | None = None,
 ) -> FastImportStatus:
     """Arm the fast paths; call before anything imports ``cdktf`` or the provider package.
 
     ``enabled=False`` changes nothing (plain eager import, normal node entry, normal exit).
     ``type_checks=False`` drops the bindings' debug-only argument type checks (see the
-    module docstring); ``direct_kernel=False`` keeps jsii's relay process.
+    module docstring); ``direct_kernel=False`` keeps jsii's relay process. ``prewarm`` names
+    provider submodules (Python names, e.g. ``"vpc"``; see ``provider_submodules_in``) whose
+    JS the direct kernel loads while it would otherwise wait for Python's next request.
     ``environ`` is the environment the jsii kernel process inherits (default: this
     process's ``os.environ``); ``NODE_OPTIONS`` / ``JSII_RUNTIME`` are changed in it only
     while the kernel starts. Returns what is active and, for each inactive path, why.
@@ -185,7 +218,9 @@ def install(
     if plan is not None or optimize:
         sys.meta_path.insert(0, _BindingFinder(plan, optimize=optimize))
     node_lazy, node_reason, direct_reason = _start_kernel_with_preload(
-        os.environ if environ is None else environ, direct=direct_kernel
+        os.environ if environ is None else environ,
+        direct=direct_kernel,
+        prewarm=[jsii_namespace(name) for name in prewarm if _SUBMODULE_NAME.fullmatch(name)],
     )
     _status = FastImportStatus(
         enabled=True,
@@ -439,7 +474,9 @@ _kernel_failures: dict[str, str] = {}  # "kernel" -> why the kernel start with t
 _RUNTIME_FILES = ("bin/jsii-runtime.js", "lib/program.js", "lib/runtime-index-worker.js")
 
 
-def _start_kernel_with_preload(environ: MutableMapping[str, str], *, direct: bool) -> tuple[bool, str, str]:
+def _start_kernel_with_preload(
+    environ: MutableMapping[str, str], *, direct: bool, prewarm: Sequence[str] = ()
+) -> tuple[bool, str, str]:
     """Start the jsii kernel with the preload on a background thread; restore the environment after.
 
     Returns (preload armed, why not, why the kernel is not started without the relay).
@@ -464,7 +501,8 @@ def _start_kernel_with_preload(environ: MutableMapping[str, str], *, direct: boo
     for name in _KERNEL_IMPORT_DEPS:
         importlib.import_module(name)
     runtime_dir, direct_reason = _write_runtime_files(environ) if direct else (None, "not requested")
-    saved = {name: environ.get(name) for name in ("NODE_OPTIONS", "JSII_RUNTIME", "CDKTF_JSII_RUNTIME_DIR")}
+    names = ("NODE_OPTIONS", "JSII_RUNTIME", "CDKTF_JSII_RUNTIME_DIR", "CDKTF_JSII_PREWARM")
+    saved = {name: environ.get(name) for name in names}
     previous = saved["NODE_OPTIONS"]
     options = ((previous + " ") if previous else "") + '--require "%s"' % preload
     if runtime_dir is not None:
@@ -473,6 +511,7 @@ def _start_kernel_with_preload(environ: MutableMapping[str, str], *, direct: boo
             NODE_OPTIONS=options + " --preserve-symlinks",
             JSII_RUNTIME=str(DIRECT_RUNTIME_FILE),
             CDKTF_JSII_RUNTIME_DIR=runtime_dir,
+            CDKTF_JSII_PREWARM=",".join(prewarm),
         )
     else:
         environ["NODE_OPTIONS"] = options

@@ -20,7 +20,10 @@
 //     both are wrapped as {"stdout"|"stderr": <base64>} lines on fd 2, which the Python
 //     side decodes exactly as it decodes the relay's, so stdout stays the protocol channel;
 //   * --preserve-symlinks is added to process.execArgv (and given in NODE_OPTIONS by the
-//     caller) because the relay starts the kernel with it and the kernel checks for it.
+//     caller) because the relay starts the kernel with it and the kernel checks for it;
+//   * just before each blocking read of the next request, the preload's queued idle work
+//     runs (loading the provider resources named in CDKTF_JSII_PREWARM), while Python is
+//     busy anyway.
 // If a condition does not hold, nothing is changed and jsii's relay (bin/jsii-runtime.js
 // of the same copy) is started instead, exactly as without this file.
 // CDKTF_FAST_IMPORT_TRACE=1 logs which of the two runs.
@@ -73,6 +76,18 @@ function relayConsole(writeSync) {
   }
 }
 
+// The preload's queue of work to do while the kernel waits (same module instance as the one
+// NODE_OPTIONS --require loaded); a no-op without it.
+function idleWorkRunner() {
+  try {
+    const preload = require(path.join(__dirname, '_jsii_preload.cjs'));
+    if (typeof preload.runIdleWork === 'function') return preload.runIdleWork;
+  } catch (err) {
+    // no preload: nothing to do while waiting
+  }
+  return () => {};
+}
+
 // A diagnostic line on stderr, wrapped as the relay wraps console output.
 function trace(message) {
   if (process.env.CDKTF_FAST_IMPORT_TRACE !== '1') return;
@@ -89,8 +104,11 @@ function main() {
     return;
   }
   const { readSync, writeSync } = fs;
+  const runIdleWork = idleWorkRunner();
   fs.readSync = function kernelReadSync(fd, ...rest) {
-    return readSync.call(fs, fd === KERNEL_FD ? 0 : fd, ...rest);
+    if (fd !== KERNEL_FD) return readSync.call(fs, fd, ...rest);
+    runIdleWork(); // the response is written; Python is busy until it sends the next request
+    return readSync.call(fs, 0, ...rest);
   };
   fs.writeSync = function kernelWriteSync(fd, ...rest) {
     return writeSync.call(fs, fd === KERNEL_FD ? 1 : fd, ...rest);

@@ -55,6 +55,37 @@ function decide(indexPath) {
   return [lazyPath, `${eager.size} submodules, loaded on first use`];
 }
 
+// Prewarm (docs/fast-import.md, 4): once the package resolves to lib/lazy-index.js, the
+// submodules named in CDKTF_JSII_PREWARM (jsii namespaces, comma-separated) are queued as
+// idle work. modules/_jsii_direct.cjs runs idle work just before it blocks reading the next
+// request, i.e. while Python is busy importing; the kernel later finds them in the module
+// cache. Errors are ignored: the kernel then loads a submodule itself on first use.
+const idle = [];
+let prewarmQueued = false;
+
+function runIdleWork() {
+  while (idle.length > 0) {
+    const job = idle.shift();
+    try {
+      job();
+    } catch (err) {
+      // warm-up only: the kernel loads the module itself when it needs it
+    }
+  }
+}
+
+function queuePrewarm(lazyPath) {
+  const names = (process.env.CDKTF_JSII_PREWARM || '').split(',').filter(Boolean);
+  if (prewarmQueued || names.length === 0) return;
+  prewarmQueued = true;
+  idle.push(() => {
+    const exported = require(lazyPath);
+    for (const name of names) {
+      if (Object.prototype.hasOwnProperty.call(exported, name)) void exported[name];
+    }
+  });
+}
+
 function install() {
   const path = require('path');
   const entry = process.argv[1] || '';
@@ -86,6 +117,7 @@ function install() {
       );
     }
     decisions.set(resolved, replacement || resolved);
+    if (replacement) queuePrewarm(replacement);
     return replacement || resolved;
   };
 }
@@ -96,4 +128,4 @@ try {
   // Never break the kernel: without the hook the package loads through lib/index.js.
 }
 
-module.exports = { decide };
+module.exports = { decide, runIdleWork };

@@ -264,3 +264,77 @@ def test_optimized_bindings_are_not_used_where_their_cache_cannot_work(monkeypat
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     monkeypatch.setattr(os, "access", lambda path, mode: False)
     assert "cannot write the optimized bytecode cache" in _fastprovider._optimized_bindings_reason()
+
+
+# --------------------------------------------------------------------------------- prewarm
+
+
+def test_provider_submodules_in_finds_both_import_forms(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text(
+        "from cdktf_cdktf_provider_aws.vpc import Vpc\n"
+        "    from cdktf_cdktf_provider_aws.alb_listener import AlbListener\n"
+        "import cdktf_cdktf_provider_aws.subnet as subnet\n"
+        "# from cdktf_cdktf_provider_aws.commented import Nothing\n"
+        "from cdktf import App\n"
+        "from cdktf_cdktf_provider_aws import provider\n"
+    )
+    (tmp_path / "pkg" / "notes.txt").write_text("from cdktf_cdktf_provider_aws.not_python import X\n")
+    single = tmp_path / "b.py"
+    single.write_text("from cdktf_cdktf_provider_aws.vpc import Vpc\n")
+    assert _fastprovider.provider_submodules_in([tmp_path / "pkg", single]) == ["alb_listener", "subnet", "vpc"]
+
+
+def test_project_prewarm_list_names_real_provider_submodules() -> None:
+    names = _fastprovider.provider_submodules_in([ROOT / "modules", ROOT / "stacks"])
+    assert {"vpc", "ecs_service", "lb", "provider"} <= set(names)
+    spec = importlib.machinery.PathFinder.find_spec(_fastprovider.PROVIDER_PACKAGE)
+    assert spec is not None and spec.origin is not None
+    package = Path(spec.origin).parent
+    assert all((package / name / "__init__.py").is_file() for name in names)
+
+
+# Loads the preload as the kernel would (argv[1] is the kernel), resolves the package once,
+# then reports which submodules were evaluated before and after the idle work ran.
+PREWARM_DRIVER = """
+const [, preloadPath, base] = process.argv;
+process.argv[1] = '/runtime/lib/program.js';
+const preload = require(preloadPath);
+globalThis.loaded = [];
+require.resolve('@cdktf/provider-aws', { paths: [base] });
+const before = [...globalThis.loaded];
+preload.runIdleWork();
+console.log(JSON.stringify({ before, after: globalThis.loaded }));
+"""
+
+
+def test_preload_loads_the_prewarm_submodules_only_as_idle_work(node: str, tmp_path: Path) -> None:
+    pkg = tmp_path / "node_modules" / "@cdktf" / "provider-aws"
+    (pkg / "lib").mkdir(parents=True)
+    (pkg / "package.json").write_text(json.dumps({"name": "@cdktf/provider-aws", "main": "lib/index.js"}))
+    names = ["vpc", "subnet", "albListener"]
+    files = {"vpc": "vpc", "subnet": "subnet", "albListener": "alb-listener"}
+    (pkg / "lib" / "index.js").write_text(
+        "".join('exports.%s = require("./%s");\n' % (n, files[n]) for n in names)
+    )
+    (pkg / "lib" / "lazy-index.js").write_text(
+        "".join(
+            "Object.defineProperty(exports, '%s', { get: function () { return require('./%s'); } });\n"
+            % (n, files[n])
+            for n in names
+        )
+    )
+    for n in names:
+        (pkg / "lib" / ("%s.js" % files[n])).write_text("globalThis.loaded.push(%r);\n" % n)
+    env = {**os.environ, "CDKTF_JSII_PREWARM": "albListener,vpc,notASubmodule"}
+    env.pop("NODE_OPTIONS", None)
+    proc = subprocess.run(
+        [node, "-e", PREWARM_DRIVER, str(_fastprovider.PRELOAD_FILE), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report == {"before": [], "after": ["albListener", "vpc"]}
