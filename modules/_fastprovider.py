@@ -36,11 +36,12 @@ Three independent fast paths, each with its own fallback to the ordinary behavio
   provider package (the preload queues the work, the direct runtime runs it before its
   next blocking read).
 * **Bindings without debug-only type checks.** With ``type_checks=False`` the generated
-  bindings of ``cdktf``, ``constructs`` and the provider are compiled as ``python -O``
-  would compile them (``optimize=1``, cached in the standard ``.opt-1.pyc`` files), so
-  their ``if __debug__:`` argument checks (``typeguard``) are gone; project code keeps its
-  asserts. Only where that cache can be written or already exists; otherwise the normal
-  loader runs.
+  bindings of ``cdktf``, ``constructs`` and the provider are compiled with ``optimize=1``
+  (as ``python -O`` would: their ``if __debug__:`` argument checks with ``typeguard`` are
+  gone) and with unevaluated annotations (PEP 563: the typing expressions on every
+  signature are not built at import), cached next to the normal ``.pyc`` files as
+  ``.opt-cdktffast.pyc``. Project code is compiled normally and keeps its asserts. Only
+  where that cache can be written or already exists; otherwise the normal loader runs.
 * **Exit.** ``gc.freeze()`` at interpreter exit, so finalization does not walk the
   whole object graph again (this took ~3 s after an eager import).
 
@@ -49,6 +50,7 @@ Nothing here reads configuration from the environment: the caller decides ``enab
 """
 
 from __future__ import annotations
+import __future__
 
 import atexit
 import dataclasses
@@ -134,7 +136,9 @@ def status() -> FastImportStatus | None:
         _kernel_thread.join()
     if "kernel" in _kernel_failures:
         why = _kernel_failures["kernel"]
-        return dataclasses.replace(_status, node_lazy=False, node_reason=why, direct_kernel=False, direct_kernel_reason=why)
+        return dataclasses.replace(
+            _status, node_lazy=False, node_reason=why, direct_kernel=False, direct_kernel_reason=why
+        )
     return _status
 
 
@@ -352,19 +356,28 @@ class _BindingFinder(importlib.abc.MetaPathFinder):
 
 
 _PYC_MAGIC = importlib.util.MAGIC_NUMBER
+# PEP 563 (``from __future__ import annotations``): annotations stay unevaluated strings.
+# The generated bindings annotate every signature with typing expressions that otherwise
+# are built at import (about half of the import time of a provider submodule); the jsii
+# runtime never reads annotations (only the debug-only type checks did).
+_COMPILE_FLAGS = __future__.annotations.compiler_flag
+# Cache file tag: <module>.cpython-311.opt-cdktffast.pyc. Not the ``opt-1`` of ``python -O``:
+# this bytecode differs from what ``python -O`` compiles (the annotations flag).
+_CACHE_TAG = "cdktffast"
 
 
 class _OptimizedSourceLoader(importlib.machinery.SourceFileLoader):
-    """Loads a module as ``python -O`` does: compiled with ``optimize=1`` (no ``if __debug__:``
-    blocks, no asserts), cached in the standard ``__pycache__/<name>.cpython-XY.opt-1.pyc``.
+    """Loads a jsii binding module without its debug-only parts: compiled with ``optimize=1``
+    (no ``if __debug__:`` blocks, no asserts, as ``python -O``) and with unevaluated
+    annotations (PEP 563), cached in ``__pycache__/<name>.cpython-XY.opt-cdktffast.pyc``.
 
-    The cache file is the one ``python -O`` itself reads and writes (timestamp-validated
-    header: magic, flags 0, source mtime, source size).
+    The cache file has the standard timestamp-validated header (magic, flags 0, source
+    mtime, source size), so a changed source is recompiled.
     """
 
     def get_code(self, fullname: str) -> types.CodeType:
         source_path = self.get_filename(fullname)
-        cached = importlib.util.cache_from_source(source_path, optimization=1)
+        cached = importlib.util.cache_from_source(source_path, optimization=_CACHE_TAG)
         stat = os.stat(source_path)
         header = _PYC_MAGIC + bytes(4) + _u32(int(stat.st_mtime)) + _u32(stat.st_size)
         try:
@@ -380,10 +393,13 @@ class _OptimizedSourceLoader(importlib.machinery.SourceFileLoader):
             else:
                 if isinstance(code, types.CodeType):
                     return code
-        code = compile(self.get_data(source_path), source_path, "exec", dont_inherit=True, optimize=1)
+        source = self.get_data(source_path)
+        compiled: types.CodeType = compile(
+            source, source_path, "exec", flags=_COMPILE_FLAGS, dont_inherit=True, optimize=1
+        )
         if not sys.dont_write_bytecode:
-            _write_atomically(cached, header + marshal.dumps(code))
-        return code
+            _write_atomically(cached, header + marshal.dumps(compiled))
+        return compiled
 
 
 def _u32(value: int) -> bytes:
@@ -415,7 +431,7 @@ def _optimized_bindings_reason() -> str:
     spec = importlib.machinery.PathFinder.find_spec("cdktf")
     if spec is None or spec.origin is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
         return "cdktf is not installed as plain source files"
-    cached = importlib.util.cache_from_source(spec.origin, optimization=1)
+    cached = importlib.util.cache_from_source(spec.origin, optimization=_CACHE_TAG)
     if os.path.isfile(cached):
         return ""
     if sys.dont_write_bytecode:
@@ -438,7 +454,8 @@ class _LazyProviderLoader(importlib.abc.Loader):
     def exec_module(self, module: types.ModuleType) -> None:
         plan = self._plan
         module.__file__ = plan.origin
-        code = compile(plan.head_source, plan.origin, "exec", dont_inherit=True, optimize=1 if self._optimize else -1)
+        flags, optimize = (_COMPILE_FLAGS, 1) if self._optimize else (0, -1)
+        code = compile(plan.head_source, plan.origin, "exec", flags=flags, dont_inherit=True, optimize=optimize)
         exec(code, module.__dict__)
         # publication.publish() (end of the head) replaced sys.modules[name] with the
         # public module; the import system returns that one, so hook it.
