@@ -44,8 +44,11 @@ Three independent fast paths, each with its own fallback to the ordinary behavio
   where that cache can be written or already exists; otherwise the normal loader runs.
 * **Exit.** ``gc.freeze()`` at interpreter exit, so finalization does not walk the
   whole object graph again (this took ~3 s after an eager import).
+* **Code cache.** With ``code_cache_dir``, the kernel keeps V8's compiled code of the JS it
+  loads, keyed by source hash (``modules/_jsii_codecache.cjs``).
 
-Nothing here reads configuration from the environment: the caller decides ``enabled``.
+Nothing here reads configuration from the environment (``default_code_cache_dir`` follows
+the XDG cache convention): the caller decides what is on.
 ``install`` is idempotent: the first call decides, later calls return the same status.
 """
 
@@ -160,6 +163,13 @@ _PROVIDER_IMPORT = re.compile(
 )
 
 
+def default_code_cache_dir() -> Path:
+    """Where the kernel's V8 code cache lives: ``$XDG_CACHE_HOME/cdktf-fast-import/v8``
+    (``~/.cache/...`` without it), next to jsii's own package cache (``~/.cache/aws/jsii``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "cdktf-fast-import" / "v8"
+
+
 def provider_submodules_in(paths: Sequence[Path]) -> list[str]:
     """Provider submodules that the ``*.py`` files under ``paths`` import, e.g. ``["subnet", "vpc"]``.
 
@@ -195,6 +205,7 @@ def install(
     type_checks: bool = True,
     direct_kernel: bool = True,
     prewarm: Sequence[str] = (),
+    code_cache_dir: Path | None = None,
     environ: MutableMapping[str, str] | None = None,
 ) -> FastImportStatus:
     """Arm the fast paths; call before anything imports ``cdktf`` or the provider package.
@@ -204,6 +215,8 @@ def install(
     module docstring); ``direct_kernel=False`` keeps jsii's relay process. ``prewarm`` names
     provider submodules (Python names, e.g. ``"vpc"``; see ``provider_submodules_in``) whose
     JS the direct kernel loads while it would otherwise wait for Python's next request.
+    ``code_cache_dir`` (e.g. ``default_code_cache_dir()``) turns on the kernel's V8 code
+    cache there (``modules/_jsii_codecache.cjs``).
     ``environ`` is the environment the jsii kernel process inherits (default: this
     process's ``os.environ``); ``NODE_OPTIONS`` / ``JSII_RUNTIME`` are changed in it only
     while the kernel starts. Returns what is active and, for each inactive path, why.
@@ -225,6 +238,7 @@ def install(
         os.environ if environ is None else environ,
         direct=direct_kernel,
         prewarm=[jsii_namespace(name) for name in prewarm if _SUBMODULE_NAME.fullmatch(name)],
+        code_cache_dir=code_cache_dir,
     )
     _status = FastImportStatus(
         enabled=True,
@@ -492,7 +506,11 @@ _RUNTIME_FILES = ("bin/jsii-runtime.js", "lib/program.js", "lib/runtime-index-wo
 
 
 def _start_kernel_with_preload(
-    environ: MutableMapping[str, str], *, direct: bool, prewarm: Sequence[str] = ()
+    environ: MutableMapping[str, str],
+    *,
+    direct: bool,
+    prewarm: Sequence[str] = (),
+    code_cache_dir: Path | None = None,
 ) -> tuple[bool, str, str]:
     """Start the jsii kernel with the preload on a background thread; restore the environment after.
 
@@ -518,8 +536,10 @@ def _start_kernel_with_preload(
     for name in _KERNEL_IMPORT_DEPS:
         importlib.import_module(name)
     runtime_dir, direct_reason = _write_runtime_files(environ) if direct else (None, "not requested")
-    names = ("NODE_OPTIONS", "JSII_RUNTIME", "CDKTF_JSII_RUNTIME_DIR", "CDKTF_JSII_PREWARM")
+    names = ("NODE_OPTIONS", "JSII_RUNTIME", "CDKTF_JSII_RUNTIME_DIR", "CDKTF_JSII_PREWARM", "CDKTF_V8_CACHE_DIR")
     saved = {name: environ.get(name) for name in names}
+    if code_cache_dir is not None:
+        environ["CDKTF_V8_CACHE_DIR"] = str(code_cache_dir)
     previous = saved["NODE_OPTIONS"]
     options = ((previous + " ") if previous else "") + '--require "%s"' % preload
     if runtime_dir is not None:

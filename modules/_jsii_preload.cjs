@@ -12,7 +12,8 @@
 //   * <pkg>/package.json names the package and has main lib/index.js,
 //   * both files map exactly the same export names to the same submodule files.
 // Otherwise, or on any error, the normal resolution result is returned unchanged.
-// Nothing on disk is modified. Set CDKTF_FAST_IMPORT_TRACE=1 to log the decision to stderr.
+// With CDKTF_V8_CACHE_DIR set it also installs the code cache of _jsii_codecache.cjs.
+// Nothing on disk is modified (except that cache directory). Set CDKTF_FAST_IMPORT_TRACE=1 to log the decision to stderr.
 
 const PACKAGE = '@cdktf/provider-aws';
 const EAGER_EXPORT = /exports\.([A-Za-z_$][\w$]*) = require\("(\.\/[\w.-]+)"\);/g;
@@ -95,6 +96,14 @@ function install() {
   if (!isKernel && path.basename(entry) !== '_jsii_direct.cjs') return;
   const Module = require('module');
   const trace = process.env.CDKTF_FAST_IMPORT_TRACE === '1';
+  if (process.env.CDKTF_V8_CACHE_DIR) {
+    try {
+      const { disabled } = require(path.join(__dirname, '_jsii_codecache.cjs')).install(process.env.CDKTF_V8_CACHE_DIR);
+      if (disabled && trace) process.stderr.write(`[cdktf-fast-import] code cache off: ${disabled}\n`);
+    } catch (err) {
+      // no code cache: Node compiles every module as usual
+    }
+  }
   const original = Module._resolveFilename;
   if (typeof original !== 'function') return;
   // The kernel requires the package name again for every type it looks up, and every

@@ -337,3 +337,95 @@ def test_preload_loads_the_prewarm_submodules_only_as_idle_work(node: str, tmp_p
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report == {"before": [], "after": ["albListener", "vpc"]}
+
+
+# ------------------------------------------------------------------------ V8 code cache
+
+# Installs the code cache, then requires a module and reports what the module saw and
+# what the cache did (the counts are final after the exit handler wrote the cache).
+CODE_CACHE_DRIVER = """
+const [, cachePath, dir, target] = process.argv;
+const cache = require(cachePath);
+const stats = cache.install(dir);
+const mod = require(target);
+process.on('exit', () => {
+  const s = { hits: stats.hits, misses: stats.misses, rejected: stats.rejected, written: stats.written,
+              disabled: stats.disabled };
+  require('fs').writeSync(1, JSON.stringify({ mod, stats: s }) + '\\n');
+});
+"""
+
+CACHED_MODULE = textwrap.dedent(
+    """\
+    const path = require('path');
+    const helper = require('./helper');
+    module.exports = {
+      thisIsExports: this === module.exports,
+      filename: path.basename(__filename),
+      dirname: path.basename(__dirname),
+      resolved: path.basename(require.resolve('./helper')),
+      helper: helper.value,
+      lazy: (() => [1, 2, 3].map((n) => n * 2))(),
+    };
+    """
+)
+
+
+def _code_cache_run(node: str, cache_dir: Path, target: Path) -> dict[str, Any]:
+    env = dict(os.environ)
+    env.pop("NODE_OPTIONS", None)
+    proc = subprocess.run(
+        [node, "-e", CODE_CACHE_DRIVER, str(ROOT / "modules" / "_jsii_codecache.cjs"), str(cache_dir), str(target)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return report
+
+
+def test_code_cache_is_written_once_then_used_and_modules_behave_the_same(node: str, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "main.js").write_text(CACHED_MODULE)
+    (src / "helper.js").write_text("exports.value = 42;\n")
+    cache_dir = tmp_path / "cache"
+    expected = {
+        "thisIsExports": True,
+        "filename": "main.js",
+        "dirname": "src",
+        "resolved": "helper.js",
+        "helper": 42,
+        "lazy": [2, 4, 6],
+    }
+    first = _code_cache_run(node, cache_dir, src / "main.js")
+    assert first["mod"] == expected
+    assert first["stats"] == {"hits": 0, "misses": 2, "rejected": 0, "written": 2, "disabled": ""}
+    assert oct(cache_dir.stat().st_mode & 0o777) == "0o700"
+    # The same sources elsewhere (jsii links packages into a new temporary directory each
+    # run): the cache is keyed by content, so it hits.
+    moved = tmp_path / "elsewhere" / "src"
+    shutil.copytree(src, moved)
+    second = _code_cache_run(node, cache_dir, moved / "main.js")
+    assert second["mod"] == {**expected}
+    assert second["stats"] == {"hits": 2, "misses": 0, "rejected": 0, "written": 0, "disabled": ""}
+    # Corrupt cache data is rejected by V8: the module still runs, and the entry is rewritten.
+    for entry in cache_dir.iterdir():
+        entry.write_bytes(b"not v8 code cache data" * 10)
+    third = _code_cache_run(node, cache_dir, src / "main.js")
+    assert third["mod"] == expected
+    assert third["stats"] == {"hits": 0, "misses": 0, "rejected": 2, "written": 2, "disabled": ""}
+
+
+def test_code_cache_refuses_a_directory_others_can_write(node: str, tmp_path: Path) -> None:
+    src = tmp_path / "main.js"
+    src.write_text("module.exports = 7;\n")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    report = _code_cache_run(node, shared, src)
+    assert report["mod"] == 7
+    assert "is writable by group or others" in report["stats"]["disabled"]
+    assert report["stats"]["written"] == 0 and list(shared.iterdir()) == []
