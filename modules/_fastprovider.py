@@ -494,9 +494,11 @@ class _LazyProviderLoader(importlib.abc.Loader):
 
 # Everything ``import constructs`` imports besides itself; imported on the calling thread
 # first, so the background start below takes no import lock another thread could hold.
+# (typeguard and importlib.metadata, ~40 ms, are left to cdktf's import on the caller's
+# thread, which overlaps the kernel start: constructs itself does not import them.)
 _KERNEL_IMPORT_DEPS = (
-    "abc", "builtins", "datetime", "enum", "typing", "pkgutil", "importlib.metadata",
-    "jsii", "jsii._type_checking", "publication", "typing_extensions", "typeguard",
+    "abc", "builtins", "datetime", "enum", "typing", "pkgutil",
+    "jsii", "jsii._type_checking", "publication", "typing_extensions",
 )  # fmt: skip
 _kernel_thread: threading.Thread | None = None
 _kernel_failures: dict[str, str] = {}  # "kernel" -> why the kernel start with the fast paths failed
