@@ -48,13 +48,14 @@ def build(outdir: str | None, only: list[str] | None = None, config: Path = DEFA
     from cdktf import App
 
     from stacks import RegistryStack, ServiceStack
+    from stacks.registry import registry_stack_name
 
     app = App(outdir=outdir) if outdir else App()
     names: list[str] = []
     for env in configs.values():
         registry = RegistryStack(app, env)
         ServiceStack(app, env, registry=registry)
-        names += [registry.node.id, env.name]
+        names += [registry_stack_name(env), env.name]
     app.synth()
     return names
 

@@ -11,11 +11,16 @@ from modules.registry import Registry, RegistryProps
 from stacks.base import configure_stack
 
 
+def registry_stack_name(env: EnvironmentConfig) -> str:
+    """``<env>-registry``: the registry stack's construct id and Terraform stack name."""
+    return "%s-registry" % env.name
+
+
 class RegistryStack(TerraformStack):
     registry: Registry
 
     def __init__(self, scope: Construct, env: EnvironmentConfig) -> None:
-        stack_name = "%s-registry" % env.name
+        stack_name = registry_stack_name(env)
         super().__init__(scope, stack_name)
         configure_stack(self, env, stack_name)
         self.registry = Registry(
