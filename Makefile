@@ -19,6 +19,7 @@ export CHECKPOINT_DISABLE := 1
 
 VENV_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
+KERNEL_NODE_STAMP := tools/kernel-node/node_modules/.installed
 
 ##@ Setup
 
@@ -45,19 +46,29 @@ $(NPM_STAMP): package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+.PHONY: kernel-node
+kernel-node: $(KERNEL_NODE_STAMP) ## Install Node.js 22 for the synth's jsii kernel (optional: else the system node)
+
+# Optional: synth works with any Node >= 18, just slower (docs/fast-import.md, 7). A failed
+# install warns and leaves no stamp, so the next target tries again.
+$(KERNEL_NODE_STAMP): tools/kernel-node/package.json tools/kernel-node/package-lock.json
+	@echo "==> installing Node.js 22 for the jsii kernel (tools/kernel-node)"
+	@if npm ci --prefix tools/kernel-node --no-audit --no-fund --loglevel=error; then touch $@; \
+	else echo "warning: tools/kernel-node not installed; the system node runs the jsii kernel" >&2; fi
+
 .PHONY: setup
-setup: $(VENV_STAMP) $(NPM_STAMP) ## Install everything the targets need
+setup: $(VENV_STAMP) $(NPM_STAMP) $(KERNEL_NODE_STAMP) ## Install everything the targets need
 
 ##@ Build
 
 .PHONY: synth
-synth: $(VENV_STAMP) ## Synthesize every environment to cdktf.out/ (skips when nothing changed)
+synth: $(VENV_STAMP) $(KERNEL_NODE_STAMP) ## Synthesize every environment to cdktf.out/ (skips when nothing changed)
 	@$(PY) -m ops.synth --out $(OUT)
 
 ##@ Quality
 
 .PHONY: test
-test: $(VENV_STAMP) $(NPM_STAMP) ## Run the test suite (terraform tests skip with a reason if terraform is missing)
+test: $(VENV_STAMP) $(NPM_STAMP) $(KERNEL_NODE_STAMP) ## Run the test suite (terraform tests skip with a reason if terraform is missing)
 	@$(PY) -m pytest -q -rs
 
 .PHONY: lint

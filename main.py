@@ -33,6 +33,8 @@ _fastprovider.install(
     prewarm=_fastprovider.provider_submodules_in([_HERE / "modules", _HERE / "stacks"]),
     # The kernel keeps V8's compiled code of the JS it loads (~10 MB) for the next run.
     code_cache_dir=_fastprovider.default_code_cache_dir(),
+    # Node 22 from tools/kernel-node (`make kernel-node`) when installed: it starts faster.
+    kernel_node=_fastprovider.bundled_node(_HERE / "tools" / "kernel-node"),
 )
 
 from envconfig import DEFAULT_FILE, ConfigError, load_environments  # noqa: E402

@@ -11,5 +11,5 @@ BENCH_REPEAT ?= 3
 bench:: bench-synth ## Run every benchmark (prints numbers; not a test)
 
 .PHONY: bench-synth
-bench-synth: $(VENV_STAMP) ## Synth all environments via the fast import vs a plain eager import: time, peak RSS, ratio
+bench-synth: $(VENV_STAMP) $(KERNEL_NODE_STAMP) ## Synth all environments via the fast import vs a plain eager import: time, peak RSS, ratio
 	@$(PY) bench/synth_bench.py --repeat $(BENCH_REPEAT)

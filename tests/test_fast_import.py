@@ -325,7 +325,9 @@ def test_fast_run_loaded_few_python_submodules_and_the_lazy_js_entry(synth_runs:
     status = run.report["status"]
     assert status["enabled"] and status["python_lazy"] and status["node_lazy"] and status["fast_exit"], status
     # main.py's defaults: one kernel process, bindings without their debug-only type checks.
-    assert status["direct_kernel"] and not status["type_checks"], status
+    assert status["direct_kernel"] and not status["type_checks"] and status["async_loads"], status
+    bundled = _fastprovider.bundled_node(ROOT / "tools" / "kernel-node")
+    assert status["kernel_node"] == (str(bundled) if bundled is not None else "node on PATH"), status
     assert "[cdktf-fast-import] kernel: one process (no relay)" in run.stderr
     assert 0 < run.report["loaded"] < 200
     assert TRACE_LINE in run.stderr

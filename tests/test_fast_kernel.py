@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -429,3 +430,118 @@ def test_code_cache_refuses_a_directory_others_can_write(node: str, tmp_path: Pa
     assert report["mod"] == 7
     assert "is writable by group or others" in report["stats"]["disabled"]
     assert report["stats"]["written"] == 0 and list(shared.iterdir()) == []
+
+
+# ------------------------------------------------------------- assembly loads in the background
+
+
+def test_bundled_node_is_the_installed_binary_for_this_platform(tmp_path: Path) -> None:
+    import platform
+
+    package = _fastprovider._NODE_PACKAGES.get((sys.platform, platform.machine()))
+    if package is None:
+        pytest.skip("no Node.js package is pinned for %s/%s" % (sys.platform, platform.machine()))
+    assert _fastprovider.bundled_node(tmp_path) is None  # nothing installed
+    binary = tmp_path / "node_modules" / package / "bin" / "node"
+    binary.parent.mkdir(parents=True)
+    binary.write_text("#!/bin/sh\n")
+    assert _fastprovider.bundled_node(tmp_path) is None  # not executable
+    binary.chmod(0o755)
+    assert _fastprovider.bundled_node(tmp_path) == binary
+
+
+def _fake_loads(monkeypatch: pytest.MonkeyPatch, log: list[tuple[str, float]], fail: str = "") -> Any:
+    import jsii
+
+    def load(*args: str) -> None:
+        time.sleep(0.2)
+        if args[0] == fail:
+            raise OSError("tarball of %s is unreadable" % fail)
+        log.append((args[0], time.perf_counter()))
+
+    monkeypatch.setattr(jsii.JSIIAssembly, "load", staticmethod(load))
+    return _fastprovider._AssemblyLoads()
+
+
+def test_queued_loads_run_in_order_on_one_thread_and_wait_blocks_until_done(monkeypatch: pytest.MonkeyPatch) -> None:
+    log: list[tuple[str, float]] = []
+    loads = _fake_loads(monkeypatch, log)
+    started = time.perf_counter()
+    record = loads.enqueue("first", "1.0.0", "first", "first@1.0.0.jsii.tgz")
+    loads.enqueue("second", "2.0.0", "second", "second@2.0.0.jsii.tgz")
+    assert time.perf_counter() - started < 0.1  # enqueue returns at once
+    assert (record.name, record.version, record.module) == ("first", "1.0.0", "first")
+    loads.wait()
+    assert [name for name, _ in log] == ["first", "second"] and loads.pending == 0
+    assert loads.thread is not None and loads.thread.daemon
+
+
+def test_a_failed_load_is_raised_once_by_the_next_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    log: list[tuple[str, float]] = []
+    loads = _fake_loads(monkeypatch, log, fail="broken")
+    loads.enqueue("broken", "1.0.0", "broken", "broken@1.0.0.jsii.tgz")
+    loads.enqueue("fine", "1.0.0", "fine", "fine@1.0.0.jsii.tgz")
+    with pytest.raises(RuntimeError, match="loading the jsii assembly broken failed: tarball of broken is unreadable"):
+        loads.wait()
+    loads.wait()  # reported once
+    assert [name for name, _ in log] == ["fine"]
+
+
+def test_kernel_calls_wait_for_queued_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gate on jsii's send (installed by conftest's install()) holds a kernel call until
+    the queue is empty, so the kernel sees the loads first."""
+    import cdktf
+
+    status = _fastprovider.status()
+    if status is None or not status.async_loads:
+        pytest.skip("assembly loads are not in the background in this session: %s" % (status and status.async_loads_reason))
+    log: list[tuple[str, float]] = []
+    loads = _fake_loads(monkeypatch, log)
+    monkeypatch.setattr(_fastprovider, "_loads", loads)
+    loads.enqueue("slow", "1.0.0", "slow", "slow@1.0.0.jsii.tgz")
+    assert cdktf.Token.as_string(12).startswith("${TfToken[")  # a kernel call (static invoke)
+    called = time.perf_counter()
+    assert log and log[0][0] == "slow" and log[0][1] <= called
+
+
+ASYNC_JSII_SOURCE = textwrap.dedent(
+    """\
+    import jsii
+    __jsii_assembly__ = jsii.JSIIAssembly.load("demo", "1.2.3", __name__[0:-6], "demo@1.2.3.jsii.tgz")
+    __all__ = ["__jsii_assembly__"]
+    """
+)
+
+
+def test_async_loader_queues_the_one_assembly_load_of_a_generated_jsii_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queued: list[tuple[str, ...]] = []
+
+    def enqueue(*args: str) -> str:
+        queued.append(args)
+        return "record"
+
+    monkeypatch.setattr(_fastprovider._loads, "enqueue", enqueue)
+    pkg = tmp_path / "demo" / "_jsii"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text(ASYNC_JSII_SOURCE)
+    loader = _fastprovider._AsyncAssemblyLoader("demo._jsii", str(pkg / "__init__.py"), optimize=False)
+    spec = importlib.util.spec_from_file_location("demo._jsii", pkg / "__init__.py", loader=loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    assert queued == [("demo", "1.2.3", "demo", "demo@1.2.3.jsii.tgz")]
+    assert module.__jsii_assembly__ == "record"
+
+
+def test_async_loader_runs_other_layouts_unchanged(tmp_path: Path) -> None:
+    pkg = tmp_path / "other" / "_jsii"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("LOADED = 'as usual'\n")  # no assembly load to queue
+    loader = _fastprovider._AsyncAssemblyLoader("other._jsii", str(pkg / "__init__.py"), optimize=False)
+    spec = importlib.util.spec_from_file_location("other._jsii", pkg / "__init__.py", loader=loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    assert module.LOADED == "as usual" and "__cdktf_queue_assembly_load__" not in vars(module)
