@@ -264,6 +264,7 @@ DRIVER = textwrap.dedent(
         "probe_loaded_before": before,
         "probe_registered_after": {f: f in refmap._types or f in refmap._data_types for f in probes},
         "attribute_access": pkg.ssm_parameter.SsmParameter.__name__,
+        "loads_queued": fp._loads.thread is not None,  # the thread starts with the first queued load
     }
     print("FAST_IMPORT_REPORT " + json.dumps(report))
     sys.exit(code)
@@ -326,6 +327,7 @@ def test_fast_run_loaded_few_python_submodules_and_the_lazy_js_entry(synth_runs:
     assert status["enabled"] and status["python_lazy"] and status["node_lazy"] and status["fast_exit"], status
     # main.py's defaults: one kernel process, bindings without their debug-only type checks.
     assert status["direct_kernel"] and not status["type_checks"] and status["async_loads"], status
+    assert run.report["loads_queued"], "no assembly load was queued: the _jsii layout changed?"
     bundled = _fastprovider.bundled_node(ROOT / "tools" / "kernel-node")
     assert status["kernel_node"] == (str(bundled) if bundled is not None else "node on PATH"), status
     assert "[cdktf-fast-import] kernel: one process (no relay)" in run.stderr
