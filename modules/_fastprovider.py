@@ -285,7 +285,7 @@ def install(
     if plan is not None or optimize or not async_reason:
         sys.meta_path.insert(0, _BindingFinder(plan, optimize=optimize, async_loads=not async_reason))
     node_lazy, node_reason, direct_reason = _start_kernel_with_preload(
-        os.environ if environ is None else environ,
+        kernel_environ,
         direct=direct_kernel,
         prewarm=[jsii_namespace(name) for name in prewarm if _SUBMODULE_NAME.fullmatch(name)],
         code_cache_dir=code_cache_dir,

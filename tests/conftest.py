@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,19 @@ from modules import _fastprovider
 _fastprovider.install(enabled=os.environ.get("CDKTF_FAST_IMPORT", "1") != "0")
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_python_json(code: str, *args: str, timeout: float = 300) -> dict[str, Any]:
+    """Run ``code`` in a fresh interpreter from the repository root (its own jsii kernel, no
+    inherited NODE_OPTIONS) and return the JSON object it printed on its last stdout line."""
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env.pop("NODE_OPTIONS", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from modules import _fastprovider
+from tests.conftest import run_python_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -134,44 +135,43 @@ def test_direct_runtime_starts_jsiis_relay_where_its_conditions_do_not_hold(
     assert reason in text
 
 
-def test_kernel_that_fails_with_the_direct_runtime_falls_back_to_a_plain_kernel(tmp_path: Path) -> None:
-    """A direct runtime that crashes Node: status says so; the next import starts a plain
-    kernel (no preload, jsii's relay) and the synth still works."""
-    if shutil.which("node") is None:
-        pytest.skip("node not found on PATH (the jsii kernel needs Node.js)")
-    broken = tmp_path / "_jsii_direct.cjs"
-    broken.write_text("throw new Error('direct runtime broken on purpose');\n")
-    script = textwrap.dedent(
-        """\
-        import json, sys
-        from pathlib import Path
-        from modules import _fastprovider
-        _fastprovider.DIRECT_RUNTIME_FILE = Path(sys.argv[1])
-        _fastprovider.install(enabled=True)
-        from cdktf import App, TerraformStack
-        from cdktf_cdktf_provider_aws.provider import AwsProvider
-        app = App(outdir=sys.argv[2])
-        AwsProvider(TerraformStack(app, "s"), "aws", region="eu-west-1")
-        app.synth()
-        st = _fastprovider.status()
-        print(json.dumps({"direct": st.direct_kernel, "why": st.direct_kernel_reason, "node_lazy": st.node_lazy}))
-        """
-    )
-    env = dict(os.environ)
-    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    env.pop("NODE_OPTIONS", None)
-    proc = subprocess.run(
-        [sys.executable, "-c", script, str(broken), str(tmp_path / "out")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert report["direct"] is False and report["node_lazy"] is False
-    assert "kernel start with the fast paths failed" in report["why"]
+# A kernel start that fails with the fast paths: a file Node cannot run in its place.
+BROKEN_KERNEL_FILES = {
+    "preload": ("PRELOAD_FILE", "broken-preload.cjs", "this is not javascript (\n"),
+    "direct runtime": ("DIRECT_RUNTIME_FILE", "_jsii_direct.cjs", "throw new Error('broken on purpose');\n"),
+}
+BROKEN_KERNEL_SCRIPT = textwrap.dedent(
+    """\
+    import json, sys
+    from pathlib import Path
+    from modules import _fastprovider
+    setattr(_fastprovider, sys.argv[1], Path(sys.argv[2]))
+    _fastprovider.install(enabled=True)
+    from cdktf import App, TerraformStack
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+    app = App(outdir=sys.argv[3])
+    AwsProvider(TerraformStack(app, "s"), "aws", region="eu-west-1")
+    app.synth()
+    st = _fastprovider.status()
+    print(json.dumps({"node_lazy": st.node_lazy, "node_reason": st.node_reason, "direct": st.direct_kernel,
+                      "direct_reason": st.direct_kernel_reason, "python_lazy": st.python_lazy}))
+    """
+)
+
+
+@pytest.mark.parametrize("broken", sorted(BROKEN_KERNEL_FILES))
+def test_kernel_that_fails_to_start_with_the_fast_paths_falls_back_to_a_plain_kernel(
+    node: str, tmp_path: Path, broken: str
+) -> None:
+    """Node crashes on the preload or the direct runtime: status says so, the next import
+    starts a plain kernel (no preload, jsii's relay) and the synth still works."""
+    attribute, name, text = BROKEN_KERNEL_FILES[broken]
+    (tmp_path / name).write_text(text)
+    report = run_python_json(BROKEN_KERNEL_SCRIPT, attribute, str(tmp_path / name), str(tmp_path / "out"))
+    assert report["node_lazy"] is False and report["direct"] is False
+    assert "kernel start with the fast paths failed" in report["node_reason"]
+    assert "kernel start with the fast paths failed" in report["direct_reason"]
+    assert report["python_lazy"] is True
     synthesized = json.loads((tmp_path / "out" / "stacks" / "s" / "cdk.tf.json").read_text())
     assert synthesized["provider"]["aws"] == [{"region": "eu-west-1"}]
 
@@ -314,13 +314,10 @@ def test_preload_loads_the_prewarm_submodules_only_as_idle_work(node: str, tmp_p
     (pkg / "package.json").write_text(json.dumps({"name": "@cdktf/provider-aws", "main": "lib/index.js"}))
     names = ["vpc", "subnet", "albListener"]
     files = {"vpc": "vpc", "subnet": "subnet", "albListener": "alb-listener"}
-    (pkg / "lib" / "index.js").write_text(
-        "".join('exports.%s = require("./%s");\n' % (n, files[n]) for n in names)
-    )
+    (pkg / "lib" / "index.js").write_text("".join('exports.%s = require("./%s");\n' % (n, files[n]) for n in names))
     (pkg / "lib" / "lazy-index.js").write_text(
         "".join(
-            "Object.defineProperty(exports, '%s', { get: function () { return require('./%s'); } });\n"
-            % (n, files[n])
+            "Object.defineProperty(exports, '%s', { get: function () { return require('./%s'); } });\n" % (n, files[n])
             for n in names
         )
     )
@@ -494,7 +491,9 @@ def test_kernel_calls_wait_for_queued_loads(monkeypatch: pytest.MonkeyPatch) -> 
 
     status = _fastprovider.status()
     if status is None or not status.async_loads:
-        pytest.skip("assembly loads are not in the background in this session: %s" % (status and status.async_loads_reason))
+        pytest.skip(
+            "assembly loads are not in the background in this session: %s" % (status and status.async_loads_reason)
+        )
     log: list[tuple[str, float]] = []
     loads = _fake_loads(monkeypatch, log)
     monkeypatch.setattr(_fastprovider, "_loads", loads)

@@ -11,15 +11,13 @@ rest of the test session is not touched.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import run_python_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,19 +71,7 @@ _COUNT_SCRIPT = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def kernel_calls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("kernel-calls-out")
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
-    proc = subprocess.run(
-        [sys.executable, "-c", _COUNT_SCRIPT, str(out)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    return run_python_json(_COUNT_SCRIPT, str(tmp_path_factory.mktemp("kernel-calls-out")))
 
 
 def test_counted_build_synthesizes_every_stack(kernel_calls: dict[str, Any]) -> None:
