@@ -15,15 +15,15 @@ CONFIRM ?=
 export EMULATOR_PORT DEPLOY_TIMEOUT SKIP_IMAGE
 
 .PHONY: deploy
-deploy: $(VENV_STAMP) $(NPM_STAMP) ## Synth, apply <env>-registry, build+push the image, apply <env>, wait for the rollout, smoke-test /health
+deploy: $(VENV_STAMP) $(NPM_STAMP) $(KERNEL_NODE_STAMP) ## Synth, apply <env>-registry, build+push the image, apply <env>, wait for the rollout, smoke-test /health
 	@$(PY) -m ops.deploy --env $(ENV) --out $(OUT)
 
 .PHONY: plan
-plan: $(VENV_STAMP) ## terraform plan both stacks into plans/<env>/ with summary.md for the PR; exit 0 when computed
+plan: $(VENV_STAMP) $(KERNEL_NODE_STAMP) ## terraform plan both stacks into plans/<env>/ with summary.md for the PR; exit 0 when computed
 	@$(PY) -m ops.plan --env $(ENV) --out $(OUT)
 
 .PHONY: drift
-drift: $(VENV_STAMP) ## Exit 0 only when ENV has no changes (ops.plan --drift: 0 none, 2 changes, 1 error)
+drift: $(VENV_STAMP) $(KERNEL_NODE_STAMP) ## Exit 0 only when ENV has no changes (ops.plan --drift: 0 none, 2 changes, 1 error)
 	@$(PY) -m ops.plan --env $(ENV) --out $(OUT) --drift
 
 .PHONY: destroy
