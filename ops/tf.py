@@ -14,8 +14,9 @@ Every call prints one progress line (``   terraform plan local-registry ... 2.8 
 ``plan`` follows ``-detailed-exitcode``: 0 = no changes, 2 = changes; 1 raises.
 
 Environment: the caller passes the variables from :func:`ops.aws.subprocess_env`; this module
-adds ``TF_IN_AUTOMATION``, ``TF_INPUT=0`` and ``CHECKPOINT_DISABLE=1``. ``TF_CLI_CONFIG_FILE``
-(provider mirrors) is inherited from the caller's environment.
+adds ``TF_IN_AUTOMATION``, ``TF_INPUT=0`` and ``CHECKPOINT_DISABLE=1``. :func:`prepare` returns
+that environment with ``TF_CLI_CONFIG_FILE`` set when the provider comes from a local mirror
+(``ops.provider_mirror``).
 """
 
 from __future__ import annotations
@@ -310,8 +311,10 @@ def prepare(env: Any, out: Path = DEFAULT_OUT, log: TextIO = sys.stdout, *, veri
     create the account prerequisites the stacks look up (``ops.bootstrap``: the public hosted
     zone), so deploy, plan and destroy all find them.
     Real environments: fail fast (``aws.CredentialsError``) without credentials.
+    Both: find the pinned provider where the Terraform registry cannot be reached
+    (``ops.provider_mirror``) and say in one line where it comes from.
     """
-    from ops import aws, emulator
+    from ops import aws, emulator, provider_mirror
 
     if env.emulator:
         started = emulator.start()
@@ -331,7 +334,9 @@ def prepare(env: Any, out: Path = DEFAULT_OUT, log: TextIO = sys.stdout, *, veri
     else:
         identity = aws.require_credentials(env, verify=verify_credentials)
         print("   AWS credentials: %s" % identity, file=log, flush=True)
-    return aws.subprocess_env(env)
+    terraform_env, found = provider_mirror.terraform_env(aws.subprocess_env(env))
+    print("   " + found.message, file=log, flush=True)
+    return terraform_env
 
 
 def git_sha(short: int = 12) -> str:

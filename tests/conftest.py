@@ -75,27 +75,49 @@ def synth_construct(build: Any) -> dict[str, Any]:
     return json.loads(Testing.synth(stack))
 
 
-def terraform_skip_reason() -> str | None:
-    """Why terraform-backed tests cannot run here, or None if they can."""
-    if shutil.which("terraform") is None:
-        return "terraform is not installed (needed for init/validate of the synthesized stacks)"
-    cli = os.environ.get("TF_CLI_CONFIG_FILE")
-    if cli and not Path(cli).is_file():
+# Terraform's words when it cannot reach the registry for a provider (offline, no mirror found).
+REGISTRY_UNREACHABLE = ("could not connect to registry.terraform.io", "Failed to query available provider packages")
+
+
+def _provider_probe(terraform: str, workdir: Path) -> str | None:
+    """Why the provider cannot be installed (a real ``terraform init`` of a one-provider config), or None."""
+    from ops import provider_mirror
+
+    (workdir / "main.tf.json").write_text(json.dumps({"terraform": {"required_providers": {"aws": {
+        "source": "hashicorp/aws", "version": provider_mirror.PROVIDER_VERSION}}}}))  # fmt: skip
+    init = run_terraform(terraform, workdir, "init", "-backend=false", "-input=false")
+    output = init.stdout + init.stderr
+    if init.returncode != 0 and any(words in output for words in REGISTRY_UNREACHABLE):
         return (
-            "TF_CLI_CONFIG_FILE=%s does not exist, so the hashicorp/aws provider cannot be installed offline; "
-            ".ci/run writes one that points at the local provider mirror" % cli
+            "the hashicorp/aws %s provider is in no local mirror (searched Terraform's implied directories, %s and"
+            " the home directory) and the Terraform registry cannot be reached"
+            % (provider_mirror.PROVIDER_VERSION, ", ".join(provider_mirror.COMMON_ROOTS))
         )
     return None
 
 
 @pytest.fixture(scope="session")
-def terraform() -> Iterator[str]:
-    reason = terraform_skip_reason()
-    if reason:
-        pytest.skip(reason)
+def terraform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The terraform binary, with this session's environment set up to find the pinned provider
+    the way the project's commands do (``ops.provider_mirror``: the user's CLI config, an implied or
+    common-location mirror, else the registry). Skips with the reason when the provider cannot be had."""
+    from ops import provider_mirror
+
     exe = shutil.which("terraform")
-    assert exe is not None
-    yield exe
+    if exe is None:
+        pytest.skip("terraform is not installed (needed for init/validate of the synthesized stacks)")
+    env, found = provider_mirror.terraform_env()
+    with pytest.MonkeyPatch.context() as patch:
+        if "TF_CLI_CONFIG_FILE" in env:
+            patch.setenv("TF_CLI_CONFIG_FILE", env["TF_CLI_CONFIG_FILE"])
+        else:
+            patch.delenv("TF_CLI_CONFIG_FILE", raising=False)
+        print("\n" + found.message)
+        if found.source == "registry":
+            reason = _provider_probe(exe, tmp_path_factory.mktemp("provider-probe"))
+            if reason:
+                pytest.skip(reason)
+        yield exe
 
 
 def run_terraform(terraform: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,8 +1,8 @@
 """Every synthesized stack passes `terraform init` + `terraform validate` with the real provider.
 
-Offline, the provider comes from a filesystem mirror named by the CLI config in
-TF_CLI_CONFIG_FILE (.ci/run writes one); without terraform or the provider, these skip with
-the reason.
+Offline, the provider comes from a local filesystem mirror that ``ops.provider_mirror`` finds
+(as every project command does); these skip, with the reason, only without terraform or when
+the provider is neither in a mirror nor reachable in the registry.
 """
 
 from __future__ import annotations
