@@ -73,8 +73,8 @@ test: $(VENV_STAMP) $(NPM_STAMP) $(KERNEL_NODE_STAMP) ## Run the test suite (ter
 
 .PHONY: lint
 lint: $(VENV_STAMP) ## ruff + mypy over main.py, modules/, app/ and the tooling
-	@$(VENV)/bin/ruff check main.py modules app envconfig ops stacks security bench scripts tests
-	@$(VENV)/bin/mypy main.py modules app envconfig ops stacks security bench
+	@$(VENV)/bin/ruff check main.py modules rules app envconfig ops stacks security bench scripts tests
+	@$(VENV)/bin/mypy main.py modules rules app envconfig ops stacks security bench
 
 .PHONY: clean
 clean: ## Remove synthesized output and caches (keeps venv and state)

@@ -55,8 +55,13 @@ def build(outdir: str | None, only: list[str] | None = None, config: Path = DEFA
     app = App(outdir=outdir) if outdir else App()
     names: list[str] = []
     for env in configs.values():
-        registry = RegistryStack(app, env)
-        ServiceStack(app, env, registry=registry)
+        try:
+            registry = RegistryStack(app, env)
+            ServiceStack(app, env, registry=registry)
+        except ValueError as exc:
+            # A construct rejected a value the config model let through: report it the way config
+            # problems are reported (environment first, no traceback) and write nothing.
+            raise ConfigError(["%s: %s" % (env.name, exc)]) from None
         names += [registry_stack_name(env), env.name]
     app.synth()
     return names

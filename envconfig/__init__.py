@@ -127,6 +127,11 @@ def load_environments(path: Path = DEFAULT_FILE, only: list[str] | None = None) 
     if unknown_top:
         raise ConfigError(["%s: unknown top-level table(s) %s; allowed: defaults, environments" % (path, sorted(unknown_top))])
     environments = document.get("environments", {})
+    if not isinstance(environments, Mapping) or not environments:
+        raise ConfigError(
+            ["%s: defines no environment; allowed: at least one [environments.<name>] table (e.g. [environments.dev])"
+             % path]
+        )  # fmt: skip
     wanted = only if only is not None else list(environments)
     problems: list[str] = []
     for name in wanted:

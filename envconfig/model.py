@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from envconfig.fargate import check_task_size
 from modules.naming import LIMITS, physical_name
+from rules.container import RESERVED_ENV
+from rules.dns import ACM_DOMAIN_NAME_MAX, DNS_NAME_ALLOWED, is_dns_name, is_email_address
+from rules.tags import tag_problems
 
 # CloudWatch Logs PutRetentionPolicy accepts only these values (days).
 LOG_RETENTION_DAYS: tuple[int, ...] = (
@@ -29,10 +32,6 @@ REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:(parameter/|secret:).+$")
 CERT_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")
-# A fully qualified DNS name without the trailing dot: two or more lowercase labels.
-DNS_NAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
-# ACM: the certificate's first domain name (its subject CN) has at most 64 characters.
-ACM_DOMAIN_NAME_MAX = 64
 SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$")
 IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 # Names that suggest a credential; such values must come through `secrets`, not `environment`.
@@ -56,7 +55,9 @@ class NetworkConfig(_Model):
     """VPC layout. Subnet CIDRs are computed from ``vpc_cidr`` unless given explicitly."""
 
     vpc_cidr: str = Field("10.0.0.0/16", description="VPC CIDR; a /16 to /24 block.")
-    az_count: int = Field(2, ge=1, le=6, description="Availability zones used; 2 unless set.")
+    az_count: int = Field(
+        2, le=6, description="Availability zones used; 2 unless set. At least 2: the ALB spans two or more."
+    )
     subnet_prefix_length: int = Field(
         20, ge=17, le=28, description="Prefix length of the computed subnets; /20 unless set."
     )
@@ -77,6 +78,15 @@ class NetworkConfig(_Model):
         False,
         description="Run tasks in public subnets with public IPs (saves NAT cost; dev only). Off unless set.",
     )
+
+    @field_validator("az_count")
+    @classmethod
+    def _az_count(cls, value: int) -> int:
+        if value < 2:
+            raise ValueError(
+                "az_count=%d: the load balancer needs subnets in at least two availability zones; allowed: 2..6" % value
+            )
+        return value
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -183,6 +193,13 @@ class ContainerConfig(_Model):
         for name in list(self.environment) + list(self.secrets):
             if not ENV_VAR_NAME.match(name):
                 raise ValueError("environment variable name %r is not valid; allowed: [A-Za-z_][A-Za-z0-9_]*" % name)
+        for table in ("environment", "secrets"):
+            for name, value in getattr(self, table).items():
+                if name in RESERVED_ENV:
+                    raise ValueError(
+                        "%s.%s=%r: the service sets this variable itself; allowed: any name except %s"
+                        % (table, name, value, ", ".join(RESERVED_ENV))
+                    )
         for name in self.environment:
             if SECRET_LIKE.search(name):
                 raise ValueError(
@@ -312,10 +329,10 @@ class LoadBalancerConfig(_Model):
             )
         for field in ("domain_name", "hosted_zone_name"):
             value = getattr(self, field)
-            if value is not None and (len(value) > 253 or not DNS_NAME.match(value)):
+            if value is not None and not is_dns_name(value):
                 raise ValueError(
-                    "%s=%r is not a DNS name; allowed: lowercase labels of letters, digits and '-' separated by"
-                    " '.', at least two labels, no trailing dot (e.g. 'app.example.com')" % (field, value)
+                    "%s=%r is not a DNS name; allowed: %s, at least two labels (e.g. 'app.example.com')"
+                    % (field, value, DNS_NAME_ALLOWED)
                 )
         if (self.domain_name is None) != (self.hosted_zone_name is None):
             raise ValueError(
@@ -373,6 +390,17 @@ class ServiceConfig(_Model):
 
     @model_validator(mode="after")
     def _checks(self) -> ServiceConfig:
+        if self.alarm_email is not None and not is_email_address(self.alarm_email):
+            raise ValueError(
+                "alarm_email=%r is not an e-mail address; allowed: one address such as oncall@example.com"
+                % self.alarm_email
+            )
+        namespace = self.service_discovery_namespace
+        if namespace is not None and not is_dns_name(namespace, min_labels=1):
+            raise ValueError(
+                "service_discovery_namespace=%r is not a DNS name; allowed: %s (e.g. 'internal')"
+                % (namespace, DNS_NAME_ALLOWED)
+            )
         if self.deployment_alarms and not self.alarms:
             raise ValueError("deployment_alarms=true needs alarms=true; allowed: enable alarms or disable deployment_alarms")
         groups = self.discovery_client_security_group_ids
@@ -497,6 +525,14 @@ class EnvironmentConfig(_Model):
                     "app_name=%r makes the %s name %r %d characters; allowed: at most %d (shorten app_name)"
                     % (self.app_name, limit_key, name, len(name), LIMITS[limit_key])
                 )
+        problems = tag_problems(self.tags)
+        if problems:
+            raise ValueError("; ".join(problems))
+        if self.service.enable_execute_command and self.container.readonly_root_filesystem:
+            raise ValueError(
+                "service.enable_execute_command=true with container.readonly_root_filesystem=true: the ECS Exec"
+                " agent needs a writable root filesystem; allowed: one of them false"
+            )
         if self.production and not self.deletion_protection:
             raise ValueError("deletion_protection=false in a production environment; allowed: true")
         if self.production and self.registry.force_delete:

@@ -34,6 +34,8 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
+from rules.dns import is_email_address
+
 
 @dataclass(frozen=True, kw_only=True)
 class AlarmsProps:
@@ -65,7 +67,7 @@ class AlarmsProps:
             value = getattr(self, field)
             if not 0 < value <= 100:
                 raise ValueError("AlarmsProps.%s=%r; allowed: 0 < value <= 100" % (field, value))
-        if self.alarm_email is not None and (self.alarm_email.count("@") != 1 or " " in self.alarm_email):
+        if self.alarm_email is not None and not is_email_address(self.alarm_email):
             raise ValueError("AlarmsProps.alarm_email=%r is not an e-mail address; allowed: user@example.com" % self.alarm_email)
 
 

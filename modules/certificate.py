@@ -27,7 +27,6 @@ emulator issues at once (``MOTO_ACM_VALIDATION_WAIT=0``, set by ``ops/emulator.p
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from cdktf import TerraformResourceLifecycle
@@ -36,9 +35,7 @@ from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateVa
 from cdktf_cdktf_provider_aws.route53_record import Route53Record
 from constructs import Construct
 
-_DNS_NAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
-#: ACM limits the certificate's first domain name (its subject CN) to 64 characters.
-DOMAIN_NAME_MAX = 64
+from rules.dns import ACM_DOMAIN_NAME_MAX, is_dns_name
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,10 +50,10 @@ class CertificateProps:
     """TTL of the validation CNAME; 60 s unless set."""
 
     def __post_init__(self) -> None:
-        if len(self.domain_name) > DOMAIN_NAME_MAX or not _DNS_NAME.match(self.domain_name):
+        if len(self.domain_name) > ACM_DOMAIN_NAME_MAX or not is_dns_name(self.domain_name):
             raise ValueError(
                 "CertificateProps.domain_name=%r; allowed: a lowercase DNS name of two or more labels, at most %d"
-                " characters, no wildcard and no trailing dot" % (self.domain_name, DOMAIN_NAME_MAX)
+                " characters, no wildcard and no trailing dot" % (self.domain_name, ACM_DOMAIN_NAME_MAX)
             )
         if not 0 <= self.validation_record_ttl_seconds <= 172800:
             raise ValueError(

@@ -21,7 +21,6 @@ group of its own.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.service_discovery_private_dns_namespace import ServiceDiscoveryPrivateDnsNamespace
@@ -33,7 +32,7 @@ from cdktf_cdktf_provider_aws.service_discovery_service import (
 )
 from constructs import Construct
 
-_DNS_LABELS = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
+from rules.dns import is_dns_name
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,7 +52,7 @@ class DiscoveryProps:
 
     def __post_init__(self) -> None:
         for field, value in (("namespace", self.namespace), ("service", self.service)):
-            if len(value) > 253 or not _DNS_LABELS.match(value):
+            if not is_dns_name(value, min_labels=1):
                 raise ValueError(
                     "DiscoveryProps.%s=%r is not a DNS name; allowed: lowercase letters, digits, '-' and '.',"
                     " labels of 1..63 characters" % (field, value)

@@ -83,14 +83,13 @@ from envconfig.model import LOG_RETENTION_DAYS, ContainerConfig, ServiceConfig
 from modules.cluster import Cluster
 from modules.naming import LIMITS
 from modules.registry import Registry
+from rules.container import RESERVED_ENV
 
 #: Name of the app container inside the task (the target group and Cloud Map point at it).
 CONTAINER_NAME = "app"
 #: Writable scratch volume; the root filesystem is read-only.
 TMP_VOLUME = "tmp"
 TMP_PATH = "/tmp"
-#: Environment variables the construct sets itself; the config may not override them.
-RESERVED_ENV = ("PORT", "APP_ENV", "APP_NAME", "APP_VERSION", "WEB_CONCURRENCY")
 
 
 def gunicorn_workers(cpu_units: int) -> int:

@@ -33,6 +33,7 @@ INPUT_GLOBS = (
     "stacks/**/*.py",
     "envconfig/**/*.py",
     "envconfig/**/*.toml",
+    "rules/**/*.py",
 )
 CARRY_OVER = (".terraform", ".terraform.lock.hcl")
 
@@ -119,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("error: %s\nerror: nothing was synthesized; %s is unchanged\n" % (exc, args.out))
         return 2
     except subprocess.CalledProcessError as exc:
+        if exc.returncode == 2:  # main.py reported a configuration problem (already printed)
+            sys.stderr.write("error: nothing was synthesized; %s is unchanged\n" % args.out)
+            return 2
         sys.stderr.write("error: synth failed (exit %d); %s is unchanged\n" % (exc.returncode, args.out))
         return 1
     if changed:

@@ -6,18 +6,16 @@ from cdktf import LocalBackend, S3Backend, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
 from envconfig.model import EnvironmentConfig
+from rules.tags import default_tags as tags_of
 
-PROJECT_TAG = "ecs-fargate-flask"
 # Terraform runs each stack in cdktf.out/stacks/<stack>/; state lives outside cdktf.out so a
 # re-synth (which replaces cdktf.out wholesale) can never touch it.
 LOCAL_STATE_DIR = "../../../.state"
 
 
 def default_tags(env: EnvironmentConfig) -> dict[str, str]:
-    """Tags on every resource: project, environment, managed-by, plus the environment's own."""
-    tags = {"project": PROJECT_TAG, "environment": env.name, "managed-by": "cdktf", "app": env.app_name}
-    tags.update(env.tags)
-    return tags
+    """Tags on every resource: project, environment, managed-by, app, plus the environment's own."""
+    return tags_of(env.name, env.app_name, env.tags)
 
 
 def configure_stack(stack: TerraformStack, env: EnvironmentConfig, stack_name: str) -> None:

@@ -96,6 +96,31 @@ def _provider_probe(terraform: str, workdir: Path) -> str | None:
     return None
 
 
+# What the terraform-backed tests did, for one summary line at the end of the run.
+_TERRAFORM_RUN: dict[str, Any] = {"tests": set(), "outcomes": {}, "provider": None}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    _TERRAFORM_RUN["tests"] = {item.nodeid for item in items if "terraform" in getattr(item, "fixturenames", ())}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.nodeid in _TERRAFORM_RUN["tests"] and (report.when == "call" or report.skipped):
+        _TERRAFORM_RUN["outcomes"][report.nodeid] = report.outcome
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say whether the tests that run the real terraform + provider ran, and where the provider came from."""
+    outcomes = list(_TERRAFORM_RUN["outcomes"].values())
+    if not outcomes:
+        return
+    counts = ", ".join("%d %s" % (outcomes.count(o), o) for o in ("passed", "failed", "skipped") if o in outcomes)
+    terminalreporter.write_line(
+        "terraform-backed tests (init/validate/plan/apply with the real provider): %s; %s"
+        % (counts, _TERRAFORM_RUN["provider"] or "terraform provider: not resolved")
+    )
+
+
 @pytest.fixture(scope="session")
 def terraform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The terraform binary, with this session's environment set up to find the pinned provider
@@ -112,7 +137,7 @@ def terraform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             patch.setenv("TF_CLI_CONFIG_FILE", env["TF_CLI_CONFIG_FILE"])
         else:
             patch.delenv("TF_CLI_CONFIG_FILE", raising=False)
-        print("\n" + found.message)
+        _TERRAFORM_RUN["provider"] = found.message
         if found.source == "registry":
             reason = _provider_probe(exe, tmp_path_factory.mktemp("provider-probe"))
             if reason:

@@ -95,12 +95,12 @@ def test_vpc_cidr_host_bits() -> None:
 
 def test_subnet_outside_vpc() -> None:
     with pytest.raises(ValueError, match=r"public_subnet_cidrs\[0\]='10.9.0.0/24' is outside vpc_cidr=10.0.0.0/16"):
-        NetworkConfig(az_count=1, public_subnet_cidrs=("10.9.0.0/24",), private_subnet_cidrs=("10.0.1.0/24",))
+        NetworkConfig(public_subnet_cidrs=("10.9.0.0/24", "10.0.2.0/24"), private_subnet_cidrs=("10.0.1.0/24", "10.0.3.0/24"))
 
 
 def test_subnets_overlap() -> None:
     with pytest.raises(ValueError, match=r"private_subnet_cidrs\[0\]='10.0.0.0/25' overlaps public_subnet_cidrs\[0\]"):
-        NetworkConfig(az_count=1, public_subnet_cidrs=("10.0.0.0/24",), private_subnet_cidrs=("10.0.0.0/25",))
+        NetworkConfig(public_subnet_cidrs=("10.0.0.0/24", "10.0.2.0/24"), private_subnet_cidrs=("10.0.0.0/25", "10.0.3.0/24"))
 
 
 def test_subnet_count_must_match_az_count() -> None:
@@ -444,3 +444,47 @@ def test_invalid_toml(tmp_path: Path) -> None:
     path.write_text("[defaults\n")
     with pytest.raises(ConfigError, match=r"not valid TOML"):
         load_environments(path)
+
+
+def test_a_file_without_environments_is_an_error(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "")
+    with pytest.raises(ConfigError, match=r"defines no environment; allowed: at least one \[environments.<name>\] table"):
+        load_environments(path)
+
+
+def test_load_balancer_needs_two_azs() -> None:
+    with pytest.raises(ValueError, match=r"az_count=1: the load balancer needs subnets in at least two .*allowed: 2..6"):
+        NetworkConfig(az_count=1)
+
+
+def test_alarm_email_must_be_an_address() -> None:
+    with pytest.raises(ValueError, match=r"alarm_email='oncall@' is not an e-mail address; allowed: one address"):
+        ServiceConfig(alarm_email="oncall@")
+
+
+def test_discovery_namespace_must_be_a_dns_name() -> None:
+    with pytest.raises(ValueError, match=r"service_discovery_namespace='in ternal' is not a DNS name; allowed: lowercase"):
+        ServiceConfig(service_discovery_namespace="in ternal")
+
+
+@pytest.mark.parametrize("table", ["environment", "secrets"])
+def test_reserved_container_variables(table: str) -> None:
+    value = "arn:aws:ssm:us-east-1:123456789012:parameter/p" if table == "secrets" else "8080"
+    with pytest.raises(ValueError, match=r"%s.PORT='%s': the service sets this variable itself; allowed: any name except"
+                       % (table, re.escape(value))):  # fmt: skip
+        ContainerConfig(**{table: {"PORT": value}})  # type: ignore[arg-type]
+
+
+def test_execute_command_needs_a_writable_root() -> None:
+    with pytest.raises(ValueError, match=r"enable_execute_command=true with container.readonly_root_filesystem=true"):
+        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", service={"enable_execute_command": True})
+    ok = EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1",
+                           service={"enable_execute_command": True}, container={"readonly_root_filesystem": False})  # fmt: skip
+    assert ok.service.enable_execute_command
+
+
+def test_tags_follow_the_aws_tag_rules() -> None:
+    with pytest.raises(ValueError, match=r"tags key 'aws:owner' starts with 'aws:'; allowed: any other prefix"):
+        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", tags={"aws:owner": "me"})
+    with pytest.raises(ValueError, match=r"tags.environment is set by the stacks on every resource"):
+        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", tags={"environment": "x"})

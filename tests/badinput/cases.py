@@ -123,6 +123,10 @@ def _no_tls(name: str, **values: Any) -> Callable[[Doc], None]:
     return mutate
 
 
+def _no_environments(doc: Doc) -> None:
+    del doc["environments"]
+
+
 def _unchanged(doc: Doc) -> None:
     return None
 
@@ -165,6 +169,8 @@ CASES: tuple[Case, ...] = (
          "staging", "private_subnet_cidrs[0]", "'10.20.0.128/25'", "allowed: non-overlapping blocks"),
     Case("more-azs-than-cidr-plan", setting("prod", "network", vpc_cidr="10.30.0.0/24", subnet_prefix_length=26),
          "prod", "az_count", "3", "allowed: az_count <= 2"),
+    Case("one-az-for-a-load-balancer", setting("dev", "network", az_count=1),
+         "dev", "az_count", "1", "allowed: 2..6"),
     Case("more-azs-than-supported", setting("prod", "network", az_count=7),
          "prod", "network.az_count", "7", "allowed: <= 6"),
     Case("vpc-cidr-too-large", setting("dev", "network", vpc_cidr="10.0.0.0/8"),
@@ -266,6 +272,35 @@ CASES: tuple[Case, ...] = (
          "prod", "actions", "'*'", "allowed: service:Action (no bare '*')"),
     Case("deployment-alarms-without-alarms", setting("prod", "service", alarms=False),
          "prod", "deployment_alarms", "true", "allowed: enable alarms or disable deployment_alarms"),
+    # --- rules a construct checks too, caught by the config model first
+    Case("alarm-email-malformed", setting("prod", "service", alarm_email="oncall at example.com"),
+         "prod", "alarm_email", "'oncall at example.com'", "allowed: one address such as oncall@example.com"),
+    Case("reserved-name-in-environment", _default_env_var("PORT", "8080"),
+         "prod", "environment.PORT", "'8080'", "allowed: any name except PORT, APP_ENV, APP_NAME"),
+    Case("reserved-name-in-secrets",
+         setting("staging", "container", secrets={"APP_VERSION": "arn:aws:ssm:us-east-1:123456789012:parameter/v"}),
+         "staging", "secrets.APP_VERSION", "'arn:aws:ssm:us-east-1:123456789012:parameter/v'",
+         "allowed: any name except PORT"),
+    Case("exec-with-read-only-root", setting("dev", "service", enable_execute_command=True),
+         "dev", "service.enable_execute_command", "true", "allowed: one of them false"),
+    Case("discovery-namespace-not-a-dns-name", setting("local", "service", service_discovery_namespace="Internal_NS"),
+         "local", "service_discovery_namespace", "'Internal_NS'", "allowed: lowercase labels"),
+    # --- AWS tag limits (rules/tags.py)
+    Case("tag-key-over-128", setting("prod", "", tags={"k" * 129: "v"}),
+         "prod", "tags key", "'%s'" % ("k" * 129), "allowed: 1..128"),
+    Case("tag-value-over-256", setting("staging", "", tags={"team": "t" * 257}),
+         "staging", "tags.team", "'%s'" % ("t" * 257), "allowed: at most 256"),
+    Case("tag-key-reserved-prefix", setting("dev", "", tags={"AWS:team": "web"}),
+         "dev", "tags key", "'AWS:team'", "allowed: any other prefix (reserved for AWS)"),
+    Case("tag-key-bad-character", setting("prod", "", tags={"cost#center": "42"}),
+         "prod", "tags key", "'cost#center'", "allowed: letters, digits, spaces and _ . : / = + - @"),
+    Case("tag-overrides-stack-tag", setting("prod", "", tags={"environment": "production"}),
+         "prod", "tags.environment", "set by the stacks", "allowed: any key except project, environment"),
+    Case("too-many-tags", setting("staging", "", tags={"t%02d" % i: "v" for i in range(45)}),
+         "staging", "tags", "45 tags", "allowed: at most 44"),
+    # --- a file without environments
+    Case("no-environments", _no_environments,
+         "environments.toml", "defines no environment", "", "allowed: at least one [environments.<name>] table"),
     # --- not TOML at all
     Case("toml-syntax-error", _unchanged, "prod", "('environments', 'prod')", "twice", "not valid TOML",
          raw=lambda text: text + "\n[environments.prod]\nproduction = true\n"),

@@ -84,7 +84,8 @@ def test_bad_config_is_rejected_and_output_untouched(case: Case, existing_output
 
     result = run_synth(config, existing_output)
 
-    assert result.returncode != 0, "accepted a bad config (%s):\n%s" % (case.id, result.stdout)
+    assert result.returncode == 2, "exit %d, not 2 (a config error) for %s:\n%s%s" % (
+        result.returncode, case.id, result.stdout, result.stderr)
     lines = [line.strip().lstrip("- ") for line in result.stderr.splitlines()]
     expected = (case.env, case.field, case.value, case.allowed)
     matching = [line for line in lines if all(part in line for part in expected)]

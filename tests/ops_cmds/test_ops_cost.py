@@ -112,13 +112,13 @@ def test_config_fallback_for_an_environment_without_a_stack_matches_the_hand_der
     assert lines["ALB hours"] == D("14.600000")
     assert lines["NAT gateways"] == 0 and lines["Interface endpoints"] == 0
     assert lines["WAF web ACLs"] == 0 and lines["KMS keys"] == 0  # stack-only resources: not in the config
-    # 1 ALB address (1 AZ) + 1 task with a public IP = 2 x 0.005 x 730 = 7.30.
-    assert lines["Public IPv4"] == D("7.300000")
+    # 2 ALB addresses (2 AZs) + 1 task with a public IP = 3 x 0.005 x 730 = 10.95.
+    assert lines["Public IPv4"] == D("10.950000")
     # 0.1 GB a day x 365/12 days = 36.5/12 GB x 0.5 = 18.25/12 = 1.520833; no flow logs.
     # Kept 7 days: 0.1 x 7 = 0.7 GB x 0.03 = 0.021.
     assert lines["Log ingestion"] == D("1.520833") and lines["Log storage"] == D("0.021000")
-    # 2.628 + 14.6 + 7.3 + 18.25/12 + 0.021 = 24.549 + 1.520833 = 26.069833.
-    assert six(est.total_min) == six(est.total_max) == D("26.069833")
+    # 2.628 + 14.6 + 10.95 + 18.25/12 + 0.021 = 28.199 + 1.520833 = 29.719833.
+    assert six(est.total_min) == six(est.total_max) == D("29.719833")
 
 
 def test_config_and_stack_agree_for_the_fixture_and_disagreements_are_warned(out_dir: Path, tmp_path: Path) -> None:

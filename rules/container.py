@@ -1,0 +1,13 @@
+"""The app container's contract with the stacks: variables the service sets itself.
+
+Example::
+
+    from rules.container import RESERVED_ENV
+    "PORT" in RESERVED_ENV   # True: the task definition sets it from container.port
+"""
+
+from __future__ import annotations
+
+#: Environment variables the task definition sets from other settings; the config may not set
+#: them in ``container.environment`` or ``container.secrets`` (the service's value would win).
+RESERVED_ENV: tuple[str, ...] = ("PORT", "APP_ENV", "APP_NAME", "APP_VERSION", "WEB_CONCURRENCY")
