@@ -145,7 +145,7 @@ def test_cost_main_shows_all_environments_side_by_side(out_dir: Path, capsys: py
     header = out.splitlines()[0].split()
     assert header == ["monthly", "USD", "test", "small"]
     total = next(line for line in out.splitlines() if line.startswith("TOTAL"))
-    assert total.split()[-6:] == ["186.90", "/", "226.44", "26.07", "/", "26.07"]
+    assert total.split()[-6:] == ["186.90", "/", "226.44", "29.72", "/", "29.72"]
     assert "Fargate Spot" in out and "NAT gateways" in out and "Log storage" in out
     assert "as of 2000-01-01" in out and "Not included (usage-priced): ALB LCUs" in out
 
