@@ -16,8 +16,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from envconfig.fargate import check_task_size
 from modules.naming import LIMITS, physical_name
+from rules.accounts import (
+    EXTERNAL_ID_CHARS,
+    EXTERNAL_ID_MAX,
+    EXTERNAL_ID_MIN,
+    SESSION_NAME_CHARS,
+    SESSION_NAME_MAX,
+    SESSION_NAME_MIN,
+    account_problems,
+    name_problem,
+)
 from rules.container import RESERVED_ENV
 from rules.dns import ACM_DOMAIN_NAME_MAX, DNS_NAME_ALLOWED, is_dns_name, is_email_address
+from rules.s3 import bucket_name_problem, default_state_bucket, state_object_key
 from rules.tags import tag_problems
 
 # CloudWatch Logs PutRetentionPolicy accepts only these values (days).
@@ -462,17 +473,50 @@ class RegistryConfig(_Model):
 
 
 class BackendConfig(_Model):
-    """Where Terraform keeps state: a local file (relative path) unless an S3 bucket is set."""
+    """Where Terraform keeps state: an S3 bucket in the environment's account, locked with S3 lock files.
 
-    type: Literal["local", "s3"] = "local"
-    bucket: str | None = None
-    key_prefix: str = "ecs-fargate"
-    region: str | None = None
+    The bucket is created once per account and region by ``make bootstrap ENV=<env>`` (versioned,
+    encrypted, public access blocked, TLS only); every engineer and CI job shares it.
+    """
+
+    type: Literal["local", "s3"] = Field(
+        "s3", description="s3 (shared state, S3-native locking) unless set; local keeps it in .state/ of one checkout."
+    )
+    bucket: str | None = Field(
+        None, description="State bucket; tfstate-<account_id>-<region> unless set (one per account and region)."
+    )
+    key_prefix: str = Field(
+        "ecs-fargate", pattern=r"^[A-Za-z0-9!_.*'()/-]{1,200}$", description="Prefix of the state object keys."
+    )
+    region: str | None = Field(None, description="Region of the bucket; the environment's region unless set.")
+    noncurrent_version_days: int = Field(
+        90, ge=1, le=3650, description="Days old state versions are kept before they expire; 90 unless set."
+    )
 
     @model_validator(mode="after")
     def _checks(self) -> BackendConfig:
-        if self.type == "s3" and not self.bucket:
-            raise ValueError("backend.type='s3' needs bucket; allowed: an S3 bucket name")
+        if self.bucket is not None:
+            problem = bucket_name_problem(self.bucket)
+            if problem:
+                raise ValueError("bucket=%r: %s" % (self.bucket, problem))
+        return self
+
+
+class AssumeRoleConfig(_Model):
+    """The role every command (Terraform and the ops tools) assumes in the environment's account."""
+
+    role_arn: str = Field(description="arn:aws:iam::<account_id>:role/<name>; a role in the environment's account.")
+    external_id: str | None = Field(None, description="External id the role's trust policy requires; none unless set.")
+    session_name: str = Field("ecs-fargate-flask", description="Role session name (shows in CloudTrail).")
+
+    @model_validator(mode="after")
+    def _checks(self) -> AssumeRoleConfig:
+        checks = [("session_name", self.session_name, SESSION_NAME_MIN, SESSION_NAME_MAX, SESSION_NAME_CHARS)]
+        if self.external_id is not None:
+            checks.append(("external_id", self.external_id, EXTERNAL_ID_MIN, EXTERNAL_ID_MAX, EXTERNAL_ID_CHARS))
+        problems = [problem for check in checks if (problem := name_problem(*check))]
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
@@ -482,6 +526,13 @@ class EnvironmentConfig(_Model):
     name: str
     app_name: str = Field(description="Prefix of every physical name, e.g. 'flask-app'.")
     region: str
+    account_id: str = Field(
+        description="The AWS account the environment lives in (12 digits). Terraform refuses any other"
+        " (allowed_account_ids) and every command stops when the credentials are for another account."
+    )
+    assume_role: AssumeRoleConfig | None = Field(
+        None, description="Role assumed in account_id by Terraform and the ops commands; the caller's own identity unless set."
+    )
     emulator: bool = Field(False, description="Deploy to the local AWS emulator instead of an account.")
     production: bool = Field(False, description="Enforces deletion protection and forbids force_delete.")
     deletion_protection: bool = Field(False, description="ALB deletion protection; required in production.")
@@ -525,7 +576,8 @@ class EnvironmentConfig(_Model):
                     "app_name=%r makes the %s name %r %d characters; allowed: at most %d (shorten app_name)"
                     % (self.app_name, limit_key, name, len(name), LIMITS[limit_key])
                 )
-        problems = tag_problems(self.tags)
+        problems = account_problems(self.account_id, self.assume_role.role_arn if self.assume_role else None)
+        problems += tag_problems(self.tags)
         if problems:
             raise ValueError("; ".join(problems))
         if self.service.enable_execute_command and self.container.readonly_root_filesystem:
@@ -559,6 +611,19 @@ class EnvironmentConfig(_Model):
                 " 'per_az', or vpc_endpoints=true, or tasks_in_public_subnets=true"
             )
         return self
+
+    @property
+    def state_bucket(self) -> str:
+        """The S3 bucket holding this environment's state (``backend.bucket`` or the account default)."""
+        return self.backend.bucket or default_state_bucket(self.account_id, self.state_region)
+
+    @property
+    def state_region(self) -> str:
+        return self.backend.region or self.region
+
+    def state_key(self, stack_name: str) -> str:
+        """The S3 object key of ``stack_name``'s state."""
+        return state_object_key(self.backend.key_prefix, self.app_name, stack_name)
 
     def physical_name(self, component: str = "", *, limit: int | None = None) -> str:
         """``{app}-{env}-{component}``, checked against ``limit``."""

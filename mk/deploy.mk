@@ -37,3 +37,11 @@ emulator-start: $(VENV_STAMP) ## Start the local AWS emulator (moto) on 127.0.0.
 .PHONY: emulator-stop
 emulator-stop: $(VENV_STAMP) ## Stop the emulator by the PID in .state/emulator-<port>.pid
 	@$(PY) -m ops.emulator stop
+
+.PHONY: bootstrap
+bootstrap: $(VENV_STAMP) ## Create ENV's Terraform state bucket once per account and region (idempotent; see README "Set up a new account")
+	@$(PY) -m ops.bootstrap --env $(ENV)
+
+.PHONY: migrate-state
+migrate-state: $(VENV_STAMP) $(KERNEL_NODE_STAMP) ## Move ENV's local state (.state/<stack>.tfstate) into its S3 backend with terraform init -migrate-state
+	@$(PY) -m ops.migrate_state --env $(ENV) --out $(OUT)

@@ -18,6 +18,10 @@ Rules, for both boto3 and the Terraform subprocesses (``subprocess_env``):
   dummy keys; any profile or session token from the caller's shell is dropped.
 * A real environment never inherits ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_*`` from the shell, so
   a variable left over from emulator work cannot send ``ENV=prod`` to the emulator (or the reverse).
+* One account per environment: :func:`session` assumes ``env.assume_role`` when set and checks
+  with STS that the credentials act in ``env.account_id``; any other account stops the command
+  before it reads or changes anything, naming both accounts. Terraform gets the same pin from
+  the stacks (``allowed_account_ids`` and ``assume_role`` on the provider and the S3 backend).
 """
 
 from __future__ import annotations
@@ -76,8 +80,8 @@ def _harden_process() -> None:
             del os.environ[key]
 
 
-def session(env: EnvironmentConfig) -> Any:
-    """A boto3 Session for ``env`` (dummy keys for the emulator)."""
+def _base_session(env: EnvironmentConfig) -> Any:
+    """The caller's own credentials (dummy keys for the emulator), before any role is assumed."""
     import boto3
 
     _harden_process()
@@ -88,6 +92,87 @@ def session(env: EnvironmentConfig) -> Any:
             region_name=env.region,
         )
     return boto3.Session(region_name=env.region)
+
+
+def _no_credentials(env: EnvironmentConfig) -> CredentialsError:
+    return CredentialsError(
+        "ENV=%s needs AWS credentials for region %s and none were found (looked at AWS_ACCESS_KEY_ID/"
+        "AWS_SECRET_ACCESS_KEY, AWS_PROFILE and the shared config/credentials files, SSO and web identity;"
+        " the instance-metadata endpoint is not consulted unless AWS_EC2_METADATA_DISABLED=false)."
+        " Configure credentials (e.g. `aws sso login --profile X` then AWS_PROFILE=X), or use ENV=local,"
+        " which runs against the emulator on 127.0.0.1 without an AWS account." % (env.name, env.region)
+    )
+
+
+def assume_role(env: EnvironmentConfig, base: Any) -> Any:
+    """A Session with the credentials of ``env.assume_role`` (STS AssumeRole from ``base``)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    role = env.assume_role
+    assert role is not None
+    kwargs: dict[str, Any] = {"RoleArn": role.role_arn, "RoleSessionName": role.session_name}
+    if role.external_id is not None:
+        kwargs["ExternalId"] = role.external_id
+    sts = base.client("sts", config=client_config(1), **_endpoint(env))
+    try:
+        credentials = sts.assume_role(**kwargs)["Credentials"]
+    except (BotoCoreError, ClientError) as exc:
+        raise CredentialsError(
+            "ENV=%s: could not assume %s (assume_role.role_arn): %s" % (env.name, role.role_arn, exc)
+        ) from None
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=env.region,
+    )
+
+
+#: Verified sessions of this process: (environment, account, role, endpoint) -> (session, identity line).
+_SESSIONS: dict[tuple[str, str, str, str], tuple[Any, str]] = {}
+
+
+def session(env: EnvironmentConfig) -> Any:
+    """A boto3 Session acting in ``env``'s account: its role assumed, the account checked.
+
+    Raises :class:`CredentialsError` without credentials, when the role cannot be assumed, or when
+    the credentials belong to another account than ``env.account_id`` (both ids in the message),
+    before any command reads or changes anything. Cached per process.
+    """
+    return _verified(env)[0]
+
+
+def _verified(env: EnvironmentConfig) -> tuple[Any, str]:
+    key = (env.name, env.account_id, repr(env.assume_role), emulator.endpoint_url() if env.emulator else "")
+    if key not in _SESSIONS:
+        base = _base_session(env)
+        if not env.emulator and base.get_credentials() is None:
+            raise _no_credentials(env)
+        sess = assume_role(env, base) if env.assume_role else base
+        _SESSIONS[key] = (sess, check_account(env, sess))
+    return _SESSIONS[key]
+
+
+def check_account(env: EnvironmentConfig, sess: Any) -> str:
+    """STS GetCallerIdentity; raise CredentialsError unless it is ``env.account_id``. Returns a description."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        identity = sess.client("sts", config=client_config(1), **_endpoint(env)).get_caller_identity()
+    except (BotoCoreError, ClientError) as exc:
+        raise CredentialsError("ENV=%s: STS GetCallerIdentity failed: %s" % (env.name, exc)) from None
+    if identity["Account"] != env.account_id:
+        raise CredentialsError(
+            "ENV=%s lives in AWS account %s (account_id), but the credentials are for account %s (%s);"
+            " nothing was read or changed. Use credentials for %s, or fix account_id in envconfig/environments.toml"
+            % (env.name, env.account_id, identity["Account"], identity["Arn"], env.account_id)
+        )
+    return "account %s as %s" % (identity["Account"], identity["Arn"])
+
+
+def _endpoint(env: EnvironmentConfig) -> dict[str, str]:
+    return {"endpoint_url": emulator.endpoint_url()} if env.emulator else {}
 
 
 def client_config(max_attempts: int = 3) -> Any:
@@ -101,42 +186,19 @@ def client_config(max_attempts: int = 3) -> Any:
 
 
 def client(env: EnvironmentConfig, service: str, *, boto_session: Any = None, max_attempts: int = 3) -> Any:
-    """A boto3 client for ``service`` in ``env``, with short connect timeouts."""
+    """A boto3 client for ``service`` in ``env`` (its account checked), with short connect timeouts."""
     sess = boto_session or session(env)
-    kwargs: dict[str, Any] = {"config": client_config(max_attempts)}
-    if env.emulator:
-        kwargs["endpoint_url"] = emulator.endpoint_url()
-    return sess.client(service, **kwargs)
+    return sess.client(service, config=client_config(max_attempts), **_endpoint(env))
 
 
-def require_credentials(env: EnvironmentConfig, *, verify: bool = True) -> str:
-    """Fail fast unless ``env`` has credentials; return a one-line description of the identity.
+def require_credentials(env: EnvironmentConfig) -> str:
+    """Fail fast unless ``env`` has usable credentials for its own account; one line describing them.
 
-    For the emulator this is a no-op. For a real environment it resolves credentials without
-    the instance-metadata endpoint and, with ``verify``, calls STS GetCallerIdentity with a 5 s
-    connect timeout and a single attempt.
+    Resolves credentials without the instance-metadata endpoint, assumes ``env.assume_role`` if
+    set, and checks the account with STS GetCallerIdentity (5 s connect timeout, one attempt).
+    For the emulator the same happens against its STS with dummy keys.
     """
+    identity = _verified(env)[1]
     if env.emulator:
-        return "emulator at %s (dummy credentials)" % emulator.endpoint_url()
-    sess = session(env)
-    credentials = sess.get_credentials()
-    if credentials is None:
-        raise CredentialsError(
-            "ENV=%s needs AWS credentials for region %s and none were found (looked at AWS_ACCESS_KEY_ID/"
-            "AWS_SECRET_ACCESS_KEY, AWS_PROFILE and the shared config/credentials files, SSO and web identity;"
-            " the instance-metadata endpoint is not consulted unless AWS_EC2_METADATA_DISABLED=false)."
-            " Configure credentials (e.g. `aws sso login --profile X` then AWS_PROFILE=X), or use ENV=local,"
-            " which runs against the emulator on 127.0.0.1 without an AWS account." % (env.name, env.region)
-        )
-    if not verify:
-        return "credentials from %s" % credentials.method
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        identity = client(env, "sts", boto_session=sess, max_attempts=1).get_caller_identity()
-    except (BotoCoreError, ClientError) as exc:
-        raise CredentialsError(
-            "ENV=%s: AWS credentials were found (%s) but STS GetCallerIdentity failed: %s"
-            % (env.name, credentials.method, exc)
-        ) from None
-    return "account %s as %s" % (identity["Account"], identity["Arn"])
+        return "emulator at %s (dummy credentials): %s" % (emulator.endpoint_url(), identity)
+    return identity

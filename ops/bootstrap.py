@@ -1,36 +1,52 @@
-"""Account prerequisites of an environment that live outside its stacks, for the emulator only.
+"""Account prerequisites of an environment that live outside its stacks: the state bucket, the zone.
 
 Example::
 
-    from envconfig import load_environment
-    from ops import aws
+    make bootstrap ENV=prod          # python -m ops.bootstrap --env prod: the state bucket, once per account
+
     from ops.bootstrap import ensure_prerequisites
+    ensure_prerequisites(env, aws.session(env))   # the emulator: bucket and zone, created when missing
 
-    env = load_environment("local")
-    ensure_prerequisites(env, aws.session(env))
-    # prerequisites: created public hosted zone local.test (/hostedzone/...) in the emulator
+**The state bucket** (``backend.type = "s3"``, the default) holds every stack's Terraform state
+and lock files for one account and region: ``tfstate-<account_id>-<region>`` unless
+``backend.bucket`` names another. ``make bootstrap`` creates it, or brings an existing one to
+these settings (idempotent; one progress line each):
 
-The service stack looks up the public Route 53 zone ``load_balancer.hosted_zone_name`` by name
-(for its certificate's DNS validation record and the alias record) and never creates it: in an
-AWS account the zone is set up once, delegated from the registrar, and outlives every stack.
-The emulator starts empty, so for ``emulator = true`` environments this creates the zone when it
-is missing (idempotent: an existing public zone of that name is reused). For real accounts it
-changes nothing; a missing zone fails ``terraform plan`` with "no matching Route 53 Hosted Zone
-found", before anything is created.
+* versioning on, so every state write can be rolled back; old versions expire after
+  ``backend.noncurrent_version_days`` (90 unless set) and unfinished uploads after 7 days;
+* default encryption with KMS (the AWS-managed ``aws/s3`` key, bucket key on);
+* all four public-access blocks on, object ownership enforced (no ACLs);
+* a bucket policy that denies any request without TLS and denies ``s3:DeleteBucket``: the
+  bucket is not part of any stack, so ``make destroy`` never touches it, and deleting it by
+  hand needs the policy removed first.
 
-``ops.tf.prepare`` calls it right after starting the emulator, before any Terraform runs, so
-``make deploy``, ``make plan`` / ``make drift`` and ``make destroy`` all find the zone; the
-destroy's leftover check leaves hosted zones alone (they are not the stack's).
+``make plan`` / ``deploy`` / ``destroy`` check that the bucket exists before running Terraform
+and stop with the bootstrap command to run when it does not.
+
+**The public hosted zone** ``load_balancer.hosted_zone_name`` is looked up by the service stack
+(for its certificate's DNS validation and its alias record) and never created by it: in an
+account the zone is set up once and delegated from the registrar. In the emulator both the
+zone and the bucket are created when missing (the emulator starts empty), so every command
+finds them; in a real account a missing zone fails ``terraform plan`` before anything changes.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 import time
 from typing import Any, TextIO
 
 #: Comment set on zones created here, so a reader of the emulator knows where they came from.
 ZONE_COMMENT = "Account prerequisite created by ops/bootstrap.py for the emulator (not managed by a stack)"
+#: Tags of the state bucket. No ``environment`` tag: it serves every environment of its account.
+STATE_BUCKET_TAGS = {"purpose": "terraform-state", "managed-by": "ops/bootstrap.py"}
+ABORT_INCOMPLETE_UPLOAD_DAYS = 7
+
+
+class BootstrapError(RuntimeError):
+    """A prerequisite is missing or cannot be created; the message says what to run."""
 
 
 def find_public_zone(route53: Any, name: str) -> str | None:
@@ -43,37 +59,188 @@ def find_public_zone(route53: Any, name: str) -> str | None:
     return None
 
 
-def ensure_prerequisites(env_config: Any, session: Any, *, log: TextIO = sys.stdout) -> list[str]:
-    """Create what ``env_config`` expects to exist before its stacks (emulator only); one line per item.
-
-    Returns the lines it printed. ``session`` is a boto3 Session for the environment
-    (``ops.aws.session``); clients come from ``ops.aws.client`` so they reach the emulator.
-    """
+def _ensure_zone(env_config: Any, session: Any) -> str:
     from ops import aws
 
     zone_name = env_config.load_balancer.hosted_zone_name
-    if not env_config.emulator:
-        lines = [
-            "prerequisites: none created in a real account%s"
-            % (" (the public hosted zone %s must exist)" % zone_name if zone_name else "")
-        ]
-    elif zone_name is None:
-        lines = ["prerequisites: none (no load_balancer.hosted_zone_name)"]
-    else:
-        route53 = aws.client(env_config, "route53", boto_session=session)
-        existing = find_public_zone(route53, zone_name)
-        if existing is not None:
-            lines = ["prerequisites: public hosted zone %s exists (%s)" % (zone_name, existing)]
-        else:
-            created = route53.create_hosted_zone(
-                Name=zone_name,
-                CallerReference="ops-bootstrap-%s-%d" % (zone_name, time.time_ns()),
-                HostedZoneConfig={"Comment": ZONE_COMMENT, "PrivateZone": False},
-            )
-            lines = [
-                "prerequisites: created public hosted zone %s (%s) in the emulator"
-                % (zone_name, created["HostedZone"]["Id"])
-            ]
-    for line in lines:
+    if zone_name is None:
+        return "prerequisites: no hosted zone (no load_balancer.hosted_zone_name)"
+    route53 = aws.client(env_config, "route53", boto_session=session)
+    existing = find_public_zone(route53, zone_name)
+    if existing is not None:
+        return "prerequisites: public hosted zone %s exists (%s)" % (zone_name, existing)
+    created = route53.create_hosted_zone(
+        Name=zone_name,
+        CallerReference="ops-bootstrap-%s-%d" % (zone_name, time.time_ns()),
+        HostedZoneConfig={"Comment": ZONE_COMMENT, "PrivateZone": False},
+    )
+    return "prerequisites: created public hosted zone %s (%s) in the emulator" % (zone_name, created["HostedZone"]["Id"])
+
+
+# --------------------------------------------------------------------------------------------
+# The state bucket.
+# --------------------------------------------------------------------------------------------
+
+
+def bucket_exists(s3: Any, bucket: str, env_config: Any) -> bool:
+    """True when ``bucket`` exists and this account may use it; False when it does not exist."""
+    from botocore.exceptions import ClientError
+
+    try:
+        s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=env_config.account_id)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code"))
+        if code in ("404", "NoSuchBucket", "NotFound"):
+            return False
+        if code in ("403", "AccessDenied", "Forbidden"):
+            raise BootstrapError(
+                "the state bucket %s exists but is not usable from account %s (HTTP 403: owned by another account,"
+                " or no s3:ListBucket); allowed: a bucket of account %s, e.g. leave backend.bucket unset for"
+                " tfstate-<account_id>-<region>" % (bucket, env_config.account_id, env_config.account_id)
+            ) from None
+        raise
+    return True
+
+
+def state_bucket_policy(bucket: str, *, tls_only: bool = True) -> dict[str, Any]:
+    """TLS only, and no DeleteBucket (the state of every stack of the account lives here).
+
+    ``tls_only=False`` is for the emulator alone, which serves plain HTTP and, like S3, enforces
+    the policy: with the TLS statement no request could reach the bucket.
+    """
+    arn = "arn:aws:s3:::%s" % bucket
+    statements: list[dict[str, Any]] = [
+        {"Sid": "DenyBucketDeletion", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": arn}
+    ]
+    if tls_only:
+        statements.insert(0, {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [arn, arn + "/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        })  # fmt: skip
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def ensure_state_bucket(env_config: Any, session: Any, *, create: bool, log: TextIO = sys.stdout) -> list[str]:
+    """Check (``create=False``) or create and configure (``create=True``) the state bucket; one line per step."""
+    from ops import aws
+
+    bucket, region = env_config.state_bucket, env_config.state_region
+    s3 = aws.client(env_config, "s3", boto_session=session)
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        lines.append(line)
         print("   " + line, file=log, flush=True)
+
+    exists = bucket_exists(s3, bucket, env_config)
+    if not create:
+        if not exists:
+            raise BootstrapError(
+                "the state bucket %s does not exist in account %s (region %s); create it once per account and"
+                " region with `make bootstrap ENV=%s`" % (bucket, env_config.account_id, region, env_config.name)
+            )
+        say("state bucket: s3://%s (account %s, %s)" % (bucket, env_config.account_id, region))
+        return lines
+    if exists:
+        say("state bucket s3://%s exists; bringing its settings up to date" % bucket)
+    else:
+        kwargs: dict[str, Any] = {"Bucket": bucket, "ObjectOwnership": "BucketOwnerEnforced"}
+        if region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        s3.create_bucket(**kwargs)
+        say("created state bucket s3://%s in %s (account %s)" % (bucket, region, env_config.account_id))
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+        },
+    )  # fmt: skip
+    say("  public access: all four blocks on; object ownership enforced (no ACLs)")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    say("  versioning: on")
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]
+        },
+    )
+    say("  default encryption: aws:kms (AWS-managed aws/s3 key, bucket key on)")
+    days = env_config.backend.noncurrent_version_days
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "expire-old-state-versions",
+                    "Status": "Enabled",
+                    "Filter": {},
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": days},
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_INCOMPLETE_UPLOAD_DAYS},
+                }
+            ]
+        },
+    )
+    say("  lifecycle: old state versions expire after %d days; unfinished uploads after %d"
+        % (days, ABORT_INCOMPLETE_UPLOAD_DAYS))  # fmt: skip
+    tls_only = not env_config.emulator
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(state_bucket_policy(bucket, tls_only=tls_only)))
+    say("  policy: %ss3:DeleteBucket denied (make destroy never deletes it)"
+        % ("TLS only; " if tls_only else "NOT TLS-only (the emulator serves plain HTTP); "))  # fmt: skip
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in STATE_BUCKET_TAGS.items()]})
     return lines
+
+
+def ensure_prerequisites(env_config: Any, session: Any, *, log: TextIO = sys.stdout) -> list[str]:
+    """Emulator: create what ``env_config`` expects to exist before its stacks; one line per item.
+
+    A real account is only checked: the state bucket must exist (``make bootstrap``); the zone
+    is looked up by the plan itself.
+    """
+    lines: list[str] = []
+    if env_config.emulator:
+        lines.append(_ensure_zone(env_config, session))
+        print("   " + lines[-1], file=log, flush=True)
+    if env_config.backend.type == "s3":
+        lines += ensure_state_bucket(env_config, session, create=env_config.emulator, log=log)
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.bootstrap", description=__doc__.split("\n")[0])
+    parser.add_argument("--env", default="local", help="environment name (default: local)")
+    args = parser.parse_args(argv)
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from envconfig import ConfigError, load_environment
+    from ops import aws, emulator
+
+    try:
+        env = load_environment(args.env)
+        if env.backend.type != "s3":
+            print("bootstrap: %s keeps its state in .state/ (backend.type = \"local\"); nothing to create" % env.name)
+            return 0
+        print("==> bootstrap %s: account %s, region %s" % (env.name, env.account_id, env.state_region), flush=True)
+        if env.emulator:
+            print("   emulator %s at %s" % ("started" if emulator.start() else "already running", emulator.endpoint_url()))
+        print("   AWS credentials: %s" % aws.require_credentials(env), flush=True)
+        ensure_state_bucket(env, aws.session(env), create=True)
+    except (ConfigError, aws.CredentialsError, emulator.EmulatorError, BootstrapError) as exc:
+        print("bootstrap: FAILED: %s" % exc, file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as exc:
+        print("bootstrap: FAILED: AWS error: %s" % exc, file=sys.stderr)
+        return 1
+    print("bootstrap: %s is ready for the S3 backend (s3://%s)" % (env.name, env.state_bucket))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -259,17 +259,13 @@ def resolve_target(*, env_name: str, name: str, registry: str | None, out_dir: P
 
 
 def _sts_account(env: Any) -> str:
-    from botocore.exceptions import BotoCoreError, ClientError
-
     from ops import aws
 
     try:
-        aws.require_credentials(env, verify=False)
-        return str(aws.client(env, "sts", max_attempts=1).get_caller_identity()["Account"])
+        aws.require_credentials(env)  # the credentials act in env.account_id, or this raises
     except aws.CredentialsError as exc:
         raise ImageError(f"cannot compute the ECR repository URL: {exc}") from None
-    except (BotoCoreError, ClientError) as exc:
-        raise ImageError(f"cannot compute the ECR repository URL: STS GetCallerIdentity failed: {exc}") from None
+    return str(env.account_id)
 
 
 def login_ecr(target: Target, env_name: str) -> None:

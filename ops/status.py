@@ -150,7 +150,7 @@ def client_factory(cfg: Any) -> ClientFactory:
             )
     else:
         try:
-            aws.require_credentials(cfg, verify=False)
+            aws.require_credentials(cfg)
         except aws.CredentialsError as exc:
             raise OpsError(str(exc)) from None
     cache: dict[str, Any] = {}

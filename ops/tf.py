@@ -197,6 +197,12 @@ class Stack:
         raw: dict[str, Any] = json.loads(result.stdout or "{}")
         return {name: item.get("value") for name, item in raw.items()}
 
+    def state_pull(self) -> dict[str, Any]:
+        """The raw state document from the backend (``{}`` when there is none yet)."""
+        result = self.run(["state", "pull"], label="state pull")
+        data: dict[str, Any] = json.loads(result.stdout or "{}")
+        return data
+
     def state_resources(self) -> list[str]:
         """Addresses of the resources in state ([] when nothing is deployed)."""
         result = self.run(["state", "list", "-no-color"], label="state list", ok_codes=(0, 1))
@@ -303,18 +309,20 @@ def archive_state(stacks: list[str], out: Path = DEFAULT_OUT, log: TextIO = sys.
     return moved
 
 
-def prepare(env: Any, out: Path = DEFAULT_OUT, log: TextIO = sys.stdout, *, verify_credentials: bool = True) -> dict[str, str]:
+def prepare(env: Any, out: Path = DEFAULT_OUT, log: TextIO = sys.stdout) -> dict[str, str]:
     """Make ``env`` reachable and return the subprocess environment for Terraform.
 
     Emulator environments: start the emulator if it is not running; when it was started now
-    (an empty account), move the stale state files of every emulator environment aside; then
-    create the account prerequisites the stacks look up (``ops.bootstrap``: the public hosted
-    zone), so deploy, plan and destroy all find them.
-    Real environments: fail fast (``aws.CredentialsError``) without credentials.
-    Both: find the pinned provider where the Terraform registry cannot be reached
-    (``ops.provider_mirror``) and say in one line where it comes from.
+    (an empty account), move the stale local state files of every emulator environment aside
+    (S3 state lives in the emulator and went with it).
+    Every environment: credentials for ``env.account_id`` (its role assumed; another account, or
+    none, stops here with ``aws.CredentialsError``), then the account prerequisites
+    (``ops.bootstrap``: the state bucket must exist, and in the emulator it and the public zone
+    are created), then the pinned provider where the Terraform registry cannot be reached
+    (``ops.provider_mirror``); one progress line each.
     """
     from ops import aws, emulator, provider_mirror
+    from ops.bootstrap import BootstrapError, ensure_prerequisites
 
     if env.emulator:
         started = emulator.start()
@@ -328,12 +336,11 @@ def prepare(env: Any, out: Path = DEFAULT_OUT, log: TextIO = sys.stdout, *, veri
 
             emulated = [e.name for e in load_environments().values() if e.emulator]
             archive_state([s for name in emulated for s in stack_names(name)], out, log)
-        from ops.bootstrap import ensure_prerequisites
-
+    print("   AWS credentials: %s" % aws.require_credentials(env), file=log, flush=True)
+    try:
         ensure_prerequisites(env, aws.session(env), log=log)
-    else:
-        identity = aws.require_credentials(env, verify=verify_credentials)
-        print("   AWS credentials: %s" % identity, file=log, flush=True)
+    except BootstrapError as exc:
+        raise TerraformError(str(exc)) from None
     terraform_env, found = provider_mirror.terraform_env(aws.subprocess_env(env))
     print("   " + found.message, file=log, flush=True)
     return terraform_env

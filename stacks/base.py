@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, S3Backend, TerraformStack
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from typing import Any
+
+from cdktf import LocalBackend, S3Backend, S3BackendAssumeRoleConfig, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
 
 from envconfig.model import EnvironmentConfig
 from rules.tags import default_tags as tags_of
 
-# Terraform runs each stack in cdktf.out/stacks/<stack>/; state lives outside cdktf.out so a
-# re-synth (which replaces cdktf.out wholesale) can never touch it.
+# With `backend.type = "local"`, Terraform runs each stack in cdktf.out/stacks/<stack>/; state
+# lives outside cdktf.out so a re-synth (which replaces cdktf.out wholesale) can never touch it.
 LOCAL_STATE_DIR = "../../../.state"
 
 
@@ -19,16 +21,29 @@ def default_tags(env: EnvironmentConfig) -> dict[str, str]:
 
 
 def configure_stack(stack: TerraformStack, env: EnvironmentConfig, stack_name: str) -> None:
-    """Add the AWS provider (region, default tags) and the backend to ``stack``."""
-    AwsProvider(stack, "aws", region=env.region, default_tags=[AwsProviderDefaultTags(tags=default_tags(env))])
+    """Add the AWS provider (region, account pin, role, default tags) and the backend to ``stack``."""
+    # role_arn, external_id and session_name: the same names in the provider and the backend blocks.
+    role_args: dict[str, Any] | None = env.assume_role.model_dump() if env.assume_role else None
+    AwsProvider(
+        stack,
+        "aws",
+        region=env.region,
+        # Terraform refuses to plan or apply with credentials for any other account.
+        allowed_account_ids=[env.account_id],
+        assume_role=[AwsProviderAssumeRole(**role_args)] if role_args else None,
+        default_tags=[AwsProviderDefaultTags(tags=default_tags(env))],
+    )
     if env.backend.type == "s3":
-        assert env.backend.bucket is not None  # the config model guarantees it
         S3Backend(
             stack,
-            bucket=env.backend.bucket,
-            key="%s/%s.tfstate" % (env.backend.key_prefix, stack_name),
-            region=env.backend.region or env.region,
+            bucket=env.state_bucket,
+            key=env.state_key(stack_name),
+            region=env.state_region,
             encrypt=True,
+            allowed_account_ids=[env.account_id],
+            assume_role=S3BackendAssumeRoleConfig(**role_args) if role_args else None,
+            # The emulator serves every bucket under one host name (127.0.0.1:<port>/<bucket>).
+            use_path_style=True if env.emulator else None,
         )
         # S3-native state locking (Terraform >= 1.10). The cdktf 0.21 S3Backend binding predates
         # the `use_lockfile` argument, so it is set on the backend block directly.

@@ -10,6 +10,7 @@ import pytest
 from envconfig import ConfigError, environment_names, load_environment, load_environments
 from envconfig.fargate import FARGATE_MEMORY_BY_CPU, check_task_size
 from envconfig.model import (
+    AssumeRoleConfig,
     BackendConfig,
     ContainerConfig,
     EnvironmentConfig,
@@ -25,7 +26,7 @@ from envconfig.model import (
 
 def write_config(tmp_path: Path, body: str) -> Path:
     path = tmp_path / "environments.toml"
-    path.write_text('[defaults]\napp_name = "flask-app"\nregion = "us-east-1"\n' + body)
+    path.write_text('[defaults]\napp_name = "flask-app"\nregion = "us-east-1"\naccount_id = "123456789012"\n' + body)
     return path
 
 
@@ -40,7 +41,7 @@ def test_shipped_environments_load() -> None:
 
 
 def test_defaults_only_environment() -> None:
-    env = EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1")
+    env = EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", account_id="123456789012")
     assert env.container.port == 3000 and env.container.health_check_path == "/health"
     assert (env.container.cpu, env.container.memory_mib) == (256, 512)
     assert env.network.public_cidrs == ("10.0.0.0/20", "10.0.16.0/20")
@@ -50,7 +51,7 @@ def test_defaults_only_environment() -> None:
 
 
 def test_models_are_frozen() -> None:
-    env = EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1")
+    env = EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", account_id="123456789012")
     with pytest.raises(Exception, match="frozen"):
         env.region = "eu-west-1"  # type: ignore[misc]
 
@@ -281,19 +282,14 @@ def test_deployment_alarms_need_alarms() -> None:
         ServiceConfig(alarms=False, deployment_alarms=True)
 
 
-def test_s3_backend_needs_bucket() -> None:
-    with pytest.raises(ValueError, match=r"backend.type='s3' needs bucket"):
-        BackendConfig(type="s3")
-
-
 def test_production_requires_deletion_protection() -> None:
     with pytest.raises(ValueError, match=r"deletion_protection=false in a production environment; allowed: true"):
-        EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", production=True)
+        EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", account_id="123456789012", production=True)
 
 
 def test_production_forbids_force_delete() -> None:
     with pytest.raises(ValueError, match=r"registry.force_delete=true in a production environment; allowed: false"):
-        EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", production=True,
+        EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", account_id="123456789012", production=True,
                           deletion_protection=True, registry={"force_delete": True})  # fmt: skip
 
 
@@ -304,11 +300,11 @@ def test_production_requires_tls() -> None:
         r" it would serve plain HTTP; allowed: set load_balancer.certificate_arn, or load_balancer.domain_name with"
         r" load_balancer.hosted_zone_name",
     ):
-        EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", production=True,
+        EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", account_id="123456789012", production=True,
                           deletion_protection=True)  # fmt: skip
     for tls in ({"certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b-2c3d"},
                 {"domain_name": "app.example.com", "hosted_zone_name": "example.com"}):  # fmt: skip
-        env = EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", production=True,
+        env = EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", account_id="123456789012", production=True,
                                 deletion_protection=True, load_balancer=tls)  # fmt: skip
         assert env.load_balancer.tls and env.load_balancer.redirect_http_to_https
 
@@ -346,46 +342,46 @@ def test_discovery_client_groups_need_a_namespace() -> None:
 
 
 def test_defaults_admit_no_discovery_clients_and_encrypt_images_with_kms() -> None:
-    env = EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1")
+    env = EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", account_id="123456789012")
     assert env.service.discovery_client_security_group_ids == ()
     assert env.registry.encryption == "KMS"
 
 
 def test_production_forbids_public_tasks() -> None:
     with pytest.raises(ValueError, match=r"network.tasks_in_public_subnets=true in a production environment"):
-        EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", production=True,
+        EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", account_id="123456789012", production=True,
                           deletion_protection=True, network={"tasks_in_public_subnets": True})  # fmt: skip
 
 
 def test_spot_not_on_arm64() -> None:
     with pytest.raises(ValueError, match=r"fargate_spot_percent=50 with container.cpu_architecture='ARM64'"):
-        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1",
+        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", account_id="123456789012",
                           container={"cpu_architecture": "ARM64"}, scaling={"fargate_spot_percent": 50})  # fmt: skip
 
 
 def test_nat_none_needs_another_way_out() -> None:
     with pytest.raises(ValueError, match=r"nat_mode='none' leaves private tasks unable to pull images"):
-        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", network={"nat_mode": "none"})
+        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", account_id="123456789012", network={"nat_mode": "none"})
 
 
 def test_alb_name_length_limit() -> None:
     with pytest.raises(ValueError, match=r"makes the alb name 'a-very-long-application-name-staging-alb' 40 characters; allowed: at most 32"):
-        EnvironmentConfig(name="staging", app_name="a-very-long-application-name", region="us-east-1")
+        EnvironmentConfig(name="staging", app_name="a-very-long-application-name", region="us-east-1", account_id="123456789012")
 
 
 def test_app_name_shape() -> None:
     with pytest.raises(ValueError, match=r"app_name='Flask_App'; allowed: lowercase letters"):
-        EnvironmentConfig(name="dev", app_name="Flask_App", region="us-east-1")
+        EnvironmentConfig(name="dev", app_name="Flask_App", region="us-east-1", account_id="123456789012")
 
 
 def test_region_shape() -> None:
     with pytest.raises(ValueError, match=r"region='mars-1' is not an AWS region name"):
-        EnvironmentConfig(name="dev", app_name="flask-app", region="mars-1")
+        EnvironmentConfig(name="dev", app_name="flask-app", region="mars-1", account_id="123456789012")
 
 
 def test_environment_name_shape() -> None:
     with pytest.raises(ValueError, match=r"name='Prod!'"):
-        EnvironmentConfig(name="Prod!", app_name="flask-app", region="us-east-1")
+        EnvironmentConfig(name="Prod!", app_name="flask-app", region="us-east-1", account_id="123456789012")
 
 
 # --- loader: messages name environment, field, value and allowed values ------------------
@@ -477,14 +473,43 @@ def test_reserved_container_variables(table: str) -> None:
 
 def test_execute_command_needs_a_writable_root() -> None:
     with pytest.raises(ValueError, match=r"enable_execute_command=true with container.readonly_root_filesystem=true"):
-        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", service={"enable_execute_command": True})
-    ok = EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1",
+        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", account_id="123456789012", service={"enable_execute_command": True})
+    ok = EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", account_id="123456789012",
                            service={"enable_execute_command": True}, container={"readonly_root_filesystem": False})  # fmt: skip
     assert ok.service.enable_execute_command
 
 
 def test_tags_follow_the_aws_tag_rules() -> None:
     with pytest.raises(ValueError, match=r"tags key 'aws:owner' starts with 'aws:'; allowed: any other prefix"):
-        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", tags={"aws:owner": "me"})
+        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", account_id="123456789012", tags={"aws:owner": "me"})
     with pytest.raises(ValueError, match=r"tags.environment is set by the stacks on every resource"):
-        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", tags={"environment": "x"})
+        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", account_id="123456789012", tags={"environment": "x"})
+
+
+def test_account_id_is_twelve_digits() -> None:
+    with pytest.raises(ValueError, match=r"account_id='12345' is not an AWS account id; allowed: 12 digits"):
+        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", account_id="12345")
+
+
+def test_the_role_lives_in_the_environments_account() -> None:
+    with pytest.raises(ValueError, match=r"is a role in account 111122223333, not in account_id=444455556666"):
+        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", account_id="444455556666",
+                          assume_role={"role_arn": "arn:aws:iam::111122223333:role/x"})  # fmt: skip
+    with pytest.raises(ValueError, match=r"assume_role.role_arn='arn:aws:iam::444455556666:user/x' is not an IAM role"):
+        EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", account_id="444455556666",
+                          assume_role={"role_arn": "arn:aws:iam::444455556666:user/x"})  # fmt: skip
+
+
+def test_role_session_name_and_external_id_follow_sts() -> None:
+    with pytest.raises(ValueError, match=r"session_name='a b'; allowed: 2..64 characters"):
+        AssumeRoleConfig(role_arn="arn:aws:iam::444455556666:role/x", session_name="a b")
+    with pytest.raises(ValueError, match=r"external_id='x'; allowed: 2..1224 characters"):
+        AssumeRoleConfig(role_arn="arn:aws:iam::444455556666:role/x", external_id="x")
+
+
+def test_state_bucket_name_rules() -> None:
+    with pytest.raises(ValueError, match=r"bucket name '192.168.1.1' is not valid; allowed: 3..63 lowercase"):
+        BackendConfig(bucket="192.168.1.1")
+    env = EnvironmentConfig(name="dev", app_name="flask-app", region="eu-west-1", account_id="444455556666")
+    assert (env.backend.type, env.state_bucket, env.state_key("dev")) == (
+        "s3", "tfstate-444455556666-eu-west-1", "ecs-fargate/flask-app/dev.tfstate")

@@ -149,7 +149,7 @@ def test_the_only_setting_level_differences_are_the_intended_ones() -> None:
     fp, fd = flat(prod), flat(dev)
     differing = sorted(k for k in fp if fp[k] != fd.get(k))
     assert differing == sorted([
-        "name", "production", "deletion_protection",
+        "name", "account_id", "assume_role.role_arn", "assume_role.external_id", "production", "deletion_protection",
         "network.vpc_cidr", "network.az_count", "network.nat_mode", "network.vpc_endpoints",
         "network.tasks_in_public_subnets",
         "container.cpu", "container.memory_mib",

@@ -49,11 +49,16 @@ def test_provider_default_tags_and_region(stack: str, synth_all: dict[str, dict[
     assert "endpoints" not in provider and "skip_requesting_account_id" not in provider
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_local_backend_is_relative_and_per_stack(stack: str, synth_all: dict[str, dict[str, Any]]) -> None:
-    backend = synth_all[stack]["terraform"]["backend"]
-    assert backend == {"local": {"path": "../../../.state/%s.tfstate" % stack}}
-    assert synth_all[stack]["terraform"]["required_providers"]["aws"]["version"] == "5.100.0"
+def test_a_local_backend_is_relative_and_per_stack() -> None:
+    from cdktf import Testing
+
+    from envconfig import load_environment
+    from envconfig.model import BackendConfig
+    from stacks import RegistryStack
+
+    env = load_environment("dev").model_copy(update={"backend": BackendConfig(type="local")})
+    backend = json.loads(Testing.synth(RegistryStack(Testing.app(), env)))["terraform"]["backend"]
+    assert backend == {"local": {"path": "../../../.state/dev-registry.tfstate"}}
 
 
 def test_no_machine_path_in_output(synth_dir: Path) -> None:
@@ -95,7 +100,7 @@ def test_stateful_logical_ids_are_stable(stack: str, rtype: str, synth_all: dict
     assert STATEFUL_LOGICAL_IDS[(stack, rtype)] in resources(synth_all[stack], rtype)
 
 
-def test_s3_backend_with_lockfile(tmp_path: Path) -> None:
+def test_s3_backend_with_lockfile_account_pin_and_role(tmp_path: Path) -> None:
     from cdktf import Testing
 
     from envconfig.model import EnvironmentConfig
@@ -103,17 +108,35 @@ def test_s3_backend_with_lockfile(tmp_path: Path) -> None:
 
     env = EnvironmentConfig(
         name="prod", app_name="flask-app", region="eu-west-1", production=True, deletion_protection=True,
+        account_id="777788889999",
+        assume_role={"role_arn": "arn:aws:iam::777788889999:role/deployer", "external_id": "ext-1"},
         load_balancer={"domain_name": "app.example.com", "hosted_zone_name": "example.com"},
-        backend={"type": "s3", "bucket": "tf-state-bucket", "key_prefix": "teams/web"},
+        backend={"bucket": "tf-state-bucket", "key_prefix": "teams/web"},
     )  # fmt: skip
     stack = RegistryStack(Testing.app(), env)
-    backend = json.loads(Testing.synth(stack))["terraform"]["backend"]
-    assert backend == {
+    synthesized = json.loads(Testing.synth(stack))
+    role = {"role_arn": "arn:aws:iam::777788889999:role/deployer", "external_id": "ext-1", "session_name": "ecs-fargate-flask"}
+    assert synthesized["terraform"]["backend"] == {
         "s3": {
-            "bucket": "tf-state-bucket", "key": "teams/web/prod-registry.tfstate", "region": "eu-west-1",
-            "encrypt": True, "use_lockfile": True,
+            "bucket": "tf-state-bucket", "key": "teams/web/flask-app/prod-registry.tfstate", "region": "eu-west-1",
+            "encrypt": True, "use_lockfile": True, "allowed_account_ids": ["777788889999"], "assume_role": role,
         }
     }  # fmt: skip
+    (provider,) = synthesized["provider"]["aws"]
+    assert provider["allowed_account_ids"] == ["777788889999"]
+    assert provider["assume_role"] == [role]
+
+
+def test_every_shipped_environment_uses_s3_state_in_its_own_account(synth_all: dict[str, dict[str, Any]]) -> None:
+    from envconfig import load_environments
+
+    for name, env in load_environments().items():
+        for stack in (name, "%s-registry" % name):
+            backend = synth_all[stack]["terraform"]["backend"]["s3"]
+            assert backend["bucket"] == "tfstate-%s-%s" % (env.account_id, env.region)
+            assert backend["use_lockfile"] is True and backend["allowed_account_ids"] == [env.account_id]
+            assert synth_all[stack]["provider"]["aws"][0]["allowed_account_ids"] == [env.account_id]
+            assert ("use_path_style" in backend) is env.emulator  # the emulator serves path-style only
 
 
 # --- the synth command: validation first, atomic swap, incremental -------------------------

@@ -123,6 +123,13 @@ def _no_tls(name: str, **values: Any) -> Callable[[Doc], None]:
     return mutate
 
 
+def _drop_account(name: str) -> Callable[[Doc], None]:
+    def mutate(doc: Doc) -> None:
+        del env(doc, name)["account_id"]
+
+    return mutate
+
+
 def _no_environments(doc: Doc) -> None:
     del doc["environments"]
 
@@ -298,6 +305,19 @@ CASES: tuple[Case, ...] = (
          "prod", "tags.environment", "set by the stacks", "allowed: any key except project, environment"),
     Case("too-many-tags", setting("staging", "", tags={"t%02d" % i: "v" for i in range(45)}),
          "staging", "tags", "45 tags", "allowed: at most 44"),
+    # --- accounts, roles and state (rules/accounts.py, rules/s3.py)
+    Case("account-id-not-12-digits", setting("prod", "", account_id="7777-8888-9999"),
+         "prod", "account_id", "'7777-8888-9999'", "allowed: 12 digits"),
+    Case("role-in-another-account",
+         setting("staging", "assume_role", role_arn="arn:aws:iam::111122223333:role/flask-app-deployer"),
+         "staging", "assume_role.role_arn", "'arn:aws:iam::111122223333:role/flask-app-deployer'",
+         "allowed: a role in 444455556666"),
+    Case("role-session-name-characters", setting("dev", "assume_role", session_name="deploy by me"),
+         "dev", "session_name", "'deploy by me'", "allowed: 2..64 characters of"),
+    Case("state-bucket-name-invalid", setting("prod", "backend", bucket="Team_State"),
+         "prod", "bucket", "'Team_State'", "allowed: 3..63 lowercase letters, digits"),
+    Case("account-id-missing", _drop_account("dev"),
+         "dev", "account_id", "missing", "a required field"),
     # --- a file without environments
     Case("no-environments", _no_environments,
          "environments.toml", "defines no environment", "", "allowed: at least one [environments.<name>] table"),

@@ -73,10 +73,6 @@ def test_require_credentials_raises_for_prod_without_credentials(
     assert os.environ["AWS_EC2_METADATA_DISABLED"] == "true"
 
 
-def test_require_credentials_is_a_no_op_for_the_emulator() -> None:
-    assert "emulator at http://127.0.0.1:" in aws.require_credentials(load_environment("local"))
-
-
 def test_clients_have_short_connect_timeouts() -> None:
     config = aws.client_config()
     assert config.connect_timeout == aws.CONNECT_TIMEOUT_SECONDS <= 5
@@ -104,3 +100,42 @@ def test_commands_fail_fast_for_prod_without_credentials(tmp_path: Path, module:
     for later_step in ("synthesized", "is up to date", "terraform "):
         assert later_step not in result.stdout
     print("%s --env prod without credentials: exit 1 after %.1f s" % (module, time.monotonic() - started))
+
+
+# ---- one account per environment --------------------------------------------------------------
+
+
+@pytest.fixture
+def on_emulator(patched: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("EMULATOR_PORT", patched.rsplit(":", 1)[1])
+    return patched
+
+
+def test_the_role_is_assumed_through_sts_and_the_account_checked(on_emulator: str) -> None:
+    env = load_environment("local")
+    assert env.assume_role is not None
+    identity = aws.require_credentials(env)
+    assert identity.endswith(
+        "account 123456789012 as arn:aws:sts::123456789012:assumed-role/flask-app-deployer/flask-app-local"
+    )
+    caller = aws.client(env, "sts").get_caller_identity()
+    assert caller["Arn"].startswith("arn:aws:sts::123456789012:assumed-role/flask-app-deployer/")
+
+
+def test_another_account_stops_every_command_before_anything_changes(on_emulator: str) -> None:
+    from ops import tf
+
+    env = load_environment("local").model_copy(update={"account_id": "210987654321", "assume_role": None})
+    with pytest.raises(aws.CredentialsError, match=r"ENV=local lives in AWS account 210987654321 \(account_id\), but the"
+                       r" credentials are for account 123456789012 .*nothing was read or changed"):  # fmt: skip
+        tf.prepare(env, log=open(os.devnull, "w"))  # noqa: SIM115
+    s3 = aws.client(load_environment("local"), "s3")
+    assert "tfstate-210987654321-us-east-1" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_a_role_in_another_account_acts_there(on_emulator: str) -> None:
+    from envconfig.model import AssumeRoleConfig
+
+    role = AssumeRoleConfig(role_arn="arn:aws:iam::210987654321:role/deployer", session_name="ts")
+    env = load_environment("local").model_copy(update={"account_id": "210987654321", "assume_role": role})
+    assert "account 210987654321 as arn:aws:sts::210987654321:assumed-role/deployer/ts" in aws.require_credentials(env)

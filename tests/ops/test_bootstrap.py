@@ -4,6 +4,7 @@ validation in the emulator; hosted zones are never leftovers of a destroy."""
 from __future__ import annotations
 
 import io
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,13 +12,16 @@ from typing import Any
 import pytest
 
 from envconfig import load_environment
-from envconfig.model import LoadBalancerConfig
+from envconfig.model import BackendConfig, LoadBalancerConfig
 
 
-def _env(zone: str, *, emulator: bool = True) -> Any:
+def _env(zone: str, *, emulator: bool = True, backend: str = "local", bucket: str | None = None) -> Any:
     local = load_environment("local")
     balancer = LoadBalancerConfig(domain_name="app.%s" % zone, hosted_zone_name=zone)
-    return local.model_copy(update={"load_balancer": balancer, "emulator": emulator})
+    return local.model_copy(update={
+        "load_balancer": balancer, "emulator": emulator,
+        "backend": BackendConfig(type=backend, bucket=bucket, noncurrent_version_days=30),
+    })  # fmt: skip
 
 
 @pytest.fixture
@@ -65,7 +69,7 @@ def test_a_private_zone_of_the_same_name_does_not_count(emulator_port: str, clie
     assert len(_public_zones(client_for, "boot-private.test")) == 1
 
 
-def test_a_real_account_is_left_alone() -> None:
+def test_a_real_account_with_local_state_is_left_alone() -> None:
     from ops.bootstrap import ensure_prerequisites
 
     class NoCalls:
@@ -73,10 +77,61 @@ def test_a_real_account_is_left_alone() -> None:
             raise AssertionError("ensure_prerequisites called AWS for a real account")
 
     env = _env("flask-app.example.com", emulator=False)
-    lines = ensure_prerequisites(env, NoCalls(), log=io.StringIO())
-    assert lines == [
-        "prerequisites: none created in a real account (the public hosted zone flask-app.example.com must exist)"
-    ]
+    assert ensure_prerequisites(env, NoCalls(), log=io.StringIO()) == []
+
+
+def test_the_state_bucket_is_created_with_every_setting_once(emulator_port: str, client_for: Callable[[str], Any]) -> None:
+    from ops import aws
+    from ops.bootstrap import STATE_BUCKET_TAGS, ensure_state_bucket
+
+    env = _env("boot-bucket.test", backend="s3", bucket="boot-state-once")
+    log = io.StringIO()
+    first = ensure_state_bucket(env, aws.session(env), create=True, log=log)
+    assert first[0] == "created state bucket s3://boot-state-once in us-east-1 (account 123456789012)"
+    s3 = client_for("s3")
+    assert s3.get_bucket_versioning(Bucket="boot-state-once")["Status"] == "Enabled"
+    (rule,) = s3.get_bucket_encryption(Bucket="boot-state-once")["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms" and rule["BucketKeyEnabled"]
+    block = s3.get_public_access_block(Bucket="boot-state-once")["PublicAccessBlockConfiguration"]
+    assert all(block[k] for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"))
+    (lifecycle,) = s3.get_bucket_lifecycle_configuration(Bucket="boot-state-once")["Rules"]
+    assert lifecycle["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+    assert lifecycle["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 7
+    policy = json.loads(s3.get_bucket_policy(Bucket="boot-state-once")["Policy"])
+    assert [st["Sid"] for st in policy["Statement"]] == ["DenyBucketDeletion"]  # the emulator: no TLS statement
+    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket="boot-state-once")["TagSet"]}
+    assert tags == STATE_BUCKET_TAGS and "environment" not in tags
+    ownership = s3.get_bucket_ownership_controls(Bucket="boot-state-once")["OwnershipControls"]["Rules"]
+    assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+
+    again = ensure_state_bucket(env, aws.session(env), create=True, log=log)
+    assert again[0] == "state bucket s3://boot-state-once exists; bringing its settings up to date"
+    assert again[1:] == first[1:]
+    assert s3.get_bucket_versioning(Bucket="boot-state-once")["Status"] == "Enabled"
+
+
+def test_a_real_account_gets_the_tls_only_policy() -> None:
+    from ops.bootstrap import state_bucket_policy
+
+    (tls, deletion) = state_bucket_policy("b")["Statement"]
+    assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} and tls["Effect"] == "Deny"
+    assert tls["Resource"] == ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]
+    assert (deletion["Action"], deletion["Effect"], deletion["Principal"]) == ("s3:DeleteBucket", "Deny", "*")
+
+
+def test_a_missing_state_bucket_names_the_bootstrap_command(emulator_port: str) -> None:
+    from ops import aws
+    from ops.bootstrap import BootstrapError, ensure_state_bucket
+
+    env = _env("boot-missing.test", backend="s3", bucket="boot-state-missing")
+    with pytest.raises(BootstrapError, match=r"the state bucket boot-state-missing does not exist in account 123456789012"
+                       r" \(region us-east-1\); create it once per account and region with `make bootstrap ENV=local`"):
+        ensure_state_bucket(env, aws.session(env), create=False, log=io.StringIO())
+
+
+def test_the_default_bucket_name_derives_from_account_and_region() -> None:
+    env = load_environment("prod")
+    assert env.state_bucket == "tfstate-%s-%s" % (env.account_id, env.region)
 
 
 def test_the_emulator_issues_dns_validated_certificates_at_once(patched: str, client_for: Callable[[str], Any]) -> None:

@@ -68,12 +68,21 @@ def _live_local() -> str | None:
 
     if shutil.which("terraform") is None:
         return "terraform is not on PATH"
-    if not (REPO / ".state" / "local.tfstate").is_file():
-        return "no local deployment (.state/local.tfstate); run `make deploy` first"
     if not (REPO / "cdktf.out" / "stacks" / "local").is_dir():
         return "cdktf.out/stacks/local is missing; run `make synth`"
     if not emulator.is_up():
-        return "the emulator does not answer at %s; `make deploy` starts it" % emulator.endpoint_url()
+        return "no local deployment: the emulator does not answer at %s; `make deploy` starts it" % emulator.endpoint_url()
+    from botocore.exceptions import ClientError
+
+    from envconfig import load_environment
+    from ops import aws
+
+    env = load_environment("local")
+    try:
+        aws.client(env, "s3").head_object(Bucket=env.state_bucket, Key=env.state_key("local"))
+    except ClientError:
+        return "no local deployment (no state at s3://%s/%s in the emulator); run `make deploy` first" % (
+            env.state_bucket, env.state_key("local"))
     return None
 
 
