@@ -199,8 +199,12 @@ class ModelValidator(ParamValidator):  # type: ignore[misc]
         return None
 
     def _validate_map(self, param: Any, shape: Any, errors: Any, name: str) -> Any:
-        if super()._validate_map(param, shape, errors, name) is False:
-            return False
+        if not isinstance(param, dict):
+            return super()._validate_map(param, shape, errors, name)  # reports the type
+        # Paths name[key] for a value and name(key key) for a key (botocore: name.key, "name (key: key)").
+        for key, value in param.items():
+            self._validate(key, shape.key, errors, "%s(key %s)" % (name, key))
+            self._validate(value, shape.value, errors, "%s[%s]" % (name, key))
         if len(param) < shape.metadata.get("min", 0):
             errors.report(name, "invalid length", param=param, min_allowed=shape.metadata["min"])
         _max_check(name, param, len(param), shape, errors)
@@ -715,7 +719,10 @@ def format_report(records: Iterable[Record]) -> tuple[str, int]:
         else:
             not_validated[(name, record.reason)] += 1
         for line in record.unchecked:
-            unchecked["%s: %s" % (name, line)] += 1
+            member, rest = line.split(": ", 1)
+            unchecked[
+                "%s: %s: %s" % (name, re.sub(r"\(key [^)]*\)", "(key)", re.sub(r"\[[^\]]*\]", "[]", member)), rest)
+            ] += 1
         for v in record.violations:
             violations["%s: %s=%s: %s" % (name, v.member, _shorten(v.value, SHOWN_VALUE_CHARS), v.rule)] += 1
     total_seen = sum(len(ops) for ops in seen.values())
