@@ -353,6 +353,8 @@ class Checker:
 
     def _check_query(self, signing: str | None, form: dict[str, str]) -> Record:
         action, version = form["Action"], form.get("Version")
+        if signing is None:
+            return Record("?", action, False, "unsigned query request: no service to look the Action up in")
         model = self.models.find(signing, lambda m: m.get("apiVersion") == version)
         if model is None:
             return Record(
@@ -376,6 +378,8 @@ class Checker:
     # rest-xml --------------------------------------------------------------------------------
 
     def _check_rest(self, request: Request, signing: str | None) -> Record:
+        if signing is None:
+            return Record("?", "?", False, "unsigned request without a JSON target or a query Action")
         model = self.models.find(signing, lambda m: m.get("protocol") in ("rest-xml", "rest-json"))
         if model is None:
             return Record(
@@ -668,11 +672,12 @@ class ApiModelMiddleware:
             statuses.append(status)
             return start_response(status, response_headers, exc_info)
 
-        result = self.app(environ, capture)
-        record.status = int(statuses[0].split()[0]) if statuses else None
-        with self._lock, self.log_path.open("a", encoding="utf-8") as log:
-            log.write(record.to_json() + "\n")
-        return result
+        try:
+            return self.app(environ, capture)
+        finally:
+            record.status = int(statuses[0].split()[0]) if statuses else None
+            with self._lock, self.log_path.open("a", encoding="utf-8") as log:
+                log.write(record.to_json() + "\n")
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
