@@ -357,9 +357,7 @@ class Checker:
             return Record("?", action, False, "unsigned query request: no service to look the Action up in")
         model = self.models.find(signing, lambda m: m.get("apiVersion") == version)
         if model is None:
-            return Record(
-                signing or "?", action, False, "no service model signs as %r with Version=%s" % (signing, version)
-            )
+            return Record(signing, action, False, "no service model signs as %r with Version=%s" % (signing, version))
         if action not in model.operation_names:
             return Record(
                 model.service_name, action, False, "operation not in botocore's %s model" % model.service_name
@@ -373,7 +371,7 @@ class Checker:
             )
             for key in sorted(set(form) - parser.consumed - {"Action", "Version"})
         ]
-        return self._validated(model.service_name, operation, params if params is not _MISSING else {}, extra)
+        return self._validated(model.service_name, operation, params, extra)
 
     # rest-xml --------------------------------------------------------------------------------
 
@@ -383,7 +381,7 @@ class Checker:
         model = self.models.find(signing, lambda m: m.get("protocol") in ("rest-xml", "rest-json"))
         if model is None:
             return Record(
-                signing or "?", "?", False, "no JSON target, no query Action, and no REST service signs as %r" % signing
+                signing, "?", False, "no JSON target, no query Action, and no REST service signs as %r" % signing
             )
         if model.protocol != "rest-xml" or model.service_name in ("s3", "s3control"):
             why = (
@@ -416,6 +414,7 @@ class Checker:
 
 
 def _id_free(path: str) -> str:
+    """The path with resource IDs (``/Z0123456789ABC``) folded, so the report groups such requests."""
     return re.sub(r"/[A-Z0-9]{10,}", "/{id}", path)
 
 
