@@ -176,3 +176,23 @@ def test_java_only_patterns_are_not_checked_and_say_why() -> None:
     assert isinstance(api_model.compile_pattern(r"[a-z&&[^b]]+"), str)
     surrogates = api_model.compile_pattern(r"[\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF]+")
     assert not isinstance(surrogates, str) and surrogates.fullmatch("policy \U0001f600")
+
+
+def test_a_query_key_no_member_serializes_to_is_a_violation(server: tuple[str, Path]) -> None:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        server[0] + "/",
+        data=b"Action=DescribeVpcs&Version=2016-11-15&VpcId.1=vpc-1&Bogus=1",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/ec2/aws4_request, "
+            "SignedHeaders=host, Signature=0",
+        },
+    )
+    with contextlib.suppress(urllib.error.HTTPError), urllib.request.urlopen(request, timeout=10):
+        pass
+    assert rules(last_record(server[1], "ec2", "DescribeVpcs")) == {
+        ("Bogus", "1", "no member of the input shape serializes to this key")
+    }
