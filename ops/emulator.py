@@ -467,6 +467,7 @@ def start(timeout: float = START_TIMEOUT_SECONDS) -> bool:
     env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     env.setdefault("MOTO_ECS_SERVICE_RUNNING", _default_running_count())
     env.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")
+    env.setdefault("EMULATOR_API_LOG", str(api_log_file()))  # next to the PID file and the log
     env["PYTHONUNBUFFERED"] = "1"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
