@@ -8,7 +8,14 @@ Example::
 
 ``start`` launches ``python -m ops.emulator serve`` in the background, records its PID in
 ``.state/emulator-<port>.pid`` (log in ``.state/emulator-<port>.log``) and waits until it answers. ``serve``
-runs moto in-process (``ThreadedMotoServer``) so the patches below reach moto's backends.
+runs moto in-process (moto's WSGI app on werkzeug, as ``ThreadedMotoServer`` does) so the patches below
+reach moto's backends.
+
+Every AWS request is also checked against botocore's API model (``ops/api_model.py``): moto accepts
+values AWS rejects (bad enums, out-of-range numbers, missing members, over-long strings). One JSON
+line per request goes to the record file; ``python -m ops.emulator api-report`` prints the coverage
+(operations seen, validated, not validated and why) and each violation, and exits 1 on any.
+`make test-e2e` fails on a violation.
 
 The compatibility layer is deliberately small. Each patch names the API moto 5.2.5 lacks; it
 fills in what the AWS provider reads back, so that creating the stacks does not hang and the
@@ -19,6 +26,7 @@ itself, so the matching patch can be deleted.
 Settings (environment variables):
     EMULATOR_PORT              port on 127.0.0.1 (default 5055)
     EMULATOR_LOG_REQUESTS=1    log every request in .state/emulator-<port>.log (errors are always logged)
+    EMULATOR_API_LOG           file for the API-model check's records (default .state/emulator-<port>-api.jsonl)
     MOTO_ECS_SERVICE_RUNNING   running tasks moto reports per service (moto's own setting);
                                defaults to the largest desired_count of the emulator environments
     MOTO_ACM_VALIDATION_WAIT   seconds before moto issues a DNS-validated ACM certificate (moto's own
@@ -79,6 +87,14 @@ def pid_file(port_: int | None = None) -> Path:
 
 def log_file(port_: int | None = None) -> Path:
     return STATE_DIR / ("emulator-%d.log" % (port_ if port_ is not None else port()))
+
+
+def api_log_file(port_: int | None = None) -> Path:
+    """Where ``serve`` appends the API-model check's records: $EMULATOR_API_LOG, else .state/emulator-<port>-api.jsonl."""
+    configured = os.environ.get("EMULATOR_API_LOG")
+    if configured:
+        return Path(configured)
+    return STATE_DIR / ("emulator-%d-api.jsonl" % (port_ if port_ is not None else port()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,21 +356,29 @@ def serve(port_: int) -> int:
     if os.environ.get("EMULATOR_LOG_REQUESTS", "").lower() not in ("1", "true", "yes"):
         # One line per request fills the log; errors (with tracebacks) are still written.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    from moto.server import ThreadedMotoServer
+    # moto's ThreadedMotoServer, with the API-model check (ops.api_model) around its WSGI app.
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    from ops.api_model import ApiModelMiddleware
 
     patches = apply_compat()
-    server = ThreadedMotoServer(ip_address=HOST, port=port_, verbose=False)
-    server.start()
+    records = api_log_file(port_)
+    app = ApiModelMiddleware(DomainDispatcherApplication(create_backend_app), records)
+    server = make_server(HOST, port_, app, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     print(
-        "emulator: moto serving %s (pid %d); MOTO_ECS_SERVICE_RUNNING=%s; compat patches: %s"
-        % (endpoint_url(port_), os.getpid(), os.environ.get("MOTO_ECS_SERVICE_RUNNING", "0"), ", ".join(patches)),
+        "emulator: moto serving %s (pid %d); MOTO_ECS_SERVICE_RUNNING=%s; compat patches: %s; API-model records: %s"
+        % (endpoint_url(port_), os.getpid(), os.environ.get("MOTO_ECS_SERVICE_RUNNING", "0"), ", ".join(patches), records),
         flush=True,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
-    server.stop()
+    server.shutdown()
+    thread.join()
     print("emulator: stopped", flush=True)
     return 0
 
@@ -443,6 +467,7 @@ def start(timeout: float = START_TIMEOUT_SECONDS) -> bool:
     env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     env.setdefault("MOTO_ECS_SERVICE_RUNNING", _default_running_count())
     env.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")
+    env.setdefault("EMULATOR_API_LOG", str(api_log_file()))  # next to the PID file and the log
     env["PYTHONUNBUFFERED"] = "1"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
@@ -530,8 +555,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("reset", help="drop every resource the running emulator holds")
     serve_p = sub.add_parser("serve", help="run the emulator in the foreground")
     serve_p.add_argument("--port", type=int, default=None)
+    sub.add_parser(
+        "api-report", help="API-model coverage and violations of the requests so far (exit 1 on a violation)"
+    )
     args = parser.parse_args(argv)
     try:
+        if args.command == "api-report":
+            from ops import api_model
+
+            return api_model.main(["report", str(api_log_file())])
         if args.command == "serve":
             return serve(args.port if args.port is not None else port())
         if args.command == "start":

@@ -29,9 +29,10 @@ def patched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m ops.emulator serve` (moto + the compat layer) on a free port; yields its URL."""
     pytest.importorskip("moto", reason="moto[server] is not installed (requirements-dev.txt pins it)")
     port = free_port()
-    env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": "1"}
     # The server logs every request: a file, not an unread pipe that would fill up and block it.
     log_path = tmp_path_factory.mktemp("emulator") / "emulator.log"
+    # Its API-model records (ops/api_model.py) go next to the log, not into the project's .state/.
+    env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": "1", "EMULATOR_API_LOG": str(log_path.with_name("api.jsonl"))}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "ops.emulator", "serve", "--port", str(port)],
