@@ -36,7 +36,7 @@ import argparse
 import json
 import sys
 import time
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 #: Comment set on zones created here, so a reader of the emulator knows where they came from.
 ZONE_COMMENT = "Account prerequisite created by ops/bootstrap.py for the emulator (not managed by a stack)"
@@ -124,8 +124,12 @@ def state_bucket_policy(bucket: str, *, tls_only: bool = True) -> dict[str, Any]
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def ensure_state_bucket(env_config: Any, session: Any, *, create: bool, log: TextIO = sys.stdout) -> list[str]:
-    """Check (``create=False``) or create and configure (``create=True``) the state bucket; one line per step."""
+def ensure_state_bucket(
+    env_config: Any, session: Any, *, mode: Literal["check", "create-missing", "configure"], log: TextIO = sys.stdout
+) -> list[str]:
+    """The state bucket, one line per step: ``check`` that it exists; ``create-missing``: create and
+    configure it only when it does not exist; ``configure``: create it if needed and (re)apply every
+    setting (``make bootstrap``)."""
     from ops import aws
 
     bucket, region = env_config.state_bucket, env_config.state_region
@@ -137,7 +141,7 @@ def ensure_state_bucket(env_config: Any, session: Any, *, create: bool, log: Tex
         print("   " + line, file=log, flush=True)
 
     exists = bucket_exists(s3, bucket, env_config)
-    if not create:
+    if mode == "check" or (mode == "create-missing" and exists):
         if not exists:
             raise BootstrapError(
                 "the state bucket %s does not exist in account %s (region %s); create it once per account and"
@@ -208,7 +212,8 @@ def ensure_prerequisites(env_config: Any, session: Any, *, log: TextIO = sys.std
         lines.append(_ensure_zone(env_config, session))
         print("   " + lines[-1], file=log, flush=True)
     if env_config.backend.type == "s3":
-        lines += ensure_state_bucket(env_config, session, create=env_config.emulator, log=log)
+        mode: Literal["check", "create-missing"] = "create-missing" if env_config.emulator else "check"
+        lines += ensure_state_bucket(env_config, session, mode=mode, log=log)
     return lines
 
 
@@ -231,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         if env.emulator:
             print("   emulator %s at %s" % ("started" if emulator.start() else "already running", emulator.endpoint_url()))
         print("   AWS credentials: %s" % aws.require_credentials(env), flush=True)
-        ensure_state_bucket(env, aws.session(env), create=True)
+        ensure_state_bucket(env, aws.session(env), mode="configure")
     except (ConfigError, aws.CredentialsError, emulator.EmulatorError, BootstrapError) as exc:
         print("bootstrap: FAILED: %s" % exc, file=sys.stderr)
         return 1

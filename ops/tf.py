@@ -134,7 +134,7 @@ class Stack:
         self.run(["init", "-input=false", "-no-color"], label="init")
 
     @staticmethod
-    def _var_args(variables: Mapping[str, str] | None) -> list[str]:
+    def var_args(variables: Mapping[str, str] | None) -> list[str]:
         return ["-var=%s=%s" % (k, v) for k, v in sorted((variables or {}).items())]
 
     def plan(
@@ -154,7 +154,7 @@ class Stack:
             args.append("-destroy")
         if refresh_only:
             args.append("-refresh-only")
-        args += self._var_args(variables)
+        args += self.var_args(variables)
         result = self.run(args, label="plan", ok_codes=(0, 2))
         self.last_plan_output = plan_text(result.stdout)
         return result.returncode
@@ -168,14 +168,14 @@ class Stack:
 
     def apply(self, variables: Mapping[str, str] | None = None) -> None:
         self.run(
-            ["apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=60s", *self._var_args(variables)],
+            ["apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=60s", *self.var_args(variables)],
             label="apply",
             stream=True,
         )
 
     def destroy(self, variables: Mapping[str, str] | None = None) -> None:
         self.run(
-            ["destroy", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=60s", *self._var_args(variables)],
+            ["destroy", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=60s", *self.var_args(variables)],
             label="destroy",
             stream=True,
         )

@@ -86,7 +86,7 @@ def test_the_state_bucket_is_created_with_every_setting_once(emulator_port: str,
 
     env = _env("boot-bucket.test", backend="s3", bucket="boot-state-once")
     log = io.StringIO()
-    first = ensure_state_bucket(env, aws.session(env), create=True, log=log)
+    first = ensure_state_bucket(env, aws.session(env), mode="configure", log=log)
     assert first[0] == "created state bucket s3://boot-state-once in us-east-1 (account 123456789012)"
     s3 = client_for("s3")
     assert s3.get_bucket_versioning(Bucket="boot-state-once")["Status"] == "Enabled"
@@ -104,9 +104,11 @@ def test_the_state_bucket_is_created_with_every_setting_once(emulator_port: str,
     ownership = s3.get_bucket_ownership_controls(Bucket="boot-state-once")["OwnershipControls"]["Rules"]
     assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}]
 
-    again = ensure_state_bucket(env, aws.session(env), create=True, log=log)
+    again = ensure_state_bucket(env, aws.session(env), mode="configure", log=log)
     assert again[0] == "state bucket s3://boot-state-once exists; bringing its settings up to date"
     assert again[1:] == first[1:]
+    checked = ensure_state_bucket(env, aws.session(env), mode="create-missing", log=log)
+    assert checked == ["state bucket: s3://boot-state-once (account 123456789012, us-east-1)"]
     assert s3.get_bucket_versioning(Bucket="boot-state-once")["Status"] == "Enabled"
 
 
@@ -126,7 +128,7 @@ def test_a_missing_state_bucket_names_the_bootstrap_command(emulator_port: str) 
     env = _env("boot-missing.test", backend="s3", bucket="boot-state-missing")
     with pytest.raises(BootstrapError, match=r"the state bucket boot-state-missing does not exist in account 123456789012"
                        r" \(region us-east-1\); create it once per account and region with `make bootstrap ENV=local`"):
-        ensure_state_bucket(env, aws.session(env), create=False, log=io.StringIO())
+        ensure_state_bucket(env, aws.session(env), mode="check", log=io.StringIO())
 
 
 def test_the_default_bucket_name_derives_from_account_and_region() -> None:
