@@ -75,9 +75,9 @@ def check_acknowledged(flags: Sequence[Flag], acknowledged: frozenset[str], env_
     kinds = sorted({f.kind for f in missing})
     lines = ["  - %s: %s in stack %s - %s" % (f.kind, f.address, f.stack, f.detail) for f in missing]
     raise ApplyError(
-        "the plan for %s has %d warning%s that need%s its own acknowledgement: ACK=%s\n%s\n"
+        "the plan for %s has %d warning%s; acknowledge %s with ACK=%s:\n%s\n"
         "read plans/%s/summary.md; nothing was applied" % (
-            env_name, len(missing), "" if len(missing) == 1 else "s", "s" if len(missing) == 1 else "",
+            env_name, len(missing), "" if len(missing) == 1 else "s", "it" if len(missing) == 1 else "them",
             ",".join(kinds), "\n".join(lines), env_name)
     )  # fmt: skip
 
@@ -188,10 +188,10 @@ def execute(
     started: float,
     log: TextIO,
 ) -> int:
-    """Steps 2-6 on a verified plan; the plan is consumed once anything was applied."""
+    """Steps 2-6 on a verified plan; the plan is consumed as soon as Terraform has applied it."""
     registry_name, service_name = tf.stack_names(env.name)
     applied: list[str] = []
-    ok = False
+    consumed: list[Path] = []
 
     def apply_saved(name: str) -> None:
         if not reviewed.changes.get(name):
@@ -200,11 +200,21 @@ def execute(
         applied.append(name)
         stacks[name].apply_plan(fingerprint.plan_file(folder, name))
 
+    def consume_once() -> None:
+        if not consumed:
+            consumed.append(consume(folder, log))
+
+    def apply_service() -> None:
+        try:
+            apply_saved(service_name)
+        finally:
+            consume_once()
+
     try:
         deploy.step(2, "apply the reviewed plan of %s" % registry_name, log)
         apply_saved(registry_name)
         if service_name in reviewed.skipped:
-            ok = True
+            consume_once()
             again = ("make plan ENV=%s again, review it, then make apply ENV=%s" % (env.name, env.name)
                      if command == "apply" else "make deploy ENV=%s again" % env.name)  # fmt: skip
             print("%s: applied %s only; %s was not planned (its registry did not exist yet): run %s"
@@ -215,17 +225,17 @@ def execute(
             env, tag, skip_image=skip_image, registry=registry, log=log, out=out, deployed_tag=deployed_tag
         )
         rollout = deploy.roll_out(
-            env, stacks[service_name], lambda: apply_saved(service_name),
+            env, stacks[service_name], apply_service,
             label="apply the reviewed plan of %s (image_tag=%s)" % (service_name, tag), command=command,
             timeout=timeout, smoke_timeout=smoke_timeout, log=log,
         )  # fmt: skip
-        ok = rollout.ok
-        if ok:
-            deploy.report_up(command, env, rollout.url, tag, notes + rollout.notes, started, log)
-        return 0 if ok else 1
+        if not rollout.ok:
+            return 1
+        deploy.report_up(command, env, rollout.url, tag, notes + rollout.notes, started, log)
+        return 0
     finally:
-        if ok or applied:
-            consume(folder, log)
+        if applied:  # Terraform failed part-way: state has moved on, the plan is stale
+            consume_once()
 
 
 def apply_reviewed(

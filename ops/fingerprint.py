@@ -156,6 +156,8 @@ def _input_changes(planned: Observed, now: Observed) -> list[str]:
 def _state_change(stack: str, before: tf.StateVersion, after: tf.StateVersion) -> str:
     if before.lineage is not None and after.lineage is not None and before.lineage != after.lineage:
         return "%s: state replaced since the plan (lineage %s -> %s)" % (stack, before.lineage, after.lineage)
+    if before.serial is not None and after.serial is not None:
+        return "%s: state changed since the plan (serial %d -> %d)" % (stack, before.serial, after.serial)
     return "%s: state changed since the plan (%s -> %s)" % (stack, before.describe(), after.describe())
 
 
