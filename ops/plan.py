@@ -12,9 +12,12 @@ and writes, into ``plans/<env>/``:
 * ``<stack>.plan.txt``    the ``terraform plan`` output (without the refresh progress lines);
 * ``<stack>.plan.json``   ``terraform show -json`` of it;
 * ``summary.md``          add / change / destroy per stack and the warnings below, ready to paste
-  into a pull request. Its last line, and this command's, say whether anything changes.
+  into a pull request. Its last line, and this command's, say whether anything changes;
+* ``fingerprint.json``    what the plans were made from (``ops.fingerprint``), so that ``make apply``
+  (``ops.apply``) applies exactly them or refuses a stale plan. A plan with errors writes none.
 
-Warnings (loud, at the top of ``summary.md``):
+Warnings (loud, at the top of ``summary.md``; ``make apply`` needs ``ACK=<kind>`` for each kind,
+the keys of ``FLAG_TITLES``):
 
 * a stateful resource - ECR repository, log group, ALB, VPC, ECS cluster - replaced or destroyed;
 * a security group rule opening ingress to 0.0.0.0/0 or ::/0 (new or changed rules only);
@@ -22,8 +25,8 @@ Warnings (loud, at the top of ``summary.md``):
   from true to false, ECR ``force_delete`` or log group ``skip_destroy`` loosening.
 
 The ``<env>`` stack is planned with the image tag it currently runs (its ``image_tag`` output),
-so an unchanged deployment gives an empty plan; ``--image-tag`` overrides it. Before anything is
-deployed, the tag defaults to the git commit (what ``make deploy`` would push).
+so an unchanged deployment gives an empty plan; ``--image-tag`` (``make plan IMAGE_TAG=<tag>``)
+overrides it. Before anything is deployed, the tag is the one ``make deploy`` builds (the git commit).
 
 Without AWS credentials for a real environment the command fails at once and says so.
 """
