@@ -3,7 +3,8 @@
 Example::
 
     python -m ops.deploy                       # ENV=local: the emulator on 127.0.0.1
-    python -m ops.deploy --env prod --timeout 1200
+    python -m ops.deploy --env dev --timeout 1200
+    python -m ops.deploy --env prod --confirm prod   # production: plan, confirm, apply only that plan
 
 Steps (each prints a ``==> [n/6]`` line):
 
@@ -457,9 +458,20 @@ def deploy(
     registry: str | None = None,
     smoke_timeout: float = SMOKE_TIMEOUT_SECONDS,
     config: Path | None = None,
+    confirmation: str | None = None,
+    acknowledged: frozenset[str] = frozenset(),
+    plans_dir: Path | None = None,
     log: TextIO = sys.stdout,
 ) -> int:
-    """Deploy a non-production environment (a production one goes through ``ops.apply.deploy_reviewed``)."""
+    """Deploy ``env``; a production one only through a reviewed plan (``ops.apply.deploy_reviewed``)."""
+    if env.production:
+        from ops import apply
+
+        return apply.deploy_reviewed(
+            env, out=out, plans_dir=plans_dir or apply.DEFAULT_PLANS_DIR, config=config, confirmation=confirmation,
+            acknowledged=acknowledged, skip_image=skip_image, tag=tag, registry=registry, timeout=timeout,
+            smoke_timeout=smoke_timeout, log=log,
+        )  # fmt: skip
     started = time.monotonic()
     step(1, "%s: check access, synth" % env.name, log)
     subprocess_env = tf.prepare(env, out, log)
@@ -510,15 +522,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         env = load_environment(args.env, args.config or DEFAULT_FILE)
-        if env.production:
-            return apply.deploy_reviewed(
-                env, out=args.out, plans_dir=args.plans_dir or apply.DEFAULT_PLANS_DIR, config=args.config,
-                confirmation=args.confirm, acknowledged=apply.parse_ack(args.ack), skip_image=args.skip_image,
-                tag=args.image_tag, registry=args.registry, timeout=args.timeout,
-            )  # fmt: skip
         return deploy(
             env, out=args.out, timeout=args.timeout, skip_image=args.skip_image, tag=args.image_tag,
-            registry=args.registry, config=args.config,
+            registry=args.registry, config=args.config, confirmation=args.confirm,
+            acknowledged=apply.parse_ack(args.ack), plans_dir=args.plans_dir,
         )  # fmt: skip
     except (apply.ApplyError, ConfirmationError) as exc:
         print("deploy: REFUSED: %s" % exc, file=sys.stderr)

@@ -241,7 +241,7 @@ def test_production_deploy_refuses_a_wrong_confirm_before_planning(monkeypatch: 
     monkeypatch.setattr(tf, "prepare", lambda *a, **k: pytest.fail("planned before the confirmation"))
     prod = load_environment("prod")
     with pytest.raises(ConfirmationError, match=r"^CONFIRM='yes' does not match the environment; allowed: CONFIRM=prod to apply prod$"):
-        apply.deploy_reviewed(prod, confirmation="yes", stdin=io.StringIO(), log=io.StringIO())
+        deploy.deploy(prod, confirmation="yes", log=io.StringIO())  # make deploy ENV=prod goes the reviewed way
     with pytest.raises(ConfirmationError, match=r"ENV=prod is a production environment: .* or pass CONFIRM=prod"):
         apply.deploy_reviewed(prod, confirmation=None, stdin=io.StringIO(), log=io.StringIO())
 
