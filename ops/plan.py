@@ -14,7 +14,8 @@ and writes, into ``plans/<env>/``:
 * ``summary.md``          add / change / destroy per stack and the warnings below, ready to paste
   into a pull request. Its last line, and this command's, say whether anything changes;
 * ``fingerprint.json``    what the plans were made from (``ops.fingerprint``), so that ``make apply``
-  (``ops.apply``) applies exactly them or refuses a stale plan. A plan with errors writes none.
+  (``ops.apply``) applies exactly them or refuses a stale plan. A plan with errors writes none,
+  nor does ``--drift`` (a drift check is not a plan for review).
 
 Warnings (loud, at the top of ``summary.md``; ``make apply`` needs ``ACK=<kind>`` for each kind,
 the keys of ``FLAG_TITLES``):
@@ -346,7 +347,8 @@ def plan_stacks(
     """Plan every stack of ``env`` (synthesized in ``out``) into ``folder``; write the artifacts.
 
     Without errors the plans' fingerprint is written too (``ops.fingerprint``), so that
-    ``make apply`` applies exactly them; a plan with errors leaves no fingerprint.
+    ``make apply`` applies exactly them; a plan with errors, or a drift check, leaves none (and
+    removes the previous one with the previous plans).
     """
     from ops import fingerprint
 
@@ -409,7 +411,7 @@ def plan_stacks(
         )
     summary_path = folder / "summary.md"
     summary_path.write_text(render_markdown(env.name, summaries, drift=drift, notes=notes))
-    if not any(s.error for s in summaries):
+    if not drift and not any(s.error for s in summaries):
         fingerprint.write(folder, fingerprint.Fingerprint(
             env=env.name,
             image_tag=variables.get(service_name, {}).get("image_tag"),
