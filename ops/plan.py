@@ -379,8 +379,8 @@ def plan_stacks(
             results[service_name] = StackSummary(
                 stack=service_name,
                 skipped="Reads the outputs of `%s`, which is not applied yet; it is planned once the registry"
-                " exists (`make apply ENV=%s` applies the registry plan; `make deploy ENV=%s` applies both in"
-                " order)." % (registry_name, env.name, env.name),
+                " exists (`make apply ENV=%s` applies this plan of the registry; then plan again)."
+                % (registry_name, env.name),
             )
     if service_name not in results:
         planned.append(service_name)
