@@ -43,7 +43,7 @@ from typing import Any, TextIO
 
 from ops import deploy, fingerprint, tf
 from ops.confirm import ConfirmationError, confirm_production
-from ops.plan import DEFAULT_PLANS_DIR, FLAG_TITLES, Flag, StackSummary, plan_stacks
+from ops.plan import DEFAULT_PLANS_DIR, FLAG_TITLES, Flag, StackSummary, plan_stacks, print_warnings, verdict
 
 __all__ = ["DEFAULT_PLANS_DIR", "ApplyError", "apply_reviewed", "deploy_reviewed", "parse_ack"]
 
@@ -312,11 +312,7 @@ def deploy_reviewed(
 
 
 def _print_plan_result(env_name: str, summaries: Sequence[StackSummary], summary_path: Path, log: TextIO) -> None:
-    from ops.plan import verdict
-
-    for s in summaries:
-        for flag in s.flags:
-            print("   WARNING: %s" % flag.markdown().removeprefix("- :warning: ").replace("**", ""), file=log)
+    print_warnings(summaries, log)
     print("   summary: %s\n   %s" % (summary_path, verdict(env_name, summaries)), file=log)
     errors = [s for s in summaries if s.error]
     if errors:

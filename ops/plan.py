@@ -276,6 +276,13 @@ def verdict(env_name: str, summaries: Sequence[StackSummary]) -> str:
     )  # fmt: skip
 
 
+def print_warnings(summaries: Sequence[StackSummary], log: TextIO) -> None:
+    """The warnings as ``   WARNING: ...`` lines on the terminal."""
+    for s in summaries:
+        for flag in s.flags:
+            print("   WARNING: %s" % flag.markdown().removeprefix("- :warning: ").replace("**", ""), file=log)
+
+
 def exit_code(summaries: Sequence[StackSummary]) -> int:
     """Terraform's ``-detailed-exitcode`` over all stacks: 1 error, 2 changes, 0 none."""
     if any(s.error for s in summaries):
@@ -454,9 +461,8 @@ def main(argv: list[str] | None = None) -> int:
     except (tf.TerraformError, emulator.EmulatorError) as exc:
         print("plan: error: %s" % exc, file=sys.stderr)
         return EXIT_ERROR
+    print_warnings(summaries, sys.stdout)
     for s in summaries:
-        for flag in s.flags:
-            print("   WARNING: %s" % flag.markdown().removeprefix("- :warning: ").replace("**", ""))
         if s.error:
             print("   %s: ERROR\n%s" % (s.stack, s.error), file=sys.stderr)
     print("   summary: %s" % summary_path)
