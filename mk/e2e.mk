@@ -2,14 +2,16 @@
 
 # The emulator cycle, as its own CI lane (.ci/run): a fresh emulator and fresh state, then
 # make deploy (local), make drift ENV=local (must be exit 0), make destroy ENV=local (nothing
-# left). Real Terraform and the real provider; about 5 minutes. See tests/e2e/.
+# left). Then the reviewed-plan workflow on its own fresh emulator: make plan -> make apply
+# applies the saved plan; an input or the state changed in between makes make apply refuse.
+# Real Terraform and the real provider. See tests/e2e/.
 # The emulator checks every request against botocore's API model (ops/api_model.py) and records
 # it in E2E_API_LOG; the lane prints the coverage and fails on any violation.
 
 E2E_API_LOG ?= .state/e2e-api.jsonl
 
 .PHONY: test-e2e
-test-e2e: $(VENV_STAMP) $(NPM_STAMP) ## CI lane: fresh emulator, make deploy, make drift ENV=local (no changes), make destroy (nothing left); 0 API-model violations
+test-e2e: $(VENV_STAMP) $(NPM_STAMP) ## CI lane: the emulator cycles (deploy, drift, destroy, nothing left; plan -> apply); 0 API-model violations
 	@mkdir -p $(dir $(E2E_API_LOG)) && rm -f $(E2E_API_LOG); \
 	E2E=1 EMULATOR_API_LOG=$(abspath $(E2E_API_LOG)) $(PY) -m pytest -q -rs -s tests/e2e; status=$$?; \
 	if [ -f $(E2E_API_LOG) ]; then $(PY) -m ops.api_model report $(E2E_API_LOG) || status=1; \

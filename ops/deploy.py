@@ -3,7 +3,8 @@
 Example::
 
     python -m ops.deploy                       # ENV=local: the emulator on 127.0.0.1
-    python -m ops.deploy --env prod --timeout 1200
+    python -m ops.deploy --env dev --timeout 1200
+    python -m ops.deploy --env prod --confirm prod   # production: plan, confirm, apply only that plan
 
 Steps (each prints a ``==> [n/6]`` line):
 
@@ -28,6 +29,12 @@ and target health is not checked.
 
 ``--skip-image`` (``SKIP_IMAGE=1``) skips step 3 and deploys ``--image-tag`` (``IMAGE_TAG``,
 default: the git sha), which must already be in the registry.
+
+A ``production = true`` environment is deployed only through a reviewed plan
+(``ops.apply.deploy_reviewed``): step 1 also plans both stacks (``plans/<env>/``) and asks for the
+environment's name - typed at the prompt, which shows ``summary.md`` first, or ``--confirm``
+(``CONFIRM=<env>``) - and steps 2 and 4 apply exactly the saved plans. Warnings in the plan need
+``--ack`` (``ACK=<kind>[,<kind>]``) as for ``make apply``.
 """
 
 from __future__ import annotations
@@ -64,7 +71,7 @@ class WaitResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _truthy(value: str | None) -> bool:
+def truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
@@ -334,6 +341,109 @@ def http_get_until_ok(url: str, timeout: float, interval: float = 3.0) -> tuple[
 
 
 # --------------------------------------------------------------------------------------------
+# Steps shared with ``make apply`` (ops.apply): the image, then apply <env>, wait, smoke-test.
+# --------------------------------------------------------------------------------------------
+
+
+def image_step(
+    env: Any,
+    tag: str,
+    *,
+    skip_image: bool,
+    registry: str | None,
+    log: TextIO,
+    out: Path = tf.DEFAULT_OUT,
+    deployed_tag: str | None = None,
+) -> list[str]:
+    """Step 3: build and push ``tag``, unless SKIP_IMAGE or ``<env>`` already runs it; returns notes."""
+    if deployed_tag == tag:
+        step(3, "image: %s already runs tag %s; nothing to build" % (env.name, tag), log)
+        return []
+    if skip_image:
+        step(3, "image: skipped (SKIP_IMAGE); deploying tag %s, which must already be pushed" % tag, log)
+        return ["image step skipped: tag %s was not built or pushed by this deploy" % tag]
+    step(3, "build and push the image, tag %s" % tag, log)
+    return build_and_push(env, tag, registry, log, out)
+
+
+@dataclass
+class Rollout:
+    ok: bool
+    url: str
+    notes: list[str] = field(default_factory=list)
+
+
+def roll_out(
+    env: Any,
+    service_stack: tf.Stack,
+    apply: Callable[[], None],
+    *,
+    label: str,
+    command: str,
+    timeout: float,
+    smoke_timeout: float,
+    log: TextIO,
+) -> Rollout:
+    """Steps 4-6: ``apply`` the ``<env>`` stack, wait for its deployment, smoke-test the URL.
+
+    A failure at step 5 or 6 prints ``<command>: FAILED at step n`` and the diagnostics.
+    """
+    step(4, label, log)
+    service_stack.init()
+    from ops import aws
+
+    client_session = aws.session(env)
+
+    def client(name: str) -> Any:
+        return aws.client(env, name, boto_session=client_session)
+
+    import datetime as dt
+
+    applied_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+    apply()
+    outputs = service_stack.outputs()
+    url = str(outputs.get("service_url") or "")
+
+    step(5, "wait for the deployment (at most %.0f s)" % timeout, log)
+    described = client("ecs").describe_services(
+        cluster=str(outputs["cluster_name"]), services=[str(outputs["service_name"])]
+    )["services"]
+    expected = str(described[0]["taskDefinition"]) if described else ""
+    print("   task definition %s" % expected.rsplit("/", 1)[-1], file=log)
+    result = wait_for_service(env, outputs, expected, timeout, log, client=client, since=applied_at)
+    notes = list(result.notes)
+    if not result.ok:
+        print("%s: FAILED at step 5: %s" % (command, result.reason), file=log)
+        diagnostics(env, outputs, log)
+        return Rollout(False, url, notes)
+
+    step(6, "smoke test %s%s" % (url, env.container.health_check_path), log)
+    if env.emulator:
+        notes.append(
+            "emulator: %s resolves only inside the emulator (a zone it holds, aliased to moto's fake ALB DNS"
+            " name); /health was not called through a load balancer" % url
+        )
+        print("   SKIPPED: %s" % notes[-1], file=log)
+    else:
+        status, body = http_get_until_ok(url + env.container.health_check_path, smoke_timeout)
+        if status != 200:
+            print("%s: FAILED at step 6: GET %s%s -> %s %s" % (
+                command, url, env.container.health_check_path, status, body[:200]), file=log)  # fmt: skip
+            diagnostics(env, outputs, log)
+            return Rollout(False, url, notes)
+        print("   GET %s -> 200 %s" % (env.container.health_check_path, body[:120]), file=log)
+    return Rollout(True, url, notes)
+
+
+def report_up(command: str, env: Any, url: str, image: str, notes: list[str], started: float, log: TextIO) -> None:
+    """The closing lines: what the run did not exercise, then ``<command>: <env> is up at <url> ...``."""
+    print("", file=log)
+    for note in notes:
+        print("NOT EXERCISED: %s" % note, file=log)
+    print("%s: %s is up at %s (image %s) in %.0f s" % (command, env.name, url, image, time.monotonic() - started), file=log)
+
+
+# --------------------------------------------------------------------------------------------
 # The whole deploy.
 # --------------------------------------------------------------------------------------------
 
@@ -347,13 +457,25 @@ def deploy(
     tag: str | None = None,
     registry: str | None = None,
     smoke_timeout: float = SMOKE_TIMEOUT_SECONDS,
+    config: Path | None = None,
+    confirmation: str | None = None,
+    acknowledged: frozenset[str] = frozenset(),
+    plans_dir: Path | None = None,
     log: TextIO = sys.stdout,
 ) -> int:
+    """Deploy ``env``; a production one only through a reviewed plan (``ops.apply.deploy_reviewed``)."""
+    if env.production:
+        from ops import apply
+
+        return apply.deploy_reviewed(
+            env, out=out, plans_dir=plans_dir or apply.DEFAULT_PLANS_DIR, config=config, confirmation=confirmation,
+            acknowledged=acknowledged, skip_image=skip_image, tag=tag, registry=registry, timeout=timeout,
+            smoke_timeout=smoke_timeout, log=log,
+        )  # fmt: skip
     started = time.monotonic()
-    notes: list[str] = []
     step(1, "%s: check access, synth" % env.name, log)
     subprocess_env = tf.prepare(env, out, log)
-    tf.synth(out, log)
+    tf.synth(out, log, config)
     registry_name, service_name = tf.stack_names(env.name)
 
     step(2, "apply %s" % registry_name, log)
@@ -364,62 +486,16 @@ def deploy(
     print("   repository: %s" % repository, file=log)
 
     image = image_tag(env, tag)
-    if skip_image:
-        step(3, "image: skipped (SKIP_IMAGE); deploying tag %s, which must already be pushed" % image, log)
-        notes.append("image step skipped: tag %s was not built or pushed by this deploy" % image)
-    else:
-        step(3, "build and push the image, tag %s" % image, log)
-        notes += build_and_push(env, image, registry, log, out)
-
-    step(4, "apply %s with image_tag=%s" % (service_name, image), log)
+    notes = image_step(env, image, skip_image=skip_image, registry=registry, log=log, out=out)
     service_stack = tf.Stack(tf.stack_dir(service_name, out), env=subprocess_env, log=log)
-    service_stack.init()
-    from ops import aws
-
-    client_session = aws.session(env)
-
-    def client(name: str) -> Any:
-        return aws.client(env, name, boto_session=client_session)
-
-    import datetime as dt
-
-    applied_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
-    service_stack.apply({"image_tag": image})
-    outputs = service_stack.outputs()
-
-    step(5, "wait for the deployment (at most %.0f s)" % timeout, log)
-    described = client("ecs").describe_services(
-        cluster=str(outputs["cluster_name"]), services=[str(outputs["service_name"])]
-    )["services"]
-    expected = str(described[0]["taskDefinition"]) if described else ""
-    print("   task definition %s" % expected.rsplit("/", 1)[-1], file=log)
-    result = wait_for_service(env, outputs, expected, timeout, log, client=client, since=applied_at)
-    notes += result.notes
-    if not result.ok:
-        print("deploy: FAILED at step 5: %s" % result.reason, file=log)
-        diagnostics(env, outputs, log)
+    rollout = roll_out(
+        env, service_stack, lambda: service_stack.apply({"image_tag": image}),
+        label="apply %s with image_tag=%s" % (service_name, image), command="deploy",
+        timeout=timeout, smoke_timeout=smoke_timeout, log=log,
+    )  # fmt: skip
+    if not rollout.ok:
         return 1
-
-    url = str(outputs.get("service_url") or "")
-    step(6, "smoke test %s%s" % (url, env.container.health_check_path), log)
-    if env.emulator:
-        notes.append(
-            "emulator: %s resolves only inside the emulator (a zone it holds, aliased to moto's fake ALB DNS"
-            " name); /health was not called through a load balancer" % url
-        )
-        print("   SKIPPED: %s" % notes[-1], file=log)
-    else:
-        status, body = http_get_until_ok(url + env.container.health_check_path, smoke_timeout)
-        if status != 200:
-            print("deploy: FAILED at step 6: GET %s%s -> %s %s" % (url, env.container.health_check_path, status, body[:200]), file=log)
-            diagnostics(env, outputs, log)
-            return 1
-        print("   GET %s -> 200 %s" % (env.container.health_check_path, body[:120]), file=log)
-
-    print("", file=log)
-    for note in notes:
-        print("NOT EXERCISED: %s" % note, file=log)
-    print("deploy: %s is up at %s (image %s) in %.0f s" % (env.name, url, image, time.monotonic() - started), file=log)
+    report_up("deploy", env, rollout.url, image, notes + rollout.notes, started, log)
     return 0
 
 
@@ -427,24 +503,33 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.deploy", description=__doc__.split("\n")[0])
     parser.add_argument("--env", default="local", help="environment name (default: local)")
     parser.add_argument("--out", type=Path, default=tf.DEFAULT_OUT, help="synth output directory")
+    parser.add_argument("--config", type=Path, default=None, help="environments file (default: envconfig/environments.toml)")
     parser.add_argument(
         "--timeout", type=float, default=float(os.environ.get("DEPLOY_TIMEOUT") or DEFAULT_TIMEOUT_SECONDS),
         help="seconds to wait for the deployment (DEPLOY_TIMEOUT; default %d)" % DEFAULT_TIMEOUT_SECONDS,
     )  # fmt: skip
-    parser.add_argument("--skip-image", action="store_true", default=_truthy(os.environ.get("SKIP_IMAGE")))
+    parser.add_argument("--skip-image", action="store_true", default=truthy(os.environ.get("SKIP_IMAGE")))
     parser.add_argument("--image-tag", default=os.environ.get("IMAGE_TAG") or None)
     parser.add_argument("--registry", default=os.environ.get("REGISTRY") or None, help="push here instead of ECR")
+    parser.add_argument("--confirm", default=os.environ.get("CONFIRM") or None, help="production: the environment name")
+    parser.add_argument("--ack", default=os.environ.get("ACK") or None, help="production: warning kinds to accept")
+    parser.add_argument("--plans-dir", type=Path, default=None, help="production: where plans/<env>/ is written")
     args = parser.parse_args(argv)
 
-    from envconfig import ConfigError, load_environment
-    from ops import aws, emulator
+    from envconfig import DEFAULT_FILE, ConfigError, load_environment
+    from ops import apply, aws, emulator
+    from ops.confirm import ConfirmationError
 
     try:
-        env = load_environment(args.env)
+        env = load_environment(args.env, args.config or DEFAULT_FILE)
         return deploy(
             env, out=args.out, timeout=args.timeout, skip_image=args.skip_image, tag=args.image_tag,
-            registry=args.registry,
+            registry=args.registry, config=args.config, confirmation=args.confirm,
+            acknowledged=apply.parse_ack(args.ack), plans_dir=args.plans_dir,
         )  # fmt: skip
+    except (apply.ApplyError, ConfirmationError) as exc:
+        print("deploy: REFUSED: %s" % exc, file=sys.stderr)
+        return 1
     except (ConfigError, aws.CredentialsError, emulator.EmulatorError, tf.TerraformError, DeployError) as exc:
         print("deploy: FAILED: %s" % exc, file=sys.stderr)
         return 1

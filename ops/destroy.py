@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ops import tf
+from ops.confirm import ConfirmationError, confirm_production
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -63,24 +64,8 @@ class Leftover:
 
 
 def confirm(env: Any, given: str | None, *, stdin: TextIO = sys.stdin, log: TextIO = sys.stdout) -> None:
-    """Raise DestroyError unless a production environment's name was typed or given."""
-    if not env.production:
-        return
-    if given is not None:
-        if given != env.name:
-            raise DestroyError(
-                "CONFIRM=%r does not match the environment; allowed: CONFIRM=%s to destroy %s" % (given, env.name, env.name)
-            )
-        return
-    if not stdin.isatty():
-        raise DestroyError(
-            "ENV=%s is a production environment: type its name at the prompt (needs a terminal) or pass"
-            " CONFIRM=%s" % (env.name, env.name)
-        )
-    print("ENV=%s is PRODUCTION. Type the environment name to destroy it: " % env.name, end="", file=log, flush=True)
-    typed = stdin.readline().strip()
-    if typed != env.name:
-        raise DestroyError("typed %r, not %r; nothing was destroyed" % (typed, env.name))
+    """Raise ConfirmationError unless a production environment's name was typed or given."""
+    confirm_production(env, given, action="destroy", stdin=stdin, log=log)
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = load_environment(args.env)
         return destroy(env, out=args.out, confirmation=args.confirm)
-    except (ConfigError, aws.CredentialsError, emulator.EmulatorError, tf.TerraformError, DestroyError) as exc:
+    except (ConfigError, aws.CredentialsError, emulator.EmulatorError, tf.TerraformError, DestroyError,
+            ConfirmationError) as exc:
         print("destroy: FAILED: %s" % exc, file=sys.stderr)
         return 1
     except (BotoCoreError, ClientError) as exc:

@@ -12,9 +12,13 @@ and writes, into ``plans/<env>/``:
 * ``<stack>.plan.txt``    the ``terraform plan`` output (without the refresh progress lines);
 * ``<stack>.plan.json``   ``terraform show -json`` of it;
 * ``summary.md``          add / change / destroy per stack and the warnings below, ready to paste
-  into a pull request. Its last line, and this command's, say whether anything changes.
+  into a pull request. Its last line, and this command's, say whether anything changes;
+* ``fingerprint.json``    what the plans were made from (``ops.fingerprint``), so that ``make apply``
+  (``ops.apply``) applies exactly them or refuses a stale plan. A plan with errors writes none,
+  nor does ``--drift`` (a drift check is not a plan for review).
 
-Warnings (loud, at the top of ``summary.md``):
+Warnings (loud, at the top of ``summary.md``; ``make apply`` needs ``ACK=<kind>`` for each kind,
+the keys of ``FLAG_TITLES``):
 
 * a stateful resource - ECR repository, log group, ALB, VPC, ECS cluster - replaced or destroyed;
 * a security group rule opening ingress to 0.0.0.0/0 or ::/0 (new or changed rules only);
@@ -22,8 +26,8 @@ Warnings (loud, at the top of ``summary.md``):
   from true to false, ECR ``force_delete`` or log group ``skip_destroy`` loosening.
 
 The ``<env>`` stack is planned with the image tag it currently runs (its ``image_tag`` output),
-so an unchanged deployment gives an empty plan; ``--image-tag`` overrides it. Before anything is
-deployed, the tag defaults to the git commit (what ``make deploy`` would push).
+so an unchanged deployment gives an empty plan; ``--image-tag`` (``make plan IMAGE_TAG=<tag>``)
+overrides it. Before anything is deployed, the tag is the one ``make deploy`` builds (the git commit).
 
 Without AWS credentials for a real environment the command fails at once and says so.
 """
@@ -60,23 +64,26 @@ EXIT_ERROR = 1
 EXIT_CHANGES = 2
 
 
+# The kinds of warning, as ``ACK=<kind>`` names them (``make apply``), with their summary.md titles.
+FLAG_TITLES: dict[str, str] = {
+    "stateful-replace": "REPLACES a stateful resource",
+    "stateful-destroy": "DESTROYS a stateful resource",
+    "open-ingress": "OPENS a security group to the internet",
+    "protection-off": "TURNS OFF deletion protection",
+}
+
+
 @dataclass(frozen=True)
 class Flag:
-    """One warning for the reviewer."""
+    """One warning for the reviewer; ``kind`` is a key of FLAG_TITLES."""
 
-    kind: str  # "stateful-replace" | "stateful-destroy" | "open-ingress" | "protection-off"
+    kind: str
     stack: str
     address: str
     detail: str
 
     def markdown(self) -> str:
-        titles = {
-            "stateful-replace": "REPLACES a stateful resource",
-            "stateful-destroy": "DESTROYS a stateful resource",
-            "open-ingress": "OPENS a security group to the internet",
-            "protection-off": "TURNS OFF deletion protection",
-        }
-        return "- :warning: **%s**: `%s` in stack `%s` - %s" % (titles[self.kind], self.address, self.stack, self.detail)
+        return "- :warning: **%s**: `%s` in stack `%s` - %s" % (FLAG_TITLES[self.kind], self.address, self.stack, self.detail)
 
 
 @dataclass
@@ -269,6 +276,13 @@ def verdict(env_name: str, summaries: Sequence[StackSummary]) -> str:
     )  # fmt: skip
 
 
+def print_warnings(summaries: Sequence[StackSummary], log: TextIO) -> None:
+    """The warnings as ``   WARNING: ...`` lines on the terminal."""
+    for s in summaries:
+        for flag in s.flags:
+            print("   WARNING: %s" % flag.markdown().removeprefix("- :warning: ").replace("**", ""), file=log)
+
+
 def exit_code(summaries: Sequence[StackSummary]) -> int:
     """Terraform's ``-detailed-exitcode`` over all stacks: 1 error, 2 changes, 0 none."""
     if any(s.error for s in summaries):
@@ -284,7 +298,7 @@ def exit_code(summaries: Sequence[StackSummary]) -> int:
 
 
 def service_variables(env: Any, stack: tf.Stack, image_tag: str | None, log: TextIO) -> dict[str, str]:
-    """``image_tag`` for the ``<env>`` stack: explicit, else what state says runs, else the git sha."""
+    """``image_tag`` for the ``<env>`` stack: explicit, else what state says runs, else what deploy builds."""
     if not tf.declares_variable(stack.directory, "image_tag"):
         return {}
     if image_tag:
@@ -295,9 +309,14 @@ def service_variables(env: Any, stack: tf.Stack, image_tag: str | None, log: Tex
     if deployed:
         print("   image_tag=%s (what %s runs now)" % (deployed, stack.name), file=log)
         return {"image_tag": deployed}
-    sha = tf.git_sha()
-    print("   image_tag=%s (nothing deployed yet: the git commit)" % sha, file=log)
-    return {"image_tag": sha}
+    from ops import deploy
+
+    try:
+        tag = deploy.image_tag(env, None)
+    except deploy.DeployError as exc:
+        raise tf.TerraformError(str(exc)) from None
+    print("   image_tag=%s (nothing deployed yet: the tag make deploy builds)" % tag, file=log)
+    return {"image_tag": tag}
 
 
 def plan_environment(
@@ -307,19 +326,43 @@ def plan_environment(
     plans_dir: Path = DEFAULT_PLANS_DIR,
     image_tag: str | None = None,
     drift: bool = False,
+    config: Path | None = None,
     log: TextIO = sys.stdout,
 ) -> tuple[list[StackSummary], Path]:
-    """Plan every stack of ``env``; write the artifacts; return the summaries and summary.md."""
+    """Check access, synth, then :func:`plan_stacks`; return the summaries and summary.md."""
     total = 3
     print("==> [1/%d] %s: check access" % (total, env.name), file=log, flush=True)
     subprocess_env = tf.prepare(env, out, log)
     print("==> [2/%d] synth" % total, file=log, flush=True)
-    tf.synth(out, log)
+    tf.synth(out, log, config)
     folder = plans_dir / env.name
-    folder.mkdir(parents=True, exist_ok=True)
     print("==> [3/%d] terraform plan -> %s" % (total, folder), file=log, flush=True)
+    return plan_stacks(env, subprocess_env, out=out, folder=folder, image_tag=image_tag, drift=drift, config=config, log=log)
+
+
+def plan_stacks(
+    env: Any,
+    subprocess_env: dict[str, str],
+    *,
+    out: Path,
+    folder: Path,
+    image_tag: str | None = None,
+    drift: bool = False,
+    config: Path | None = None,
+    log: TextIO = sys.stdout,
+) -> tuple[list[StackSummary], Path]:
+    """Plan every stack of ``env`` (synthesized in ``out``) into ``folder``; write the artifacts.
+
+    Without errors the plans' fingerprint is written too (``ops.fingerprint``), so that
+    ``make apply`` applies exactly them; a plan with errors, or a drift check, leaves none (and
+    removes the previous one with the previous plans).
+    """
+    from ops import fingerprint
+
+    folder.mkdir(parents=True, exist_ok=True)
     registry_name, service_name = tf.stack_names(env.name)
     stacks = {name: tf.Stack(tf.stack_dir(name, out), env=subprocess_env, log=log) for name in (registry_name, service_name)}
+    (folder / fingerprint.FILE).unlink(missing_ok=True)
     for name in stacks:
         for stale in (folder / ("%s.tfplan" % name), folder / ("%s.plan.txt" % name), folder / ("%s.plan.json" % name)):
             stale.unlink(missing_ok=True)
@@ -343,17 +386,19 @@ def plan_environment(
             results[service_name] = StackSummary(
                 stack=service_name,
                 skipped="Reads the outputs of `%s`, which is not applied yet; it is planned once the registry"
-                " exists (`make deploy ENV=%s` applies both in order)." % (registry_name, env.name),
+                " exists (`make apply ENV=%s` applies this plan of the registry; then plan again)."
+                % (registry_name, env.name),
             )
     if service_name not in results:
         planned.append(service_name)
+    variables: dict[str, dict[str, str]] = {}
 
     def plan_one(name: str) -> StackSummary:
         stack = stacks[name]
         plan_file = folder / ("%s.tfplan" % name)
         try:
-            variables = service_variables(env, stack, image_tag, log) if name == service_name else {}
-            stack.plan(plan_file, variables)
+            variables[name] = service_variables(env, stack, image_tag, log) if name == service_name else {}
+            stack.plan(plan_file, variables[name])
             (folder / ("%s.plan.txt" % name)).write_text(stack.last_plan_output)
             data = stack.show_json(plan_file)
             (folder / ("%s.plan.json" % name)).write_text(json.dumps(data, indent=1) + "\n")
@@ -373,6 +418,16 @@ def plan_environment(
         )
     summary_path = folder / "summary.md"
     summary_path.write_text(render_markdown(env.name, summaries, drift=drift, notes=notes))
+    if not drift and not any(s.error for s in summaries):
+        fingerprint.write(folder, fingerprint.Fingerprint(
+            env=env.name,
+            image_tag=variables.get(service_name, {}).get("image_tag"),
+            changes={s.stack: s.has_changes for s in summaries if s.stack in planned},
+            skipped={s.stack: s.skipped for s in summaries if s.skipped},
+            flags=[f for s in summaries for f in s.flags],
+            observed=fingerprint.observe(out, folder, stacks, planned=planned, config=config),
+        ))  # fmt: skip
+        print("   fingerprint: %s" % (folder / fingerprint.FILE), file=log)
     return summaries, summary_path
 
 
@@ -382,22 +437,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=tf.DEFAULT_OUT, help="synth output directory")
     parser.add_argument("--plans-dir", type=Path, default=DEFAULT_PLANS_DIR, help="where plans/<env>/ is written")
     parser.add_argument("--image-tag", default=None, help="image tag for the <env> stack (default: the deployed one)")
+    parser.add_argument("--config", type=Path, default=None, help="environments file (default: envconfig/environments.toml)")
     parser.add_argument(
         "--drift", action="store_true", help="exit 0 only when nothing changes (2 = changes, 1 = error)"
     )
     args = parser.parse_args(argv)
 
-    from envconfig import ConfigError, load_environment
+    from envconfig import DEFAULT_FILE, ConfigError, load_environment
     from ops import aws, emulator
 
     try:
-        env = load_environment(args.env)
+        env = load_environment(args.env, args.config or DEFAULT_FILE)
     except ConfigError as exc:
         print("plan: error: %s" % exc, file=sys.stderr)
         return EXIT_ERROR
     try:
         summaries, summary_path = plan_environment(
-            env, out=args.out, plans_dir=args.plans_dir, image_tag=args.image_tag, drift=args.drift
+            env, out=args.out, plans_dir=args.plans_dir, image_tag=args.image_tag, drift=args.drift, config=args.config
         )
     except aws.CredentialsError as exc:
         print("plan: error: %s" % exc, file=sys.stderr)
@@ -405,9 +461,8 @@ def main(argv: list[str] | None = None) -> int:
     except (tf.TerraformError, emulator.EmulatorError) as exc:
         print("plan: error: %s" % exc, file=sys.stderr)
         return EXIT_ERROR
+    print_warnings(summaries, sys.stdout)
     for s in summaries:
-        for flag in s.flags:
-            print("   WARNING: %s" % flag.markdown().removeprefix("- :warning: ").replace("**", ""))
         if s.error:
             print("   %s: ERROR\n%s" % (s.stack, s.error), file=sys.stderr)
     print("   summary: %s" % summary_path)

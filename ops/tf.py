@@ -8,6 +8,7 @@ Example::
     code = stack.plan(Path("plans/local/local-registry/tfplan"), variables={})   # 0 or 2
     stack.apply_plan(Path("plans/local/local-registry/tfplan"))
     stack.outputs()["repository_url"]
+    stack.state_version()          # StateVersion(lineage='5c1...', serial=7), from `terraform state pull`
 
 Every call prints one progress line (``   terraform plan local-registry ... 2.8 s``) and raises
 :class:`TerraformError` with the tail of Terraform's output when the command fails.
@@ -22,6 +23,7 @@ that environment with ``TF_CLI_CONFIG_FILE`` set when the provider comes from a 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -63,6 +65,28 @@ def plan_text(stdout: str) -> str:
 
 def _tail(text: str, lines: int = TAIL_LINES) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+@dataclass(frozen=True)
+class StateVersion:
+    """Which state a plan was made against: Terraform refuses a saved plan once either moves."""
+
+    lineage: str | None
+    serial: int | None
+
+    def describe(self) -> str:
+        return "no state" if self.serial is None else "serial %d" % self.serial
+
+
+def terraform_version() -> str:
+    """``terraform version -json``'s version, e.g. ``1.11.4``."""
+    result = subprocess.run(
+        [terraform_binary(), "version", "-json"], capture_output=True, text=True, check=False,
+        env={**os.environ, "CHECKPOINT_DISABLE": "1"},
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise TerraformError("terraform version failed: %s" % _tail(result.stderr), result.stderr, result.returncode)
+    return str(json.loads(result.stdout)["terraform_version"])
 
 
 @dataclass
@@ -200,8 +224,18 @@ class Stack:
     def state_pull(self) -> dict[str, Any]:
         """The raw state document from the backend (``{}`` when there is none yet)."""
         result = self.run(["state", "pull"], label="state pull")
-        data: dict[str, Any] = json.loads(result.stdout or "{}")
+        data: dict[str, Any] = json.loads(result.stdout.strip() or "{}")
         return data
+
+    def state_version(self) -> StateVersion:
+        """Lineage and serial of the stack's state, through its backend (local file or S3).
+
+        ``StateVersion(None, None)`` when there is no state yet.
+        """
+        data = self.state_pull()
+        if not data:
+            return StateVersion(None, None)
+        return StateVersion(str(data["lineage"]), int(data["serial"]))
 
     def state_resources(self) -> list[str]:
         """Addresses of the resources in state ([] when nothing is deployed)."""
@@ -228,9 +262,11 @@ def stack_dir(stack: str, out: Path = DEFAULT_OUT) -> Path:
     return out / "stacks" / stack
 
 
-def synth(out: Path = DEFAULT_OUT, log: TextIO = sys.stdout) -> None:
-    """``python -m ops.synth --out <out>`` (atomic, skips when no input changed)."""
+def synth(out: Path = DEFAULT_OUT, log: TextIO = sys.stdout, config: Path | None = None) -> None:
+    """``python -m ops.synth --out <out> [--config <file>]`` (atomic, skips when no input changed)."""
     argv = [sys.executable, "-m", "ops.synth", "--out", str(out)]
+    if config is not None:
+        argv += ["--config", str(config)]
     result = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     for line in (result.stdout + result.stderr).splitlines():
         if line.strip():

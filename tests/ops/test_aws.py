@@ -87,7 +87,7 @@ def test_commands_fail_fast_for_prod_without_credentials(tmp_path: Path, module:
     asserts the exit code and the message, not a duration.
     """
     args = [sys.executable, "-m", module, "--env", "prod"]
-    if module == "ops.destroy":
+    if module in ("ops.deploy", "ops.destroy"):  # production: confirmed, so the credentials check is reached
         args += ["--confirm", "prod"]
     started = time.monotonic()
     result = subprocess.run(

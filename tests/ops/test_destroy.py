@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from envconfig import load_environment
-from ops.destroy import DestroyError, cdktf_destroy_argv, confirm, empty_repository, find_leftovers
+from ops.confirm import ConfirmationError
+from ops.destroy import cdktf_destroy_argv, confirm, empty_repository, find_leftovers
 
 
 class Terminal(io.StringIO):
@@ -28,12 +29,12 @@ def test_prod_accepts_confirm_with_its_name() -> None:
 
 
 def test_prod_rejects_another_confirm_value() -> None:
-    with pytest.raises(DestroyError, match=r"CONFIRM='yes' does not match the environment; allowed: CONFIRM=prod"):
+    with pytest.raises(ConfirmationError, match=r"CONFIRM='yes' does not match the environment; allowed: CONFIRM=prod"):
         confirm(load_environment("prod"), "yes", stdin=io.StringIO())
 
 
 def test_prod_without_a_terminal_or_confirm_refuses() -> None:
-    with pytest.raises(DestroyError, match=r"ENV=prod is a production environment: .* CONFIRM=prod"):
+    with pytest.raises(ConfirmationError, match=r"ENV=prod is a production environment: .* CONFIRM=prod"):
         confirm(load_environment("prod"), None, stdin=io.StringIO("prod\n"))
 
 
@@ -41,7 +42,7 @@ def test_prod_accepts_the_typed_name_and_refuses_anything_else() -> None:
     log = io.StringIO()
     confirm(load_environment("prod"), None, stdin=Terminal("prod\n"), log=log)
     assert "Type the environment name" in log.getvalue()
-    with pytest.raises(DestroyError, match=r"typed 'y', not 'prod'; nothing was destroyed"):
+    with pytest.raises(ConfirmationError, match=r"typed 'y', not 'prod'; nothing was destroyed"):
         confirm(load_environment("prod"), None, stdin=Terminal("y\n"), log=io.StringIO())
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from envconfig import load_environment
-from ops import plan, tf
+from ops import deploy, fingerprint, plan, tf
 
 
 def _stack(name: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +46,8 @@ def workspace(tmp_path: Path, patched: str, monkeypatch: pytest.MonkeyPatch) -> 
            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}  # fmt: skip
     monkeypatch.setattr(tf, "prepare", lambda *args, **kwargs: env)
     monkeypatch.setattr(tf, "synth", lambda *args, **kwargs: None)
-    monkeypatch.setattr(tf, "git_sha", lambda short=12: "sha0001")
+    monkeypatch.setattr(deploy, "image_tag", lambda env, explicit: "sha0001")
+    (out / ".inputs.sha256").write_text("synth-digest\n")  # what ops.synth stamps
     return out
 
 
@@ -61,18 +62,25 @@ def test_plan_environment_from_empty_to_applied(terraform: str, workspace: Path,
     assert plan.exit_code(summaries) == plan.EXIT_CHANGES
     folder = plans / "local"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "local-registry.plan.json", "local-registry.plan.txt", "local-registry.tfplan", "summary.md",
+        "fingerprint.json", "local-registry.plan.json", "local-registry.plan.txt", "local-registry.tfplan", "summary.md",
     ]  # fmt: skip
     assert "Plan: 1 to add, 0 to change, 0 to destroy." in (folder / "local-registry.plan.txt").read_text()
     assert json.loads((folder / "local-registry.plan.json").read_text())["format_version"].startswith("1.")
     assert "### `local`: not planned" in summary_md.read_text()
+    saved = fingerprint.read(folder)
+    assert saved is not None and saved.image_tag is None and list(saved.skipped) == ["local"]
+    assert saved.observed.states == {"local-registry": tf.StateVersion(None, None), "local": tf.StateVersion(None, None)}
+    assert saved.observed.plan_sha256 == {"local-registry": fingerprint.sha256_file(folder / "local-registry.tfplan")}
 
     # Apply exactly the reviewed registry plan, then both stacks are planned (side by side).
     registry = tf.Stack(workspace / "stacks" / "local-registry", env=tf.prepare(env), log=log)
     registry.apply_plan(folder / "local-registry.tfplan")
     summaries, _ = plan.plan_environment(env, out=workspace, plans_dir=plans, log=log)
     assert [(s.stack, s.result, s.add) for s in summaries] == [("local-registry", "no changes", 0), ("local", "changes", 1)]
-    assert "image_tag=sha0001 (nothing deployed yet: the git commit)" in log.getvalue()
+    assert "image_tag=sha0001 (nothing deployed yet: the tag make deploy builds)" in log.getvalue()
+    saved = fingerprint.read(folder)
+    assert saved is not None and saved.image_tag == "sha0001" and saved.changes == {"local-registry": False, "local": True}
+    assert saved.observed.states["local-registry"].serial is not None
 
     # Deploy <env> with a tag; the next plan uses the deployed tag and is empty: drift exit 0.
     service = tf.Stack(workspace / "stacks" / "local", env=tf.prepare(env), log=log)
@@ -82,8 +90,11 @@ def test_plan_environment_from_empty_to_applied(terraform: str, workspace: Path,
     assert "image_tag=v1 (what local runs now)" in log.getvalue()
     assert summary_md.read_text().splitlines()[0] == "## Drift check: `local`"
     assert summary_md.read_text().rstrip().endswith("**Result: no changes - local matches the configuration.**")
+    assert fingerprint.read(folder) is None, "a drift check is not a plan for review"
 
     # A new tag is a change (the log group is replaced); an explicit tag overrides the deployed one.
     summaries, _ = plan.plan_environment(env, out=workspace, plans_dir=plans, image_tag="v2", log=log)
     assert [(s.stack, s.add, s.destroy) for s in summaries][1] == ("local", 1, 1)
     assert [f.kind for f in summaries[1].flags] == ["stateful-replace"]
+    saved = fingerprint.read(folder)
+    assert saved is not None and [f.kind for f in saved.flags] == ["stateful-replace"] and saved.image_tag == "v2"
