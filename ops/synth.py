@@ -46,10 +46,16 @@ def input_files(root: Path = ROOT) -> list[Path]:
 
 
 def fingerprint(config: Path, root: Path = ROOT) -> str:
-    """SHA-256 over the relative path and bytes of every input, plus the interpreter version."""
+    """SHA-256 over the relative path and bytes of every input, plus the interpreter version.
+
+    Paths inside ``root`` count relative to it, so two checkouts of one commit (the plan job and
+    the apply job of a pipeline) agree.
+    """
     digest = hashlib.sha256(sys.version.encode())
+    root = root.resolve()
     for path in [*input_files(root), config.resolve()]:
-        digest.update(str(path).encode() + b"\0")
+        name = path.relative_to(root) if path.is_relative_to(root) else path
+        digest.update(str(name).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
 

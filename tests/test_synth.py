@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -191,3 +192,19 @@ def test_failed_synth_leaves_previous_output_intact(synthesized_once: Path, tmp_
         synthesize(synthesized_once, force=True, python=str(crash))
     after = {p: p.read_bytes() for p in synthesized_once.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_the_input_digest_is_the_same_in_two_checkouts(tmp_path: Path) -> None:
+    """The plan job and the apply job of a pipeline check out one commit into different directories."""
+    from ops import synth
+
+    digests = []
+    for name in ("a", "b"):
+        root = tmp_path / name
+        for path in synth.input_files(ROOT):
+            (root / path.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, root / path.relative_to(ROOT))
+        digests.append(synth.fingerprint(root / "envconfig" / "environments.toml", root))
+    assert digests[0] == digests[1]
+    (tmp_path / "b" / "main.py").write_text("# changed\n")
+    assert synth.fingerprint(tmp_path / "b" / "envconfig" / "environments.toml", tmp_path / "b") != digests[0]
