@@ -10,7 +10,7 @@ Steps:
 1. prod (any ``production = true`` environment) needs the environment name typed in at the
    prompt, or ``--confirm <name>`` (``CONFIRM=prod``); anything else stops here.
 2. check access (credentials, or the emulator) and synth;
-3. read both stacks' Terraform state (``terraform show -json``): type, id and attributes of every
+3. read both stacks' Terraform state (``terraform state pull``): type, id and attributes of every
    resource. A type with no leftover check (``CHECKS``) and no reason in ``CANNOT_BE_LEFT``
    stops the destroy here, before anything is deleted. Each checker must find its resource now
    (else a ``warning:`` line: its "gone" later would prove nothing);
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import os
 import re
 import subprocess
@@ -181,21 +182,29 @@ class Deployed:
         return Leftover(self.type, self.identifier, "state of %s, %s" % (self.stack, how), note=note)
 
 
-def deployed_resources(stack: str, show: Mapping[str, Any]) -> list[Deployed]:
-    """The managed resources in ``terraform show -json`` of a stack's state (all modules).
+def deployed_resources(stack: str, state: Mapping[str, Any]) -> list[Deployed]:
+    """The managed resources in a stack's state (``terraform state pull``, format version 4).
 
-    Example: ``deployed_resources("local", tf.Stack(...).show_json())`` -> ``[Deployed("local",
-    "aws_vpc", "aws_vpc.Network_Vpc_1A2B", {"id": "vpc-0abc", ...}), ...]``; ``[]`` without state.
+    Example: ``deployed_resources("local", state)`` -> ``[Deployed("local", "aws_vpc",
+    "aws_vpc.Network_Vpc_1A2B", {"id": "vpc-0abc", ...}), ...]``; ``[]`` for an empty state.
     """
     out: list[Deployed] = []
-    modules = [show.get("values", {}).get("root_module", {})]
-    while modules:
-        module = modules.pop()
-        modules += module.get("child_modules", [])
-        for resource in module.get("resources", []):
-            if resource.get("mode") == "managed":
-                out.append(Deployed(stack, resource["type"], resource["address"], resource.get("values") or {}))
+    for resource in state.get("resources", []):
+        if resource.get("mode") != "managed":
+            continue
+        base = ".".join(p for p in (resource.get("module"), resource["type"], resource["name"]) if p)
+        for instance in resource.get("instances", []):
+            key = instance.get("index_key")
+            address = base if key is None else "%s[%s]" % (base, json.dumps(key))
+            out.append(Deployed(stack, resource["type"], address, instance.get("attributes") or {}))
     return out
+
+
+def state_of(stack: tf.Stack) -> dict[str, Any]:
+    """``terraform state pull`` of ``stack`` ({} when it has no state); faster than ``show -json``."""
+    result = stack.run(["state", "pull"], label="state pull")
+    state: dict[str, Any] = json.loads(result.stdout) if result.stdout.strip() else {}
+    return state
 
 
 Client = Callable[[str], Any]
@@ -806,7 +815,7 @@ def read_deployed(stacks: list[tf.Stack], log: TextIO) -> list[Deployed]:
     Checked before anything is destroyed, so a resource type added to a stack without a checker
     stops the destroy with nothing deleted.
     """
-    deployed = [r for stack in stacks for r in deployed_resources(stack.name, stack.show_json())]
+    deployed = [r for stack in stacks for r in deployed_resources(stack.name, state_of(stack))]
     missing = unchecked_types(r.type for r in deployed)
     if missing:
         raise DestroyError(

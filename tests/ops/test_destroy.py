@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -163,37 +164,40 @@ def test_every_declared_resource_type_has_a_leftover_check(synth_all: dict[str, 
 
 
 def test_deployed_resources_reads_managed_resources_of_every_module() -> None:
-    show = {"values": {"root_module": {
-        "resources": [
-            {"mode": "managed", "type": "aws_vpc", "address": "aws_vpc.v", "values": {"id": "vpc-1", "arn": "arn:vpc/vpc-1"}},
-            {"mode": "data", "type": "aws_route53_zone", "address": "data.aws_route53_zone.z", "values": {"id": "Z1"}},
-        ],
-        "child_modules": [{"resources": [
-            {"mode": "managed", "type": "aws_subnet", "address": "module.m.aws_subnet.s", "values": {"id": "subnet-1"}},
-        ]}],
-    }}}  # fmt: skip
-    deployed = deployed_resources("local", show)
-    assert [(r.type, r.address, r.identifier) for r in sorted(deployed, key=lambda r: r.type)] == [
-        ("aws_subnet", "module.m.aws_subnet.s", "subnet-1"),
-        ("aws_vpc", "aws_vpc.v", "arn:vpc/vpc-1"),
+    state = {"version": 4, "resources": [
+        {"mode": "managed", "type": "aws_vpc", "name": "v", "instances": [{"attributes": {"id": "vpc-1", "arn": "arn:vpc/vpc-1"}}]},
+        {"mode": "data", "type": "aws_route53_zone", "name": "z", "instances": [{"attributes": {"id": "Z1"}}]},
+        {"module": "module.m", "mode": "managed", "type": "aws_subnet", "name": "s",
+         "instances": [{"index_key": 0, "attributes": {"id": "subnet-1"}}, {"index_key": "b", "attributes": {"id": "subnet-2"}}]},
+    ]}  # fmt: skip
+    deployed = deployed_resources("local", state)
+    assert [(r.stack, r.type, r.address, r.identifier) for r in deployed] == [
+        ("local", "aws_vpc", "aws_vpc.v", "arn:vpc/vpc-1"),
+        ("local", "aws_subnet", "module.m.aws_subnet.s[0]", "subnet-1"),
+        ("local", "aws_subnet", 'module.m.aws_subnet.s["b"]', "subnet-2"),
     ]
-    assert deployed_resources("local", {"format_version": "1.0"}) == []
+    assert deployed_resources("local", {}) == []
 
 
 class StubStack:
-    def __init__(self, name: str, show: dict[str, Any]) -> None:
-        self.name, self._show = name, show
+    """A tf.Stack whose ``terraform state pull`` prints ``state``."""
 
-    def show_json(self) -> dict[str, Any]:
-        return self._show
+    def __init__(self, name: str, state: dict[str, Any]) -> None:
+        self.name, self._state = name, state
+
+    def run(self, args: list[str], *, label: str) -> subprocess.CompletedProcess[str]:
+        assert args == ["state", "pull"]
+        return subprocess.CompletedProcess(args, 0, json.dumps(self._state), "")
 
 
 def test_a_type_without_a_check_stops_the_destroy_before_anything_is_deleted() -> None:
-    show = {"values": {"root_module": {"resources": [
-        {"mode": "managed", "type": "aws_sqs_queue", "address": "aws_sqs_queue.q", "values": {"id": "q"}},
-    ]}}}  # fmt: skip
+    state = {"resources": [{"mode": "managed", "type": "aws_sqs_queue", "name": "q", "instances": [{"attributes": {"id": "q"}}]}]}
     with pytest.raises(DestroyError, match=r"resource type\(s\) aws_sqs_queue but ops/destroy.py has no leftover check"):
-        read_deployed([StubStack("local", show)], io.StringIO())  # type: ignore[list-item]
+        read_deployed([StubStack("local", state)], io.StringIO())  # type: ignore[list-item]
+    log = io.StringIO()
+    vpc = {"resources": [{"mode": "managed", "type": "aws_vpc", "name": "v", "instances": [{"attributes": {"id": "vpc-1"}}]}]}
+    assert [r.identifier for r in read_deployed([StubStack("local", vpc), StubStack("local-registry", {})], log)] == ["vpc-1"]  # type: ignore[list-item]
+    assert "resources in state: local 1, local-registry 0" in log.getvalue()
 
 
 POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}]})
