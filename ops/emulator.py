@@ -118,6 +118,7 @@ def apply_compat() -> list[str]:
     _applied.extend(_patch_ecs_run_task_task_level_memory())
     _applied.extend(_patch_route53_create_existing_check())
     _applied.extend(_patch_servicediscovery_delete_namespace_zone())
+    _applied.extend(_patch_ec2_revoke_unknown_rule_id())
     return list(_applied)
 
 
@@ -362,6 +363,39 @@ def _patch_servicediscovery_delete_namespace_zone() -> list[str]:
 
     ServiceDiscoveryBackend.delete_namespace = delete_namespace  # type: ignore[method-assign]
     return ["servicediscovery:DeleteNamespace.hosted-zone"]
+
+
+def _patch_ec2_revoke_unknown_rule_id() -> list[str]:
+    """EC2 RevokeSecurityGroupIngress/Egress by ``SecurityGroupRuleIds``: AWS's error for an unknown id.
+
+    AWS answers ``InvalidSecurityGroupRuleId.NotFound`` for a rule id the group does not have; the
+    provider treats that as "already revoked" (creating ``aws_default_security_group`` revokes
+    the default group's rules one id at a time). moto 5.2.5 answers
+    ``InvalidPermission.NotFound`` instead, which the provider does not expect, so a revoke that
+    is repeated - an SDK retry of a request moto had already carried out, seen on a loaded
+    machine in a redeploy - failed the apply. The patch raises AWS's error before moto's.
+    """
+    from moto.ec2.exceptions import InvalidSecurityGroupRuleIdNotFoundError
+    from moto.ec2.models.security_groups import SecurityGroupBackend
+
+    def patch(name: str, rules_attribute: str) -> None:
+        original = getattr(SecurityGroupBackend, name)
+
+        def revoke(self: Any, *args: Any, **kwargs: Any) -> Any:
+            rule_ids = kwargs.get("security_rule_ids") or []
+            group = self.get_security_group_by_name_or_id(kwargs.get("group_name_or_id"), kwargs.get("vpc_id"))
+            if rule_ids and group is not None:
+                known = {rule.id for rule in getattr(group, rules_attribute)}
+                for rule_id in rule_ids:
+                    if rule_id not in known:
+                        raise InvalidSecurityGroupRuleIdNotFoundError(rule_id)
+            return original(self, *args, **kwargs)
+
+        setattr(SecurityGroupBackend, name, revoke)
+
+    patch("revoke_security_group_ingress", "ingress_rules")
+    patch("revoke_security_group_egress", "egress_rules")
+    return ["ec2:RevokeSecurityGroup{Ingress,Egress}.unknown-rule-id"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -51,6 +51,13 @@ PROBE = textwrap.dedent(
         rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [sg_a]}])
         ingress = [r for r in rules["SecurityGroupRules"] if not r["IsEgress"]]
         out["ec2_group_rule_description"] = ingress[0].get("Description")
+        egress_rule = [r for r in rules["SecurityGroupRules"] if r["IsEgress"]][0]["SecurityGroupRuleId"]
+        ec2.revoke_security_group_egress(GroupId=sg_a, SecurityGroupRuleIds=[egress_rule])
+        try:
+            ec2.revoke_security_group_egress(GroupId=sg_a, SecurityGroupRuleIds=[egress_rule])  # again
+            out["ec2_revoke_unknown_rule_id"] = "ok"
+        except ClientError as exc:
+            out["ec2_revoke_unknown_rule_id"] = exc.response["Error"]["Code"]
 
         ecs.create_cluster(clusterName="c")
         td = {"containerDefinitions": [{"name": "app", "image": "x", "memory": 512}],
@@ -199,6 +206,13 @@ def test_moto_still_fails_run_task_without_container_memory(plain_moto: dict[str
     )
 
 
+def test_moto_still_answers_invalid_permission_for_an_unknown_rule_id(plain_moto: dict[str, Any]) -> None:
+    assert plain_moto["ec2_revoke_unknown_rule_id"] == "InvalidPermission.NotFound", (
+        "moto now answers %r when a revoked rule id is unknown: delete _patch_ec2_revoke_unknown_rule_id from"
+        " ops/emulator.py" % plain_moto["ec2_revoke_unknown_rule_id"]
+    )
+
+
 def test_moto_still_rejects_re_creating_a_deleted_record(plain_moto: dict[str, Any]) -> None:
     assert plain_moto["route53_recreate_after_delete"] == "InvalidChangeBatch", (
         "moto now re-creates a deleted record set while a later-sorting record exists (returned %r): delete"
@@ -232,6 +246,23 @@ def test_patched_route53_re_creates_a_deleted_record_and_refuses_an_existing_one
         r53.change_resource_record_sets(
             HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": again}]}
         )
+
+
+def test_patched_revoke_of_an_unknown_rule_id_answers_as_aws(patched: str) -> None:
+    from botocore.exceptions import ClientError
+
+    ec2 = _client(patched, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.4.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"][0]["GroupId"]
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]
+    egress = next(r["SecurityGroupRuleId"] for r in rules if r["IsEgress"])
+    ec2.revoke_security_group_egress(GroupId=group, SecurityGroupRuleIds=[egress])
+    assert ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"] == []
+    for revoke in (ec2.revoke_security_group_egress, ec2.revoke_security_group_ingress):
+        with pytest.raises(ClientError, match=r"InvalidSecurityGroupRuleId\.NotFound.*%s" % egress):
+            revoke(GroupId=group, SecurityGroupRuleIds=[egress])
 
 
 def test_patched_delete_namespace_deletes_its_hosted_zone(patched: str) -> None:
