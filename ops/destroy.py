@@ -36,6 +36,7 @@ listed as notes, not failures. The public hosted zone is an account prerequisite
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import json
 import os
@@ -179,7 +180,8 @@ class Deployed:
         return str(self.values.get("arn") or self.values.get("id") or self.address)
 
     def found(self, how: str, *, note: bool = False) -> Leftover:
-        return Leftover(self.type, self.identifier, "state of %s, %s" % (self.stack, how), note=note)
+        """A Leftover for this resource, found by ``how`` (the call, and the state it reported)."""
+        return Leftover(self.type, self.identifier, how, note=note)
 
 
 def deployed_resources(stack: str, state: Mapping[str, Any]) -> list[Deployed]:
@@ -442,7 +444,7 @@ def _check_private_dns_namespace(client: Client, r: Deployed) -> list[Leftover]:
     found = _present(r, "servicediscovery:GetNamespace", _get(lambda: cloudmap.get_namespace(Id=r.values["id"])))
     zone = r.values.get("hosted_zone")
     if zone and _get(lambda: route53.get_hosted_zone(Id=zone)):
-        how = "state of %s, hosted zone Cloud Map created for %s; route53:GetHostedZone" % (r.stack, r.address)
+        how = "hosted zone Cloud Map created for %s; route53:GetHostedZone" % r.address
         found.append(Leftover("route53 hosted zone", str(zone), how))
     return found
 
@@ -558,19 +560,28 @@ def unchecked_types(types: Iterable[str]) -> list[str]:
 
 
 def check_deployed(client: Client, deployed: Iterable[Deployed]) -> list[Leftover]:
-    """Each resource of the state that a describe/get call still finds (notes for deleted-but-listed)."""
+    """Each resource of the state that its type's describe/get call still finds.
+
+    Example: ``check_deployed(client, [Deployed("local", "aws_vpc", "aws_vpc.v", {"id": "vpc-1"})])``
+    -> ``[Leftover("aws_vpc", "vpc-1", "state of local, ec2:DescribeVpcs")]`` while vpc-1 exists,
+    ``[]`` once it is gone. Deleted-but-listed resources come back as notes.
+    """
     found: list[Leftover] = []
     for resource in deployed:
         checker = CHECKS.get(resource.type)
         if checker is not None:
-            found += checker(client, resource)
+            found += [
+                dataclasses.replace(item, source="state of %s, %s" % (resource.stack, item.source))
+                for item in checker(client, resource)
+            ]
     return found
 
 
 def preflight(client: Client, deployed: list[Deployed], log: TextIO) -> int:
     """Before the destroy: each checker must see its resource, or its "gone" after the destroy proves nothing.
 
-    Returns how many resources its checker did not find (each gets a ``warning:`` line).
+    Example: ``preflight(client, read_deployed(stacks, log), log)`` -> 0 when every resource was
+    found; otherwise how many were not, each with a ``warning:`` line in ``log``.
     """
     missing = 0
     for resource in deployed:
@@ -710,7 +721,7 @@ def find_tagged(client: Client, wanted: Mapping[str, str], name_prefix: str) -> 
             found.append(Leftover(kind, arn, "tagging API"))
             continue
         for item in CHECKS[listed.type](client, listed):
-            found.append(Leftover(kind, arn, "tagging API, " + item.source.split(", ", 1)[1], note=item.note))
+            found.append(Leftover(kind, arn, "tagging API, " + item.source, note=item.note))
 
     # 2. Per-service describes for what the tagging API may not return.
     ecr = client("ecr")
