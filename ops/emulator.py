@@ -132,6 +132,9 @@ def apply_compat() -> list[str]:
     _applied.extend(_patch_ecs_update_service_deployment())
     _applied.extend(_patch_ec2_group_rule_description())
     _applied.extend(_patch_ecs_run_task_task_level_memory())
+    _applied.extend(_patch_route53_create_existing_check())
+    _applied.extend(_patch_servicediscovery_delete_namespace_zone())
+    _applied.extend(_patch_ec2_revoke_unknown_rule_id())
     return list(_applied)
 
 
@@ -308,6 +311,107 @@ def _patch_ec2_group_rule_description() -> list[str]:
 
     SecurityGroupRule.description = property(description)  # type: ignore[assignment,method-assign]
     return ["ec2:DescribeSecurityGroupRules.Description"]
+
+
+def _patch_route53_create_existing_check() -> list[str]:
+    """Route 53 ChangeResourceRecordSets: CREATE fails only when that exact record set exists.
+
+    moto 5.2.5 checks a CREATE against the zone's change journal: when the same change was ever
+    made before (a deploy, destroy, deploy on one emulator re-creates the same alias record), it
+    lists the zone's records *starting at* that name and type and calls any hit "already exists".
+    Every record sorting after it counts too - the next deploy's new certificate validation
+    record ``_<hash>.flask-app.local.test`` does - so the second deploy fails with
+    ``InvalidChangeBatch: ... but it already exists`` for a record that was deleted. AWS refuses a
+    CREATE only when a record set with the same name, type and set identifier exists; the patch
+    checks exactly that and drops moto's journal entries of those CREATEs (they describe records
+    that no longer exist; the CREATE journals itself again).
+    """
+    from moto.route53.exceptions import ResourceRecordAlreadyExists
+    from moto.route53.models import Route53Backend
+
+    original = Route53Backend.change_resource_record_sets
+
+    def _key(record_set: dict[str, Any]) -> tuple[str, str, str | None]:
+        name = str(record_set["Name"]).rstrip(".").lower()
+        return (name, str(record_set["Type"]), record_set.get("SetIdentifier"))
+
+    def change_resource_record_sets(self: Any, zoneid: str, change_list: list[dict[str, Any]]) -> None:
+        zone = self.get_hosted_zone(zoneid)
+        creates = [change for change in change_list if change.get("Action") == "CREATE"]
+        existing = {(rrset.name.rstrip(".").lower(), rrset.type, rrset.set_identifier) for rrset in zone.rrsets}
+        for change in creates:
+            name, type_, _ = key = _key(change["ResourceRecordSet"])
+            if key in existing:
+                raise ResourceRecordAlreadyExists(name=name + ".", _type=type_)
+        created = {_key(change["ResourceRecordSet"]) for change in creates}
+        zone.rr_changes[:] = [
+            change for change in zone.rr_changes
+            if change.get("Action") != "CREATE" or _key(change["ResourceRecordSet"]) not in created
+        ]  # fmt: skip
+        original(self, zoneid, change_list)
+
+    Route53Backend.change_resource_record_sets = change_resource_record_sets  # type: ignore[method-assign]
+    return ["route53:ChangeResourceRecordSets.CREATE-exists-check"]
+
+
+def _patch_servicediscovery_delete_namespace_zone() -> list[str]:
+    """Cloud Map DeleteNamespace: delete the hosted zone the namespace created.
+
+    moto 5.2.5 creates a Route 53 hosted zone for every DNS namespace
+    (``DnsProperties.HostedZoneId``) but DeleteNamespace only forgets the namespace, so each
+    deploy/destroy cycle leaves one more private zone behind. In AWS the zone belongs to the
+    namespace and goes with it. The patch deletes it after moto deleted the namespace.
+    """
+    from moto.route53.models import route53_backends
+    from moto.servicediscovery.models import ServiceDiscoveryBackend
+    from moto.utilities.utils import get_partition
+
+    original = ServiceDiscoveryBackend.delete_namespace
+
+    def delete_namespace(self: Any, namespace_id: str) -> str:
+        namespace = self.get_namespace(namespace_id)  # NamespaceNotFound as before
+        zone_id = str((namespace.dns_properties or {}).get("HostedZoneId") or "")
+        operation_id: str = original(self, namespace_id)
+        if zone_id:
+            zones = route53_backends[self.account_id][get_partition(self.region_name)].zones
+            zones.pop(zone_id.replace("/hostedzone/", ""), None)
+        return operation_id
+
+    ServiceDiscoveryBackend.delete_namespace = delete_namespace  # type: ignore[method-assign]
+    return ["servicediscovery:DeleteNamespace.hosted-zone"]
+
+
+def _patch_ec2_revoke_unknown_rule_id() -> list[str]:
+    """EC2 RevokeSecurityGroupIngress/Egress by ``SecurityGroupRuleIds``: AWS's error for an unknown id.
+
+    AWS answers ``InvalidSecurityGroupRuleId.NotFound`` for a rule id the group does not have; the
+    provider treats that as "already revoked" (creating ``aws_default_security_group`` revokes
+    the default group's rules one id at a time). moto 5.2.5 answers
+    ``InvalidPermission.NotFound`` instead, which the provider does not expect, so a revoke that
+    is repeated - an SDK retry of a request moto had already carried out, seen on a loaded
+    machine in a redeploy - failed the apply. The patch raises AWS's error before moto's.
+    """
+    from moto.ec2.exceptions import InvalidSecurityGroupRuleIdNotFoundError
+    from moto.ec2.models.security_groups import SecurityGroupBackend
+
+    def patch(name: str, rules_attribute: str) -> None:
+        original = getattr(SecurityGroupBackend, name)
+
+        def revoke(self: Any, *args: Any, **kwargs: Any) -> Any:
+            rule_ids = kwargs.get("security_rule_ids") or []
+            group = self.get_security_group_by_name_or_id(kwargs.get("group_name_or_id"), kwargs.get("vpc_id"))
+            if rule_ids and group is not None:
+                known = {rule.id for rule in getattr(group, rules_attribute)}
+                for rule_id in rule_ids:
+                    if rule_id not in known:
+                        raise InvalidSecurityGroupRuleIdNotFoundError(rule_id)
+            return original(self, *args, **kwargs)
+
+        setattr(SecurityGroupBackend, name, revoke)
+
+    patch("revoke_security_group_ingress", "ingress_rules")
+    patch("revoke_security_group_egress", "egress_rules")
+    return ["ec2:RevokeSecurityGroup{Ingress,Egress}.unknown-rule-id"]
 
 
 # --------------------------------------------------------------------------------------------

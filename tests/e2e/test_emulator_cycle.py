@@ -1,4 +1,5 @@
-"""The emulator cycle through the make targets: deploy, no-change drift, destroy, nothing left.
+"""The emulator cycle through the make targets, on one emulator: deploy, destroy, deploy again,
+no-change drift, the operate commands, destroy; nothing left after either destroy.
 
 Runs only under `make test-e2e` (E2E=1): it takes minutes and drives the real Terraform and
 provider against a fresh emulator on a free port with fresh state. Any `.state/local*.tfstate`
@@ -79,8 +80,30 @@ def make(target: str, env: dict[str, str], *extra: str) -> tuple[int, str, float
     return result.returncode, output, elapsed
 
 
-def test_deploy_then_drift_then_destroy(cycle_env: dict[str, str]) -> None:
-    """All three steps always run (destroy also after a failed drift); every failure is reported."""
+def emulator_dns(env: dict[str, str]) -> dict[str, list[str]]:
+    """Hosted zone name -> "<name> <type>" of each record, read from the cycle's emulator."""
+    import boto3
+
+    route53 = boto3.client(
+        "route53", endpoint_url="http://127.0.0.1:%s" % env["EMULATOR_PORT"], region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+    )  # fmt: skip
+    return {
+        zone["Name"]: sorted(
+            "%s %s" % (rs["Name"], rs["Type"])
+            for rs in route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+        )
+        for zone in route53.list_hosted_zones()["HostedZones"]
+    }
+
+
+# After a destroy the emulator holds the public zone ops/bootstrap.py created, and nothing in it
+# but its own NS and SOA records.
+ONLY_THE_PREREQUISITE_ZONE = {"local.test.": ["local.test. NS", "local.test. SOA"]}
+
+
+def test_deploy_destroy_redeploy_drift_destroy(cycle_env: dict[str, str]) -> None:
+    """Every step runs while the emulator holds a deployment (both destroys run); every failure is reported."""
     timings: dict[str, float] = {}
     problems: list[str] = []
 
@@ -88,27 +111,50 @@ def test_deploy_then_drift_then_destroy(cycle_env: dict[str, str]) -> None:
         if not condition:
             problems.append(message)
 
-    code, out, timings["deploy"] = make("deploy", cycle_env)
-    if code != 0 and any(flake in out for flake in KNOWN_EMULATOR_RACES):
-        # Seen once in several runs on a loaded machine: moto answered a CreateRoute that had
-        # already succeeded with RouteAlreadyExists. Start over once on a fresh emulator and
-        # fresh state; a second failure is reported like any other.
-        print("\nknown emulator race (%s); restarting the cycle once on a fresh emulator"
-              % ", ".join(f for f in KNOWN_EMULATOR_RACES if f in out))  # fmt: skip
-        subprocess.run([sys.executable, "-m", "ops.emulator", "stop"], cwd=ROOT, env=cycle_env, check=False)
-        for path in STATE.glob("%s*.tfstate*" % ENV):
-            path.unlink()
-        code, out, timings["deploy"] = make("deploy", cycle_env)
-    expect(code == 0, "make deploy exited %d:\n%s" % (code, out[-4000:]))
-    for n in range(1, 7):
-        expect("==> [%d/6]" % n in out, "make deploy printed no step %d/6" % n)
-    expect("emulator started at http://127.0.0.1:%s" % cycle_env["EMULATOR_PORT"] in out, "no fresh emulator")
-    expect("deploy: local is up at https://flask-app.local.test" in out, "no final deploy line")
-    expect("NOT EXERCISED: emulator: no task ran" in out, "the deploy did not say what the emulator skips")
+    def deploy(label: str, emulator: str) -> int:
+        code, out, timings[label] = make("deploy", cycle_env)
+        if code != 0 and emulator == "started" and any(flake in out for flake in KNOWN_EMULATOR_RACES):
+            # Seen once in several runs on a loaded machine: moto answered a CreateRoute that had
+            # already succeeded with RouteAlreadyExists. Start over once on a fresh emulator and
+            # fresh state; a second failure is reported like any other.
+            print("\nknown emulator race (%s); restarting the cycle once on a fresh emulator"
+                  % ", ".join(f for f in KNOWN_EMULATOR_RACES if f in out))  # fmt: skip
+            subprocess.run([sys.executable, "-m", "ops.emulator", "stop"], cwd=ROOT, env=cycle_env, check=False)
+            for path in STATE.glob("%s*.tfstate*" % ENV):
+                path.unlink()
+            code, out, timings[label] = make("deploy", cycle_env)
+        expect(code == 0, "%s: make deploy exited %d:\n%s" % (label, code, out[-4000:]))
+        for n in range(1, 7):
+            expect("==> [%d/6]" % n in out, "%s: make deploy printed no step %d/6" % (label, n))
+        expect("emulator %s at http://127.0.0.1:%s" % (emulator, cycle_env["EMULATOR_PORT"]) in out,
+               "%s: the emulator was not %s" % (label, emulator))  # fmt: skip
+        expect("deploy: local is up at https://flask-app.local.test" in out, "%s: no final deploy line" % label)
+        expect("NOT EXERCISED: emulator: no task ran" in out, "%s: the deploy did not say what the emulator skips" % label)
+        return code
+
+    def destroy(label: str) -> None:
+        code, out, timings[label] = make("destroy", cycle_env)
+        expect(code == 0, "%s: make destroy exited %d:\n%s" % (label, code, out[-4000:]))
+        expect("emulator already running" in out, "%s: not the cycle's emulator" % label)
+        first, second = "cdktf destroy local ...", "cdktf destroy local-registry ..."
+        expect(first in out and second in out, "%s: cdktf destroy did not run" % label)
+        if first in out and second in out:
+            expect(out.index(first) < out.index(second), "%s: local-registry was destroyed before local" % label)
+        expect("resources in state: local " in out, "%s: the state was not read before the destroy" % label)
+        expect("its check does not find it" not in out, "%s: a leftover checker did not see its resource before the destroy" % label)
+        expect("destroy: local is gone; nothing it created is left" in out, "%s: the leftover check did not pass" % label)
+        expect("LEFT:" not in out, "%s: resources were left behind" % label)
+        dns = emulator_dns(cycle_env)
+        expect(dns == ONLY_THE_PREREQUISITE_ZONE, "%s: the emulator's DNS after destroy: %r" % (label, dns))
+
+    code = deploy("deploy", "started")
+    if code == 0:
+        destroy("destroy")
+        code = deploy("redeploy", "already running")
 
     if code == 0:
         code, out, timings["drift"] = make("drift", cycle_env)
-        expect(code == 0, "make drift ENV=local after a deploy must find no changes (exit %d):\n%s" % (code, out[-4000:]))
+        expect(code == 0, "make drift ENV=local after a redeploy must find no changes (exit %d):\n%s" % (code, out[-4000:]))
         expect("drift: Result: no changes - local matches the configuration. (exit 0)" in out, "no 'no changes' line")
         summary = (ROOT / "plans" / ENV / "summary.md").read_text()
         expect(
@@ -131,18 +177,10 @@ def test_deploy_then_drift_then_destroy(cycle_env: dict[str, str]) -> None:
         code, out, timings["cost"] = make("cost", all_envs)
         expect(code == 0 and all(e in out for e in ("local", "dev", "staging", "prod")), "make cost did not show every environment")
 
-    code, out, timings["destroy"] = make("destroy", cycle_env)
-    expect(code == 0, "make destroy exited %d:\n%s" % (code, out[-4000:]))
-    expect("cdktf destroy local ..." in out and "cdktf destroy local-registry ..." in out, "cdktf destroy did not run")
-    if "cdktf destroy local ..." in out and "cdktf destroy local-registry ..." in out:
-        expect(
-            out.index("cdktf destroy local ...") < out.index("cdktf destroy local-registry ..."),
-            "local-registry was destroyed before local",
-        )
-    expect("destroy: local is gone; nothing tagged with it is left" in out, "the leftover check did not pass")
-    expect("LEFT:" not in out, "resources were left behind")
+    destroy("final destroy")
 
-    print("\nemulator cycle timings: " + ", ".join("%s %.0f s" % kv for kv in timings.items()))
+    print("\nemulator cycle timings: " + ", ".join("%s %.0f s" % kv for kv in timings.items())
+          + "; total %.0f s" % sum(timings.values()))  # fmt: skip
     assert not problems, "\n\n".join(problems)
 
 

@@ -149,8 +149,8 @@ def test_the_emulator_issues_dns_validated_certificates_at_once(patched: str, cl
 
 def test_hosted_zones_are_notes_not_leftovers(patched: str, client_for: Callable[[str], Any]) -> None:
     """A zone tagged like the environment (e.g. created by the team with the same tags) is account
-    setup: the destroy's leftover check lists it as a note and does not fail on it."""
-    from ops.destroy import find_leftovers
+    setup: the destroy's tag sweep lists it as a note and does not fail on it."""
+    from ops.destroy import find_tagged
 
     zone_arn = "arn:aws:route53:::hostedzone/Z0123456789BOOTSTRAP"
 
@@ -167,7 +167,7 @@ def test_hosted_zones_are_notes_not_leftovers(patched: str, client_for: Callable
     def client(name: str) -> Any:
         return Tagging() if name == "resourcegroupstaggingapi" else client_for(name)
 
-    found = find_leftovers(client, {"project": "flask-app", "environment": "boot"}, "flask-app-boot")
+    found = find_tagged(client, {"project": "flask-app", "environment": "boot"}, "flask-app-boot")
     zone = [item for item in found if item.identifier == zone_arn]
     assert len(zone) == 1 and zone[0].note and "account prerequisite" in zone[0].source
     assert [item for item in found if not item.note] == []

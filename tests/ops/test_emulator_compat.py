@@ -51,6 +51,13 @@ PROBE = textwrap.dedent(
         rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [sg_a]}])
         ingress = [r for r in rules["SecurityGroupRules"] if not r["IsEgress"]]
         out["ec2_group_rule_description"] = ingress[0].get("Description")
+        egress_rule = [r for r in rules["SecurityGroupRules"] if r["IsEgress"]][0]["SecurityGroupRuleId"]
+        ec2.revoke_security_group_egress(GroupId=sg_a, SecurityGroupRuleIds=[egress_rule])
+        try:
+            ec2.revoke_security_group_egress(GroupId=sg_a, SecurityGroupRuleIds=[egress_rule])  # again
+            out["ec2_revoke_unknown_rule_id"] = "ok"
+        except ClientError as exc:
+            out["ec2_revoke_unknown_rule_id"] = exc.response["Error"]["Code"]
 
         ecs.create_cluster(clusterName="c")
         td = {"containerDefinitions": [{"name": "app", "image": "x", "memory": 512}],
@@ -92,7 +99,44 @@ PROBE = textwrap.dedent(
             out["aas_list_tags"] = "error %%s" %% exc.response["Error"].get("Code")
         except Exception as exc:
             out["aas_list_tags"] = "error %%s" %% type(exc).__name__
+
+        r53, sd = boto3.client("route53", **kw), boto3.client("servicediscovery", **kw)
+        zone = r53.create_hosted_zone(Name="cycle.test", CallerReference="probe")["HostedZone"]["Id"]
+        out["route53_recreate_after_delete"] = recreate_after_delete(r53, zone)
+
+        sd.create_private_dns_namespace(Name="internal", Vpc=vpc)
+        namespace = [n for n in sd.list_namespaces()["Namespaces"] if n["Name"] == "internal"][0]
+        ns_zone = sd.get_namespace(Id=namespace["Id"])["Namespace"]["Properties"]["DnsProperties"]["HostedZoneId"]
+        sd.delete_namespace(Id=namespace["Id"])
+        try:
+            r53.get_hosted_zone(Id=ns_zone)
+            out["servicediscovery_zone_after_delete"] = "kept"
+        except ClientError as exc:
+            out["servicediscovery_zone_after_delete"] = exc.response["Error"]["Code"]
     print(json.dumps(out))
+    """
+)
+
+# A deploy, destroy, deploy of the alias record, with a new record sorting after it in between
+# (the next certificate's validation record). Returns "ok" or the error code of the re-create.
+RECREATE = textwrap.dedent(
+    """
+    def recreate_after_delete(r53, zone):
+        from botocore.exceptions import ClientError
+
+        alias = {"Name": "app.cycle.test", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "10.0.0.1"}]}
+        def change(action, record_set):
+            r53.change_resource_record_sets(
+                HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": action, "ResourceRecordSet": record_set}]})
+        change("CREATE", alias)
+        change("DELETE", alias)
+        change("CREATE", {"Name": "_v2.app.cycle.test", "Type": "CNAME", "TTL": 60,
+                          "ResourceRecords": [{"Value": "_x.acm-validations.aws."}]})
+        try:
+            change("CREATE", alias)
+            return "ok"
+        except ClientError as exc:
+            return exc.response["Error"]["Code"]
     """
 )
 
@@ -100,7 +144,7 @@ PROBE = textwrap.dedent(
 @pytest.fixture(scope="module")
 def plain_moto() -> dict[str, Any]:
     """What plain moto (no compat layer) does for each gap."""
-    script = PROBE % {"fields": list(emulator.ECS_CREATE_SERVICE_DROPPED_FIELDS)}
+    script = RECREATE + PROBE % {"fields": list(emulator.ECS_CREATE_SERVICE_DROPPED_FIELDS)}
     env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": "1", "AWS_EC2_METADATA_DISABLED": "true"}
     env.pop("AWS_ENDPOINT_URL", None)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300, check=False)
@@ -162,7 +206,79 @@ def test_moto_still_fails_run_task_without_container_memory(plain_moto: dict[str
     )
 
 
+def test_moto_still_answers_invalid_permission_for_an_unknown_rule_id(plain_moto: dict[str, Any]) -> None:
+    assert plain_moto["ec2_revoke_unknown_rule_id"] == "InvalidPermission.NotFound", (
+        "moto now answers %r when a revoked rule id is unknown: delete _patch_ec2_revoke_unknown_rule_id from"
+        " ops/emulator.py" % plain_moto["ec2_revoke_unknown_rule_id"]
+    )
+
+
+def test_moto_still_rejects_re_creating_a_deleted_record(plain_moto: dict[str, Any]) -> None:
+    assert plain_moto["route53_recreate_after_delete"] == "InvalidChangeBatch", (
+        "moto now re-creates a deleted record set while a later-sorting record exists (returned %r): delete"
+        " _patch_route53_create_existing_check from ops/emulator.py" % plain_moto["route53_recreate_after_delete"]
+    )
+
+
+def test_moto_still_keeps_the_zone_of_a_deleted_namespace(plain_moto: dict[str, Any]) -> None:
+    assert plain_moto["servicediscovery_zone_after_delete"] == "kept", (
+        "moto now deletes a Cloud Map namespace's hosted zone with it (GetHostedZone: %r): delete"
+        " _patch_servicediscovery_delete_namespace_zone from ops/emulator.py"
+        % plain_moto["servicediscovery_zone_after_delete"]
+    )
+
+
 # ---- the patched emulator ------------------------------------------------------------------
+
+
+def test_patched_route53_re_creates_a_deleted_record_and_refuses_an_existing_one(patched: str) -> None:
+    from botocore.exceptions import ClientError
+
+    r53 = _client(patched, "route53")
+    zone = r53.create_hosted_zone(Name="cycle.test", CallerReference="patched")["HostedZone"]["Id"]
+    namespace: dict[str, Any] = {}
+    exec(RECREATE, namespace)
+    assert namespace["recreate_after_delete"](r53, zone) == "ok"
+    names = {(r["Name"], r["Type"]) for r in r53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]}
+    assert {("app.cycle.test.", "A"), ("_v2.app.cycle.test.", "CNAME")} <= names
+    again = {"Name": "APP.cycle.test.", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "10.0.0.2"}]}
+    with pytest.raises(ClientError, match=r"Tried to create resource record set \[name='app.cycle.test.', type='A'\]"):
+        r53.change_resource_record_sets(
+            HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": again}]}
+        )
+
+
+def test_patched_revoke_of_an_unknown_rule_id_answers_as_aws(patched: str) -> None:
+    from botocore.exceptions import ClientError
+
+    ec2 = _client(patched, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.4.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"][0]["GroupId"]
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]
+    egress = next(r["SecurityGroupRuleId"] for r in rules if r["IsEgress"])
+    ec2.revoke_security_group_egress(GroupId=group, SecurityGroupRuleIds=[egress])
+    assert ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"] == []
+    for revoke in (ec2.revoke_security_group_egress, ec2.revoke_security_group_ingress):
+        with pytest.raises(ClientError, match=r"InvalidSecurityGroupRuleId\.NotFound.*%s" % egress):
+            revoke(GroupId=group, SecurityGroupRuleIds=[egress])
+
+
+def test_patched_delete_namespace_deletes_its_hosted_zone(patched: str) -> None:
+    from botocore.exceptions import ClientError
+
+    ec2, sd, r53 = _client(patched, "ec2"), _client(patched, "servicediscovery"), _client(patched, "route53")
+    vpc = ec2.create_vpc(CidrBlock="10.3.0.0/16")["Vpc"]["VpcId"]
+    sd.create_private_dns_namespace(Name="zone-goes.internal", Vpc=vpc)
+    namespace = next(n for n in sd.list_namespaces()["Namespaces"] if n["Name"] == "zone-goes.internal")
+    zone = sd.get_namespace(Id=namespace["Id"])["Namespace"]["Properties"]["DnsProperties"]["HostedZoneId"]
+    assert r53.get_hosted_zone(Id=zone)["HostedZone"]["Config"]["PrivateZone"] is True
+    sd.delete_namespace(Id=namespace["Id"])
+    with pytest.raises(ClientError, match="NoSuchHostedZone"):
+        r53.get_hosted_zone(Id=zone)
+    with pytest.raises(ClientError, match="NamespaceNotFound"):
+        sd.delete_namespace(Id=namespace["Id"])
 
 
 def test_patched_run_task_with_task_level_memory(patched: str) -> None:
