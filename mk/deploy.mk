@@ -10,7 +10,7 @@
 #   make apply   [ENV=prod] [ACK=open-ingress,...]  applies exactly the saved plans; refuses a stale one
 #   make drift   [ENV=prod]     exit 0 = no changes; != 0 = changes or error (see docs/deploy.md)
 #   make destroy [ENV=prod CONFIRM=prod]
-# CONFIG=<file> uses another environments file than envconfig/environments.toml (deploy, plan, apply).
+# CONFIG=<file> uses another environments file than envconfig/environments.toml (deploy, plan, apply, drift, destroy).
 
 EMULATOR_PORT ?= 5055
 DEPLOY_TIMEOUT ?=
@@ -38,8 +38,8 @@ drift: $(VENV_STAMP) $(KERNEL_NODE_STAMP) ## Exit 0 only when ENV has no changes
 	@$(PY) -m ops.plan --env $(ENV) --out $(OUT) $(CONFIG_ARG) --drift
 
 .PHONY: destroy
-destroy: $(VENV_STAMP) $(NPM_STAMP) ## cdktf destroy <env>, then <env>-registry; fail if anything tagged with ENV is left (prod: CONFIRM=prod)
-	@$(PY) -m ops.destroy --env $(ENV) --out $(OUT) $(if $(CONFIRM),--confirm '$(CONFIRM)')
+destroy: $(VENV_STAMP) $(NPM_STAMP) ## Deletion protection off, cdktf destroy <env> then <env>-registry, prove nothing is left (prod: CONFIRM=prod); the state bucket stays
+	@$(PY) -m ops.destroy --env $(ENV) --out $(OUT) $(CONFIG_ARG) $(if $(CONFIRM),--confirm '$(CONFIRM)')
 
 .PHONY: emulator-start
 emulator-start: $(VENV_STAMP) ## Start the local AWS emulator (moto) on 127.0.0.1:EMULATOR_PORT (5055) unless it is running

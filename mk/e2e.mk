@@ -1,12 +1,13 @@
 ##@ End-to-end
 
-# The emulator cycle, as its own CI lane (.ci/run): a fresh emulator and fresh state, then
-# make deploy (local), make drift ENV=local (must be exit 0), make destroy ENV=local (nothing
-# left). Then the reviewed-plan workflow on its own fresh emulator: make plan -> make apply
-# applies the saved plan; an input or the state changed in between makes make apply refuse.
-# Real Terraform and the real provider. See tests/e2e/.
-# The emulator checks every request against botocore's API model (ops/api_model.py) and records
-# it in E2E_API_LOG; the lane prints the coverage and fails on any violation.
+# The emulator cycle, as its own CI lane (.ci/run), on ONE fresh emulator (tests/e2e/): a
+# production-shaped deploy (CONFIRM, the reviewed plan) and its teardown (deletion protection off
+# first, nothing left); a redeploy; a second operator's drift (shared S3 state: no changes); a
+# reviewed plan applied while the second operator's apply is refused on the lock; stale plans
+# refused; the operate commands; destroy (nothing left). Real Terraform and the real provider,
+# about 12 minutes. The emulator checks every request against botocore's API model
+# (ops/api_model.py) and records it in E2E_API_LOG; the lane prints the coverage and fails on any
+# violation.
 
 E2E_API_LOG ?= .state/e2e-api.jsonl
 

@@ -14,8 +14,10 @@ Steps:
    resource. A type with no leftover check (``CHECKS``) and no reason in ``CANNOT_BE_LEFT``
    stops the destroy here, before anything is deleted. Each checker must find its resource now
    (else a ``warning:`` line: its "gone" later would prove nothing);
-4. non-prod: delete every image in the environment's ECR repository (prod keeps them, so the
-   repository deletion fails loudly rather than losing images);
+4. delete every image in the environment's ECR repository (in production too: the name was typed
+   or given in step 1), then turn deletion protection off in a first, shown, targeted apply
+   (``ops.teardown``: only protected resources still in state, so a re-run after an interrupted
+   destroy creates nothing and finishes the job);
 5. ``npx cdktf destroy <env> --skip-synth --auto-approve``, then the same for ``<env>-registry``
    (``--ignore-missing-stack-dependencies`` because the order is enforced here);
 6. the leftover check, three nets: (a) every resource from step 3 is looked up by its type's
@@ -49,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from ops import tf
+from ops import teardown, tf
 from ops.confirm import ConfirmationError, confirm_production
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -823,7 +825,14 @@ def read_deployed(stacks: list[tf.Stack], log: TextIO) -> list[Deployed]:
     return deployed
 
 
-def destroy(env: Any, *, out: Path = tf.DEFAULT_OUT, confirmation: str | None = None, log: TextIO = sys.stdout) -> int:
+def destroy(
+    env: Any,
+    *,
+    out: Path = tf.DEFAULT_OUT,
+    confirmation: str | None = None,
+    config: Path | None = None,
+    log: TextIO = sys.stdout,
+) -> int:
     started = time.monotonic()
     print("==> [1/6] confirm", file=log, flush=True)
     confirm(env, confirmation, log=log)
@@ -831,7 +840,7 @@ def destroy(env: Any, *, out: Path = tf.DEFAULT_OUT, confirmation: str | None = 
 
     print("==> [2/6] %s: check access, synth" % env.name, file=log, flush=True)
     subprocess_env = tf.prepare(env, out, log)
-    tf.synth(out, log)
+    tf.synth(out, log, config)
     registry_name, service_name = tf.stack_names(env.name)
     registry_stack = tf.Stack(tf.stack_dir(registry_name, out), env=subprocess_env, log=log)
     service_stack = tf.Stack(tf.stack_dir(service_name, out), env=subprocess_env, log=log)
@@ -849,19 +858,20 @@ def destroy(env: Any, *, out: Path = tf.DEFAULT_OUT, confirmation: str | None = 
     deployed = read_deployed([service_stack, registry_stack], log)
     preflight(client, deployed, log)
 
-    print("==> [4/6] empty the ECR repository", file=log, flush=True)
+    print("==> [4/6] empty the ECR repository; turn deletion protection off", file=log, flush=True)
     repository = registry_stack.outputs().get("repository_name")
-    if env.production:
-        print("   production: images are kept (the repository deletion fails if it still holds any)", file=log)
-    elif repository:
+    if repository:
+        if env.production:
+            print("   production %s: its images are deleted too (confirmed above)" % env.name, file=log)
         empty_repository(client("ecr"), str(repository), log)
     else:
         print("   %s has no repository_name output (not deployed); nothing to empty" % registry_name, file=log)
-
-    print("==> [5/6] cdktf destroy %s, then %s" % (service_name, registry_name), file=log, flush=True)
     variables: dict[str, str] = {}
     if tf.declares_variable(service_stack.directory, "image_tag"):
         variables["image_tag"] = tf.deployed_image_tag(service_stack.outputs()) or "destroy"
+    teardown.turn_off_deletion_protection(service_stack, variables, log=log)
+
+    print("==> [5/6] cdktf destroy %s, then %s" % (service_name, registry_name), file=log, flush=True)
     cdktf_destroy(service_name, out, variables, subprocess_env, log)
     cdktf_destroy(registry_name, out, {}, subprocess_env, log)
 
@@ -892,16 +902,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", default="local", help="environment name (default: local)")
     parser.add_argument("--out", type=Path, default=tf.DEFAULT_OUT, help="synth output directory")
     parser.add_argument("--confirm", default=os.environ.get("CONFIRM") or None, help="the environment name (prod)")
+    parser.add_argument("--config", type=Path, default=None, help="environments file (default: envconfig/environments.toml)")
     args = parser.parse_args(argv)
 
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from envconfig import ConfigError, load_environment
+    from envconfig import DEFAULT_FILE, ConfigError, load_environment
     from ops import aws, emulator
 
     try:
-        env = load_environment(args.env)
-        return destroy(env, out=args.out, confirmation=args.confirm)
+        env = load_environment(args.env, args.config or DEFAULT_FILE)
+        return destroy(env, out=args.out, confirmation=args.confirm, config=args.config)
     except (ConfigError, aws.CredentialsError, emulator.EmulatorError, tf.TerraformError, DestroyError,
             ConfirmationError) as exc:
         print("destroy: FAILED: %s" % exc, file=sys.stderr)

@@ -135,6 +135,7 @@ def apply_compat() -> list[str]:
     _applied.extend(_patch_route53_create_existing_check())
     _applied.extend(_patch_servicediscovery_delete_namespace_zone())
     _applied.extend(_patch_ec2_revoke_unknown_rule_id())
+    _applied.extend(_patch_elbv2_deletion_protection())
     return list(_applied)
 
 
@@ -412,6 +413,34 @@ def _patch_ec2_revoke_unknown_rule_id() -> list[str]:
     patch("revoke_security_group_ingress", "ingress_rules")
     patch("revoke_security_group_egress", "egress_rules")
     return ["ec2:RevokeSecurityGroup{Ingress,Egress}.unknown-rule-id"]
+
+
+def _patch_elbv2_deletion_protection() -> list[str]:
+    """ELBv2 DeleteLoadBalancer: refuse a load balancer with deletion protection, as AWS does.
+
+    moto 5.2.5 stores the ``deletion_protection.enabled`` attribute but deletes the load balancer
+    anyway, so a destroy of a protected environment "works" on the emulator and fails on AWS.
+    AWS answers ``OperationNotPermitted``; the patch does too, so the emulator proves that
+    ``make destroy`` turns protection off first (``ops.teardown``).
+    """
+    from moto.elbv2.exceptions import ELBClientError
+    from moto.elbv2.models import ELBv2Backend
+
+    class OperationNotPermitted(ELBClientError):
+        code = "OperationNotPermitted"
+
+    original = ELBv2Backend.delete_load_balancer
+
+    def delete_load_balancer(self: Any, arn: str) -> None:
+        balancer = self.load_balancers.get(arn)
+        if balancer is not None and str(balancer.attrs.get("deletion_protection.enabled")).lower() == "true":
+            raise OperationNotPermitted(
+                "Load balancer '%s' cannot be deleted because deletion protection is enabled" % arn
+            )
+        original(self, arn)
+
+    ELBv2Backend.delete_load_balancer = delete_load_balancer  # type: ignore[method-assign]
+    return ["elbv2:DeleteLoadBalancer.deletion-protection"]
 
 
 # --------------------------------------------------------------------------------------------

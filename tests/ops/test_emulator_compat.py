@@ -104,6 +104,8 @@ PROBE = textwrap.dedent(
         zone = r53.create_hosted_zone(Name="cycle.test", CallerReference="probe")["HostedZone"]["Id"]
         out["route53_recreate_after_delete"] = recreate_after_delete(r53, zone)
 
+        out["elbv2_delete_protected"] = delete_protected_load_balancer(boto3.client("elbv2", **kw), ec2, vpc)
+
         sd.create_private_dns_namespace(Name="internal", Vpc=vpc)
         namespace = [n for n in sd.list_namespaces()["Namespaces"] if n["Name"] == "internal"][0]
         ns_zone = sd.get_namespace(Id=namespace["Id"])["Namespace"]["Properties"]["DnsProperties"]["HostedZoneId"]
@@ -141,10 +143,31 @@ RECREATE = textwrap.dedent(
 )
 
 
+# A load balancer with deletion protection on, then DeleteLoadBalancer. Returns "deleted" or the error code.
+PROTECTED_LB = textwrap.dedent(
+    """
+    def delete_protected_load_balancer(elbv2, ec2, vpc):
+        from botocore.exceptions import ClientError
+
+        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % (10 + i),
+                                     AvailabilityZone="us-east-1" + zone)["Subnet"]["SubnetId"]
+                   for i, zone in enumerate("ab")]
+        arn = elbv2.create_load_balancer(Name="protected", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+        elbv2.modify_load_balancer_attributes(
+            LoadBalancerArn=arn, Attributes=[{"Key": "deletion_protection.enabled", "Value": "true"}])
+        try:
+            elbv2.delete_load_balancer(LoadBalancerArn=arn)
+            return "deleted"
+        except ClientError as exc:
+            return exc.response["Error"]["Code"]
+    """
+)
+
+
 @pytest.fixture(scope="module")
 def plain_moto() -> dict[str, Any]:
     """What plain moto (no compat layer) does for each gap."""
-    script = RECREATE + PROBE % {"fields": list(emulator.ECS_CREATE_SERVICE_DROPPED_FIELDS)}
+    script = RECREATE + PROTECTED_LB + PROBE % {"fields": list(emulator.ECS_CREATE_SERVICE_DROPPED_FIELDS)}
     env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": "1", "AWS_EC2_METADATA_DISABLED": "true"}
     env.pop("AWS_ENDPOINT_URL", None)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300, check=False)
@@ -229,6 +252,32 @@ def test_moto_still_keeps_the_zone_of_a_deleted_namespace(plain_moto: dict[str, 
 
 
 # ---- the patched emulator ------------------------------------------------------------------
+
+
+def test_moto_still_deletes_a_protected_load_balancer(plain_moto: dict[str, Any]) -> None:
+    assert plain_moto["elbv2_delete_protected"] == "deleted", (
+        "moto now refuses (%s): delete _patch_elbv2_deletion_protection from ops/emulator.py"
+        % plain_moto["elbv2_delete_protected"]
+    )
+
+
+def test_patched_delete_of_a_protected_load_balancer_is_refused_until_protection_is_off(patched: str) -> None:
+    ec2, elbv2 = _client(patched, "ec2"), _client(patched, "elbv2")
+    from botocore.exceptions import ClientError
+
+    vpc = ec2.create_vpc(CidrBlock="10.91.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.91.%d.0/24" % i, AvailabilityZone="us-east-1" + zone)
+               ["Subnet"]["SubnetId"] for i, zone in enumerate("ab")]  # fmt: skip
+    arn = elbv2.create_load_balancer(Name="compat-protected", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    protection = [{"Key": "deletion_protection.enabled", "Value": "true"}]
+    elbv2.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=protection)
+    with pytest.raises(ClientError, match=r"OperationNotPermitted.*deletion protection is enabled"):
+        elbv2.delete_load_balancer(LoadBalancerArn=arn)
+    protection[0]["Value"] = "false"
+    elbv2.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=protection)
+    elbv2.delete_load_balancer(LoadBalancerArn=arn)
+    with pytest.raises(ClientError, match=r"LoadBalancerNotFound"):
+        elbv2.describe_load_balancers(LoadBalancerArns=[arn])
 
 
 def test_patched_route53_re_creates_a_deleted_record_and_refuses_an_existing_one(patched: str) -> None:
