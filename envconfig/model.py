@@ -14,8 +14,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from envconfig.fargate import check_task_size
-from modules.naming import LIMITS, physical_name
 from rules.accounts import (
     EXTERNAL_ID_CHARS,
     EXTERNAL_ID_MAX,
@@ -26,16 +24,14 @@ from rules.accounts import (
     account_problems,
     name_problem,
 )
+from rules.capacity import spot_architecture_problem
 from rules.container import RESERVED_ENV
 from rules.dns import ACM_DOMAIN_NAME_MAX, DNS_NAME_ALLOWED, is_dns_name, is_email_address
+from rules.fargate import check_task_size
+from rules.logs import retention_problem
+from rules.naming import LIMITS, length_problem, physical_name
 from rules.s3 import bucket_name_problem, default_state_bucket, state_object_key
 from rules.tags import tag_problems
-
-# CloudWatch Logs PutRetentionPolicy accepts only these values (days).
-LOG_RETENTION_DAYS: tuple[int, ...] = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
 
 ENV_NAME = re.compile(r"^[a-z][a-z0-9]{1,11}$")
 APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
@@ -455,11 +451,9 @@ class LoggingConfig(_Model):
     @field_validator("retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
-        if value not in LOG_RETENTION_DAYS:
-            raise ValueError(
-                "retention_days=%r is not a CloudWatch retention; allowed: %s"
-                % (value, ", ".join(str(d) for d in LOG_RETENTION_DAYS))
-            )
+        problem = retention_problem(value)
+        if problem:
+            raise ValueError("retention_days=%s" % problem)
         return value
 
 
@@ -570,11 +564,10 @@ class EnvironmentConfig(_Model):
     @model_validator(mode="after")
     def _checks(self) -> EnvironmentConfig:
         for component, limit_key in (("alb", "alb"), ("tg", "target_group")):
-            name = "-".join((self.app_name, self.name, component))
-            if len(name) > LIMITS[limit_key]:
+            problem = length_problem(self.physical_name(component), LIMITS[limit_key])
+            if problem:
                 raise ValueError(
-                    "app_name=%r makes the %s name %r %d characters; allowed: at most %d (shorten app_name)"
-                    % (self.app_name, limit_key, name, len(name), LIMITS[limit_key])
+                    "app_name=%r: the %s name %s (shorten app_name)" % (self.app_name, limit_key, problem)
                 )
         problems = account_problems(self.account_id, self.assume_role.role_arn if self.assume_role else None)
         problems += tag_problems(self.tags)
@@ -597,11 +590,11 @@ class EnvironmentConfig(_Model):
                 " it would serve plain HTTP; allowed: set load_balancer.certificate_arn, or load_balancer.domain_name"
                 " with load_balancer.hosted_zone_name"
             )
-        if self.scaling.fargate_spot_percent and self.container.cpu_architecture == "ARM64":
+        spot = spot_architecture_problem(bool(self.scaling.fargate_spot_percent), self.container.cpu_architecture)
+        if spot:
             raise ValueError(
-                "scaling.fargate_spot_percent=%d with container.cpu_architecture='ARM64': Fargate Spot does not run"
-                " ARM64 tasks; allowed: fargate_spot_percent=0 or cpu_architecture='X86_64'"
-                % self.scaling.fargate_spot_percent
+                "scaling.fargate_spot_percent=%d with container.cpu_architecture='ARM64': %s; allowed:"
+                " fargate_spot_percent=0 or cpu_architecture='X86_64'" % (self.scaling.fargate_spot_percent, spot)
             )
         if self.network.nat_mode == "none" and not (
             self.network.tasks_in_public_subnets or self.network.vpc_endpoints

@@ -9,7 +9,7 @@ Smallest example::
 
 What it builds: the cluster (Container Insights on unless ``container_insights=False``),
 and its capacity providers FARGATE and FARGATE_SPOT with a default strategy derived from
-``fargate_spot_percent`` (see :func:`capacity_provider_strategy`).
+``fargate_spot_percent`` (see :func:`rules.capacity.capacity_provider_strategy`).
 """
 
 from __future__ import annotations
@@ -23,28 +23,9 @@ from cdktf_cdktf_provider_aws.ecs_cluster_capacity_providers import (
 )
 from constructs import Construct
 
+from rules.capacity import StrategyItem, capacity_provider_strategy
 
-@dataclass(frozen=True)
-class StrategyItem:
-    capacity_provider: str
-    weight: int
-    base: int
-
-
-def capacity_provider_strategy(fargate_spot_percent: int) -> list[StrategyItem]:
-    """Split tasks between FARGATE and FARGATE_SPOT by weight.
-
-    0 -> all on-demand; 100 -> all Spot; in between, the first task (``base=1``) is always
-    on-demand so an interruption of Spot capacity never takes the whole service down, and the
-    rest follow the weights.
-    """
-    if not 0 <= fargate_spot_percent <= 100:
-        raise ValueError("fargate_spot_percent=%r; allowed: 0..100" % fargate_spot_percent)
-    if fargate_spot_percent == 0:
-        return [StrategyItem("FARGATE", 1, 0)]
-    if fargate_spot_percent == 100:
-        return [StrategyItem("FARGATE_SPOT", 1, 0)]
-    return [StrategyItem("FARGATE", 100 - fargate_spot_percent, 1), StrategyItem("FARGATE_SPOT", fargate_spot_percent, 0)]
+__all__ = ["Cluster", "ClusterProps", "StrategyItem", "capacity_provider_strategy"]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -49,7 +49,7 @@ from constructs import Construct
 
 from envconfig.model import LoadBalancerConfig
 from modules.certificate import Certificate, CertificateProps
-from modules.naming import LIMITS
+from rules.naming import LIMITS, length_problem
 
 #: TLS policy of the HTTPS listener: TLS 1.3 and 1.2 with forward-secret ciphers only.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -84,10 +84,9 @@ class LoadBalancerProps:
             ("alb_name", self.alb_name, LIMITS["alb"]),
             ("target_group_name", self.target_group_name, LIMITS["target_group"]),
         ):
-            if len(value) > limit:
-                raise ValueError(
-                    "LoadBalancerProps.%s=%r is %d characters; allowed: at most %d" % (field, value, len(value), limit)
-                )
+            problem = length_problem(value, limit)
+            if problem:
+                raise ValueError("LoadBalancerProps.%s=%s" % (field, problem))
         if not 1 <= self.container_port <= 65535:
             raise ValueError("LoadBalancerProps.container_port=%r; allowed: 1..65535" % self.container_port)
         if not self.health_check_path.startswith("/"):

@@ -61,9 +61,9 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from envconfig.model import LOG_RETENTION_DAYS, NetworkConfig
-
-INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs")
+from envconfig.model import NetworkConfig
+from rules.logs import retention_problem
+from rules.network import INTERFACE_ENDPOINTS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,11 +102,9 @@ class NetworkProps:
                         "NetworkProps.availability_zones contains %r; allowed: zone names of region %s, e.g. %sa"
                         % (zone, self.region, self.region)
                     )
-        if self.flow_log_retention_days not in LOG_RETENTION_DAYS:
-            raise ValueError(
-                "NetworkProps.flow_log_retention_days=%r is not a CloudWatch retention; allowed: %s"
-                % (self.flow_log_retention_days, ", ".join(map(str, LOG_RETENTION_DAYS)))
-            )
+        problem = retention_problem(self.flow_log_retention_days)
+        if problem:
+            raise ValueError("NetworkProps.flow_log_retention_days=%s" % problem)
 
 
 class Network(Construct):

@@ -78,12 +78,14 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from envconfig.fargate import check_task_size
-from envconfig.model import LOG_RETENTION_DAYS, ContainerConfig, ServiceConfig
+from envconfig.model import ContainerConfig, ServiceConfig
 from modules.cluster import Cluster
-from modules.naming import LIMITS
 from modules.registry import Registry
+from rules.capacity import spot_architecture_problem
 from rules.container import RESERVED_ENV
+from rules.fargate import check_task_size
+from rules.logs import retention_problem
+from rules.naming import LIMITS
 
 #: Name of the app container inside the task (the target group and Cloud Map point at it).
 CONTAINER_NAME = "app"
@@ -279,18 +281,16 @@ class ServiceProps:
         problem = check_task_size(self.container.cpu, self.container.memory_mib)
         if problem:
             raise ValueError("ServiceProps.container.%s" % problem)
-        spot = [i.capacity_provider for i in self.cluster.strategy if i.capacity_provider == "FARGATE_SPOT"]
-        if spot and self.container.cpu_architecture == "ARM64":
+        uses_spot = any(i.capacity_provider == "FARGATE_SPOT" for i in self.cluster.strategy)
+        spot = spot_architecture_problem(uses_spot, self.container.cpu_architecture)
+        if spot:
             raise ValueError(
                 "ServiceProps.container.cpu_architecture='ARM64' with a FARGATE_SPOT capacity-provider strategy:"
-                " Fargate Spot does not run ARM64 tasks; allowed: cpu_architecture='X86_64' or a cluster with"
-                " fargate_spot_percent=0"
+                " %s; allowed: cpu_architecture='X86_64' or a cluster with fargate_spot_percent=0" % spot
             )
-        if self.log_retention_days not in LOG_RETENTION_DAYS:
-            raise ValueError(
-                "ServiceProps.log_retention_days=%r is not a CloudWatch retention; allowed: %s"
-                % (self.log_retention_days, ", ".join(map(str, LOG_RETENTION_DAYS)))
-            )
+        problem = retention_problem(self.log_retention_days)
+        if problem:
+            raise ValueError("ServiceProps.log_retention_days=%s" % problem)
         if self.desired_count < 0:
             raise ValueError("ServiceProps.desired_count=%r; allowed: >= 0" % self.desired_count)
         for name in RESERVED_ENV:

@@ -47,7 +47,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 from constructs import Construct
 
-from envconfig.model import LOG_RETENTION_DAYS
+from rules.logs import retention_problem
 
 #: (rule group, rules inside it that only count instead of blocking)
 MANAGED_RULE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -74,11 +74,9 @@ class WebAclProps:
     """KMS key of the WAF log group; CloudWatch Logs' own encryption unless set."""
 
     def __post_init__(self) -> None:
-        if self.log_retention_days not in LOG_RETENTION_DAYS:
-            raise ValueError(
-                "WebAclProps.log_retention_days=%r is not a CloudWatch retention; allowed: %s"
-                % (self.log_retention_days, ", ".join(map(str, LOG_RETENTION_DAYS)))
-            )
+        problem = retention_problem(self.log_retention_days)
+        if problem:
+            raise ValueError("WebAclProps.log_retention_days=%s" % problem)
 
 
 def _metric(name: str) -> dict[str, Any]:

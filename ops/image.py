@@ -236,7 +236,7 @@ def resolve_target(*, env_name: str, name: str, registry: str | None, out_dir: P
     if registry:
         return Target(repository=f"{validate_registry(registry)}/{validate_name(name)}", source="REGISTRY")
     from envconfig import ConfigError, load_environment
-    from modules.naming import LIMITS
+    from rules.naming import LIMITS
 
     try:
         env = load_environment(env_name)

@@ -6,8 +6,8 @@ from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
 from envconfig.model import EnvironmentConfig
-from modules.naming import LIMITS
 from modules.registry import Registry, RegistryProps
+from rules.naming import LIMITS
 from stacks.base import configure_stack
 
 

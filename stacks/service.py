@@ -19,21 +19,13 @@ from modules.cluster import Cluster, ClusterProps
 from modules.discovery import Discovery, DiscoveryProps
 from modules.load_balancer import LoadBalancer, LoadBalancerProps
 from modules.log_encryption import LogEncryptionKey, LogEncryptionKeyProps
-from modules.naming import LIMITS
 from modules.network import Network, NetworkProps
 from modules.service import Service, ServiceProps
 from modules.waf import WebAcl, WebAclProps
+from rules.logs import security_log_retention_days
+from rules.naming import LIMITS
 from stacks.base import configure_stack
 from stacks.registry import RegistryStack
-
-#: Retention floor of the security logs (VPC flow logs, WAF requests): one year, whatever the
-#: environment's app-log retention (docs/security.md).
-SECURITY_LOG_RETENTION_DAYS = 365
-
-
-def security_log_retention_days(env: EnvironmentConfig) -> int:
-    """Retention of the flow-log and WAF log groups: the app-log retention, at least one year."""
-    return max(env.logging.retention_days, SECURITY_LOG_RETENTION_DAYS)
 
 
 def public_subnet_warning(env: EnvironmentConfig) -> str | None:
@@ -101,7 +93,7 @@ class ServiceStack(TerraformStack):
                 name=env.physical_name(),
                 region=env.region,
                 config=env.network,
-                flow_log_retention_days=security_log_retention_days(env),
+                flow_log_retention_days=security_log_retention_days(env.logging.retention_days),
                 log_kms_key_arn=self.log_key.key_arn,
             ),
         )
@@ -135,7 +127,7 @@ class ServiceStack(TerraformStack):
             props=WebAclProps(
                 name=env.physical_name(),
                 alb_arn=lb.alb_arn,
-                log_retention_days=security_log_retention_days(env),
+                log_retention_days=security_log_retention_days(env.logging.retention_days),
                 log_kms_key_arn=self.log_key.key_arn,
             ),
         )

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from envconfig import ConfigError, environment_names, load_environment, load_environments
-from envconfig.fargate import FARGATE_MEMORY_BY_CPU, check_task_size
 from envconfig.model import (
     AssumeRoleConfig,
     BackendConfig,
@@ -22,6 +21,7 @@ from envconfig.model import (
     ScheduledAction,
     ServiceConfig,
 )
+from rules.fargate import FARGATE_MEMORY_BY_CPU, check_task_size
 
 
 def write_config(tmp_path: Path, body: str) -> Path:
@@ -365,7 +365,7 @@ def test_nat_none_needs_another_way_out() -> None:
 
 
 def test_alb_name_length_limit() -> None:
-    with pytest.raises(ValueError, match=r"makes the alb name 'a-very-long-application-name-staging-alb' 40 characters; allowed: at most 32"):
+    with pytest.raises(ValueError, match=r"the alb name 'a-very-long-application-name-staging-alb' is 40 characters; allowed: at most 32"):
         EnvironmentConfig(name="staging", app_name="a-very-long-application-name", region="us-east-1", account_id="123456789012")
 
 

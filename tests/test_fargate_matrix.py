@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from envconfig.fargate import FARGATE_MEMORY_BY_CPU, check_task_size
 from envconfig.model import ContainerConfig
+from rules.fargate import FARGATE_MEMORY_BY_CPU, check_task_size
 from tests.service_stack import all_of
 
 # The table as written in the issue (cpu -> first, last, step in MiB), encoded independently of
-# envconfig/fargate.py so that a typo in either shows up here.
+# rules/fargate.py so that a typo in either shows up here.
 ISSUE_TABLE: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
     512: tuple(range(1024, 4097, 1024)),

@@ -216,8 +216,8 @@ def test_a_single_public_subnet_is_rejected() -> None:
 
 
 def test_environment_names_are_checked_by_the_naming_helper() -> None:
-    from modules.naming import LIMITS, physical_name
+    from rules.naming import LIMITS, physical_name
 
     assert physical_name("flask-app", "staging", "alb", limit=LIMITS["alb"]) == "flask-app-staging-alb"
-    with pytest.raises(ValueError, match=r"is 36 characters; the AWS limit is 32"):
+    with pytest.raises(ValueError, match=r"is 36 characters; allowed: at most 32"):
         physical_name("a-very-long-application-name", "prod", "tg", limit=LIMITS["target_group"])

@@ -87,10 +87,10 @@ def test_cluster_props_validate_spot_range() -> None:
 
 
 def test_naming_helper_limits() -> None:
-    from modules.naming import physical_name
+    from rules.naming import physical_name
 
     assert physical_name("flask-app", "prod", "tg", limit=32) == "flask-app-prod-tg"
-    with pytest.raises(ValueError, match=r"is 34 characters; the AWS limit is 32"):
+    with pytest.raises(ValueError, match=r"is 34 characters; allowed: at most 32"):
         physical_name("a-very-long-application", "prod", "alb-x", limit=32)
     with pytest.raises(ValueError, match=r"must be lowercase letters"):
         physical_name("Flask", "prod")

@@ -8,7 +8,6 @@ ALB-hour 0.02, NAT-hour 0.05, endpoint-AZ-hour 0.01, IPv4-hour 0.005, ingestion 
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import subprocess
@@ -219,14 +218,11 @@ def test_project_price_table_covers_every_environment_and_names_its_sources() ->
         assert any(page in url for url in pages), page
 
 
-def test_config_interface_endpoint_count_matches_modules_network() -> None:
-    tree = ast.parse((REPO / "modules" / "network.py").read_text())
-    [value] = [
-        node.value for node in tree.body
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "INTERFACE_ENDPOINTS" for t in node.targets)
-    ]  # fmt: skip
-    assert isinstance(value, ast.Tuple)
-    assert len(value.elts) == cost.CONFIG_INTERFACE_ENDPOINTS
+def test_config_interface_endpoint_count_matches_rules_network() -> None:
+    from rules.network import INTERFACE_ENDPOINTS
+
+    assert isinstance(INTERFACE_ENDPOINTS, tuple)
+    assert len(INTERFACE_ENDPOINTS) == cost.CONFIG_INTERFACE_ENDPOINTS
 
 
 def test_config_strategy_matches_modules_cluster() -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from envconfig import load_environments
-from envconfig.model import LOG_RETENTION_DAYS
+from rules.logs import LOG_RETENTION_DAYS
 from tests.conftest import resources
 
 ENVS = ["local", "dev", "staging", "prod"]

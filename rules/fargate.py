@@ -1,5 +1,10 @@
 """The Fargate task size matrix: which memory sizes each cpu size allows.
 
+Example::
+
+    from rules.fargate import check_task_size
+    check_task_size(1024, 512)   # "memory_mib=512 is not valid with cpu=1024; allowed: 2048..8192 in steps of 1024"
+
 Source: AWS ECS Developer Guide, "Task CPU and memory" (Fargate, Linux), the table of
 supported cpu/memory combinations.
 """

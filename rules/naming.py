@@ -2,8 +2,8 @@
 
 Example::
 
-    from modules.naming import physical_name
-    physical_name("flask-app", "prod", "alb", limit=32)   # "flask-app-prod-alb"
+    from rules.naming import LIMITS, physical_name
+    physical_name("flask-app", "prod", "alb", limit=LIMITS["alb"])   # "flask-app-prod-alb"
 
 Construct IDs (logical names) are fixed literals in each construct; only physical names
 are derived here.
@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import re
 
-# AWS name length limits used in this project.
+# AWS name length limits used in this project (elbv2 CreateLoadBalancer / CreateTargetGroup,
+# ECR CreateRepository, ECS CreateCluster / CreateService, IAM CreateRole, CloudWatch Logs
+# CreateLogGroup, EC2 CreateSecurityGroup).
 LIMITS: dict[str, int] = {
     "alb": 32,  # elbv2 load balancer name
     "target_group": 32,  # elbv2 target group name
@@ -28,6 +30,13 @@ LIMITS: dict[str, int] = {
 _LABEL = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 
 
+def length_problem(name: str, limit: int) -> str | None:
+    """``'<name>' is N characters; allowed: at most <limit>`` when ``name`` is too long, else None."""
+    if len(name) > limit:
+        return "%r is %d characters; allowed: at most %d" % (name, len(name), limit)
+    return None
+
+
 def physical_name(app: str, env: str, component: str = "", *, limit: int | None = None) -> str:
     """Join ``app``, ``env`` and ``component`` with ``-`` and check the result's length.
 
@@ -36,6 +45,7 @@ def physical_name(app: str, env: str, component: str = "", *, limit: int | None 
     name = "-".join(part for part in (app, env, component) if part)
     if not _LABEL.match(name):
         raise ValueError("name %r must be lowercase letters, digits and '-', starting with a letter" % name)
-    if limit is not None and len(name) > limit:
-        raise ValueError("name %r is %d characters; the AWS limit is %d" % (name, len(name), limit))
+    problem = length_problem(name, limit) if limit is not None else None
+    if problem:
+        raise ValueError("name %s" % problem)
     return name
