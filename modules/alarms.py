@@ -156,6 +156,5 @@ class Alarms(Construct):
             treat_missing_data="missing",
             **common,
         )
-        # One kernel round trip per name; the deployment alarms reuse the same reference strings.
         self.alarm_names = [a.alarm_name for a in (target_5xx, unhealthy, cpu, memory)]
         self.deployment_alarm_names = (self.alarm_names[0], self.alarm_names[1])

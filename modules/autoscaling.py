@@ -2,17 +2,15 @@
 
 Smallest example::
 
-    from envconfig.model import ScalingConfig
     from modules.autoscaling import Autoscaling, AutoscalingProps
 
     Autoscaling(stack, "Autoscaling", props=AutoscalingProps(
-        name="flask-app-dev", cluster_name=cluster.cluster_name, service_name=svc.service_name,
-        config=ScalingConfig()))
+        name="flask-app-dev", cluster_name=cluster.cluster_name, service_name=svc.service_name))
 
 What it builds:
 
 * a scalable target ``service/<cluster>/<service>`` with ``min_capacity..max_capacity``
-  (validated here: ``min_capacity <= desired_count <= max_capacity``);
+  (validated here: ``min_capacity <= desired_count <= max_capacity`` when ``desired_count`` is given);
 * target-tracking policies, each optional (``None`` turns it off): average CPU
   (``cpu_target_percent``), average memory (``memory_target_percent``) and ALB requests per
   target (``requests_per_target``; needs ``resource_label``), all with the configured scale-in /
@@ -39,7 +37,21 @@ from cdktf_cdktf_provider_aws.appautoscaling_scheduled_action import (
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
 from constructs import Construct
 
-from envconfig.model import ScalingConfig
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduledAction:
+    """A scheduled change of the capacity range, e.g. raise the floor before a festival peak."""
+
+    name: str
+    """Suffix of the action's name, ``{props.name}-{name}``."""
+    schedule: str
+    """``at(...)``, ``rate(...)`` or ``cron(...)`` expression."""
+    min_capacity: int
+    """Floor from the scheduled time on."""
+    max_capacity: int
+    """Ceiling from the scheduled time on."""
+    timezone: str = "UTC"
+    """Time zone of ``schedule``; UTC unless set."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,22 +64,38 @@ class AutoscalingProps:
     """Cluster of the service."""
     service_name: str
     """ECS service to scale (use the service's attribute so the target waits for the service)."""
-    config: ScalingConfig
-    """Counts, targets, cooldowns and scheduled actions."""
+    min_capacity: int = 2
+    """Autoscaling floor; 2 tasks unless set."""
+    max_capacity: int = 4
+    """Autoscaling ceiling; 4 tasks unless set."""
+    desired_count: int | None = None
+    """The service's task count at first deploy, checked to lie in ``min_capacity..max_capacity``; not checked
+    unless set."""
+    cpu_target_percent: float | None = 60.0
+    """Average CPU the service is scaled to hold; 60 % unless set, no CPU policy when None."""
+    memory_target_percent: float | None = 75.0
+    """Average memory the service is scaled to hold; 75 % unless set, no memory policy when None."""
+    requests_per_target: int | None = None
+    """ALB requests per target the service is scaled to hold; no request policy unless set."""
+    scale_in_cooldown_seconds: int = 300
+    """Wait after a scale-in before the next; 300 s unless set."""
+    scale_out_cooldown_seconds: int = 60
+    """Wait after a scale-out before the next; 60 s unless set."""
+    scheduled_actions: tuple[ScheduledAction, ...] = ()
+    """Scheduled changes of the capacity range; none unless set."""
     resource_label: str | None = None
     """``<alb arn suffix>/<target group arn suffix>``; required when ``requests_per_target`` is set."""
 
     def __post_init__(self) -> None:
-        cfg = self.config
-        if not cfg.min_capacity <= cfg.desired_count <= cfg.max_capacity:
+        if self.desired_count is not None and not self.min_capacity <= self.desired_count <= self.max_capacity:
             raise ValueError(
-                "AutoscalingProps.config.desired_count=%d is outside min_capacity..max_capacity; allowed: %d..%d"
-                % (cfg.desired_count, cfg.min_capacity, cfg.max_capacity)
+                "AutoscalingProps.desired_count=%d is outside min_capacity..max_capacity; allowed: %d..%d"
+                % (self.desired_count, self.min_capacity, self.max_capacity)
             )
-        if cfg.requests_per_target is not None and self.resource_label is None:
+        if self.requests_per_target is not None and self.resource_label is None:
             raise ValueError(
-                "AutoscalingProps.config.requests_per_target=%d needs resource_label (ALB and target group);"
-                " allowed: set resource_label or requests_per_target=None" % cfg.requests_per_target
+                "AutoscalingProps.requests_per_target=%d needs resource_label (ALB and target group);"
+                " allowed: set resource_label or requests_per_target=None" % self.requests_per_target
             )
 
 
@@ -80,33 +108,30 @@ class Autoscaling(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, props: AutoscalingProps) -> None:
         super().__init__(scope, id_)
-        cfg = props.config
         target = AppautoscalingTarget(
             self,
             "Target",
             service_namespace="ecs",
             scalable_dimension="ecs:service:DesiredCount",
             resource_id="service/%s/%s" % (props.cluster_name, props.service_name),
-            min_capacity=cfg.min_capacity,
-            max_capacity=cfg.max_capacity,
+            min_capacity=props.min_capacity,
+            max_capacity=props.max_capacity,
         )
-        # Read the target's reference attributes once (each read is a jsii kernel round trip);
-        # every policy and scheduled action reuses the same strings.
         service_namespace = target.service_namespace
         scalable_dimension = target.scalable_dimension
         resource_id = target.resource_id
         self.resource_id = resource_id
 
         trackers: list[tuple[str, str, str, float, str | None]] = []
-        if cfg.cpu_target_percent is not None:
-            trackers.append(("CpuTracking", "cpu", "ECSServiceAverageCPUUtilization", cfg.cpu_target_percent, None))
-        if cfg.memory_target_percent is not None:
+        if props.cpu_target_percent is not None:
+            trackers.append(("CpuTracking", "cpu", "ECSServiceAverageCPUUtilization", props.cpu_target_percent, None))
+        if props.memory_target_percent is not None:
             trackers.append(
-                ("MemoryTracking", "memory", "ECSServiceAverageMemoryUtilization", cfg.memory_target_percent, None)
+                ("MemoryTracking", "memory", "ECSServiceAverageMemoryUtilization", props.memory_target_percent, None)
             )
-        if cfg.requests_per_target is not None:
+        if props.requests_per_target is not None:
             trackers.append(
-                ("RequestsTracking", "requests", "ALBRequestCountPerTarget", float(cfg.requests_per_target),
+                ("RequestsTracking", "requests", "ALBRequestCountPerTarget", float(props.requests_per_target),
                  props.resource_label)
             )  # fmt: skip
 
@@ -123,8 +148,8 @@ class Autoscaling(Construct):
                 resource_id=resource_id,
                 target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
                     target_value=value,
-                    scale_in_cooldown=cfg.scale_in_cooldown_seconds,
-                    scale_out_cooldown=cfg.scale_out_cooldown_seconds,
+                    scale_in_cooldown=props.scale_in_cooldown_seconds,
+                    scale_out_cooldown=props.scale_out_cooldown_seconds,
                     predefined_metric_specification=AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
                         predefined_metric_type=metric, resource_label=label
                     ),
@@ -135,7 +160,7 @@ class Autoscaling(Construct):
             self.policy_names.append("%s-%s" % (props.name, suffix))
 
         self.scheduled_action_names = []
-        for i, action in enumerate(cfg.scheduled_actions):
+        for i, action in enumerate(props.scheduled_actions):
             scheduled = AppautoscalingScheduledAction(
                 self,
                 "Scheduled%d" % i,

@@ -2,13 +2,12 @@
 
 Smallest example::
 
-    from envconfig.model import LoadBalancerConfig
     from modules.load_balancer import LoadBalancer, LoadBalancerProps
 
     lb = LoadBalancer(stack, "LoadBalancer", props=LoadBalancerProps(
         name="flask-app-dev", alb_name="flask-app-dev-alb", target_group_name="flask-app-dev-tg",
         vpc_id=network.vpc_id, public_subnet_ids=network.public_subnet_ids,
-        container_port=3000, health_check_path="/health", config=LoadBalancerConfig()))
+        container_port=3000, health_check_path="/health"))
     lb.target_group_arn, lb.security_group_id, lb.listeners
 
 What it builds:
@@ -16,7 +15,7 @@ What it builds:
 * an application load balancer, internet-facing, in the public subnets, dropping invalid
   header fields, with the configured idle timeout and deletion protection;
 * its security group: ingress on 80 (and 443 when TLS is configured) from
-  ``config.ingress_cidrs`` only; egress is added by the service (to the task security group on
+  ``ingress_cidrs`` only; egress is added by the service (to the task security group on
   the container port), so the ALB can reach nothing else;
 * a target group of type ``ip`` on the container port, health-checked on the configured path
   (interval, timeout and thresholds from config) with the configured deregistration delay
@@ -47,7 +46,6 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from envconfig.model import LoadBalancerConfig
 from modules.certificate import Certificate, CertificateProps
 from rules.naming import LIMITS, length_problem
 
@@ -73,11 +71,47 @@ class LoadBalancerProps:
     """Port the targets (task ENIs) listen on; also the health-check port."""
     health_check_path: str
     """Path the target group health check requests; must answer 200."""
-    config: LoadBalancerConfig
-    """Ingress CIDRs, TLS (certificate ARN, or domain + zone to request one), redirect, DNS alias, idle
-    timeout, deregistration delay, health check."""
     deletion_protection: bool = False
     """ALB deletion protection; off unless set (the config model requires it in production)."""
+    ingress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    """IPv4 blocks allowed to reach ports 80 (and 443 with TLS); everyone unless set."""
+    certificate_arn: str | None = None
+    """Existing ACM certificate of the HTTPS listener; when unset, a certificate is requested for
+    ``domain_name`` if that is set, else there is no HTTPS listener."""
+    domain_name: str | None = None
+    """Name the service answers at (Route 53 alias record to the ALB, in ``hosted_zone_name``); no DNS record
+    and no requested certificate unless set."""
+    hosted_zone_name: str | None = None
+    """Existing public Route 53 zone holding ``domain_name``, looked up by name; needed with ``domain_name``."""
+    redirect_http_to_https: bool | None = None
+    """HTTP listener answers 301 to HTTPS; when unset, on exactly when TLS is configured."""
+    idle_timeout_seconds: int = 60
+    """ALB idle timeout; 60 s unless set."""
+    deregistration_delay_seconds: int = 30
+    """Draining time of a deregistered target; 30 s unless set (AWS's default is 300 s)."""
+    health_check_interval_seconds: int = 10
+    """Target health-check interval; 10 s unless set."""
+    health_check_timeout_seconds: int = 5
+    """Target health-check timeout; 5 s unless set."""
+    healthy_threshold_count: int = 2
+    """Successes before a target is healthy; 2 unless set."""
+    unhealthy_threshold_count: int = 3
+    """Failures before a target is unhealthy; 3 unless set."""
+
+    @property
+    def tls(self) -> bool:
+        """True when the ALB has an HTTPS listener: a certificate ARN, or a domain to request one for."""
+        return self.certificate_arn is not None or self.domain_name is not None
+
+    @property
+    def creates_certificate(self) -> bool:
+        """True when the construct requests (and DNS-validates) an ACM certificate for ``domain_name``."""
+        return self.certificate_arn is None and self.domain_name is not None
+
+    @property
+    def redirects_http(self) -> bool:
+        """Whether the HTTP listener redirects to HTTPS (``redirect_http_to_https``, or TLS when unset)."""
+        return self.tls if self.redirect_http_to_https is None else self.redirect_http_to_https
 
     def __post_init__(self) -> None:
         for field, value, limit in (
@@ -93,6 +127,16 @@ class LoadBalancerProps:
             raise ValueError(
                 "LoadBalancerProps.health_check_path=%r; allowed: an absolute path such as '/health'"
                 % self.health_check_path
+            )
+        if (self.domain_name is None) != (self.hosted_zone_name is None):
+            raise ValueError(
+                "LoadBalancerProps.domain_name=%r and hosted_zone_name=%r; allowed: both or neither"
+                % (self.domain_name, self.hosted_zone_name)
+            )
+        if self.redirects_http and not self.tls:
+            raise ValueError(
+                "LoadBalancerProps.redirect_http_to_https=True needs TLS; allowed: set certificate_arn, or domain_name"
+                " with hosted_zone_name"
             )
         if isinstance(self.public_subnet_ids, list) and len(self.public_subnet_ids) < 2:
             raise ValueError(
@@ -121,18 +165,15 @@ class LoadBalancer(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, props: LoadBalancerProps) -> None:
         super().__init__(scope, id_)
-        cfg = props.config
-        self.https = cfg.tls
-        # Each attribute read is a round trip to the jsii kernel that returns the same reference
-        # token every time: read each one once and reuse the string.
+        self.https = props.tls
         zone_id: str | None = None
-        if cfg.domain_name is not None and cfg.hosted_zone_name is not None:
-            zone_id = DataAwsRoute53Zone(self, "HostedZone", name=cfg.hosted_zone_name, private_zone=False).zone_id
+        if props.domain_name is not None and props.hosted_zone_name is not None:
+            zone_id = DataAwsRoute53Zone(self, "HostedZone", name=props.hosted_zone_name, private_zone=False).zone_id
         self.certificate = None
-        self.certificate_arn = cfg.certificate_arn
-        if cfg.creates_certificate and zone_id is not None and cfg.domain_name is not None:
+        self.certificate_arn = props.certificate_arn
+        if props.creates_certificate and zone_id is not None and props.domain_name is not None:
             self.certificate = Certificate(
-                self, "Certificate", props=CertificateProps(domain_name=cfg.domain_name, zone_id=zone_id)
+                self, "Certificate", props=CertificateProps(domain_name=props.domain_name, zone_id=zone_id)
             )
             self.certificate_arn = self.certificate.certificate_arn
 
@@ -146,7 +187,7 @@ class LoadBalancer(Construct):
         ).id
         ports = [80, 443] if self.https else [80]
         for port in ports:
-            for i, cidr in enumerate(cfg.ingress_cidrs):
+            for i, cidr in enumerate(props.ingress_cidrs):
                 VpcSecurityGroupIngressRule(
                     self,
                     "Ingress%d-%d" % (port, i),
@@ -167,7 +208,7 @@ class LoadBalancer(Construct):
             security_groups=[sg_id],
             subnets=props.public_subnet_ids,
             drop_invalid_header_fields=True,
-            idle_timeout=cfg.idle_timeout_seconds,
+            idle_timeout=props.idle_timeout_seconds,
             enable_deletion_protection=props.deletion_protection,
             tags={"Name": props.alb_name},
         )
@@ -180,17 +221,17 @@ class LoadBalancer(Construct):
             protocol="HTTP",
             target_type="ip",
             vpc_id=props.vpc_id,
-            deregistration_delay=str(cfg.deregistration_delay_seconds),
+            deregistration_delay=str(props.deregistration_delay_seconds),
             health_check=LbTargetGroupHealthCheck(
                 enabled=True,
                 path=props.health_check_path,
                 port="traffic-port",
                 protocol="HTTP",
                 matcher="200",
-                interval=cfg.health_check_interval_seconds,
-                timeout=cfg.health_check_timeout_seconds,
-                healthy_threshold=cfg.healthy_threshold_count,
-                unhealthy_threshold=cfg.unhealthy_threshold_count,
+                interval=props.health_check_interval_seconds,
+                timeout=props.health_check_timeout_seconds,
+                healthy_threshold=props.healthy_threshold_count,
+                unhealthy_threshold=props.unhealthy_threshold_count,
             ),
             tags={"Name": props.target_group_name},
         )
@@ -198,7 +239,7 @@ class LoadBalancer(Construct):
         tg_arn = tg.arn
         forward = LbListenerDefaultAction(type="forward", target_group_arn=tg_arn)
 
-        if cfg.redirect_http_to_https:
+        if props.redirects_http:
             http_action = LbListenerDefaultAction(
                 type="redirect",
                 redirect=LbListenerDefaultActionRedirect(port="443", protocol="HTTPS", status_code="HTTP_301"),
@@ -226,16 +267,16 @@ class LoadBalancer(Construct):
         self.alb_dns_name = alb.dns_name
         self.alb_zone_id = alb.zone_id
         host = self.alb_dns_name
-        if cfg.domain_name is not None and zone_id is not None:
+        if props.domain_name is not None and zone_id is not None:
             Route53Record(
                 self,
                 "AliasRecord",
                 zone_id=zone_id,
-                name=cfg.domain_name,
+                name=props.domain_name,
                 type="A",
                 alias=Route53RecordAlias(name=self.alb_dns_name, zone_id=self.alb_zone_id, evaluate_target_health=True),
             )
-            host = cfg.domain_name
+            host = props.domain_name
 
         self.alb_arn = alb_arn
         self.alb_arn_suffix = alb.arn_suffix

@@ -110,7 +110,6 @@ class LogEncryptionKey(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, props: LogEncryptionKeyProps) -> None:
         super().__init__(scope, id_)
-        # One kernel round trip each; every ARN below reuses the two reference strings.
         account_id = DataAwsCallerIdentity(self, "CallerIdentity").account_id
         partition = DataAwsPartition(self, "Partition").partition
         root = "arn:%s:iam::%s:root" % (partition, account_id)

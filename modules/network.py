@@ -2,18 +2,20 @@
 
 Smallest example::
 
-    from envconfig.model import NetworkConfig
     from modules.network import Network, NetworkProps
 
-    net = Network(stack, "Network", props=NetworkProps(name="flask-app-dev", region="us-east-1",
-                                                        config=NetworkConfig()))
+    net = Network(stack, "Network", props=NetworkProps(
+        name="flask-app-dev", region="us-east-1", vpc_cidr="10.0.0.0/16",
+        public_subnet_cidrs=("10.0.0.0/20", "10.0.16.0/20"),
+        private_subnet_cidrs=("10.0.128.0/20", "10.0.144.0/20")))
     net.private_subnet_ids  # -> list of subnet id tokens
 
 What it builds:
 
 * a VPC with DNS support, and its default security group emptied (no rules);
-* one public and one private subnet per AZ, CIDRs from ``NetworkConfig.public_cidrs`` /
-  ``private_cidrs`` (computed from the VPC CIDR unless given; validated not to overlap);
+* one public and one private subnet per AZ, CIDRs from ``public_subnet_cidrs`` /
+  ``private_subnet_cidrs`` (one entry per AZ each; the config model computes them from the VPC
+  CIDR and checks they do not overlap);
 * the AZs are pinned by name (``availability_zones``, ``<region>a``, ``<region>b``, ... unless
   set), so a zone AWS adds, or one that is impaired, never moves a subnet; the
   ``aws_availability_zones`` lookup filters on those names and fails the plan if one of them
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
+from typing import Literal
 
 from cdktf import Postcondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -61,7 +64,6 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from envconfig.model import NetworkConfig
 from rules.logs import retention_problem
 from rules.network import INTERFACE_ENDPOINTS
 
@@ -74,8 +76,18 @@ class NetworkProps:
     """Physical name prefix, ``{app}-{env}``; resources are tagged ``Name={name}-<part>``."""
     region: str
     """Region the endpoint service names are built for (``com.amazonaws.<region>.<service>``)."""
-    config: NetworkConfig
-    """VPC CIDR, AZ count, subnet CIDRs, NAT mode, endpoints and flow-log switch."""
+    vpc_cidr: str
+    """CIDR block of the VPC, e.g. ``10.0.0.0/16``."""
+    public_subnet_cidrs: tuple[str, ...]
+    """One public subnet CIDR per AZ (inside ``vpc_cidr``); their count is the number of AZs, at least 2."""
+    private_subnet_cidrs: tuple[str, ...]
+    """One private subnet CIDR per AZ, as many as ``public_subnet_cidrs``."""
+    nat_mode: Literal["none", "single", "per_az"] = "single"
+    """NAT gateways: ``none``, one shared (``single``) or one per AZ (``per_az``); one shared unless set."""
+    vpc_endpoints: bool = False
+    """Interface endpoints for ECR api/dkr and CloudWatch Logs plus an S3 gateway endpoint; none unless set."""
+    flow_logs: bool = True
+    """VPC flow logs (all traffic) to a CloudWatch log group; on unless set."""
     flow_log_retention_days: int = 30
     """Retention of the flow-log group; 30 days unless set. Must be a CloudWatch retention value."""
     availability_zones: tuple[str, ...] | None = None
@@ -84,17 +96,28 @@ class NetworkProps:
     """KMS key of the flow-log group; CloudWatch Logs' own encryption unless set."""
 
     @property
+    def az_count(self) -> int:
+        """Number of availability zones: one per public subnet."""
+        return len(self.public_subnet_cidrs)
+
+    @property
     def zone_names(self) -> tuple[str, ...]:
         if self.availability_zones is not None:
             return self.availability_zones
-        return tuple(self.region + letter for letter in string.ascii_lowercase[: self.config.az_count])
+        return tuple(self.region + letter for letter in string.ascii_lowercase[: self.az_count])
 
     def __post_init__(self) -> None:
+        if self.az_count < 2 or len(self.private_subnet_cidrs) != self.az_count:
+            raise ValueError(
+                "NetworkProps has %d public and %d private subnet CIDRs; allowed: the same number of each, at least 2"
+                " (the load balancer spans two or more availability zones)"
+                % (self.az_count, len(self.private_subnet_cidrs))
+            )
         if self.availability_zones is not None:
-            if len(self.availability_zones) != self.config.az_count:
+            if len(self.availability_zones) != self.az_count:
                 raise ValueError(
                     "NetworkProps.availability_zones has %d names; allowed: exactly az_count=%d"
-                    % (len(self.availability_zones), self.config.az_count)
+                    % (len(self.availability_zones), self.az_count)
                 )
             for zone in self.availability_zones:
                 if not zone.startswith(self.region) or len(zone) <= len(self.region):
@@ -120,7 +143,6 @@ class Network(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, props: NetworkProps) -> None:
         super().__init__(scope, id_)
-        cfg = props.config
         name = props.name
 
         zones = props.zone_names
@@ -142,13 +164,11 @@ class Network(Construct):
         vpc = Vpc(
             self,
             "Vpc",
-            cidr_block=cfg.vpc_cidr,
+            cidr_block=props.vpc_cidr,
             enable_dns_hostnames=True,
             enable_dns_support=True,
             tags={"Name": name},
         )
-        # Each attribute read is a round trip to the jsii kernel and returns the same reference
-        # token every time: read each one once and pass the string on.
         vpc_id = vpc.id
         self.vpc_id = vpc_id
         self.vpc_cidr_block = vpc.cidr_block
@@ -162,14 +182,14 @@ class Network(Construct):
 
         public_ids: list[str] = []
         private_ids: list[str] = []
-        for i in range(cfg.az_count):
+        for i in range(props.az_count):
             az = zones[i]
             public_ids.append(
                 Subnet(
                     self,
                     "PublicSubnet%d" % i,
                     vpc_id=vpc_id,
-                    cidr_block=cfg.public_cidrs[i],
+                    cidr_block=props.public_subnet_cidrs[i],
                     availability_zone=az,
                     map_public_ip_on_launch=False,
                     tags={"Name": "%s-public-%d" % (name, i), "Tier": "public"},
@@ -180,7 +200,7 @@ class Network(Construct):
                     self,
                     "PrivateSubnet%d" % i,
                     vpc_id=vpc_id,
-                    cidr_block=cfg.private_cidrs[i],
+                    cidr_block=props.private_subnet_cidrs[i],
                     availability_zone=az,
                     tags={"Name": "%s-private-%d" % (name, i), "Tier": "private"},
                 ).id
@@ -188,7 +208,7 @@ class Network(Construct):
             RouteTableAssociation(self, "PublicRouteTableAssociation%d" % i, subnet_id=public_ids[i],
                                   route_table_id=public_rt_id)  # fmt: skip
 
-        nat_count = {"none": 0, "single": 1, "per_az": cfg.az_count}[cfg.nat_mode]
+        nat_count = {"none": 0, "single": 1, "per_az": props.az_count}[props.nat_mode]
         nat_ids: list[str] = []
         for i in range(nat_count):
             eip = Eip(self, "NatEip%d" % i, domain="vpc", tags={"Name": "%s-nat-%d" % (name, i)})
@@ -198,7 +218,7 @@ class Network(Construct):
             )  # fmt: skip
 
         private_rt_ids: list[str] = []
-        for i in range(cfg.az_count):
+        for i in range(props.az_count):
             rt_id = RouteTable(
                 self, "PrivateRouteTable%d" % i, vpc_id=vpc_id, tags={"Name": "%s-private-%d" % (name, i)}
             ).id
@@ -215,9 +235,9 @@ class Network(Construct):
         self.nat_gateway_count = nat_count
         self.endpoint_security_group_id = None
 
-        if cfg.vpc_endpoints:
+        if props.vpc_endpoints:
             self._endpoints(props)
-        if cfg.flow_logs:
+        if props.flow_logs:
             self._flow_logs(props)
 
     def _endpoints(self, props: NetworkProps) -> None:

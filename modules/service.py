@@ -5,15 +5,18 @@ Smallest example::
     from modules.service import Service, ServiceProps
 
     svc = Service(stack, "Service", props=ServiceProps(
-        name="flask-app-dev", app_name="flask-app", env_name="dev", region="us-east-1",
-        container=env.container, service=env.service, desired_count=2, log_retention_days=30,
-        cluster=cluster, registry=registry, image_tag=image_tag.string_value,
-        vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids,
+        name="flask-app-dev", service_name="flask-app-dev-web", app_name="flask-app", env_name="dev",
+        region="us-east-1", desired_count=2, log_retention_days=30, registry=registry,
+        image_tag=image_tag.string_value, vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids,
         alb_security_group_id=lb.security_group_id, target_group_arn=lb.target_group_arn,
         listeners=lb.listeners))
     svc.service_name, svc.log_group_name, svc.task_security_group_id
 
-What it builds:
+What it builds (``container`` and ``service`` default to :class:`ContainerOptions` /
+:class:`ServiceOptions`: 0.25 vCPU / 512 MiB on port 3000, rolling deploys with rollback):
+
+* a cluster of its own (:class:`modules.cluster.Cluster`, id ``Cluster``) when ``cluster`` is
+  not given;
 
 * a CloudWatch log group ``/ecs/{name}/web`` with the configured retention (and KMS key, when
   ``log_kms_key_arn`` is given), owned here;
@@ -43,9 +46,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any
+from typing import Any, Literal
 
 from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -78,9 +81,8 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from envconfig.model import ContainerConfig, ServiceConfig
-from modules.cluster import Cluster
-from modules.registry import Registry
+from modules.cluster import Cluster, ClusterProps
+from modules.interfaces import ICluster, IRegistry
 from rules.capacity import spot_architecture_problem
 from rules.container import RESERVED_ENV
 from rules.fargate import check_task_size
@@ -219,6 +221,62 @@ def health_check_command(port: int, path: str, timeout_seconds: int) -> tuple[st
 
 
 @dataclass(frozen=True, kw_only=True)
+class ContainerOptions:
+    """The app container and its Fargate task size."""
+
+    cpu: int = 256
+    """Task cpu units; 256 (0.25 vCPU) unless set. Must be a Fargate size."""
+    memory_mib: int = 512
+    """Task memory in MiB; 512 unless set. Must fit the cpu size (:mod:`rules.fargate`)."""
+    port: int = 3000
+    """Port the app listens on (``PORT``); 3000 unless set."""
+    health_check_path: str = "/health"
+    """Path the container health check calls; ``/health`` unless set."""
+    cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
+    """Runtime platform; X86_64 unless set."""
+    environment: Mapping[str, str] = field(default_factory=dict)
+    """Plain environment variables; none unless set."""
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    """Env var name -> SSM parameter or Secrets Manager ARN, injected by ECS; none unless set."""
+    stop_timeout_seconds: int = 30
+    """SIGTERM-to-SIGKILL grace; 30 s unless set (Fargate allows up to 120)."""
+    user: str = "10001:10001"
+    """Numeric ``uid:gid`` the container runs as; 10001:10001 (non-root) unless set."""
+    readonly_root_filesystem: bool = True
+    """Read-only root filesystem with a writable ``/tmp`` volume; on unless set."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyStatement:
+    """One Allow statement of the task role, e.g. ``s3:GetObject`` on one bucket."""
+
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceOptions:
+    """How ECS runs and rolls out the service."""
+
+    health_check_grace_period_seconds: int = 30
+    """Load-balancer health checks ignored after a task starts; 30 s unless set."""
+    deployment_minimum_healthy_percent: int = 100
+    """Healthy share kept during a deployment; 100 % unless set."""
+    deployment_maximum_percent: int = 200
+    """Running share allowed during a deployment; 200 % unless set."""
+    circuit_breaker_rollback: bool = True
+    """Roll back a deployment the circuit breaker stops; on unless set."""
+    enable_execute_command: bool = False
+    """ECS Exec into running tasks; off unless set (needs a writable root filesystem)."""
+    discovery_client_security_group_ids: tuple[str, ...] = ()
+    """Security groups of in-VPC callers allowed on the container port (with ``service_registry_arn``); none
+    unless set, so the tasks accept only the load balancer."""
+    task_role_statements: tuple[PolicyStatement, ...] = ()
+    """Grants of the task role; it has no permissions unless set."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class ServiceProps:
     """Inputs of :class:`Service`."""
 
@@ -234,17 +292,11 @@ class ServiceProps:
     """``APP_ENV`` in the container."""
     region: str
     """Region of the awslogs driver."""
-    container: ContainerConfig
-    """Task size, platform, port, health path, environment, secrets, user, read-only root, stop timeout."""
-    service: ServiceConfig
-    """Deployment percentages, circuit breaker, grace period, ECS Exec, task-role grants."""
     desired_count: int
     """Tasks at first deploy; later changes are ignored (autoscaling owns the count)."""
     log_retention_days: int
     """Retention of the service's log group; must be a CloudWatch retention value."""
-    cluster: Cluster
-    """Cluster the service runs in; its capacity-provider strategy is reused."""
-    registry: Registry
+    registry: IRegistry
     """Repository the image is pulled from; the execution role may pull from it only."""
     image_tag: str
     """Tag (usually a ``var.image_tag`` token) of the image; also ``APP_VERSION``."""
@@ -258,6 +310,15 @@ class ServiceProps:
     """Target group the service registers its tasks with."""
     listeners: Sequence[ITerraformDependable]
     """Listeners the service depends on (a target group must be attached before ECS uses it)."""
+    container: ContainerOptions = ContainerOptions()
+    """Task size, platform, port, health path, environment, secrets, user, read-only root, stop timeout;
+    :class:`ContainerOptions`' defaults unless set."""
+    service: ServiceOptions = ServiceOptions()
+    """Deployment percentages, circuit breaker, grace period, ECS Exec, task-role grants;
+    :class:`ServiceOptions`' defaults unless set."""
+    cluster: ICluster | None = None
+    """Cluster the service runs in, whose capacity-provider strategy is reused; when unset the construct
+    creates a cluster named ``name`` (all on-demand FARGATE, Container Insights on)."""
     assign_public_ip: bool = False
     """Give tasks public IPs; off unless set (only for tasks in public subnets without NAT)."""
     service_registry_arn: str | None = None
@@ -281,7 +342,8 @@ class ServiceProps:
         problem = check_task_size(self.container.cpu, self.container.memory_mib)
         if problem:
             raise ValueError("ServiceProps.container.%s" % problem)
-        uses_spot = any(i.capacity_provider == "FARGATE_SPOT" for i in self.cluster.strategy)
+        strategy = self.cluster.strategy if self.cluster is not None else ()
+        uses_spot = any(i.capacity_provider == "FARGATE_SPOT" for i in strategy)
         spot = spot_architecture_problem(uses_spot, self.container.cpu_architecture)
         if spot:
             raise ValueError(
@@ -341,7 +403,7 @@ class ServiceProps:
 # ---- the construct ------------------------------------------------------------------------
 
 
-def secret_resources(secrets: dict[str, str], service: str) -> list[str]:
+def secret_resources(secrets: Mapping[str, str], service: str) -> list[str]:
     """IAM resources for the secrets of one service (``ssm`` or ``secretsmanager``).
 
     ECS accepts ``valueFrom`` with suffixes IAM does not: an SSM parameter version or label
@@ -391,8 +453,6 @@ class Service(Construct):
         service_name = props.service_name
         family = service_name
 
-        # Each attribute read below is a round trip to the jsii kernel that returns the same
-        # reference token every time: read each one once and reuse the string.
         log_group = CloudwatchLogGroup(
             self,
             "LogGroup",
@@ -401,6 +461,10 @@ class Service(Construct):
             kms_key_id=props.log_kms_key_arn,
             tags={"Name": "/ecs/%s/web" % props.name},
         )
+
+        cluster = props.cluster
+        if cluster is None:
+            cluster = Cluster(self, "Cluster", props=ClusterProps(name=props.name))
 
         # ---- IAM
         identity = DataAwsCallerIdentity(self, "CallerIdentity")
@@ -584,14 +648,14 @@ class Service(Construct):
             self,
             "Service",
             name=service_name,
-            cluster=props.cluster.cluster_arn,
+            cluster=cluster.cluster_arn,
             task_definition=task_definition_arn,
             desired_count=props.desired_count,
             capacity_provider_strategy=[
                 EcsServiceCapacityProviderStrategy(
                     capacity_provider=item.capacity_provider, weight=item.weight, base=item.base
                 )
-                for item in props.cluster.strategy
+                for item in cluster.strategy
             ],
             platform_version="LATEST",
             network_configuration=EcsServiceNetworkConfiguration(

@@ -26,7 +26,13 @@ class RegistryStack(TerraformStack):
         self.registry = Registry(
             self,
             "Registry",
-            props=RegistryProps(name=env.physical_name(limit=LIMITS["ecr_repository"]), config=env.registry),
+            props=RegistryProps(
+                name=env.physical_name(limit=LIMITS["ecr_repository"]),
+                untagged_expiry_days=env.registry.untagged_expiry_days,
+                keep_last_images=env.registry.keep_last_images,
+                force_delete=env.registry.force_delete,
+                encryption=env.registry.encryption,
+            ),
         )
         TerraformOutput(self, "repository_url", value=self.registry.repository_url,
                         description="Push the image here")  # fmt: skip

@@ -8,24 +8,116 @@ autoscaling, alarms and optional Cloud Map discovery. The image comes from the
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from cdktf import TerraformOutput, TerraformStack, TerraformVariable, TerraformVariableValidationConfig
 from constructs import Construct
 
-from envconfig.model import EnvironmentConfig
+from envconfig.model import (
+    ContainerConfig,
+    EnvironmentConfig,
+    LoadBalancerConfig,
+    NetworkConfig,
+    ScalingConfig,
+    ServiceConfig,
+)
 from modules.alarms import Alarms, AlarmsProps
-from modules.autoscaling import Autoscaling, AutoscalingProps
+from modules.autoscaling import Autoscaling, AutoscalingProps, ScheduledAction
 from modules.cluster import Cluster, ClusterProps
 from modules.discovery import Discovery, DiscoveryProps
 from modules.load_balancer import LoadBalancer, LoadBalancerProps
 from modules.log_encryption import LogEncryptionKey, LogEncryptionKeyProps
 from modules.network import Network, NetworkProps
-from modules.service import Service, ServiceProps
+from modules.service import ContainerOptions, PolicyStatement, Service, ServiceOptions, ServiceProps
 from modules.waf import WebAcl, WebAclProps
 from rules.logs import security_log_retention_days
 from rules.naming import LIMITS
 from stacks.base import configure_stack
 from stacks.registry import RegistryStack
+
+
+def network_settings(config: NetworkConfig) -> dict[str, Any]:
+    """The :class:`NetworkProps` fields an environment's ``network`` table sets."""
+    return dict(
+        vpc_cidr=config.vpc_cidr,
+        public_subnet_cidrs=config.public_cidrs,
+        private_subnet_cidrs=config.private_cidrs,
+        nat_mode=config.nat_mode,
+        vpc_endpoints=config.vpc_endpoints,
+        flow_logs=config.flow_logs,
+    )
+
+
+def load_balancer_settings(config: LoadBalancerConfig) -> dict[str, Any]:
+    """The :class:`LoadBalancerProps` fields an environment's ``load_balancer`` table sets."""
+    return dict(
+        ingress_cidrs=config.ingress_cidrs,
+        certificate_arn=config.certificate_arn,
+        domain_name=config.domain_name,
+        hosted_zone_name=config.hosted_zone_name,
+        redirect_http_to_https=config.redirect_http_to_https,
+        idle_timeout_seconds=config.idle_timeout_seconds,
+        deregistration_delay_seconds=config.deregistration_delay_seconds,
+        health_check_interval_seconds=config.health_check_interval_seconds,
+        health_check_timeout_seconds=config.health_check_timeout_seconds,
+        healthy_threshold_count=config.healthy_threshold_count,
+        unhealthy_threshold_count=config.unhealthy_threshold_count,
+    )
+
+
+def scaling_settings(config: ScalingConfig) -> dict[str, Any]:
+    """The :class:`AutoscalingProps` fields an environment's ``scaling`` table sets."""
+    return dict(
+        min_capacity=config.min_capacity,
+        max_capacity=config.max_capacity,
+        desired_count=config.desired_count,
+        cpu_target_percent=config.cpu_target_percent,
+        memory_target_percent=config.memory_target_percent,
+        requests_per_target=config.requests_per_target,
+        scale_in_cooldown_seconds=config.scale_in_cooldown_seconds,
+        scale_out_cooldown_seconds=config.scale_out_cooldown_seconds,
+        scheduled_actions=tuple(
+            ScheduledAction(
+                name=a.name,
+                schedule=a.schedule,
+                min_capacity=a.min_capacity,
+                max_capacity=a.max_capacity,
+                timezone=a.timezone,
+            )
+            for a in config.scheduled_actions
+        ),
+    )
+
+
+def container_options(config: ContainerConfig) -> ContainerOptions:
+    """An environment's ``container`` table as the service construct's :class:`ContainerOptions`."""
+    return ContainerOptions(
+        cpu=config.cpu,
+        memory_mib=config.memory_mib,
+        port=config.port,
+        health_check_path=config.health_check_path,
+        cpu_architecture=config.cpu_architecture,
+        environment=dict(config.environment),
+        secrets=dict(config.secrets),
+        stop_timeout_seconds=config.stop_timeout_seconds,
+        user=config.user,
+        readonly_root_filesystem=config.readonly_root_filesystem,
+    )
+
+
+def service_options(config: ServiceConfig) -> ServiceOptions:
+    """An environment's ``service`` table as the service construct's :class:`ServiceOptions`."""
+    return ServiceOptions(
+        health_check_grace_period_seconds=config.health_check_grace_period_seconds,
+        deployment_minimum_healthy_percent=config.deployment_minimum_healthy_percent,
+        deployment_maximum_percent=config.deployment_maximum_percent,
+        circuit_breaker_rollback=config.circuit_breaker_rollback,
+        enable_execute_command=config.enable_execute_command,
+        discovery_client_security_group_ids=config.discovery_client_security_group_ids,
+        task_role_statements=tuple(
+            PolicyStatement(sid=st.sid, actions=st.actions, resources=st.resources) for st in config.task_role_statements
+        ),
+    )
 
 
 def public_subnet_warning(env: EnvironmentConfig) -> str | None:
@@ -69,7 +161,6 @@ class ServiceStack(TerraformStack):
                 )
             ],
         )
-        # Read once: each attribute read of a jsii object is a kernel round trip.
         image_tag = self.image_tag.string_value
         self.registry = registry.registry
         # One customer-managed key for every log group of the environment (docs/security.md).
@@ -92,7 +183,7 @@ class ServiceStack(TerraformStack):
             props=NetworkProps(
                 name=env.physical_name(),
                 region=env.region,
-                config=env.network,
+                **network_settings(env.network),
                 flow_log_retention_days=security_log_retention_days(env.logging.retention_days),
                 log_kms_key_arn=self.log_key.key_arn,
             ),
@@ -116,7 +207,7 @@ class ServiceStack(TerraformStack):
                 public_subnet_ids=self.network.public_subnet_ids,
                 container_port=env.container.port,
                 health_check_path=env.container.health_check_path,
-                config=env.load_balancer,
+                **load_balancer_settings(env.load_balancer),
                 deletion_protection=env.deletion_protection,
             ),
         )
@@ -175,8 +266,8 @@ class ServiceStack(TerraformStack):
                 app_name=env.app_name,
                 env_name=env.name,
                 region=env.region,
-                container=env.container,
-                service=env.service,
+                container=container_options(env.container),
+                service=service_options(env.service),
                 desired_count=env.scaling.desired_count,
                 log_retention_days=env.logging.retention_days,
                 log_kms_key_arn=self.log_key.key_arn,
@@ -202,7 +293,7 @@ class ServiceStack(TerraformStack):
                 name=env.physical_name(),
                 cluster_name=self.cluster.cluster_name,
                 service_name=self.service.service_name,
-                config=env.scaling,
+                **scaling_settings(env.scaling),
                 resource_label="%s/%s" % (lb.alb_arn_suffix, lb.target_group_arn_suffix),
             ),
         )

@@ -18,7 +18,6 @@ from envconfig.model import (
     ContainerConfig,
     IamStatement,
     LoadBalancerConfig,
-    RegistryConfig,
     ScalingConfig,
     ScheduledAction,
     ServiceConfig,
@@ -103,16 +102,17 @@ def build(
     from modules.load_balancer import LoadBalancer, LoadBalancerProps
     from modules.registry import Registry, RegistryProps
     from modules.service import Service, ServiceProps
+    from stacks.service import container_options, load_balancer_settings, scaling_settings, service_options
 
     cluster = Cluster(stack, "Cluster", props=ClusterProps(name="app-test", fargate_spot_percent=scaling.fargate_spot_percent))
-    registry = Registry(stack, "Registry", props=RegistryProps(name="app-test", config=RegistryConfig()))
+    registry = Registry(stack, "Registry", props=RegistryProps(name="app-test"))
     balancer = LoadBalancer(
         stack,
         "LoadBalancer",
         props=LoadBalancerProps(
             name="app-test", alb_name="app-test-alb", target_group_name="app-test-tg", vpc_id=VPC_ID,
             public_subnet_ids=SUBNETS, container_port=container.port, health_check_path=container.health_check_path,
-            config=lb, deletion_protection=deletion_protection,
+            **load_balancer_settings(lb), deletion_protection=deletion_protection,
         ),
     )  # fmt: skip
     discovery = None
@@ -138,7 +138,7 @@ def build(
         "Service",
         props=ServiceProps(
             name="app-test", service_name="app-test-web", app_name="app", env_name="dev", region="us-east-1",
-            container=container, service=service, desired_count=scaling.desired_count, log_retention_days=14,
+            container=container_options(container), service=service_options(service), desired_count=scaling.desired_count, log_retention_days=14,
             cluster=cluster, registry=registry, image_tag="0a1b2c3", vpc_id=VPC_ID, subnet_ids=SUBNETS,
             assign_public_ip=public, alb_security_group_id=balancer.security_group_id,
             target_group_arn=balancer.target_group_arn, listeners=balancer.listeners,
@@ -150,7 +150,7 @@ def build(
         stack,
         "Autoscaling",
         props=AutoscalingProps(name="app-test", cluster_name=cluster.cluster_name, service_name=svc.service_name,
-                               config=scaling,
+                               **scaling_settings(scaling),
                                resource_label="%s/%s" % (balancer.alb_arn_suffix, balancer.target_group_arn_suffix)),
     )  # fmt: skip
     return {"service": svc, "load_balancer": balancer, "alarms": alarms, "discovery": discovery}

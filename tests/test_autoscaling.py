@@ -81,38 +81,42 @@ def test_festival_peak_raises_the_floor_in_prod(synth_all: dict[str, dict[str, A
 # ---- validation: one test per rule -----------------------------------------------------------
 
 
-def _props(config: ScalingConfig, **overrides: Any) -> Any:
+def _props(**overrides: Any) -> Any:
     from modules.autoscaling import AutoscalingProps
 
-    kwargs: dict[str, Any] = dict(name="app-test", cluster_name="c", service_name="s", config=config,
+    kwargs: dict[str, Any] = dict(name="app-test", cluster_name="c", service_name="s", desired_count=2,
                                   resource_label="app/x/1/targetgroup/y/2")  # fmt: skip
     kwargs.update(overrides)
     return AutoscalingProps(**kwargs)
 
 
-def _unchecked(**fields: Any) -> ScalingConfig:
-    """A ScalingConfig that skips the model's own checks, to reach the construct's."""
-    return ScalingConfig.model_construct(**{**ScalingConfig().model_dump(), **fields})
+def test_props_defaults_are_the_config_defaults() -> None:
+    from modules.autoscaling import AutoscalingProps
+    from stacks.service import scaling_settings
+
+    plain = AutoscalingProps(name="app-test", cluster_name="c", service_name="s", desired_count=2)
+    assert plain == AutoscalingProps(name="app-test", cluster_name="c", service_name="s",
+                                     **scaling_settings(ScalingConfig()))  # fmt: skip
 
 
 def test_desired_above_max_is_rejected() -> None:
     with pytest.raises(ValueError, match=r"desired_count=9 is outside min_capacity\.\.max_capacity; allowed: 2\.\.4"):
-        _props(_unchecked(desired_count=9))
+        _props(desired_count=9)
 
 
 def test_desired_below_min_is_rejected() -> None:
     with pytest.raises(ValueError, match=r"desired_count=1 is outside min_capacity\.\.max_capacity; allowed: 2\.\.4"):
-        _props(_unchecked(desired_count=1))
+        _props(desired_count=1)
 
 
 def test_min_above_max_is_rejected() -> None:
     with pytest.raises(ValueError, match=r"desired_count=5 is outside min_capacity\.\.max_capacity; allowed: 5\.\.4"):
-        _props(_unchecked(min_capacity=5, desired_count=5))
+        _props(min_capacity=5, desired_count=5)
 
 
 def test_request_tracking_without_a_resource_label_is_rejected() -> None:
     with pytest.raises(ValueError, match=r"requests_per_target=100 needs resource_label"):
-        _props(ScalingConfig(requests_per_target=100), resource_label=None)
+        _props(requests_per_target=100, resource_label=None)
 
 
 def test_config_model_rejects_the_same_ranges() -> None:

@@ -84,18 +84,17 @@ def test_every_environment_synthesizes_a_valid_task_size(env: str, synth_all: di
 def test_service_props_also_refuse_arm64_on_fargate_spot() -> None:
     from cdktf import TerraformStack, Testing
 
-    from envconfig.model import RegistryConfig, ServiceConfig
     from modules.cluster import Cluster, ClusterProps
     from modules.registry import Registry, RegistryProps
-    from modules.service import ServiceProps
+    from modules.service import ContainerOptions, ServiceProps
 
     stack = TerraformStack(Testing.app(), "spot")
     cluster = Cluster(stack, "Cluster", props=ClusterProps(name="app-test", fargate_spot_percent=50))
-    registry = Registry(stack, "Registry", props=RegistryProps(name="app-test", config=RegistryConfig()))
+    registry = Registry(stack, "Registry", props=RegistryProps(name="app-test"))
     with pytest.raises(ValueError, match=r"cpu_architecture='ARM64' with a FARGATE_SPOT capacity-provider strategy"):
         ServiceProps(
             name="app-test", service_name="app-test-web", app_name="app", env_name="dev", region="us-east-1",
-            container=ContainerConfig(cpu_architecture="ARM64"), service=ServiceConfig(), desired_count=1,
+            container=ContainerOptions(cpu_architecture="ARM64"), desired_count=1,
             log_retention_days=30, cluster=cluster, registry=registry, image_tag="abc", vpc_id="vpc-1",
             subnet_ids=["subnet-1", "subnet-2"], alb_security_group_id="sg-1", target_group_arn="arn:tg", listeners=[],
         )  # fmt: skip

@@ -178,15 +178,38 @@ def _synth(config: LoadBalancerConfig) -> dict[str, Any]:
 # ---- validation: one test per rule -----------------------------------------------------------
 
 
-def _props(**overrides: Any) -> Any:
+def _props(*, config: LoadBalancerConfig | None = None, **overrides: Any) -> Any:
+    """Props as the stack makes them from a ``load_balancer`` config table (defaults unless given)."""
     from modules.load_balancer import LoadBalancerProps
+    from stacks.service import load_balancer_settings
 
     kwargs: dict[str, Any] = dict(
         name="app-test", alb_name="app-test-alb", target_group_name="app-test-tg", vpc_id="vpc-1",
-        public_subnet_ids=SUBNETS, container_port=3000, health_check_path="/health", config=LoadBalancerConfig(),
+        public_subnet_ids=SUBNETS, container_port=3000, health_check_path="/health",
+        **load_balancer_settings(config or LoadBalancerConfig()),
     )  # fmt: skip
     kwargs.update(overrides)
     return LoadBalancerProps(**kwargs)
+
+
+def test_props_defaults_are_the_config_defaults() -> None:
+    from modules.load_balancer import LoadBalancerProps
+
+    plain = LoadBalancerProps(name="app-test", alb_name="app-test-alb", target_group_name="app-test-tg",
+                              vpc_id="vpc-1", public_subnet_ids=SUBNETS, container_port=3000,
+                              health_check_path="/health")  # fmt: skip
+    assert plain == _props(redirect_http_to_https=None)
+    assert not plain.tls and not plain.redirects_http and not plain.creates_certificate
+
+
+def test_domain_without_zone_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"domain_name='app\.example\.com' and hosted_zone_name=None; allowed: both or neither"):
+        _props(domain_name="app.example.com")
+
+
+def test_redirect_without_tls_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"redirect_http_to_https=True needs TLS; allowed: set certificate_arn"):
+        _props(redirect_http_to_https=True)
 
 
 def test_alb_name_over_32_characters_is_rejected() -> None:

@@ -7,14 +7,19 @@ from typing import Any
 import pytest
 
 from envconfig.model import NetworkConfig
+from stacks.service import network_settings
 from tests.conftest import resources, synth_construct
+
+PLAIN = dict(vpc_cidr="10.0.0.0/16", public_subnet_cidrs=("10.0.0.0/20", "10.0.16.0/20"),
+             private_subnet_cidrs=("10.0.128.0/20", "10.0.144.0/20"))  # fmt: skip
 
 
 def network(**config: Any) -> dict[str, Any]:
     from modules.network import Network, NetworkProps
 
     def build(stack: Any) -> None:
-        Network(stack, "Network", props=NetworkProps(name="app-test", region="us-east-1", config=NetworkConfig(**config)))
+        Network(stack, "Network", props=NetworkProps(name="app-test", region="us-east-1",
+                                                     **network_settings(NetworkConfig(**config))))  # fmt: skip
 
     return synth_construct(build)
 
@@ -92,14 +97,33 @@ def test_props_reject_bad_flow_log_retention() -> None:
     from modules.network import NetworkProps
 
     with pytest.raises(ValueError, match=r"NetworkProps.flow_log_retention_days=10 is not a CloudWatch retention"):
-        NetworkProps(name="x-y", region="us-east-1", config=NetworkConfig(), flow_log_retention_days=10)
+        NetworkProps(name="x-y", region="us-east-1", **PLAIN, flow_log_retention_days=10)
+
+
+@pytest.mark.parametrize(("public", "private"), [(1, 1), (2, 3)])
+def test_props_need_matching_subnet_counts_of_at_least_two(public: int, private: int) -> None:
+    from modules.network import NetworkProps
+
+    cidrs = ["10.0.%d.0/24" % i for i in range(6)]
+    with pytest.raises(ValueError, match=r"NetworkProps has %d public and %d private subnet CIDRs; allowed: the same"
+                       r" number of each, at least 2" % (public, private)):  # fmt: skip
+        NetworkProps(name="x-y", region="us-east-1", vpc_cidr="10.0.0.0/16",
+                     public_subnet_cidrs=tuple(cidrs[:public]), private_subnet_cidrs=tuple(cidrs[3:3 + private]))
+
+
+def test_props_defaults_are_the_config_defaults() -> None:
+    from modules.network import NetworkProps
+
+    assert NetworkProps(name="x-y", region="us-east-1", **PLAIN) == NetworkProps(
+        name="x-y", region="us-east-1", **network_settings(NetworkConfig())
+    )
 
 
 def test_props_are_keyword_only_and_frozen() -> None:
     from modules.network import NetworkProps
 
-    props = NetworkProps(name="x-y", region="us-east-1", config=NetworkConfig())
+    props = NetworkProps(name="x-y", region="us-east-1", **PLAIN)
     with pytest.raises(Exception, match="cannot assign"):
         props.name = "z"  # type: ignore[misc]
     with pytest.raises(TypeError):
-        NetworkProps("x-y", "us-east-1", NetworkConfig())  # type: ignore[misc]
+        NetworkProps("x-y", "us-east-1", "10.0.0.0/16")  # type: ignore[misc]

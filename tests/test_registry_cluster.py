@@ -14,7 +14,7 @@ from tests.conftest import resources, synth_construct
 def registry(**config: Any) -> dict[str, Any]:
     from modules.registry import Registry, RegistryProps
 
-    return synth_construct(lambda s: Registry(s, "Registry", props=RegistryProps(name="app-dev", config=RegistryConfig(**config))))
+    return synth_construct(lambda s: Registry(s, "Registry", props=RegistryProps(name="app-dev", **config)))
 
 
 def cluster(**props: Any) -> dict[str, Any]:
@@ -51,6 +51,24 @@ def test_registry_config_validation() -> None:
         RegistryConfig(keep_last_images=0)
     with pytest.raises(ValueError, match=r"encryption"):
         RegistryConfig(encryption="DES")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("field", ["keep_last_images", "untagged_expiry_days"])
+def test_registry_props_validation(field: str) -> None:
+    from modules.registry import RegistryProps
+
+    with pytest.raises(ValueError, match=r"RegistryProps\.%s=0; allowed: at least 1" % field):
+        RegistryProps(name="x", **{field: 0})
+
+
+def test_registry_props_defaults_are_the_config_defaults() -> None:
+    from modules.registry import RegistryProps
+
+    defaults = RegistryConfig()
+    props = RegistryProps(name="x")
+    assert (props.untagged_expiry_days, props.keep_last_images, props.force_delete, props.encryption) == (
+        defaults.untagged_expiry_days, defaults.keep_last_images, defaults.force_delete, defaults.encryption,
+    )  # fmt: skip
 
 
 def test_cluster_defaults() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from envconfig.model import ContainerConfig, ServiceConfig
+from modules.service import ContainerOptions, ServiceOptions
 from tests.conftest import run_terraform
 from tests.service_stack import (
     CLIENT_SGS,
@@ -301,14 +301,13 @@ def parts() -> dict[str, Any]:
     """A cluster and registry to hang ServiceProps on (not synthesized)."""
     from cdktf import TerraformStack, Testing
 
-    from envconfig.model import RegistryConfig
     from modules.cluster import Cluster, ClusterProps
     from modules.registry import Registry, RegistryProps
 
     stack = TerraformStack(Testing.app(), "props")
     return {
         "cluster": Cluster(stack, "Cluster", props=ClusterProps(name="app-test")),
-        "registry": Registry(stack, "Registry", props=RegistryProps(name="app-test", config=RegistryConfig())),
+        "registry": Registry(stack, "Registry", props=RegistryProps(name="app-test")),
     }
 
 
@@ -317,7 +316,7 @@ def props(parts: dict[str, Any], **overrides: Any) -> Any:
 
     kwargs: dict[str, Any] = dict(
         name="app-test", service_name="app-test-web", app_name="app", env_name="dev", region="us-east-1",
-        container=ContainerConfig(), service=ServiceConfig(), desired_count=2, log_retention_days=30,
+        desired_count=2, log_retention_days=30,
         cluster=parts["cluster"], registry=parts["registry"], image_tag="abc", vpc_id="vpc-1", subnet_ids=SUBNETS,
         alb_security_group_id="sg-1", target_group_arn="arn:tg", listeners=[],
     )  # fmt: skip
@@ -330,7 +329,7 @@ def test_valid_props_pass(parts: dict[str, Any]) -> None:
 
 
 def test_props_reject_a_task_size_outside_the_fargate_matrix(parts: dict[str, Any]) -> None:
-    bad = ContainerConfig.model_construct(**{**ContainerConfig().model_dump(), "cpu": 1024, "memory_mib": 512})
+    bad = ContainerOptions(cpu=1024, memory_mib=512)
     with pytest.raises(ValueError, match=r"memory_mib=512 is not valid with cpu=1024; allowed: 2048\.\.8192 in steps of 1024"):
         props(parts, container=bad)
 
@@ -349,16 +348,16 @@ def test_props_reject_negative_desired_count(parts: dict[str, Any]) -> None:
 def test_props_reject_overriding_reserved_environment(parts: dict[str, Any], name: str) -> None:
     with pytest.raises(ValueError, match=r"container\.environment\.%s is set by the service construct; allowed: any name except" % name):
         # The config model rejects these names first; the construct guards its own props too.
-        props(parts, container=ContainerConfig().model_copy(update={"environment": {name: "x"}}))
+        props(parts, container=ContainerOptions(environment={name: "x"}))
 
 
 def test_props_reject_ecs_exec_with_read_only_root(parts: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=r"enable_execute_command=true with container\.readonly_root_filesystem=true"):
-        props(parts, service=ServiceConfig(enable_execute_command=True))
+        props(parts, service=ServiceOptions(enable_execute_command=True))
 
 
 def test_props_reject_stop_timeout_above_fargate_maximum(parts: dict[str, Any]) -> None:
-    bad = ContainerConfig.model_construct(**{**ContainerConfig().model_dump(), "stop_timeout_seconds": 121})
+    bad = ContainerOptions(stop_timeout_seconds=121)
     with pytest.raises(ValueError, match=r"stop_timeout_seconds=121; allowed: 2\.\.120"):
         props(parts, container=bad)
 
@@ -388,7 +387,7 @@ def test_props_reject_role_names_over_the_iam_limit(parts: dict[str, Any]) -> No
 
 
 def test_props_reject_client_groups_without_a_registration(parts: dict[str, Any]) -> None:
-    service = ServiceConfig(service_discovery_namespace="internal", discovery_client_security_group_ids=("sg-12345678",))
+    service = ServiceOptions(discovery_client_security_group_ids=("sg-12345678",))
     with pytest.raises(ValueError, match=r"discovery_client_security_group_ids=\['sg-12345678'\] without service_registry_arn"):
         props(parts, service=service)
 
@@ -419,3 +418,26 @@ def test_gunicorn_workers_follow_the_task_size(cpu: int, workers: int) -> None:
     from modules.service import gunicorn_workers
 
     assert gunicorn_workers(cpu) == workers
+
+
+def test_service_without_a_cluster_creates_its_own() -> None:
+    from modules.registry import Registry, RegistryProps
+    from modules.service import Service, ServiceProps
+    from tests.conftest import resources, synth_construct
+
+    def build(stack: Any) -> None:
+        registry = Registry(stack, "Registry", props=RegistryProps(name="app-test"))
+        Service(stack, "Service", props=ServiceProps(
+            name="app-test", service_name="app-test-web", app_name="app", env_name="dev", region="us-east-1",
+            desired_count=2, log_retention_days=30, registry=registry, image_tag="abc", vpc_id="vpc-1",
+            subnet_ids=SUBNETS, alb_security_group_id="sg-1", target_group_arn="arn:tg", listeners=[],
+        ))  # fmt: skip
+
+    out = synth_construct(build)
+    ((cluster_id, cluster),) = resources(out, "aws_ecs_cluster").items()
+    assert cluster["name"] == "app-test" and cluster_id.startswith("Service_Cluster_")
+    (strategy,) = resources(out, "aws_ecs_cluster_capacity_providers").values()
+    assert strategy["default_capacity_provider_strategy"] == [{"base": 0, "capacity_provider": "FARGATE", "weight": 1}]
+    (service,) = resources(out, "aws_ecs_service").values()
+    assert service["cluster"] == "${aws_ecs_cluster.%s.arn}" % cluster_id
+    assert service["capacity_provider_strategy"] == [{"base": 0, "capacity_provider": "FARGATE", "weight": 1}]

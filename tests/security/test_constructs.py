@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from envconfig.model import NetworkConfig
+from stacks.service import network_settings
 from tests.conftest import resources, synth_construct
 
 ENVS = ["local", "dev", "staging", "prod"]
@@ -98,7 +99,7 @@ def test_network_pins_zone_names() -> None:
     from modules.network import Network, NetworkProps
 
     out = synth_construct(lambda s: Network(s, "Network", props=NetworkProps(
-        name="x-dev", region="ap-southeast-1", config=NetworkConfig(az_count=3))))  # fmt: skip
+        name="x-dev", region="ap-southeast-1", **network_settings(NetworkConfig(az_count=3)))))  # fmt: skip
     (azs,) = out["data"]["aws_availability_zones"].values()
     assert azs["filter"] == [{"name": "zone-name", "values": ["ap-southeast-1a", "ap-southeast-1b", "ap-southeast-1c"]}]
     assert azs["lifecycle"]["postcondition"][0]["condition"] == "${length(self.names) == 3}"
@@ -115,7 +116,7 @@ def test_network_zone_names_validation(zones: tuple[str, ...], message: str) -> 
     from modules.network import NetworkProps
 
     with pytest.raises(ValueError, match=message):
-        NetworkProps(name="x", region="ap-southeast-1", config=NetworkConfig(), availability_zones=zones)
+        NetworkProps(name="x", region="ap-southeast-1", **network_settings(NetworkConfig()), availability_zones=zones)
 
 
 @pytest.mark.parametrize("env", ENVS)
