@@ -427,7 +427,6 @@ class _Policy:
     sid: str
     actions: tuple[str, ...]
     resources: tuple[str, ...]
-    conditions: tuple[DataAwsIamPolicyDocumentStatementCondition, ...] = field(default=())
 
 
 class Service(Construct):
@@ -715,7 +714,6 @@ class Service(Construct):
                     effect="Allow",
                     actions=list(p.actions),
                     resources=list(p.resources),
-                    condition=list(p.conditions) or None,
                 )
                 for p in policies
             ],

@@ -7,7 +7,6 @@ from constructs import Construct
 
 from envconfig.model import EnvironmentConfig
 from modules.registry import Registry, RegistryProps
-from rules.naming import LIMITS
 from stacks.base import configure_stack
 
 
@@ -27,7 +26,7 @@ class RegistryStack(TerraformStack):
             self,
             "Registry",
             props=RegistryProps(
-                name=env.physical_name(limit=LIMITS["ecr_repository"]),
+                name=env.physical_name(),
                 untagged_expiry_days=env.registry.untagged_expiry_days,
                 keep_last_images=env.registry.keep_last_images,
                 force_delete=env.registry.force_delete,

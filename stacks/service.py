@@ -31,7 +31,6 @@ from modules.network import Network, NetworkProps
 from modules.service import ContainerOptions, PolicyStatement, Service, ServiceOptions, ServiceProps
 from modules.waf import WebAcl, WebAclProps
 from rules.logs import security_log_retention_days
-from rules.naming import LIMITS
 from stacks.base import configure_stack
 from stacks.registry import RegistryStack
 
@@ -141,12 +140,10 @@ class ServiceStack(TerraformStack):
     alarms: Alarms | None
     log_key: LogEncryptionKey
     web_acl: WebAcl
-    warnings: list[str]
 
     def __init__(self, scope: Construct, env: EnvironmentConfig, *, registry: RegistryStack) -> None:
         super().__init__(scope, env.name)
         configure_stack(self, env, env.name)
-        self.warnings = []
 
         self.image_tag = TerraformVariable(
             self,
@@ -192,7 +189,7 @@ class ServiceStack(TerraformStack):
             self,
             "Cluster",
             props=ClusterProps(
-                name=env.physical_name(limit=LIMITS["ecs_cluster"]),
+                name=env.physical_name(),
                 fargate_spot_percent=env.scaling.fargate_spot_percent,
             ),
         )
@@ -201,8 +198,8 @@ class ServiceStack(TerraformStack):
             "LoadBalancer",
             props=LoadBalancerProps(
                 name=env.physical_name(),
-                alb_name=env.physical_name("alb", limit=LIMITS["alb"]),
-                target_group_name=env.physical_name("tg", limit=LIMITS["target_group"]),
+                alb_name=env.physical_name("alb"),
+                target_group_name=env.physical_name("tg"),
                 vpc_id=self.network.vpc_id,
                 public_subnet_ids=self.network.public_subnet_ids,
                 container_port=env.container.port,
@@ -222,7 +219,7 @@ class ServiceStack(TerraformStack):
                 log_kms_key_arn=self.log_key.key_arn,
             ),
         )
-        service_name = env.physical_name("web", limit=LIMITS["ecs_service"])
+        service_name = env.physical_name("web")
 
         self.discovery = None
         if env.service.service_discovery_namespace is not None:
@@ -255,7 +252,6 @@ class ServiceStack(TerraformStack):
         public = env.network.tasks_in_public_subnets
         warning = public_subnet_warning(env)
         if warning:
-            self.warnings.append(warning)
             sys.stderr.write(warning + "\n")
         self.service = Service(
             self,
