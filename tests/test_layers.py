@@ -1,4 +1,4 @@
-"""The layers import only downwards: rules <- envconfig, modules <- stacks (docs/DESIGN.md, "Layers").
+"""The layers import only downwards: rules <- envconfig, modules <- stacks <- ops (docs/DESIGN.md, "Layers").
 
 Reads the import statements of each package's files (the import graph, not any values) and fails
 on an import across layers that the design does not allow.
@@ -19,6 +19,7 @@ FORBIDDEN = {
     "envconfig": {"modules", "stacks", "ops"},
     "modules": {"envconfig", "stacks", "ops"},
     "stacks": {"ops"},
+    "ops": {"modules"},
 }
 
 
