@@ -17,16 +17,11 @@ What it builds (``container`` and ``service`` default to :class:`ContainerOption
 
 * a cluster of its own (:class:`modules.cluster.Cluster`, id ``Cluster``) when ``cluster`` is
   not given;
-
 * a CloudWatch log group ``/ecs/{name}/web`` with the configured retention (and KMS key, when
   ``log_kms_key_arn`` is given), owned here;
 * the task definition: ``awsvpc``, ``FARGATE``, cpu/memory checked against the Fargate matrix,
-  the configured runtime platform, and one container built from typed data
-  (:class:`ContainerDefinition` -> camelCase dict -> sorted JSON): image
-  ``<repository url>:<image tag>``, the port mapping, ``PORT``/``APP_ENV``/``APP_NAME``/``APP_VERSION``
-  plus the configured environment, ``secrets`` by ARN, awslogs, a Python health check (the image
-  has no curl), ``stopTimeout``, a non-root user, and a read-only root filesystem with a
-  writable volume at ``/tmp``;
+  the configured runtime platform, and the app container of :mod:`modules.container` (image
+  ``<repository url>:<image tag>``, awslogs to this log group, the health check from the props);
 * the execution role, allowed only to pull from this environment's repository (plus
   ``ecr:GetAuthorizationToken``), write to this service's log group and read the listed secrets;
 * the task role, with no permissions unless ``service.task_role_statements`` grants some (plus
@@ -47,8 +42,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
 
 from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -82,6 +76,15 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 from modules.cluster import Cluster, ClusterProps
+from modules.container import (
+    CONTAINER_NAME,
+    TMP_VOLUME,
+    ContainerDefinition,
+    ContainerOptions,
+    HealthCheckSettings,
+    app_container_definition,
+    to_api,
+)
 from modules.interfaces import ICluster, IRegistry
 from rules.capacity import spot_architecture_problem
 from rules.container import RESERVED_ENV
@@ -89,21 +92,6 @@ from rules.fargate import check_task_size
 from rules.logs import retention_problem
 from rules.naming import LIMITS
 
-#: Name of the app container inside the task (the target group and Cloud Map point at it).
-CONTAINER_NAME = "app"
-#: Writable scratch volume; the root filesystem is read-only.
-TMP_VOLUME = "tmp"
-TMP_PATH = "/tmp"
-
-
-def gunicorn_workers(cpu_units: int) -> int:
-    """Worker processes for a task of ``cpu_units``: 2 below one vCPU, else 2 per vCPU + 1.
-
-    Fargate tasks smaller than one vCPU still report two CPUs to the container, so the app's
-    own CPU-count default would start five workers in a 0.25 vCPU task; the task sets
-    WEB_CONCURRENCY from its real size instead.
-    """
-    return 2 if cpu_units < 1024 else 2 * (cpu_units // 1024) + 1
 #: Actions the SSM agent inside a task needs for ECS Exec (and nothing else).
 ECS_EXEC_ACTIONS = (
     "ssmmessages:CreateControlChannel",
@@ -114,136 +102,7 @@ ECS_EXEC_ACTIONS = (
 ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 
 
-# ---- the container definition, as typed data ------------------------------------------------
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def to_api(value: Any) -> Any:
-    """Dataclasses -> dicts with the ECS API's camelCase keys; ``None`` and empty fields are left out."""
-    if is_dataclass(value) and not isinstance(value, type):
-        out: dict[str, Any] = {}
-        for f in fields(value):
-            item = getattr(value, f.name)
-            # Unset and empty fields are left out: the provider would show `[]` as a perpetual diff.
-            if item is None or (isinstance(item, (list, tuple, dict)) and not item):
-                continue
-            out[_camel(f.name)] = to_api(item)
-        return out
-    if isinstance(value, (list, tuple)):
-        return [to_api(v) for v in value]
-    if isinstance(value, dict):
-        return {k: to_api(v) for k, v in value.items()}
-    return value
-
-
-@dataclass(frozen=True)
-class PortMapping:
-    container_port: int
-    protocol: str = "tcp"
-    name: str | None = None
-    app_protocol: str | None = None
-
-
-@dataclass(frozen=True)
-class KeyValuePair:
-    name: str
-    value: str
-
-
-@dataclass(frozen=True)
-class Secret:
-    name: str
-    value_from: str
-
-
-@dataclass(frozen=True)
-class LogConfiguration:
-    log_driver: str
-    options: dict[str, str]
-
-
-@dataclass(frozen=True)
-class HealthCheck:
-    command: tuple[str, ...]
-    interval: int
-    timeout: int
-    retries: int
-    start_period: int
-
-
-@dataclass(frozen=True)
-class MountPoint:
-    source_volume: str
-    container_path: str
-    read_only: bool = False
-
-
-@dataclass(frozen=True)
-class LinuxParameters:
-    init_process_enabled: bool
-
-
-@dataclass(frozen=True)
-class ContainerDefinition:
-    """One entry of ``containerDefinitions`` (field names are the API's, in snake case)."""
-
-    name: str
-    image: str
-    essential: bool
-    port_mappings: tuple[PortMapping, ...]
-    environment: tuple[KeyValuePair, ...]
-    secrets: tuple[Secret, ...]
-    log_configuration: LogConfiguration
-    health_check: HealthCheck
-    stop_timeout: int
-    user: str
-    readonly_root_filesystem: bool
-    mount_points: tuple[MountPoint, ...]
-    linux_parameters: LinuxParameters | None = None
-
-
-def health_check_command(port: int, path: str, timeout_seconds: int) -> tuple[str, ...]:
-    """``CMD`` exec form of a probe using only the image's Python (no curl, no shell)."""
-    url = "http://127.0.0.1:%d%s" % (port, path)
-    return (
-        "CMD",
-        "python",
-        "-c",
-        "import urllib.request; urllib.request.urlopen(%r, timeout=%d)" % (url, timeout_seconds),
-    )
-
-
 # ---- props --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class ContainerOptions:
-    """The app container and its Fargate task size."""
-
-    cpu: int = 256
-    """Task cpu units; 256 (0.25 vCPU) unless set. Must be a Fargate size."""
-    memory_mib: int = 512
-    """Task memory in MiB; 512 unless set. Must fit the cpu size (:mod:`rules.fargate`)."""
-    port: int = 3000
-    """Port the app listens on (``PORT``); 3000 unless set."""
-    health_check_path: str = "/health"
-    """Path the container health check calls; ``/health`` unless set."""
-    cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
-    """Runtime platform; X86_64 unless set."""
-    environment: Mapping[str, str] = field(default_factory=dict)
-    """Plain environment variables; none unless set."""
-    secrets: Mapping[str, str] = field(default_factory=dict)
-    """Env var name -> SSM parameter or Secrets Manager ARN, injected by ECS; none unless set."""
-    stop_timeout_seconds: int = 30
-    """SIGTERM-to-SIGKILL grace; 30 s unless set (Fargate allows up to 120)."""
-    user: str = "10001:10001"
-    """Numeric ``uid:gid`` the container runs as; 10001:10001 (non-root) unless set."""
-    readonly_root_filesystem: bool = True
-    """Read-only root filesystem with a writable ``/tmp`` volume; on unless set."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -310,10 +169,10 @@ class ServiceProps:
     """Target group the service registers its tasks with."""
     listeners: Sequence[ITerraformDependable]
     """Listeners the service depends on (a target group must be attached before ECS uses it)."""
-    container: ContainerOptions = ContainerOptions()
+    container: ContainerOptions = field(default_factory=ContainerOptions)
     """Task size, platform, port, health path, environment, secrets, user, read-only root, stop timeout;
     :class:`ContainerOptions`' defaults unless set."""
-    service: ServiceOptions = ServiceOptions()
+    service: ServiceOptions = field(default_factory=ServiceOptions)
     """Deployment percentages, circuit breaker, grace period, ECS Exec, task-role grants;
     :class:`ServiceOptions`' defaults unless set."""
     cluster: ICluster | None = None
@@ -527,47 +386,21 @@ class Service(Construct):
             IamRolePolicy(self, "TaskRolePolicy", name="app-grants", role=task_role.id, policy=task_doc.json)
 
         # ---- task definition
-        container = ContainerDefinition(
-            name=CONTAINER_NAME,
+        container = app_container_definition(
+            options=c,
             image="%s:%s" % (props.registry.repository_url, props.image_tag),
-            essential=True,
-            port_mappings=(PortMapping(container_port=c.port, protocol="tcp", name="http", app_protocol="http"),),
-            environment=tuple(
-                KeyValuePair(name=k, value=v)
-                for k, v in sorted(
-                    {
-                        **c.environment,
-                        "PORT": str(c.port),
-                        "APP_ENV": props.env_name,
-                        "APP_NAME": props.app_name,
-                        "APP_VERSION": props.image_tag,
-                        "WEB_CONCURRENCY": str(gunicorn_workers(c.cpu)),
-                    }.items()
-                )
-            ),
-            secrets=tuple(Secret(name=k, value_from=v) for k, v in sorted(c.secrets.items())),
-            log_configuration=LogConfiguration(
-                log_driver="awslogs",
-                options={
-                    "awslogs-group": log_group_name,
-                    "awslogs-region": props.region,
-                    "awslogs-stream-prefix": "web",
-                    "mode": "non-blocking",
-                    "max-buffer-size": "4m",
-                },
-            ),
-            health_check=HealthCheck(
-                command=health_check_command(c.port, c.health_check_path, props.health_check_timeout_seconds - 2),
-                interval=props.health_check_interval_seconds,
-                timeout=props.health_check_timeout_seconds,
+            app_name=props.app_name,
+            env_name=props.env_name,
+            version=props.image_tag,
+            log_group_name=log_group_name,
+            region=props.region,
+            health_check=HealthCheckSettings(
+                interval_seconds=props.health_check_interval_seconds,
+                timeout_seconds=props.health_check_timeout_seconds,
                 retries=props.health_check_retries,
-                start_period=props.health_check_start_period_seconds,
+                start_period_seconds=props.health_check_start_period_seconds,
             ),
-            stop_timeout=c.stop_timeout_seconds,
-            user=c.user,
-            readonly_root_filesystem=c.readonly_root_filesystem,
-            mount_points=(MountPoint(source_volume=TMP_VOLUME, container_path=TMP_PATH, read_only=False),),
-            linux_parameters=LinuxParameters(init_process_enabled=True) if s.enable_execute_command else None,
+            init_process=s.enable_execute_command,
         )
         self.container_definition = container
         execution_role_arn = execution_role.arn

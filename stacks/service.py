@@ -24,11 +24,12 @@ from envconfig.model import (
 from modules.alarms import Alarms, AlarmsProps
 from modules.autoscaling import Autoscaling, AutoscalingProps, ScheduledAction
 from modules.cluster import Cluster, ClusterProps
+from modules.container import ContainerOptions
 from modules.discovery import Discovery, DiscoveryProps
 from modules.load_balancer import LoadBalancer, LoadBalancerProps
 from modules.log_encryption import LogEncryptionKey, LogEncryptionKeyProps
 from modules.network import Network, NetworkProps
-from modules.service import ContainerOptions, PolicyStatement, Service, ServiceOptions, ServiceProps
+from modules.service import PolicyStatement, Service, ServiceOptions, ServiceProps
 from modules.waf import WebAcl, WebAclProps
 from rules.logs import security_log_retention_days
 from stacks.base import configure_stack

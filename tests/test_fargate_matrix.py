@@ -85,8 +85,9 @@ def test_service_props_also_refuse_arm64_on_fargate_spot() -> None:
     from cdktf import TerraformStack, Testing
 
     from modules.cluster import Cluster, ClusterProps
+    from modules.container import ContainerOptions
     from modules.registry import Registry, RegistryProps
-    from modules.service import ContainerOptions, ServiceProps
+    from modules.service import ServiceProps
 
     stack = TerraformStack(Testing.app(), "spot")
     cluster = Cluster(stack, "Cluster", props=ClusterProps(name="app-test", fargate_spot_percent=50))

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from modules.service import ContainerOptions, ServiceOptions
+from modules.container import ContainerOptions
+from modules.service import ServiceOptions
 from tests.conftest import run_terraform
 from tests.service_stack import (
     CLIENT_SGS,
@@ -100,7 +101,7 @@ def test_container_health_check_uses_python_on_the_configured_port_and_path(full
 
 
 def test_health_check_probe_is_valid_python() -> None:
-    from modules.service import health_check_command
+    from modules.container import health_check_command
 
     cmd = health_check_command(3000, "/health", 3)
     compile(cmd[3], "<healthcheck>", "exec")  # raises SyntaxError if the probe is broken
@@ -273,7 +274,7 @@ def test_stateful_construct_ids_are_stable(defaults: dict[str, Any]) -> None:
 
 
 def test_to_api_camel_cases_and_drops_unset_and_empty() -> None:
-    from modules.service import HealthCheck, MountPoint, to_api
+    from modules.container import HealthCheck, MountPoint, to_api
 
     assert to_api(MountPoint(source_volume="tmp", container_path="/tmp")) == {
         "sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False,
@@ -285,7 +286,7 @@ def test_to_api_camel_cases_and_drops_unset_and_empty() -> None:
 
 def test_container_definition_is_typed_data(full: dict[str, Any]) -> None:
     """Every synthesized key comes from a ContainerDefinition field (no hand-written JSON)."""
-    from modules.service import ContainerDefinition, _camel
+    from modules.container import ContainerDefinition, _camel
 
     allowed = {_camel(f.name) for f in dataclasses.fields(ContainerDefinition)}
     (c,) = container_definitions(full)
@@ -415,7 +416,7 @@ def test_full_options_stack_passes_terraform_validate(terraform: str, full: dict
 
 @pytest.mark.parametrize(("cpu", "workers"), [(256, 2), (512, 2), (1024, 3), (2048, 5), (4096, 9)])
 def test_gunicorn_workers_follow_the_task_size(cpu: int, workers: int) -> None:
-    from modules.service import gunicorn_workers
+    from modules.container import gunicorn_workers
 
     assert gunicorn_workers(cpu) == workers
 
