@@ -55,15 +55,9 @@ class ScheduledAction:
 
 
 @dataclass(frozen=True, kw_only=True)
-class AutoscalingProps:
-    """Inputs of :class:`Autoscaling`."""
+class ScalingOptions:
+    """The scaling settings that have a default: capacity range, target-tracking policies, schedules."""
 
-    name: str
-    """Physical name prefix, ``{app}-{env}``; policies are ``{name}-cpu`` / ``-memory`` / ``-requests``."""
-    cluster_name: str
-    """Cluster of the service."""
-    service_name: str
-    """ECS service to scale (use the service's attribute so the target waits for the service)."""
     min_capacity: int = 2
     """Autoscaling floor; 2 tasks unless set."""
     max_capacity: int = 4
@@ -83,6 +77,18 @@ class AutoscalingProps:
     """Wait after a scale-out before the next; 60 s unless set."""
     scheduled_actions: tuple[ScheduledAction, ...] = ()
     """Scheduled changes of the capacity range; none unless set."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutoscalingProps(ScalingOptions):
+    """Inputs of :class:`Autoscaling`: the service to scale, plus :class:`ScalingOptions`."""
+
+    name: str
+    """Physical name prefix, ``{app}-{env}``; policies are ``{name}-cpu`` / ``-memory`` / ``-requests``."""
+    cluster_name: str
+    """Cluster of the service."""
+    service_name: str
+    """ECS service to scale (use the service's attribute so the target waits for the service)."""
     resource_label: str | None = None
     """``<alb arn suffix>/<target group arn suffix>``; required when ``requests_per_target`` is set."""
 

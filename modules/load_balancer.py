@@ -54,23 +54,9 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
 @dataclass(frozen=True, kw_only=True)
-class LoadBalancerProps:
-    """Inputs of :class:`LoadBalancer`."""
+class LoadBalancerOptions:
+    """The load balancer's settings that have a default: protection, ingress, TLS, DNS, timeouts, health check."""
 
-    name: str
-    """Physical name prefix, ``{app}-{env}``; the security group is ``{name}-alb``."""
-    alb_name: str
-    """Load balancer name; at most 32 characters (AWS limit), checked here."""
-    target_group_name: str
-    """Target group name; at most 32 characters (AWS limit), checked here."""
-    vpc_id: str
-    """VPC of the target group and the security group."""
-    public_subnet_ids: list[str]
-    """Subnets the ALB is placed in; at least two (an ALB needs two availability zones)."""
-    container_port: int
-    """Port the targets (task ENIs) listen on; also the health-check port."""
-    health_check_path: str
-    """Path the target group health check requests; must answer 200."""
     deletion_protection: bool = False
     """ALB deletion protection; off unless set (the config model requires it in production)."""
     ingress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
@@ -112,6 +98,26 @@ class LoadBalancerProps:
     def redirects_http(self) -> bool:
         """Whether the HTTP listener redirects to HTTPS (``redirect_http_to_https``, or TLS when unset)."""
         return self.tls if self.redirect_http_to_https is None else self.redirect_http_to_https
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadBalancerProps(LoadBalancerOptions):
+    """Inputs of :class:`LoadBalancer`: where it runs and what it forwards to, plus :class:`LoadBalancerOptions`."""
+
+    name: str
+    """Physical name prefix, ``{app}-{env}``; the security group is ``{name}-alb``."""
+    alb_name: str
+    """Load balancer name; at most 32 characters (AWS limit), checked here."""
+    target_group_name: str
+    """Target group name; at most 32 characters (AWS limit), checked here."""
+    vpc_id: str
+    """VPC of the target group and the security group."""
+    public_subnet_ids: list[str]
+    """Subnets the ALB is placed in; at least two (an ALB needs two availability zones)."""
+    container_port: int
+    """Port the targets (task ENIs) listen on; also the health-check port."""
+    health_check_path: str
+    """Path the target group health check requests; must answer 200."""
 
     def __post_init__(self) -> None:
         for field, value, limit in (

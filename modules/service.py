@@ -291,6 +291,8 @@ class _Policy:
 class Service(Construct):
     """Task definition, roles, log group, task security group and ECS service (see module docstring)."""
 
+    cluster: ICluster
+    """The cluster the service runs in: ``props.cluster``, or the one created here."""
     service_name: str
     service_arn: str
     task_definition_arn: str
@@ -323,6 +325,7 @@ class Service(Construct):
         cluster = props.cluster
         if cluster is None:
             cluster = Cluster(self, "Cluster", props=ClusterProps(name=props.name))
+        self.cluster = cluster
 
         # ---- IAM
         identity = DataAwsCallerIdentity(self, "CallerIdentity")

@@ -1,4 +1,4 @@
-"""``<env>``: network, cluster, and the web service with its load balancer and autoscaling.
+"""``<env>``: network, cluster, and the web service (:class:`modules.web_service.WebService`).
 
 Route 53 -> ALB -> ECS service (Fargate tasks on the container port) -> CloudWatch Logs, with
 autoscaling, alarms and optional Cloud Map discovery. The image comes from the
@@ -21,16 +21,17 @@ from envconfig.model import (
     ScalingConfig,
     ServiceConfig,
 )
-from modules.alarms import Alarms, AlarmsProps
-from modules.autoscaling import Autoscaling, AutoscalingProps, ScheduledAction
+from modules.alarms import Alarms
+from modules.autoscaling import Autoscaling, ScalingOptions, ScheduledAction
 from modules.cluster import Cluster, ClusterProps
 from modules.container import ContainerOptions
-from modules.discovery import Discovery, DiscoveryProps
-from modules.load_balancer import LoadBalancer, LoadBalancerProps
+from modules.discovery import Discovery
+from modules.load_balancer import LoadBalancer, LoadBalancerOptions
 from modules.log_encryption import LogEncryptionKey, LogEncryptionKeyProps
 from modules.network import Network, NetworkProps
-from modules.service import PolicyStatement, Service, ServiceOptions, ServiceProps
-from modules.waf import WebAcl, WebAclProps
+from modules.service import PolicyStatement, Service, ServiceOptions
+from modules.waf import WebAcl
+from modules.web_service import WebService, WebServiceProps
 from rules.logs import security_log_retention_days
 from stacks.base import configure_stack
 from stacks.registry import RegistryStack
@@ -140,7 +141,8 @@ class ServiceStack(TerraformStack):
     discovery: Discovery | None
     alarms: Alarms | None
     log_key: LogEncryptionKey
-    web_acl: WebAcl
+    web_acl: WebAcl | None
+    web_service: WebService
 
     def __init__(self, scope: Construct, env: EnvironmentConfig, *, registry: RegistryStack) -> None:
         super().__init__(scope, env.name)
@@ -194,106 +196,46 @@ class ServiceStack(TerraformStack):
                 fargate_spot_percent=env.scaling.fargate_spot_percent,
             ),
         )
-        self.load_balancer = LoadBalancer(
-            self,
-            "LoadBalancer",
-            props=LoadBalancerProps(
-                name=env.physical_name(),
-                alb_name=env.physical_name("alb"),
-                target_group_name=env.physical_name("tg"),
-                vpc_id=self.network.vpc_id,
-                public_subnet_ids=self.network.public_subnet_ids,
-                container_port=env.container.port,
-                health_check_path=env.container.health_check_path,
-                **load_balancer_settings(env.load_balancer),
-                deletion_protection=env.deletion_protection,
-            ),
-        )
-        lb = self.load_balancer
-        self.web_acl = WebAcl(
-            self,
-            "WebAcl",
-            props=WebAclProps(
-                name=env.physical_name(),
-                alb_arn=lb.alb_arn,
-                log_retention_days=security_log_retention_days(env.logging.retention_days),
-                log_kms_key_arn=self.log_key.key_arn,
-            ),
-        )
-        service_name = env.physical_name("web")
-
-        self.discovery = None
-        if env.service.service_discovery_namespace is not None:
-            self.discovery = Discovery(
-                self,
-                "Discovery",
-                props=DiscoveryProps(
-                    name=env.physical_name(),
-                    namespace=env.service.service_discovery_namespace,
-                    service=env.app_name,
-                    vpc_id=self.network.vpc_id,
-                ),
-            )
-
-        self.alarms = None
-        if env.service.alarms:
-            self.alarms = Alarms(
-                self,
-                "Alarms",
-                props=AlarmsProps(
-                    name=env.physical_name(),
-                    cluster_name=self.cluster.cluster_name,
-                    service_name=service_name,
-                    alb_arn_suffix=lb.alb_arn_suffix,
-                    target_group_arn_suffix=lb.target_group_arn_suffix,
-                    alarm_email=env.service.alarm_email,
-                ),
-            )
-
         public = env.network.tasks_in_public_subnets
         warning = public_subnet_warning(env)
         if warning:
             sys.stderr.write(warning + "\n")
-        self.service = Service(
+        web = WebService(
             self,
-            "Service",
-            props=ServiceProps(
+            props=WebServiceProps(
                 name=env.physical_name(),
-                service_name=service_name,
                 app_name=env.app_name,
                 env_name=env.name,
                 region=env.region,
-                container=container_options(env.container),
-                service=service_options(env.service),
-                desired_count=env.scaling.desired_count,
-                log_retention_days=env.logging.retention_days,
-                log_kms_key_arn=self.log_key.key_arn,
+                vpc_id=self.network.vpc_id,
+                public_subnet_ids=self.network.public_subnet_ids,
+                task_subnet_ids=self.network.public_subnet_ids if public else self.network.private_subnet_ids,
+                assign_public_ip=public,
                 cluster=self.cluster,
                 registry=self.registry,
                 image_tag=image_tag,
-                vpc_id=self.network.vpc_id,
-                subnet_ids=self.network.public_subnet_ids if public else self.network.private_subnet_ids,
-                assign_public_ip=public,
-                alb_security_group_id=lb.security_group_id,
-                target_group_arn=lb.target_group_arn,
-                listeners=lb.listeners,
-                service_registry_arn=self.discovery.registry_arn if self.discovery else None,
-                deployment_alarm_names=(
-                    self.alarms.deployment_alarm_names if self.alarms and env.service.deployment_alarms else ()
+                log_retention_days=env.logging.retention_days,
+                log_kms_key_arn=self.log_key.key_arn,
+                container=container_options(env.container),
+                service=service_options(env.service),
+                load_balancer=LoadBalancerOptions(
+                    **load_balancer_settings(env.load_balancer), deletion_protection=env.deletion_protection
                 ),
+                scaling=ScalingOptions(**scaling_settings(env.scaling)),
+                web_acl_log_retention_days=security_log_retention_days(env.logging.retention_days),
+                discovery_namespace=env.service.service_discovery_namespace,
+                alarms=env.service.alarms,
+                deployment_alarms=env.service.deployment_alarms,
+                alarm_email=env.service.alarm_email,
             ),
         )
-        self.autoscaling = Autoscaling(
-            self,
-            "Autoscaling",
-            props=AutoscalingProps(
-                name=env.physical_name(),
-                cluster_name=self.cluster.cluster_name,
-                service_name=self.service.service_name,
-                **scaling_settings(env.scaling),
-                resource_label="%s/%s" % (lb.alb_arn_suffix, lb.target_group_arn_suffix),
-            ),
-        )
+        self.web_service = web
+        lb = self.load_balancer = web.load_balancer
+        self.web_acl = web.web_acl
+        self.discovery = web.discovery
+        self.alarms = web.alarms
+        self.service = web.service
+        self.autoscaling = web.autoscaling
 
         TerraformOutput(self, "deployed_image_tag", value=image_tag,
                         description="Tag of the image the service runs")  # fmt: skip

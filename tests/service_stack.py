@@ -1,6 +1,7 @@
 """Two small test stacks shared by the service / load balancer / autoscaling / alarm tests.
 
-``defaults_stack()`` wires every web-service construct with default configs only;
+Both build the stack's own composite, :class:`modules.web_service.WebService` (no copy of the
+stack's wiring). ``defaults_stack()`` uses default configs only;
 ``full_stack()`` turns every option on (HTTPS with a requested, DNS-validated certificate +
 redirect + DNS alias, secrets, ECS Exec, task-role grants, discovery with client security groups,
 deployment alarms + SNS, ARM64, public IPs, request tracking, scheduled actions). Each is synthesized once per test session (cached), because a synth costs
@@ -94,66 +95,30 @@ def build(
     public: bool = False,
     deletion_protection: bool = False,
 ) -> dict[str, Any]:
-    """Wire the constructs the way stacks/service.py does, on literal VPC/subnet ids."""
-    from modules.alarms import Alarms, AlarmsProps
-    from modules.autoscaling import Autoscaling, AutoscalingProps
+    """The stack's composite, :class:`modules.web_service.WebService`, on literal VPC/subnet ids."""
+    from modules.autoscaling import ScalingOptions
     from modules.cluster import Cluster, ClusterProps
-    from modules.discovery import Discovery, DiscoveryProps
-    from modules.load_balancer import LoadBalancer, LoadBalancerProps
+    from modules.load_balancer import LoadBalancerOptions
     from modules.registry import Registry, RegistryProps
-    from modules.service import Service, ServiceProps
+    from modules.web_service import WebService, WebServiceProps
     from stacks.service import container_options, load_balancer_settings, scaling_settings, service_options
 
     cluster = Cluster(stack, "Cluster", props=ClusterProps(name="app-test", fargate_spot_percent=scaling.fargate_spot_percent))
     registry = Registry(stack, "Registry", props=RegistryProps(name="app-test"))
-    balancer = LoadBalancer(
+    web = WebService(
         stack,
-        "LoadBalancer",
-        props=LoadBalancerProps(
-            name="app-test", alb_name="app-test-alb", target_group_name="app-test-tg", vpc_id=VPC_ID,
-            public_subnet_ids=SUBNETS, container_port=container.port, health_check_path=container.health_check_path,
-            **load_balancer_settings(lb), deletion_protection=deletion_protection,
+        props=WebServiceProps(
+            name="app-test", app_name="app", env_name="dev", region="us-east-1", vpc_id=VPC_ID,
+            public_subnet_ids=SUBNETS, task_subnet_ids=SUBNETS, assign_public_ip=public, cluster=cluster,
+            registry=registry, image_tag="0a1b2c3", log_retention_days=14,
+            container=container_options(container), service=service_options(service),
+            load_balancer=LoadBalancerOptions(**load_balancer_settings(lb), deletion_protection=deletion_protection),
+            scaling=ScalingOptions(**scaling_settings(scaling)),
+            discovery_namespace=service.service_discovery_namespace, alarms=service.alarms,
+            deployment_alarms=service.deployment_alarms, alarm_email=service.alarm_email,
         ),
     )  # fmt: skip
-    discovery = None
-    if service.service_discovery_namespace:
-        discovery = Discovery(
-            stack,
-            "Discovery",
-            props=DiscoveryProps(name="app-test", namespace=service.service_discovery_namespace, service="app",
-                                 vpc_id=VPC_ID),
-        )  # fmt: skip
-    alarms = None
-    if service.alarms:
-        alarms = Alarms(
-            stack,
-            "Alarms",
-            props=AlarmsProps(name="app-test", cluster_name=cluster.cluster_name, service_name="app-test-web",
-                              alb_arn_suffix=balancer.alb_arn_suffix,
-                              target_group_arn_suffix=balancer.target_group_arn_suffix,
-                              alarm_email=service.alarm_email),
-        )  # fmt: skip
-    svc = Service(
-        stack,
-        "Service",
-        props=ServiceProps(
-            name="app-test", service_name="app-test-web", app_name="app", env_name="dev", region="us-east-1",
-            container=container_options(container), service=service_options(service), desired_count=scaling.desired_count, log_retention_days=14,
-            cluster=cluster, registry=registry, image_tag="0a1b2c3", vpc_id=VPC_ID, subnet_ids=SUBNETS,
-            assign_public_ip=public, alb_security_group_id=balancer.security_group_id,
-            target_group_arn=balancer.target_group_arn, listeners=balancer.listeners,
-            service_registry_arn=discovery.registry_arn if discovery else None,
-            deployment_alarm_names=alarms.deployment_alarm_names if alarms and service.deployment_alarms else (),
-        ),
-    )  # fmt: skip
-    Autoscaling(
-        stack,
-        "Autoscaling",
-        props=AutoscalingProps(name="app-test", cluster_name=cluster.cluster_name, service_name=svc.service_name,
-                               **scaling_settings(scaling),
-                               resource_label="%s/%s" % (balancer.alb_arn_suffix, balancer.target_group_arn_suffix)),
-    )  # fmt: skip
-    return {"service": svc, "load_balancer": balancer, "alarms": alarms, "discovery": discovery}
+    return {"service": web.service, "load_balancer": web.load_balancer, "alarms": web.alarms, "discovery": web.discovery}
 
 
 def synth(**kwargs: Any) -> dict[str, Any]:

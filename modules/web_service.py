@@ -1,0 +1,238 @@
+"""WebService: a load-balanced Fargate web service, wired from its parts (as aws-cdk's
+``ApplicationLoadBalancedFargateService``).
+
+Smallest example::
+
+    from modules.registry import Registry, RegistryProps
+    from modules.web_service import WebService, WebServiceProps
+
+    registry = Registry(stack, "Registry", props=RegistryProps(name="flask-app-dev"))
+    web = WebService(stack, props=WebServiceProps(
+        name="flask-app-dev", app_name="flask-app", env_name="dev", region="us-east-1",
+        vpc_id=network.vpc_id, public_subnet_ids=network.public_subnet_ids,
+        task_subnet_ids=network.private_subnet_ids, registry=registry, image_tag="0a1b2c3",
+        log_retention_days=30))
+    web.load_balancer.service_url, web.service.service_name
+
+What it builds, each part the construct of its own module with props derived from these:
+
+* :class:`modules.cluster.Cluster` (``Cluster``) when ``cluster`` is not given;
+* :class:`modules.load_balancer.LoadBalancer` (``LoadBalancer``): ALB ``{name}-alb``, target group
+  ``{name}-tg`` on the container port, health-checked on ``container.health_check_path``, and
+  listeners, from ``load_balancer`` (:class:`LoadBalancerOptions`);
+* :class:`modules.waf.WebAcl` (``WebAcl``) on the ALB when ``web_acl_log_retention_days`` is set;
+* :class:`modules.discovery.Discovery` (``Discovery``) when ``discovery_namespace`` is set: the
+  service registers as ``{app_name}.{discovery_namespace}``;
+* :class:`modules.alarms.Alarms` (``Alarms``) unless ``alarms=False``; with
+  ``deployment_alarms`` its 5xx and unhealthy-host alarms roll a deployment back;
+* :class:`modules.service.Service` (``Service``): ECS service ``{name}-web`` in ``task_subnet_ids``,
+  its task definition, roles, log group and task security group, linked both ways to the ALB's
+  security group on the container port, depending on the listeners;
+* :class:`modules.autoscaling.Autoscaling` (``Autoscaling``) of the service, from ``scaling``
+  (:class:`ScalingOptions`), with request tracking labelled by the ALB and target group.
+
+Construct IDs are a contract (a changed ID replaces a real resource), so ``WebService`` is not a
+scope of its own: it creates its parts directly in ``scope`` under the IDs listed above, the
+same resource addresses as when a stack wires the parts itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from constructs import Construct
+
+from modules.alarms import Alarms, AlarmsProps
+from modules.autoscaling import Autoscaling, AutoscalingProps, ScalingOptions
+from modules.cluster import Cluster, ClusterProps
+from modules.container import ContainerOptions
+from modules.discovery import Discovery, DiscoveryProps
+from modules.interfaces import ICluster, IRegistry
+from modules.load_balancer import LoadBalancer, LoadBalancerOptions, LoadBalancerProps
+from modules.service import Service, ServiceOptions, ServiceProps
+from modules.waf import WebAcl, WebAclProps
+
+
+def _values(options: Any) -> dict[str, Any]:
+    """A dataclass's fields as keyword arguments (one level: nested values stay as they are)."""
+    return {f.name: getattr(options, f.name) for f in fields(options)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebServiceProps:
+    """Inputs of :class:`WebService`."""
+
+    name: str
+    """Physical name prefix, ``{app}-{env}``: the ALB is ``{name}-alb``, the target group ``{name}-tg``,
+    the ECS service ``{name}-web``."""
+    app_name: str
+    """``APP_NAME`` in the container, and the service's Cloud Map name."""
+    env_name: str
+    """``APP_ENV`` in the container."""
+    region: str
+    """Region of the awslogs driver."""
+    vpc_id: str
+    """VPC of the target group and the security groups."""
+    public_subnet_ids: list[str]
+    """Subnets of the ALB; at least two."""
+    task_subnet_ids: list[str]
+    """Subnets the tasks run in (private ones, unless ``assign_public_ip``)."""
+    registry: IRegistry
+    """Repository the image is pulled from."""
+    image_tag: str
+    """Tag (usually a ``var.image_tag`` token) of the image; also ``APP_VERSION``."""
+    log_retention_days: int
+    """Retention of the service's log group; must be a CloudWatch retention value."""
+    cluster: ICluster | None = None
+    """Cluster the service runs in; when unset one named ``name`` is created (id ``Cluster``: all on-demand
+    FARGATE, Container Insights on)."""
+    container: ContainerOptions = field(default_factory=ContainerOptions)
+    """The app container and task size; :class:`ContainerOptions`' defaults unless set."""
+    service: ServiceOptions = field(default_factory=ServiceOptions)
+    """Deployment and task-role settings; :class:`ServiceOptions`' defaults unless set."""
+    load_balancer: LoadBalancerOptions = field(default_factory=LoadBalancerOptions)
+    """Ingress, TLS, DNS, timeouts and target health check; :class:`LoadBalancerOptions`' defaults (plain
+    HTTP from anywhere) unless set."""
+    scaling: ScalingOptions = field(default_factory=ScalingOptions)
+    """Capacity range and policies; :class:`ScalingOptions`' defaults (2..4 tasks, CPU and memory tracking)
+    unless set."""
+    assign_public_ip: bool = False
+    """Give tasks public IPs; off unless set (only for tasks in public subnets without NAT)."""
+    log_kms_key_arn: str | None = None
+    """KMS key of the service's (and the web ACL's) log group; CloudWatch Logs' own encryption unless set."""
+    web_acl_log_retention_days: int | None = None
+    """Put a WAF web ACL in front of the ALB, its request log kept this many days; no web ACL unless set."""
+    discovery_namespace: str | None = None
+    """Cloud Map private DNS namespace to register the tasks in; no registration unless set."""
+    alarms: bool = True
+    """CloudWatch alarms for 5xx, unhealthy hosts, CPU and memory; on unless set."""
+    deployment_alarms: bool = False
+    """Roll a deployment back when the 5xx or unhealthy-host alarm fires; off unless set (needs ``alarms``)."""
+    alarm_email: str | None = None
+    """Address subscribed to the alarm topic; no subscription unless set."""
+
+    @property
+    def desired_count(self) -> int:
+        """Tasks at first deploy: ``scaling.desired_count``, or ``scaling.min_capacity`` when that is unset."""
+        return self.scaling.min_capacity if self.scaling.desired_count is None else self.scaling.desired_count
+
+    def __post_init__(self) -> None:
+        if self.deployment_alarms and not self.alarms:
+            raise ValueError("WebServiceProps.deployment_alarms=True needs alarms=True; allowed: alarms=True")
+
+
+class WebService:
+    """Load balancer, optional web ACL, discovery and alarms, service and autoscaling (see module docstring).
+
+    Not a construct scope of its own: the parts are created in ``scope`` (construct IDs are a
+    contract). Its attributes are the parts.
+    """
+
+    cluster: ICluster
+    load_balancer: LoadBalancer
+    web_acl: WebAcl | None
+    discovery: Discovery | None
+    alarms: Alarms | None
+    service: Service
+    autoscaling: Autoscaling
+
+    def __init__(self, scope: Construct, *, props: WebServiceProps) -> None:
+        c = props.container
+        cluster = props.cluster
+        if cluster is None:
+            cluster = Cluster(scope, "Cluster", props=ClusterProps(name=props.name))
+        self.cluster = cluster
+        lb = self.load_balancer = LoadBalancer(
+            scope,
+            "LoadBalancer",
+            props=LoadBalancerProps(
+                **_values(props.load_balancer),
+                name=props.name,
+                alb_name="%s-alb" % props.name,
+                target_group_name="%s-tg" % props.name,
+                vpc_id=props.vpc_id,
+                public_subnet_ids=props.public_subnet_ids,
+                container_port=c.port,
+                health_check_path=c.health_check_path,
+            ),
+        )
+        self.web_acl = None
+        if props.web_acl_log_retention_days is not None:
+            self.web_acl = WebAcl(
+                scope,
+                "WebAcl",
+                props=WebAclProps(
+                    name=props.name,
+                    alb_arn=lb.alb_arn,
+                    log_retention_days=props.web_acl_log_retention_days,
+                    log_kms_key_arn=props.log_kms_key_arn,
+                ),
+            )
+        service_name = "%s-web" % props.name
+
+        self.discovery = None
+        if props.discovery_namespace is not None:
+            self.discovery = Discovery(
+                scope,
+                "Discovery",
+                props=DiscoveryProps(
+                    name=props.name, namespace=props.discovery_namespace, service=props.app_name, vpc_id=props.vpc_id
+                ),
+            )
+
+        self.alarms = None
+        if props.alarms:
+            self.alarms = Alarms(
+                scope,
+                "Alarms",
+                props=AlarmsProps(
+                    name=props.name,
+                    cluster_name=cluster.cluster_name,
+                    service_name=service_name,
+                    alb_arn_suffix=lb.alb_arn_suffix,
+                    target_group_arn_suffix=lb.target_group_arn_suffix,
+                    alarm_email=props.alarm_email,
+                ),
+            )
+
+        self.service = Service(
+            scope,
+            "Service",
+            props=ServiceProps(
+                name=props.name,
+                service_name=service_name,
+                app_name=props.app_name,
+                env_name=props.env_name,
+                region=props.region,
+                container=c,
+                service=props.service,
+                desired_count=props.desired_count,
+                log_retention_days=props.log_retention_days,
+                log_kms_key_arn=props.log_kms_key_arn,
+                cluster=cluster,
+                registry=props.registry,
+                image_tag=props.image_tag,
+                vpc_id=props.vpc_id,
+                subnet_ids=props.task_subnet_ids,
+                assign_public_ip=props.assign_public_ip,
+                alb_security_group_id=lb.security_group_id,
+                target_group_arn=lb.target_group_arn,
+                listeners=lb.listeners,
+                service_registry_arn=self.discovery.registry_arn if self.discovery else None,
+                deployment_alarm_names=(
+                    self.alarms.deployment_alarm_names if self.alarms and props.deployment_alarms else ()
+                ),
+            ),
+        )
+        self.autoscaling = Autoscaling(
+            scope,
+            "Autoscaling",
+            props=AutoscalingProps(
+                **_values(props.scaling),
+                name=props.name,
+                cluster_name=cluster.cluster_name,
+                service_name=self.service.service_name,
+                resource_label="%s/%s" % (lb.alb_arn_suffix, lb.target_group_arn_suffix),
+            ),
+        )
