@@ -18,7 +18,7 @@ What it builds (``container`` and ``service`` default to :class:`ContainerOption
 * a cluster of its own (:class:`modules.cluster.Cluster`, id ``Cluster``) when ``cluster`` is
   not given;
 * a CloudWatch log group ``/ecs/{name}/web`` with the configured retention (and KMS key, when
-  ``log_kms_key_arn`` is given), owned here;
+  ``log_kms_key_arn`` is given), owned here, unless ``log_group_name`` names an existing one;
 * the task definition: ``awsvpc``, ``FARGATE``, cpu/memory checked against the Fargate matrix,
   the configured runtime platform, and the app container of :mod:`modules.container` (image
   ``<repository url>:<image tag>``, awslogs to this log group, the health check from the props);
@@ -53,6 +53,7 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.ecs_service import (
     EcsService,
     EcsServiceAlarms,
@@ -188,6 +189,10 @@ class ServiceProps:
     log_kms_key_arn: str | None = None
     """Customer-managed KMS key for the log group; CloudWatch Logs' own encryption when unset. The
     execution role needs no KMS grant: CloudWatch Logs encrypts on the service side."""
+    log_group_name: str | None = None
+    """Existing CloudWatch log group (in this account and region) the container logs to; when unset the
+    construct creates ``/ecs/{name}/web`` with ``log_retention_days`` and ``log_kms_key_arn``, which are
+    not used otherwise."""
     health_check_interval_seconds: int = 15
     """Container health-check interval; 15 s unless set (ECS allows 5..300)."""
     health_check_timeout_seconds: int = 5
@@ -313,14 +318,17 @@ class Service(Construct):
         service_name = props.service_name
         family = service_name
 
-        log_group = CloudwatchLogGroup(
-            self,
-            "LogGroup",
-            name="/ecs/%s/web" % props.name,
-            retention_in_days=props.log_retention_days,
-            kms_key_id=props.log_kms_key_arn,
-            tags={"Name": "/ecs/%s/web" % props.name},
-        )
+        existing_log_group = props.log_group_name
+        log_group = None
+        if existing_log_group is None:
+            log_group = CloudwatchLogGroup(
+                self,
+                "LogGroup",
+                name="/ecs/%s/web" % props.name,
+                retention_in_days=props.log_retention_days,
+                kms_key_id=props.log_kms_key_arn,
+                tags={"Name": "/ecs/%s/web" % props.name},
+            )
 
         cluster = props.cluster
         if cluster is None:
@@ -349,8 +357,17 @@ class Service(Construct):
             ],
         )
         assume_json = assume.json
-        log_group_arn = log_group.arn
-        log_group_name = log_group.name
+        if existing_log_group is not None:
+            log_group_name = existing_log_group
+            log_group_arn = "arn:%s:logs:%s:%s:log-group:%s" % (
+                DataAwsPartition(self, "Partition").partition,
+                props.region,
+                identity.account_id,
+                log_group_name,
+            )
+        elif log_group is not None:
+            log_group_arn = log_group.arn
+            log_group_name = log_group.name
         execution_role = IamRole(
             self,
             "ExecutionRole",

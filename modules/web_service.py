@@ -101,6 +101,8 @@ class WebServiceProps:
     """Give tasks public IPs; off unless set (only for tasks in public subnets without NAT)."""
     log_kms_key_arn: str | None = None
     """KMS key of the service's (and the web ACL's) log group; CloudWatch Logs' own encryption unless set."""
+    log_group_name: str | None = None
+    """Existing log group of the container; when unset the service creates ``/ecs/{name}/web``."""
     web_acl_log_retention_days: int | None = None
     """Put a WAF web ACL in front of the ALB, its request log kept this many days; no web ACL unless set."""
     discovery_namespace: str | None = None
@@ -210,6 +212,7 @@ class WebService:
                 desired_count=props.desired_count,
                 log_retention_days=props.log_retention_days,
                 log_kms_key_arn=props.log_kms_key_arn,
+                log_group_name=props.log_group_name,
                 cluster=cluster,
                 registry=props.registry,
                 image_tag=props.image_tag,

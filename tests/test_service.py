@@ -442,3 +442,32 @@ def test_service_without_a_cluster_creates_its_own() -> None:
     (service,) = resources(out, "aws_ecs_service").values()
     assert service["cluster"] == "${aws_ecs_cluster.%s.arn}" % cluster_id
     assert service["capacity_provider_strategy"] == [{"base": 0, "capacity_provider": "FARGATE", "weight": 1}]
+
+
+def test_service_with_an_existing_log_group_creates_none_and_logs_there() -> None:
+    from modules.registry import Registry, RegistryProps
+    from modules.service import Service, ServiceProps
+    from tests.conftest import resources, synth_construct
+
+    def build(stack: Any) -> None:
+        registry = Registry(stack, "Registry", props=RegistryProps(name="app-test"))
+        Service(stack, "Service", props=ServiceProps(
+            name="app-test", service_name="app-test-web", app_name="app", env_name="dev", region="us-east-1",
+            desired_count=2, log_retention_days=30, registry=registry, image_tag="abc", vpc_id="vpc-1",
+            subnet_ids=SUBNETS, alb_security_group_id="sg-1", target_group_arn="arn:tg", listeners=[],
+            log_group_name="/shared/web",
+        ))  # fmt: skip
+
+    out = synth_construct(build)
+    assert "aws_cloudwatch_log_group" not in out["resource"]
+    (td,) = resources(out, "aws_ecs_task_definition").values()
+    (container,) = json.loads(td["container_definitions"])
+    assert container["logConfiguration"]["options"]["awslogs-group"] == "/shared/web"
+    (partition,) = out["data"]["aws_partition"]
+    (identity,) = out["data"]["aws_caller_identity"]
+    documents = out["data"]["aws_iam_policy_document"]
+    (write_logs,) = [st for doc in documents.values() for st in doc["statement"] if st.get("sid") == "WriteLogs"]
+    assert write_logs["resources"] == [
+        "arn:${data.aws_partition.%s.partition}:logs:us-east-1:${data.aws_caller_identity.%s.account_id}"
+        ":log-group:/shared/web:log-stream:*" % (partition, identity)
+    ]
