@@ -21,16 +21,13 @@ from envconfig.model import (
     ScalingConfig,
     ServiceConfig,
 )
-from modules.alarms import Alarms
-from modules.autoscaling import Autoscaling, ScalingOptions, ScheduledAction
+from modules.autoscaling import ScalingOptions, ScheduledAction
 from modules.cluster import Cluster, ClusterProps
 from modules.container import ContainerOptions
-from modules.discovery import Discovery
-from modules.load_balancer import LoadBalancer, LoadBalancerOptions
+from modules.load_balancer import LoadBalancerOptions
 from modules.log_encryption import LogEncryptionKey, LogEncryptionKeyProps
 from modules.network import Network, NetworkProps
-from modules.service import PolicyStatement, Service, ServiceOptions
-from modules.waf import WebAcl
+from modules.service import PolicyStatement, ServiceOptions
 from modules.web_service import WebService, WebServiceProps
 from rules.logs import security_log_retention_days
 from stacks.base import configure_stack
@@ -133,16 +130,11 @@ def public_subnet_warning(env: EnvironmentConfig) -> str | None:
 
 
 class ServiceStack(TerraformStack):
+    log_key: LogEncryptionKey
     network: Network
     cluster: Cluster
-    load_balancer: LoadBalancer
-    service: Service
-    autoscaling: Autoscaling
-    discovery: Discovery | None
-    alarms: Alarms | None
-    log_key: LogEncryptionKey
-    web_acl: WebAcl | None
     web_service: WebService
+    """The load balancer, web ACL, discovery, alarms, service and autoscaling (its attributes)."""
 
     def __init__(self, scope: Construct, env: EnvironmentConfig, *, registry: RegistryStack) -> None:
         super().__init__(scope, env.name)
@@ -230,12 +222,7 @@ class ServiceStack(TerraformStack):
             ),
         )
         self.web_service = web
-        lb = self.load_balancer = web.load_balancer
-        self.web_acl = web.web_acl
-        self.discovery = web.discovery
-        self.alarms = web.alarms
-        self.service = web.service
-        self.autoscaling = web.autoscaling
+        lb, service = web.load_balancer, web.service
 
         TerraformOutput(self, "deployed_image_tag", value=image_tag,
                         description="Tag of the image the service runs")  # fmt: skip
@@ -243,15 +230,15 @@ class ServiceStack(TerraformStack):
         TerraformOutput(self, "alb_dns_name", value=lb.alb_dns_name)
         TerraformOutput(self, "vpc_id", value=self.network.vpc_id)
         TerraformOutput(self, "cluster_name", value=self.cluster.cluster_name)
-        TerraformOutput(self, "service_name", value=self.service.service_name)
-        TerraformOutput(self, "log_group_name", value=self.service.log_group_name)
+        TerraformOutput(self, "service_name", value=service.service_name)
+        TerraformOutput(self, "log_group_name", value=service.log_group_name)
         TerraformOutput(self, "target_group_arn", value=lb.target_group_arn)
-        TerraformOutput(self, "task_definition_family", value=self.service.task_definition_family)
-        TerraformOutput(self, "task_security_group_id", value=self.service.task_security_group_id)
+        TerraformOutput(self, "task_definition_family", value=service.task_definition_family)
+        TerraformOutput(self, "task_security_group_id", value=service.task_security_group_id)
         TerraformOutput(self, "private_subnet_ids", value=self.network.private_subnet_ids)
         TerraformOutput(self, "public_subnet_ids", value=self.network.public_subnet_ids)
         TerraformOutput(self, "repository_url", value=self.registry.repository_url,
                         description="ECR repository of the image (from the registry stack)")  # fmt: skip
-        if self.discovery is not None:
-            TerraformOutput(self, "discovery_endpoint", value=self.discovery.endpoint,
+        if web.discovery is not None:
+            TerraformOutput(self, "discovery_endpoint", value=web.discovery.endpoint,
                             description="In-VPC name of the service (Cloud Map)")  # fmt: skip
