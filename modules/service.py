@@ -441,6 +441,9 @@ class Service(Construct):
             container_definitions=json.dumps([to_api(container)], sort_keys=True),
             volume=[EcsTaskDefinitionVolume(name=TMP_VOLUME)],
             tags={"Name": family},
+            # A new revision is registered before the old one is deregistered, so the service always
+            # references an active revision while it rolls over (as terraform-aws-ecs does).
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
 
         # ---- security group
