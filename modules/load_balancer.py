@@ -42,11 +42,11 @@ from cdktf_cdktf_provider_aws.lb_listener import (
 )
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
 from modules.certificate import Certificate, CertificateProps
+from modules.security_group import replaceable_security_group
 from rules.naming import LIMITS, length_problem
 
 #: TLS policy of the HTTPS listener: TLS 1.3 and 1.2 with forward-secret ciphers only.
@@ -183,14 +183,10 @@ class LoadBalancer(Construct):
             )
             self.certificate_arn = self.certificate.certificate_arn
 
-        sg_id = SecurityGroup(
-            self,
-            "SecurityGroup",
-            name="%s-alb" % props.name,
+        sg_id = replaceable_security_group(
+            self, "SecurityGroup", name="%s-alb" % props.name, vpc_id=props.vpc_id,
             description="Internet-facing ALB: HTTP/HTTPS from the configured CIDRs",
-            vpc_id=props.vpc_id,
-            tags={"Name": "%s-alb" % props.name},
-        ).id
+        ).id  # fmt: skip
         ports = [80, 443] if self.https else [80]
         for port in ports:
             for i, cidr in enumerate(props.ingress_cidrs):

@@ -56,7 +56,6 @@ from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
 from cdktf_cdktf_provider_aws.route import Route
 from cdktf_cdktf_provider_aws.route_table import RouteTable
 from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
@@ -64,6 +63,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from modules.security_group import replaceable_security_group
 from rules.logs import retention_problem
 from rules.network import INTERFACE_ENDPOINTS
 
@@ -241,14 +241,10 @@ class Network(Construct):
             self._flow_logs(props)
 
     def _endpoints(self, props: NetworkProps) -> None:
-        sg_id = SecurityGroup(
-            self,
-            "EndpointSecurityGroup",
-            name="%s-endpoints" % props.name,
+        sg_id = replaceable_security_group(
+            self, "EndpointSecurityGroup", name="%s-endpoints" % props.name, vpc_id=self.vpc_id,
             description="HTTPS from inside the VPC to the interface endpoints",
-            vpc_id=self.vpc_id,
-            tags={"Name": "%s-endpoints" % props.name},
-        ).id
+        ).id  # fmt: skip
         VpcSecurityGroupIngressRule(
             self,
             "EndpointIngressHttps",

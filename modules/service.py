@@ -71,7 +71,6 @@ from cdktf_cdktf_provider_aws.ecs_task_definition import (
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
@@ -87,6 +86,7 @@ from modules.container import (
     to_api,
 )
 from modules.interfaces import ICluster, IRegistry
+from modules.security_group import replaceable_security_group
 from rules.capacity import spot_architecture_problem
 from rules.container import RESERVED_ENV
 from rules.fargate import check_task_size
@@ -447,14 +447,10 @@ class Service(Construct):
         )
 
         # ---- security group
-        sg_id = SecurityGroup(
-            self,
-            "TaskSecurityGroup",
-            name="%s-tasks" % props.name,
-            description="%s tasks: the container port from the ALB only" % service_name,
-            vpc_id=props.vpc_id,
-            tags={"Name": "%s-tasks" % props.name},
-        ).id
+        sg_id = replaceable_security_group(
+            self, "TaskSecurityGroup", name="%s-tasks" % props.name, vpc_id=props.vpc_id,
+            description="ECS tasks: the container port from the load balancer only",
+        ).id  # fmt: skip
         VpcSecurityGroupIngressRule(
             self,
             "TaskIngressFromAlb",

@@ -40,7 +40,8 @@ def test_defaults_only_security_group_opens_http_to_the_configured_cidrs(default
               if "LoadBalancer_SecurityGroup" in r["security_group_id"]]  # fmt: skip
     assert len(egress) == 1 and "Service_TaskSecurityGroup" in egress[0]["referenced_security_group_id"]
     sg = by_id(defaults, "aws_security_group", "LoadBalancer/SecurityGroup")
-    assert sg["name"] == "app-test-alb" and "ingress" not in sg and "egress" not in sg
+    assert sg["name_prefix"] == "app-test-alb-" and "name" not in sg and sg["tags"]["Name"] == "app-test-alb"
+    assert sg["lifecycle"] == {"create_before_destroy": True} and "ingress" not in sg and "egress" not in sg
 
 
 def test_defaults_only_target_group(defaults: dict[str, Any]) -> None:

@@ -208,3 +208,17 @@ def test_the_input_digest_is_the_same_in_two_checkouts(tmp_path: Path) -> None:
     assert digests[0] == digests[1]
     (tmp_path / "b" / "main.py").write_text("# changed\n")
     assert synth.fingerprint(tmp_path / "b" / "envconfig" / "environments.toml", tmp_path / "b") != digests[0]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_security_groups_and_task_definitions_are_replaced_without_a_gap(env: str, synth_all: dict[str, dict[str, Any]]) -> None:
+    """terraform-aws-ecs: create_before_destroy, name_prefix (a fixed name would block it) and a
+    description without names in it (a changed description replaces the group)."""
+    groups = resources(synth_all[env], "aws_security_group")
+    assert groups
+    for name, group in groups.items():
+        assert group["lifecycle"] == {"create_before_destroy": True}, name
+        assert "name" not in group and group["name_prefix"].endswith("-"), name
+        assert env not in group["description"], (name, group["description"])
+    (definition,) = resources(synth_all[env], "aws_ecs_task_definition").values()
+    assert definition["lifecycle"] == {"create_before_destroy": True}
