@@ -451,7 +451,8 @@ class Service(Construct):
             self, "TaskSecurityGroup", name="%s-tasks" % props.name, vpc_id=props.vpc_id,
             description="ECS tasks: the container port from the load balancer only",
         ).id  # fmt: skip
-        VpcSecurityGroupIngressRule(
+        rules: list[ITerraformDependable] = []
+        rules.append(VpcSecurityGroupIngressRule(
             self,
             "TaskIngressFromAlb",
             security_group_id=sg_id,
@@ -460,9 +461,9 @@ class Service(Construct):
             from_port=c.port,
             to_port=c.port,
             referenced_security_group_id=props.alb_security_group_id,
-        )
+        ))
         for i, client_group in enumerate(s.discovery_client_security_group_ids):
-            VpcSecurityGroupIngressRule(
+            rules.append(VpcSecurityGroupIngressRule(
                 self,
                 "TaskIngressFromClient%d" % i,
                 security_group_id=sg_id,
@@ -471,8 +472,8 @@ class Service(Construct):
                 from_port=c.port,
                 to_port=c.port,
                 referenced_security_group_id=client_group,
-            )
-        VpcSecurityGroupEgressRule(
+            ))
+        rules.append(VpcSecurityGroupEgressRule(
             self,
             "TaskEgressHttps",
             security_group_id=sg_id,
@@ -481,8 +482,8 @@ class Service(Construct):
             from_port=443,
             to_port=443,
             cidr_ipv4="0.0.0.0/0",
-        )
-        VpcSecurityGroupEgressRule(
+        ))
+        rules.append(VpcSecurityGroupEgressRule(
             self,
             "AlbEgressToTasks",
             security_group_id=props.alb_security_group_id,
@@ -491,7 +492,7 @@ class Service(Construct):
             from_port=c.port,
             to_port=c.port,
             referenced_security_group_id=sg_id,
-        )
+        ))
 
         # ---- service
         task_definition_arn = task_definition.arn
@@ -538,8 +539,9 @@ class Service(Construct):
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
             wait_for_steady_state=False,
-            # The execution policy must outlive the tasks on destroy, or they cannot stop cleanly.
-            depends_on=[*props.listeners, execution_policy],
+            # The execution policy must outlive the tasks on destroy, or they cannot stop cleanly;
+            # the security-group rules exist before tasks start and outlive them (terraform-aws-ecs).
+            depends_on=[*props.listeners, execution_policy, *rules],
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
             tags={"Name": service_name},
         )

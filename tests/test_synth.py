@@ -222,3 +222,16 @@ def test_security_groups_and_task_definitions_are_replaced_without_a_gap(env: st
         assert env not in group["description"], (name, group["description"])
     (definition,) = resources(synth_all[env], "aws_ecs_task_definition").values()
     assert definition["lifecycle"] == {"create_before_destroy": True}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_service_depends_on_its_security_group_rules(env: str, synth_all: dict[str, dict[str, Any]]) -> None:
+    """The rules exist before the tasks start and are removed only after the service (terraform-aws-ecs)."""
+    (service,) = resources(synth_all[env], "aws_ecs_service").values()
+    rules = {
+        "%s.%s" % (rtype, name)
+        for rtype in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule")
+        for name, body in resources(synth_all[env], rtype).items()
+        if "Service_TaskSecurityGroup" in body["security_group_id"] + body.get("referenced_security_group_id", "")
+    }
+    assert rules and rules <= set(service["depends_on"])
