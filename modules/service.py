@@ -336,33 +336,21 @@ class Service(Construct):
         self.cluster = cluster
 
         # ---- IAM
-        identity = DataAwsCallerIdentity(self, "CallerIdentity")
-        assume = DataAwsIamPolicyDocument(
-            self,
-            "TasksAssumeRole",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="EcsTasksAssume",
-                    actions=["sts:AssumeRole"],
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["ecs-tasks.amazonaws.com"])
-                    ],
-                    # Confused-deputy guard: only tasks of this account may assume the role.
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals", variable="aws:SourceAccount", values=[identity.account_id]
-                        )
-                    ],
-                )
-            ],
-        )
-        assume_json = assume.json
+        account_id = DataAwsCallerIdentity(self, "CallerIdentity").account_id
+        partition = DataAwsPartition(self, "Partition").partition
+        # Confused-deputy guards: only ECS tasks of this account may assume the execution role; the
+        # task role also names where the request comes from (ECS in this account and region), as
+        # terraform-aws-ecs does for its task role.
+        execution_trust = self._ecs_tasks_trust("TasksAssumeRole", account_id)
+        task_trust = self._ecs_tasks_trust(
+            "TaskRoleTrust", account_id, source_arn="arn:%s:ecs:%s:%s:*" % (partition, props.region, account_id),
+        )  # fmt: skip
         if existing_log_group is not None:
             log_group_name = existing_log_group
             log_group_arn = "arn:%s:logs:%s:%s:log-group:%s" % (
-                DataAwsPartition(self, "Partition").partition,
+                partition,
                 props.region,
-                identity.account_id,
+                account_id,
                 log_group_name,
             )
         elif log_group is not None:
@@ -373,7 +361,7 @@ class Service(Construct):
             "ExecutionRole",
             name="%s-execution" % props.name,
             description="ECS pulls the image, writes logs and reads the secrets of %s" % service_name,
-            assume_role_policy=assume_json,
+            assume_role_policy=execution_trust,
         )
         execution: list[_Policy] = [
             _Policy("EcrAuth", ("ecr:GetAuthorizationToken",), ("*",)),
@@ -396,7 +384,7 @@ class Service(Construct):
             "TaskRole",
             name="%s-task" % props.name,
             description="What the %s app itself may call; nothing unless granted in config" % service_name,
-            assume_role_policy=assume_json,
+            assume_role_policy=task_trust,
         )
         grants = [_Policy(st.sid, st.actions, st.resources) for st in s.task_role_statements]
         if s.enable_execute_command:
@@ -557,6 +545,30 @@ class Service(Construct):
         self.task_role_arn = task_role_arn
         self.container_name = CONTAINER_NAME
         self.container_port = c.port
+
+    def _ecs_tasks_trust(self, id_: str, account_id: str, *, source_arn: str | None = None) -> str:
+        """Trust policy JSON: ``ecs-tasks.amazonaws.com`` from ``account_id`` (and ``source_arn``, when given)."""
+        conditions = [DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="aws:SourceAccount",
+                                                                 values=[account_id])]  # fmt: skip
+        if source_arn is not None:
+            conditions.append(
+                DataAwsIamPolicyDocumentStatementCondition(test="ArnLike", variable="aws:SourceArn", values=[source_arn])
+            )
+        document = DataAwsIamPolicyDocument(
+            self,
+            id_,
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="EcsTasksAssume",
+                    actions=["sts:AssumeRole"],
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["ecs-tasks.amazonaws.com"])
+                    ],
+                    condition=conditions,
+                )
+            ],
+        )
+        return str(document.json)
 
     def _document(self, id_: str, policies: list[_Policy]) -> DataAwsIamPolicyDocument:
         return DataAwsIamPolicyDocument(

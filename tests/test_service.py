@@ -206,6 +206,22 @@ def test_roles_trust_only_ecs_tasks_of_this_account(defaults: dict[str, Any]) ->
     assert st["principals"] == [{"identifiers": ["ecs-tasks.amazonaws.com"], "type": "Service"}]
     (cond,) = st["condition"]
     assert cond["variable"] == "aws:SourceAccount" and "aws_caller_identity" in cond["values"][0]
+    execution = by_id(defaults, "aws_iam_role", "Service/ExecutionRole")
+    assert "Service_TasksAssumeRole" in execution["assume_role_policy"]
+
+
+def test_the_task_role_also_names_the_source_arn(defaults: dict[str, Any]) -> None:
+    """Confused-deputy guard as terraform-aws-ecs: ECS of this account and region (aws:SourceArn)."""
+    (st,) = policy_statements(defaults, "Service/TaskRoleTrust").values()
+    assert st["principals"] == [{"identifiers": ["ecs-tasks.amazonaws.com"], "type": "Service"}]
+    account, source = st["condition"]
+    assert account["variable"] == "aws:SourceAccount" and account["test"] == "StringEquals"
+    assert (source["variable"], source["test"]) == ("aws:SourceArn", "ArnLike")
+    (arn,) = source["values"]
+    assert arn.startswith("arn:${data.aws_partition.") and ":ecs:us-east-1:${data.aws_caller_identity." in arn
+    assert arn.endswith(".account_id}:*")
+    task_role = by_id(defaults, "aws_iam_role", "Service/TaskRole")
+    assert "Service_TaskRoleTrust" in task_role["assume_role_policy"]
 
 
 def test_policies_are_policy_documents_not_json_strings(full: dict[str, Any]) -> None:
