@@ -4,7 +4,7 @@
 
 Runs ``python main.py --out <tmp>`` in a subprocess twice (or ``--repeat`` times each):
 
-* ``fast``  - ``CDKTF_FAST_IMPORT=1``: the project's import path (modules/_fastprovider.py:
+* ``fast``  - ``CDKTF_FAST_IMPORT=1``: the project's import path (the ``fastsynth`` package:
   lazy Python submodules, the provider's lib/lazy-index.js in the jsii kernel, the kernel in
   one Node process instead of jsii's relay + kernel, bindings compiled without their
   debug-only type checks, gc.freeze at exit);
@@ -20,7 +20,7 @@ reaped node children; CPU time is the figure least disturbed by other load on th
 then the ratios.
 It checks that both output trees are byte-identical and exits 1 if not. A first, unmeasured
 fast run warms the jsii package cache (the first run ever unpacks ~450 MB).
-Target (docs/fast-import.md): fast >= 10x quicker than eager and <= 1.2 s.
+Target (fastsynth/README.md): fast >= 10x quicker than eager and <= 1.2 s.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import run_python_json
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Budget of ``get`` calls for one synth of every environment in the default config. Measured:
 #: 281 (596 before each attribute was read once, 289 before main.py stopped reading stack ids
@@ -34,9 +34,9 @@ _COUNT_SCRIPT = textwrap.dedent(
     """
     import collections, json, sys
 
-    from modules import _fastprovider
+    import fastsynth
 
-    _fastprovider.install(enabled=True)
+    fastsynth.install(enabled=True)
     import jsii
 
     calls = collections.Counter()
