@@ -20,6 +20,9 @@ reads ``CDKTF_FAST_IMPORT``, ``CDKTF_TYPE_CHECKS`` and ``XDG_CACHE_HOME``) and p
 values and paths. It knows nothing about the project's constructs, and nothing under
 ``modules/``, ``stacks/`` or ``envconfig/`` imports it: only the entry points do
 (``main.py``, ``tests/conftest.py``, ``bench/``).
+
+``kernel_calls.count()`` counts the kernel round trips of a synth (``make bench-synth``
+prints them): a measurement, not a budget on how constructs are written.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """The accelerator's place in the project: its public API, who may import it, and that it
-reads no configuration from the environment (fastsynth/README.md, "Settings")."""
+reads no configuration from the environment (fastsynth/README.md, "Settings"), and its kernel-call
+counter (fastsynth/kernel_calls.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import fastsynth
 from fastsynth import _install
+from tests.conftest import run_python_json
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "fastsynth"
@@ -74,3 +76,40 @@ def _is_name(node: ast.AST, name: str) -> bool:
 
 def _is_os_environ(node: ast.AST) -> bool:
     return isinstance(node, ast.Attribute) and node.attr == "environ" and _is_name(node.value, "os")
+
+
+# A small app that reads one attribute twice, its kernel calls counted (in a fresh
+# interpreter: counting wraps jsii's functions for the rest of the process).
+KERNEL_CALLS_SCRIPT = """
+import json, sys
+import fastsynth
+fastsynth.install(enabled=True)
+from fastsynth import kernel_calls
+calls = kernel_calls.count()
+from cdktf import App, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.vpc import Vpc
+app = App(outdir=sys.argv[1])
+stack = TerraformStack(app, "s")
+AwsProvider(stack, "aws", region="eu-west-1")
+vpc = Vpc(stack, "vpc", cidr_block="10.0.0.0/16")
+ids = (vpc.id, vpc.id)  # one attribute read twice
+app.synth()
+print(json.dumps({"same_counter": kernel_calls.count() is calls,
+                  "counts": calls.as_dict(), "repeated": calls.repeated_reads(), "describe": calls.describe()}))
+"""
+
+
+def test_kernel_calls_are_counted_by_kind_and_a_repeated_read_is_reported_not_refused(tmp_path: Path) -> None:
+    report = run_python_json(KERNEL_CALLS_SCRIPT, str(tmp_path / "out"))
+    assert report["same_counter"] is True  # count() is idempotent
+    counts = report["counts"]
+    assert counts["calls"]["create"] >= 4  # App, TerraformStack, AwsProvider, Vpc
+    assert counts["calls"]["get"] >= 2 and counts["calls"]["invoke"] >= 1  # vpc.id twice; app.synth()
+    assert counts["total"] == sum(counts["calls"].values())
+    assert set(counts["calls"]) == {"create", "get", "set", "invoke", "sget", "sset", "sinvoke"}
+    vpc_reads = [read for read in report["repeated"] if read[:2] == ["Vpc", "id"]]
+    assert len(vpc_reads) == 1 and vpc_reads[0][3] == 2, report["repeated"]
+    assert counts["repeated_reads"] >= 1
+    assert report["describe"].startswith("%d kernel calls: create " % counts["total"])
+    assert report["describe"].endswith("%d attribute reads repeated on one object" % counts["repeated_reads"])
