@@ -66,7 +66,7 @@ $(NPM_STAMP): package.json package-lock.json
 .PHONY: kernel-node
 kernel-node: $(KERNEL_NODE_STAMP) ## Install Node.js 22 for the synth's jsii kernel (optional: else the system node)
 
-# Optional: synth works with any Node >= 18, just slower (docs/fast-import.md, 7). A failed
+# Optional: synth works with any Node >= 18, just slower (fastsynth/README.md, 8). A failed
 # install warns and leaves no stamp, so the next target tries again.
 $(KERNEL_NODE_STAMP): tools/kernel-node/package.json tools/kernel-node/package-lock.json
 	@echo "==> installing Node.js 22 for the jsii kernel (tools/kernel-node)"
@@ -90,8 +90,8 @@ test: $(VENV_STAMP) $(NPM_STAMP) $(KERNEL_NODE_STAMP) ## Run the test suite (ter
 
 .PHONY: lint
 lint: $(VENV_STAMP) ## ruff + mypy over main.py, modules/, app/ and the tooling
-	@$(VENV)/bin/ruff check main.py modules rules app envconfig ops stacks security bench scripts tests
-	@$(VENV)/bin/mypy main.py modules rules app envconfig ops stacks security bench
+	@$(VENV)/bin/ruff check main.py fastsynth modules rules app envconfig ops stacks security bench scripts tests
+	@$(VENV)/bin/mypy main.py fastsynth modules rules app envconfig ops stacks security bench
 
 .PHONY: clean
 clean: ## Remove synthesized output and caches (keeps venv and state)

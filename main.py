@@ -19,22 +19,23 @@ from pathlib import Path
 # modules/, stacks/ and envconfig/ from source on every run costs about 0.2 s.
 sys.dont_write_bytecode = False
 
-# Load only the provider submodules that are used, on both sides of jsii (docs/fast-import.md).
-# Must run before anything imports cdktf or the provider package.
-from modules import _fastprovider  # noqa: E402
+# The synth accelerator (fastsynth/README.md): load only the provider submodules that are used,
+# on both sides of jsii. Must run before anything imports cdktf or the provider package.
+import fastsynth  # noqa: E402
 
 _HERE = Path(__file__).resolve().parent
-_fastprovider.install(
+fastsynth.install(
     enabled=os.environ.get("CDKTF_FAST_IMPORT", "1") != "0",
     # The bindings' argument type checks are debug-only (skipped under ``python -O``); the
     # test suite keeps them on, synth runs without them unless CDKTF_TYPE_CHECKS=1.
     type_checks=os.environ.get("CDKTF_TYPE_CHECKS", "0") == "1",
     # The kernel loads the JS of the provider resources the stacks use while Python imports.
-    prewarm=_fastprovider.provider_submodules_in([_HERE / "modules", _HERE / "stacks"]),
-    # The kernel keeps V8's compiled code of the JS it loads (~10 MB) for the next run.
-    code_cache_dir=_fastprovider.default_code_cache_dir(),
+    prewarm=fastsynth.provider_submodules_in([_HERE / "modules", _HERE / "stacks"]),
+    # The kernel keeps V8's compiled code of the JS it loads (~10 MB) for the next run, in the
+    # user's cache directory (XDG convention).
+    code_cache_dir=fastsynth.code_cache_dir(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")),
     # Node 22 from tools/kernel-node (`make kernel-node`) when installed: it starts faster.
-    kernel_node=_fastprovider.bundled_node(_HERE / "tools" / "kernel-node"),
+    kernel_node=fastsynth.bundled_node(_HERE / "tools" / "kernel-node"),
 )
 
 from envconfig import DEFAULT_FILE, ConfigError, load_environments  # noqa: E402

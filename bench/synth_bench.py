@@ -1,10 +1,10 @@
-"""Benchmark: synthesize every environment with and without the fast import (not a test).
+"""Benchmark: synthesize every environment with and without the synth accelerator (not a test).
 
     .venv/bin/python bench/synth_bench.py [--app main.py] [--repeat 1] [--no-warmup]
 
 Runs ``python main.py --out <tmp>`` in a subprocess twice (or ``--repeat`` times each):
 
-* ``fast``  - ``CDKTF_FAST_IMPORT=1``: the project's import path (modules/_fastprovider.py:
+* ``fast``  - ``CDKTF_FAST_IMPORT=1``: the project's import path (the ``fastsynth`` package:
   lazy Python submodules, the provider's lib/lazy-index.js in the jsii kernel, the kernel in
   one Node process instead of jsii's relay + kernel, bindings compiled without their
   debug-only type checks, gc.freeze at exit);
@@ -18,15 +18,18 @@ jsii runtime wrapper and the kernel; sampled every 10 ms from /proc), and the la
 single-process RSS and the CPU time of the whole tree (both from wait4, which covers the
 reaped node children; CPU time is the figure least disturbed by other load on the machine);
 then the ratios.
-It checks that both output trees are byte-identical and exits 1 if not. A first, unmeasured
-fast run warms the jsii package cache (the first run ever unpacks ~450 MB).
-Target (docs/fast-import.md): fast >= 10x quicker than eager and <= 1.2 s.
+It checks that the output trees are byte-identical and exits 1 if not. A first, unmeasured
+fast run warms the jsii package cache (the first run ever unpacks ~450 MB) and counts the
+synth's jsii kernel calls by kind (``fastsynth.kernel_calls``: a measurement printed under
+the table, not a limit).
+Target (fastsynth/README.md): fast >= 10x quicker than eager and <= 1.2 s.
 """
 
 from __future__ import annotations
 
 import argparse
 import filecmp
+import json
 import os
 import statistics
 import subprocess
@@ -41,6 +44,26 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 10.0
 TARGET_SECONDS = 1.2
 PAGE = os.sysconf("SC_PAGE_SIZE")
+COUNTS_PREFIX = "FASTSYNTH_KERNEL_CALLS "
+
+# Runs the app as `python <app> --out DIR` does, with its jsii kernel calls counted, and
+# prints the counts on the last stdout line. The counter comes from the app's own checkout,
+# else from this one's (it only wraps jsii's call functions, so any app can be counted).
+_COUNT_DRIVER = """\
+import json, runpy, sys
+sys.path.append(sys.argv[1])
+from fastsynth import kernel_calls
+calls = kernel_calls.count()
+app, sys.argv = sys.argv[2], sys.argv[2:]
+code = 0
+try:
+    runpy.run_path(app, run_name="__main__")
+except SystemExit as exc:
+    code = exc.code or 0
+sys.stdout.flush()
+print("%s" + json.dumps(calls.as_dict()))
+sys.exit(code)
+""" % COUNTS_PREFIX
 
 
 @dataclass(frozen=True)
@@ -50,6 +73,7 @@ class Run:
     max_proc_mib: float  # largest single process (wait4 ru_maxrss)
     cpu_s: float  # user + system CPU of the whole tree (wait4 covers the reaped node children)
     out_dir: Path
+    kernel_calls: dict[str, object] | None = None  # counted runs only (fastsynth.kernel_calls.as_dict)
 
 
 def _children(pid: int) -> list[int]:
@@ -79,14 +103,17 @@ def _tree_rss_bytes(root: int) -> int:
     return total
 
 
-def run_once(app: Path, fast: bool, out_dir: Path) -> Run:
+def run_once(app: Path, fast: bool, out_dir: Path, *, count: bool = False) -> Run:
     env = dict(os.environ)
     env["CDKTF_FAST_IMPORT"] = "1" if fast else "0"
     env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     peak = [0]
     start = time.perf_counter()
+    command = [sys.executable, str(app), "--out", str(out_dir)]
+    if count:
+        command[1:2] = ["-c", _COUNT_DRIVER, str(ROOT), str(app)]
     proc = subprocess.Popen(
-        [sys.executable, str(app), "--out", str(out_dir)],
+        command,
         cwd=str(app.parent),
         env=env,
         stdout=subprocess.PIPE,
@@ -119,7 +146,11 @@ def run_once(app: Path, fast: bool, out_dir: Path) -> Run:
     if proc.returncode != 0:
         sys.stderr.write(captured.get("stderr", b"").decode(errors="replace"))
         raise SystemExit("%s run of %s failed with exit code %d" % ("fast" if fast else "eager", app, proc.returncode))
-    return Run(wall, peak[0] / 2**20, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, out_dir)
+    counted = None
+    if count:
+        lines = captured.get("stdout", b"").decode(errors="replace").splitlines()
+        counted = json.loads(lines[-1][len(COUNTS_PREFIX) :]) if lines and lines[-1].startswith(COUNTS_PREFIX) else None
+    return Run(wall, peak[0] / 2**20, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, out_dir, counted)
 
 
 def _tree_files(root: Path) -> list[str]:
@@ -133,6 +164,21 @@ def differences(a: Path, b: Path) -> tuple[list[str], int]:
     common = sorted(set(files_a) & set(files_b))
     _, mismatch, errors = filecmp.cmpfiles(a, b, common, shallow=False)
     return only + mismatch + errors, len(files_a)
+
+
+def kernel_calls_line(run: Run | None) -> str:
+    """The counted warm-up run's jsii kernel calls, e.g. ``kernel calls per synth: 748 (create 454, ...)``."""
+    if run is None:
+        return "kernel calls per synth: not counted (--no-warmup)"
+    if run.kernel_calls is None:
+        return "kernel calls per synth: not counted (the counting driver printed no counts)"
+    calls = run.kernel_calls.get("calls")
+    kinds = ", ".join("%s %s" % (k, n) for k, n in calls.items() if n) if isinstance(calls, dict) else "?"
+    return "kernel calls per synth: %s (%s); attribute reads repeated on one object: %s" % (
+        run.kernel_calls.get("total"),
+        kinds,
+        run.kernel_calls.get("repeated_reads"),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,13 +195,14 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="synth-bench-") as tmp:
         base = Path(tmp)
-        if not args.no_warmup:
-            run_once(app, True, base / "warmup")
+        warmup = None if args.no_warmup else run_once(app, True, base / "warmup", count=True)
         runs: dict[str, list[Run]] = {"fast": [], "eager": []}
         for i in range(args.repeat):
             for name in ("fast", "eager"):
                 runs[name].append(run_once(app, name == "fast", base / ("%s-%d" % (name, i))))
         diff, nfiles = differences(runs["fast"][0].out_dir, runs["eager"][0].out_dir)
+        if warmup is not None:
+            diff += differences(runs["fast"][0].out_dir, warmup.out_dir)[0]
 
     def med(name: str, attr: str) -> float:
         return float(statistics.median(getattr(r, attr) for r in runs[name]))
@@ -182,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "target: >= %.0fx and <= %.1f s (medians) -> %s" % (TARGET_RATIO, TARGET_SECONDS, "met" if met else "NOT met")
     )
+    print(kernel_calls_line(warmup))
     print("outputs byte-identical: %s (%d files)" % ("NO" if diff else "yes", nfiles))
     for path in diff:
         print("  differs: %s" % path)

@@ -1,6 +1,6 @@
 """Shared fixtures: one synthesis of every environment per test session, and terraform.
 
-The fast provider import is installed before anything imports cdktf, exactly as main.py
+The synth accelerator (fastsynth) is installed before anything imports cdktf, exactly as main.py
 does, so the tests exercise the same import path users run.
 """
 
@@ -20,9 +20,9 @@ import pytest
 # The jsii kernel starts inside install(): its environment must be complete before that.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from modules import _fastprovider
+import fastsynth
 
-_fastprovider.install(enabled=os.environ.get("CDKTF_FAST_IMPORT", "1") != "0")
+fastsynth.install(enabled=os.environ.get("CDKTF_FAST_IMPORT", "1") != "0")
 
 ROOT = Path(__file__).resolve().parent.parent
 

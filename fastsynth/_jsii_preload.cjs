@@ -1,13 +1,13 @@
 'use strict';
-// Node preload for the jsii kernel process (docs/fast-import.md).
+// Node preload for the jsii kernel process (fastsynth/README.md).
 //
-// modules/_fastprovider.py starts the jsii kernel with NODE_OPTIONS='--require <this file>'.
+// fastsynth/_install.py starts the jsii kernel with NODE_OPTIONS='--require <this file>'.
 // The kernel loads a jsii package by resolving its name and requiring the result; for
 // @cdktf/provider-aws that is lib/index.js, which requires all ~2,100 submodules
 // (~1.9 s, ~400 MB). The same package ships lib/lazy-index.js, which exports the same
 // names as getters that require each submodule on first access. This preload makes the
 // resolution of the package name return lib/lazy-index.js instead -- only when:
-//   * this process is the kernel (lib/program.js of the jsii runtime, or modules/_jsii_direct.cjs),
+//   * this process is the kernel (lib/program.js of the jsii runtime, or fastsynth/_jsii_direct.cjs),
 //   * the request is exactly the package name and resolves to <pkg>/lib/index.js,
 //   * <pkg>/package.json names the package and has main lib/index.js,
 //   * both files map exactly the same export names to the same submodule files.
@@ -56,9 +56,9 @@ function decide(indexPath) {
   return [lazyPath, `${eager.size} submodules, loaded on first use`];
 }
 
-// Prewarm (docs/fast-import.md, 4): once the package resolves to lib/lazy-index.js, the
+// Prewarm (fastsynth/README.md, 4): once the package resolves to lib/lazy-index.js, the
 // submodules named in CDKTF_JSII_PREWARM (jsii namespaces, comma-separated) are queued as
-// idle work. modules/_jsii_direct.cjs runs idle work just before it blocks reading the next
+// idle work. fastsynth/_jsii_direct.cjs runs idle work just before it blocks reading the next
 // request, i.e. while Python is busy importing; the kernel later finds them in the module
 // cache. Errors are ignored: the kernel then loads a submodule itself on first use.
 const idle = [];
@@ -91,7 +91,7 @@ function install() {
   const path = require('path');
   const entry = process.argv[1] || '';
   // The jsii runtime wrapper (bin/jsii-runtime.js) spawns lib/program.js, the kernel proper;
-  // modules/_jsii_direct.cjs runs that kernel in its own process instead.
+  // fastsynth/_jsii_direct.cjs runs that kernel in its own process instead.
   const isKernel = path.basename(entry) === 'program.js' && path.basename(path.dirname(entry)) === 'lib';
   if (!isKernel && path.basename(entry) !== '_jsii_direct.cjs') return;
   const Module = require('module');

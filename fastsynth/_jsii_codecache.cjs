@@ -1,5 +1,5 @@
 'use strict';
-// V8 code cache for the jsii kernel's CommonJS modules (docs/fast-import.md, 6).
+// V8 code cache for the jsii kernel's CommonJS modules (fastsynth/README.md, 6).
 //
 // Every synth, the kernel compiles the same JavaScript again: jsii's lib/program.js, the
 // ~370 files of cdktf and the provider resources in use (~10 MB). The kernel requires them

@@ -1,5 +1,5 @@
 'use strict';
-// jsii kernel in one Node process, without jsii's relay (docs/fast-import.md).
+// jsii kernel in one Node process, without jsii's relay (fastsynth/README.md).
 //
 // jsii's own entry, bin/jsii-runtime.js, is a relay: it spawns lib/program.js (the kernel)
 // as a second Node process with a socket as fd 3, pipes Python's requests from its stdin
@@ -7,7 +7,7 @@
 // kernel prints as {"stdout"|"stderr": <base64>} lines on its own stderr. Every kernel call
 // (a synth makes ~1,000) therefore crosses two processes.
 //
-// modules/_fastprovider.py starts the kernel with JSII_RUNTIME=<this file> and
+// fastsynth/_install.py starts the kernel with JSII_RUNTIME=<this file> and
 // CDKTF_JSII_RUNTIME_DIR=<a copy of jsii's embedded runtime: bin/jsii-runtime.js,
 // lib/program.js, lib/runtime-index-worker.js>. This file does what the relay does, inside
 // the kernel process:

@@ -1,8 +1,9 @@
-"""The fast provider import (modules/_fastprovider.py, modules/_jsii_preload.cjs).
+"""The synth accelerator's import paths (fastsynth/_install.py, fastsynth/_jsii_preload.cjs).
 
-Correctness, not speed (speed is `make bench`): the synthesized tree is byte-identical with
-and without the fast paths, each fast path is really active when enabled and really off
-when disabled, and every unexpected layout falls back to the normal import.
+Correctness, not speed (speed is `make bench-synth`): the synthesized tree is byte-identical
+with and without the fast paths, both make the same kernel calls, each fast path is really
+active when enabled and really off when disabled, and every unexpected layout falls back to
+the normal import.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from typing import Any
 
 import pytest
 
-from modules import _fastprovider
+from fastsynth import _install
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TRACE_LINE = "[cdktf-fast-import] @cdktf/provider-aws: lib/lazy-index.js"
 
 
 def _provider_dir() -> Path:
-    spec = importlib.machinery.PathFinder.find_spec(_fastprovider.PROVIDER_PACKAGE)
+    spec = importlib.machinery.PathFinder.find_spec(_install.PROVIDER_PACKAGE)
     assert spec is not None and spec.origin is not None, "cdktf_cdktf_provider_aws is not installed"
     return Path(spec.origin).parent
 
@@ -49,8 +50,8 @@ def test_namespace_conversion_matches_every_installed_submodule() -> None:
         assert match is not None, "%s has no jsii_type" % init
         name = init.parent.name
         checked += 1
-        if _fastprovider.jsii_namespace(name) != match.group(1):
-            wrong.append((name, _fastprovider.jsii_namespace(name), match.group(1)))
+        if _install.jsii_namespace(name) != match.group(1):
+            wrong.append((name, _install.jsii_namespace(name), match.group(1)))
     assert checked > 2000
     assert wrong == []
 
@@ -60,7 +61,7 @@ def test_namespace_conversion_matches_every_installed_submodule() -> None:
     [("vpc", "vpc"), ("alb_listener", "albListener"), ("wafv2_web_acl", "wafv2WebAcl"), ("s3_bucket", "s3Bucket")],
 )
 def test_jsii_namespace_examples(python_name: str, jsii_name: str) -> None:
-    assert _fastprovider.jsii_namespace(python_name) == jsii_name
+    assert _install.jsii_namespace(python_name) == jsii_name
 
 
 # ------------------------------------------------------------- Python-side fallbacks
@@ -69,7 +70,7 @@ def test_jsii_namespace_examples(python_name: str, jsii_name: str) -> None:
 def test_installed_provider_layout_allows_the_lazy_import() -> None:
     """If a provider upgrade changes the generated __init__, this fails (the app still works, eagerly)."""
     pkg = _provider_dir()
-    plan, reason = _fastprovider.plan_from_sources(
+    plan, reason = _install.plan_from_sources(
         str(pkg / "__init__.py"),
         [str(pkg)],
         (pkg / "__init__.py").read_text(encoding="utf-8"),
@@ -104,7 +105,7 @@ GOOD_JSII = 'import jsii\n__jsii_assembly__ = jsii.JSIIAssembly.load(\n    "@cdk
 def _plan(
     init: str = GOOD_INIT, jsii_src: str = GOOD_JSII, dirs: frozenset[str] = frozenset({"vpc", "subnet", "_jsii"})
 ) -> tuple[Any, str]:
-    return _fastprovider.plan_from_sources("/pkg/__init__.py", ["/pkg"], init, jsii_src, set(dirs))
+    return _install.plan_from_sources("/pkg/__init__.py", ["/pkg"], init, jsii_src, set(dirs))
 
 
 def test_expected_layout_gives_a_lazy_plan_without_the_submodule_imports() -> None:
@@ -144,9 +145,9 @@ def test_init_without_assembly_load_falls_back_to_eager() -> None:
 
 
 def test_install_is_idempotent_and_reports_what_it_did() -> None:
-    first = _fastprovider.install(enabled=False)
-    assert _fastprovider.install(enabled=True) is first
-    assert _fastprovider.status() is first
+    first = _install.install(enabled=False)
+    assert _install.install(enabled=True) is first
+    assert _install.status() is first
     assert isinstance(first.describe(), str) and first.describe()
 
 
@@ -198,7 +199,7 @@ def preload_decisions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, lis
         "console.log(JSON.stringify(out));"
     )
     proc = subprocess.run(
-        [node, "-e", script, str(_fastprovider.PRELOAD_FILE), json.dumps(paths)],
+        [node, "-e", script, str(_install.PRELOAD_FILE), json.dumps(paths)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -235,11 +236,14 @@ def test_preload_keeps_index_js_on_unexpected_layout(
 
 # ------------------------------------- end to end: main.py with and without the fast paths
 
-# Runs main.py as `python main.py --out DIR` would, then reports what was imported and
-# checks jsii can resolve types of submodules nobody imported (as for objects made in JS).
+# Runs main.py as `python main.py --out DIR` would, counting its kernel calls, then reports
+# what was imported and checks jsii can resolve types of submodules nobody imported (as for
+# objects made in JS).
 DRIVER = textwrap.dedent(
     """\
     import dataclasses, json, runpy, sys
+    from fastsynth import kernel_calls
+    calls = kernel_calls.count()  # imports jsii only; main.py's install() still comes first
     sys.argv = ["main.py", "--out", sys.argv[1]]
     code = 0
     try:
@@ -247,7 +251,7 @@ DRIVER = textwrap.dedent(
     except SystemExit as exc:
         code = exc.code or 0
     from jsii import _reference_map as refmap
-    from modules import _fastprovider as fp
+    from fastsynth import _install as fp
     # Services this project will not use, so the fast run has not imported them.
     probes = {"@cdktf/provider-aws.xrayGroup.XrayGroup": "xray_group",
               "@cdktf/provider-aws.medialiveChannel.MedialiveChannelEncoderSettings": "medialive_channel",
@@ -265,6 +269,7 @@ DRIVER = textwrap.dedent(
         "probe_registered_after": {f: f in refmap._types or f in refmap._data_types for f in probes},
         "attribute_access": pkg.ssm_parameter.SsmParameter.__name__,
         "loads_queued": fp._loads.thread is not None,  # the thread starts with the first queued load
+        "kernel_calls": calls.as_dict(),
     }
     print("FAST_IMPORT_REPORT " + json.dumps(report))
     sys.exit(code)
@@ -328,7 +333,7 @@ def test_fast_run_loaded_few_python_submodules_and_the_lazy_js_entry(synth_runs:
     # main.py's defaults: one kernel process, bindings without their debug-only type checks.
     assert status["direct_kernel"] and not status["type_checks"] and status["async_loads"], status
     assert run.report["loads_queued"], "no assembly load was queued: the _jsii layout changed?"
-    bundled = _fastprovider.bundled_node(ROOT / "tools" / "kernel-node")
+    bundled = _install.bundled_node(ROOT / "tools" / "kernel-node")
     assert status["kernel_node"] == (str(bundled) if bundled is not None else "node on PATH"), status
     assert "[cdktf-fast-import] kernel: one process (no relay)" in run.stderr
     assert 0 < run.report["loaded"] < 200
@@ -347,3 +352,23 @@ def test_jsii_resolves_types_of_submodules_nobody_imported(synth_runs: dict[str,
     assert not any(report["probe_loaded_before"].values()), report["probe_loaded_before"]
     assert all(report["probe_registered_after"].values()), report["probe_registered_after"]
     assert report["attribute_access"] == "SsmParameter"
+
+
+# ------------------------------------------- kernel calls: measured, the same on both paths
+# (Replaces the former per-construct budget in tests/test_kernel_calls.py: how often a
+# construct reads an attribute is the construct's business; `make bench-synth` prints the
+# counts. What the accelerator promises is that it never changes which calls are made.)
+
+
+def test_kernel_calls_are_counted_for_a_synth_of_every_stack(synth_runs: dict[str, SynthRun]) -> None:
+    # The counts mean something only if the build really ran through every stack.
+    assert len([p for p in (synth_runs["fast"].out / "stacks").iterdir() if p.is_dir()]) == 8
+    counted = synth_runs["fast"].report["kernel_calls"]
+    assert counted["calls"]["create"] > 100
+    assert counted["calls"]["get"] > 0
+    assert counted["total"] == sum(counted["calls"].values())
+
+
+def test_fast_and_eager_synths_make_the_same_kernel_calls(synth_runs: dict[str, SynthRun]) -> None:
+    """The fast paths make each round trip cheaper; the app's requests are the same ones."""
+    assert synth_runs["fast"].report["kernel_calls"] == synth_runs["eager"].report["kernel_calls"]

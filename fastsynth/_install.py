@@ -1,15 +1,14 @@
-"""Fast import of the AWS provider bindings, on both sides of jsii.
+"""``install()`` and the fast paths it arms, on both sides of jsii.
 
-Smallest example (first lines of ``main.py`` / ``tests/conftest.py``, before anything
-imports ``cdktf`` or ``cdktf_cdktf_provider_aws``)::
+The public names are re-exported by ``fastsynth`` (``fastsynth/__init__.py``); use those::
 
-    from modules import _fastprovider
+    import fastsynth
 
-    status = _fastprovider.install(enabled=True)
+    status = fastsynth.install(enabled=True)
     print(status.describe())  # "python: lazy (2135 submodules); node: preload armed (lib/lazy-index.js); ..."
 
 Three independent fast paths, each with its own fallback to the ordinary behaviour
-(docs/fast-import.md explains them in full):
+(``fastsynth/README.md`` explains them in full):
 
 * **Python.** ``cdktf_cdktf_provider_aws/__init__.py`` ends with ~2,100
   ``from . import <submodule>`` lines. An import hook runs that ``__init__`` *without* its
@@ -19,7 +18,7 @@ Three independent fast paths, each with its own fallback to the ordinary behavio
   JS side whose submodule is not imported yet is still resolved (jsii imports it on
   demand). Any unexpected layout -> nothing is hooked, the normal eager import runs.
 * **Node.** The jsii kernel is started with ``NODE_OPTIONS=--require
-  modules/_jsii_preload.cjs``; the preload makes the kernel's ``require`` of the
+  fastsynth/_jsii_preload.cjs``; the preload makes the kernel's ``require`` of the
   provider's JS package load the package's own ``lib/lazy-index.js`` (same exports,
   submodules compiled on first access) instead of ``lib/index.js``. The preload checks
   both files export the same names from the same files, else it leaves ``index.js``.
@@ -29,7 +28,7 @@ Three independent fast paths, each with its own fallback to the ordinary behavio
 * **Kernel without the relay.** jsii's ``bin/jsii-runtime.js`` is a relay: it spawns a
   second Node process (``lib/program.js``, the kernel proper) and copies every request and
   response between the two. With ``direct_kernel=True`` the kernel runs in the first Node
-  process through ``modules/_jsii_direct.cjs`` (set as ``JSII_RUNTIME`` while the kernel
+  process through ``fastsynth/_jsii_direct.cjs`` (set as ``JSII_RUNTIME`` while the kernel
   starts): one process fewer, one pipe hop fewer per call. If that kernel fails to start,
   the relay is used. With ``prewarm``, that kernel also loads the JS of the provider
   resources the project imports while it waits for Python, right after loading the
@@ -50,10 +49,12 @@ Three independent fast paths, each with its own fallback to the ordinary behavio
   (a gate on jsii's ``_NodeProcess.send``), so the kernel sees the same requests in the
   same order. Without that ``send``, loads are awaited as usual.
 * **Code cache.** With ``code_cache_dir``, the kernel keeps V8's compiled code of the JS it
-  loads, keyed by source hash (``modules/_jsii_codecache.cjs``).
+  loads, keyed by source hash (``fastsynth/_jsii_codecache.cjs``).
 
-Nothing here reads configuration from the environment (``default_code_cache_dir`` follows
-the XDG cache convention): the caller decides what is on.
+Nothing here reads configuration from the environment: the caller decides what is on and
+passes the paths (``code_cache_dir(cache_home)`` builds the cache path from the caller's cache
+root). The kernel's environment (``environ``) is only consulted for the ``JSII_*`` settings a
+caller already made, so that they win.
 ``install`` is idempotent: the first call decides, later calls return the same status.
 """
 
@@ -207,11 +208,13 @@ def _kernel_node_in(environ: MutableMapping[str, str], kernel_node: Path | None)
     return str(kernel_node) if kernel_node is not None else "node on PATH"
 
 
-def default_code_cache_dir() -> Path:
-    """Where the kernel's V8 code cache lives: ``$XDG_CACHE_HOME/cdktf-fast-import/v8``
-    (``~/.cache/...`` without it), next to jsii's own package cache (``~/.cache/aws/jsii``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "cdktf-fast-import" / "v8"
+def code_cache_dir(cache_home: Path) -> Path:
+    """Where the kernel's V8 code cache lives under a user cache root: ``<cache_home>/cdktf-fast-import/v8``.
+
+    The caller picks the root (``main.py``: ``$XDG_CACHE_HOME``, else ``~/.cache``), next to
+    jsii's own package cache (``~/.cache/aws/jsii``); this package reads no environment.
+    """
+    return cache_home / "cdktf-fast-import" / "v8"
 
 
 def provider_submodules_in(paths: Sequence[Path]) -> list[str]:
@@ -261,8 +264,8 @@ def install(
     module docstring); ``direct_kernel=False`` keeps jsii's relay process. ``prewarm`` names
     provider submodules (Python names, e.g. ``"vpc"``; see ``provider_submodules_in``) whose
     JS the direct kernel loads while it would otherwise wait for Python's next request.
-    ``code_cache_dir`` (e.g. ``default_code_cache_dir()``) turns on the kernel's V8 code
-    cache there (``modules/_jsii_codecache.cjs``). ``async_loads=False`` makes the
+    ``code_cache_dir`` (e.g. ``code_cache_dir(Path.home() / ".cache")``) turns on the kernel's V8 code
+    cache there (``fastsynth/_jsii_codecache.cjs``). ``async_loads=False`` makes the
     ``cdktf`` and provider imports wait for their assembly loads, as jsii does.
     ``environ`` is the environment the jsii kernel process inherits (default: this
     process's ``os.environ``); ``NODE_OPTIONS`` / ``JSII_RUNTIME`` are changed in it only

@@ -1,5 +1,5 @@
-"""The kernel without jsii's relay (modules/_jsii_direct.cjs) and bindings compiled without
-their debug-only type checks (``_OptimizedSourceLoader`` in modules/_fastprovider.py).
+"""The kernel without jsii's relay (fastsynth/_jsii_direct.cjs) and bindings compiled without
+their debug-only type checks (``_OptimizedSourceLoader`` in fastsynth/_install.py).
 
 Correctness only (speed is `make bench`): the direct runtime speaks the same protocol on the
 same pipes as jsii's relay, wraps console output the same way and refuses to start where its
@@ -25,10 +25,10 @@ from typing import Any
 
 import pytest
 
-from modules import _fastprovider
+from fastsynth import _install
 from tests.conftest import run_python_json
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # A stand-in for jsii's lib/program.js that does what the kernel does with its channel:
 # say hello on fd 3, answer each request line read from fd 3, print to the console.
@@ -69,7 +69,7 @@ def node() -> str:
 
 
 def _fake_runtime(tmp_path: Path, *, program: bool = True) -> Path:
-    """A runtime directory laid out like the one _fastprovider copies out of jsii."""
+    """A runtime directory laid out like the one fastsynth copies out of jsii."""
     root = tmp_path / "runtime"
     (root / "lib").mkdir(parents=True)
     (root / "bin").mkdir()
@@ -82,7 +82,7 @@ def _fake_runtime(tmp_path: Path, *, program: bool = True) -> Path:
 def _run_direct(node: str, runtime: Path, *, stdin_file: Path | None = None, requests: bytes = b"") -> Any:
     env = {**os.environ, "CDKTF_JSII_RUNTIME_DIR": str(runtime), "CDKTF_FAST_IMPORT_TRACE": "1"}
     env.pop("NODE_OPTIONS", None)
-    command = [node, str(_fastprovider.DIRECT_RUNTIME_FILE)]
+    command = [node, str(_install.DIRECT_RUNTIME_FILE)]
     if stdin_file is None:
         return subprocess.run(command, input=requests, capture_output=True, env=env, timeout=60)
     with stdin_file.open("rb") as handle:
@@ -144,15 +144,15 @@ BROKEN_KERNEL_SCRIPT = textwrap.dedent(
     """\
     import json, sys
     from pathlib import Path
-    from modules import _fastprovider
-    setattr(_fastprovider, sys.argv[1], Path(sys.argv[2]))
-    _fastprovider.install(enabled=True)
+    from fastsynth import _install
+    setattr(_install, sys.argv[1], Path(sys.argv[2]))
+    _install.install(enabled=True)
     from cdktf import App, TerraformStack
     from cdktf_cdktf_provider_aws.provider import AwsProvider
     app = App(outdir=sys.argv[3])
     AwsProvider(TerraformStack(app, "s"), "aws", region="eu-west-1")
     app.synth()
-    st = _fastprovider.status()
+    st = _install.status()
     print(json.dumps({"node_lazy": st.node_lazy, "node_reason": st.node_reason, "direct": st.direct_kernel,
                       "direct_reason": st.direct_kernel_reason, "python_lazy": st.python_lazy}))
     """
@@ -191,7 +191,7 @@ BINDING_SOURCE = textwrap.dedent(
 
 
 def _load(path: Path, name: str) -> Any:
-    loader = _fastprovider._OptimizedSourceLoader(name, str(path))
+    loader = _install._OptimizedSourceLoader(name, str(path))
     spec = importlib.util.spec_from_file_location(name, path, loader=loader)
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
@@ -245,12 +245,12 @@ def test_optimized_loader_without_a_writable_cache_still_loads(tmp_path: Path, m
 
 
 def test_binding_finder_handles_only_the_jsii_binding_packages() -> None:
-    finder = _fastprovider._BindingFinder(None, optimize=True)
+    finder = _install._BindingFinder(None, optimize=True)
     spec = finder.find_spec("cdktf", None)
-    assert spec is not None and isinstance(spec.loader, _fastprovider._OptimizedSourceLoader)
+    assert spec is not None and isinstance(spec.loader, _install._OptimizedSourceLoader)
     for other in ("json", "pydantic", "cdktf_other", "jsii"):
         assert finder.find_spec(other, None) is None, other
-    assert _fastprovider._BindingFinder(None, optimize=False).find_spec("cdktf", None) is None
+    assert _install._BindingFinder(None, optimize=False).find_spec("cdktf", None) is None
 
 
 def test_optimized_bindings_are_not_used_where_their_cache_cannot_work(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -260,10 +260,10 @@ def test_optimized_bindings_are_not_used_where_their_cache_cannot_work(monkeypat
     real_isfile = os.path.isfile
     monkeypatch.setattr(os.path, "isfile", lambda p: False if p == cached else real_isfile(p))
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
-    assert "sys.dont_write_bytecode is set" in _fastprovider._optimized_bindings_reason()
+    assert "sys.dont_write_bytecode is set" in _install._optimized_bindings_reason()
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     monkeypatch.setattr(os, "access", lambda path, mode: False)
-    assert "cannot write the optimized bytecode cache" in _fastprovider._optimized_bindings_reason()
+    assert "cannot write the optimized bytecode cache" in _install._optimized_bindings_reason()
 
 
 # --------------------------------------------------------------------------------- prewarm
@@ -282,13 +282,13 @@ def test_provider_submodules_in_finds_both_import_forms(tmp_path: Path) -> None:
     (tmp_path / "pkg" / "notes.txt").write_text("from cdktf_cdktf_provider_aws.not_python import X\n")
     single = tmp_path / "b.py"
     single.write_text("from cdktf_cdktf_provider_aws.vpc import Vpc\n")
-    assert _fastprovider.provider_submodules_in([tmp_path / "pkg", single]) == ["alb_listener", "subnet", "vpc"]
+    assert _install.provider_submodules_in([tmp_path / "pkg", single]) == ["alb_listener", "subnet", "vpc"]
 
 
 def test_project_prewarm_list_names_real_provider_submodules() -> None:
-    names = _fastprovider.provider_submodules_in([ROOT / "modules", ROOT / "stacks"])
+    names = _install.provider_submodules_in([ROOT / "modules", ROOT / "stacks"])
     assert {"vpc", "ecs_service", "lb", "provider"} <= set(names)
-    spec = importlib.machinery.PathFinder.find_spec(_fastprovider.PROVIDER_PACKAGE)
+    spec = importlib.machinery.PathFinder.find_spec(_install.PROVIDER_PACKAGE)
     assert spec is not None and spec.origin is not None
     package = Path(spec.origin).parent
     assert all((package / name / "__init__.py").is_file() for name in names)
@@ -326,7 +326,7 @@ def test_preload_loads_the_prewarm_submodules_only_as_idle_work(node: str, tmp_p
     env = {**os.environ, "CDKTF_JSII_PREWARM": "albListener,vpc,notASubmodule"}
     env.pop("NODE_OPTIONS", None)
     proc = subprocess.run(
-        [node, "-e", PREWARM_DRIVER, str(_fastprovider.PRELOAD_FILE), str(tmp_path)],
+        [node, "-e", PREWARM_DRIVER, str(_install.PRELOAD_FILE), str(tmp_path)],
         capture_output=True,
         text=True,
         env=env,
@@ -373,7 +373,7 @@ def _code_cache_run(node: str, cache_dir: Path, target: Path) -> dict[str, Any]:
     env = dict(os.environ)
     env.pop("NODE_OPTIONS", None)
     proc = subprocess.run(
-        [node, "-e", CODE_CACHE_DRIVER, str(ROOT / "modules" / "_jsii_codecache.cjs"), str(cache_dir), str(target)],
+        [node, "-e", CODE_CACHE_DRIVER, str(ROOT / "fastsynth" / "_jsii_codecache.cjs"), str(cache_dir), str(target)],
         capture_output=True,
         text=True,
         env=env,
@@ -435,16 +435,16 @@ def test_code_cache_refuses_a_directory_others_can_write(node: str, tmp_path: Pa
 def test_bundled_node_is_the_installed_binary_for_this_platform(tmp_path: Path) -> None:
     import platform
 
-    package = _fastprovider._NODE_PACKAGES.get((sys.platform, platform.machine()))
+    package = _install._NODE_PACKAGES.get((sys.platform, platform.machine()))
     if package is None:
         pytest.skip("no Node.js package is pinned for %s/%s" % (sys.platform, platform.machine()))
-    assert _fastprovider.bundled_node(tmp_path) is None  # nothing installed
+    assert _install.bundled_node(tmp_path) is None  # nothing installed
     binary = tmp_path / "node_modules" / package / "bin" / "node"
     binary.parent.mkdir(parents=True)
     binary.write_text("#!/bin/sh\n")
-    assert _fastprovider.bundled_node(tmp_path) is None  # not executable
+    assert _install.bundled_node(tmp_path) is None  # not executable
     binary.chmod(0o755)
-    assert _fastprovider.bundled_node(tmp_path) == binary
+    assert _install.bundled_node(tmp_path) == binary
 
 
 def _fake_loads(monkeypatch: pytest.MonkeyPatch, log: list[tuple[str, float]], fail: str = "") -> Any:
@@ -457,7 +457,7 @@ def _fake_loads(monkeypatch: pytest.MonkeyPatch, log: list[tuple[str, float]], f
         log.append((args[0], time.perf_counter()))
 
     monkeypatch.setattr(jsii.JSIIAssembly, "load", staticmethod(load))
-    return _fastprovider._AssemblyLoads()
+    return _install._AssemblyLoads()
 
 
 def test_queued_loads_run_in_order_on_one_thread_and_wait_blocks_until_done(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -489,14 +489,14 @@ def test_kernel_calls_wait_for_queued_loads(monkeypatch: pytest.MonkeyPatch) -> 
     the queue is empty, so the kernel sees the loads first."""
     import cdktf
 
-    status = _fastprovider.status()
+    status = _install.status()
     if status is None or not status.async_loads:
         pytest.skip(
             "assembly loads are not in the background in this session: %s" % (status and status.async_loads_reason)
         )
     log: list[tuple[str, float]] = []
     loads = _fake_loads(monkeypatch, log)
-    monkeypatch.setattr(_fastprovider, "_loads", loads)
+    monkeypatch.setattr(_install, "_loads", loads)
     loads.enqueue("slow", "1.0.0", "slow", "slow@1.0.0.jsii.tgz")
     assert cdktf.Token.as_string(12).startswith("${TfToken[")  # a kernel call (static invoke)
     called = time.perf_counter()
@@ -521,11 +521,11 @@ def test_async_loader_queues_the_one_assembly_load_of_a_generated_jsii_module(
         queued.append(args)
         return "record"
 
-    monkeypatch.setattr(_fastprovider._loads, "enqueue", enqueue)
+    monkeypatch.setattr(_install._loads, "enqueue", enqueue)
     pkg = tmp_path / "demo" / "_jsii"
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text(ASYNC_JSII_SOURCE)
-    loader = _fastprovider._AsyncAssemblyLoader("demo._jsii", str(pkg / "__init__.py"), optimize=False)
+    loader = _install._AsyncAssemblyLoader("demo._jsii", str(pkg / "__init__.py"), optimize=False)
     spec = importlib.util.spec_from_file_location("demo._jsii", pkg / "__init__.py", loader=loader)
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
@@ -538,7 +538,7 @@ def test_async_loader_runs_other_layouts_unchanged(tmp_path: Path) -> None:
     pkg = tmp_path / "other" / "_jsii"
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text("LOADED = 'as usual'\n")  # no assembly load to queue
-    loader = _fastprovider._AsyncAssemblyLoader("other._jsii", str(pkg / "__init__.py"), optimize=False)
+    loader = _install._AsyncAssemblyLoader("other._jsii", str(pkg / "__init__.py"), optimize=False)
     spec = importlib.util.spec_from_file_location("other._jsii", pkg / "__init__.py", loader=loader)
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
