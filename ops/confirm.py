@@ -17,10 +17,12 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
+from ops.context import OpsError
+
 PAST_TENSE = {"apply": "applied", "destroy": "destroyed"}
 
 
-class ConfirmationError(RuntimeError):
+class ConfirmationError(OpsError):
     """The production environment was not confirmed; the message says how to confirm it."""
 
 

@@ -32,9 +32,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from ops.context import DEFAULT_OUT, OpsError, relative
+
 PRICES_FILE = Path(__file__).with_name("pricing.toml")
-DEFAULT_OUT = "cdktf.out"
 
 # Interface endpoints modules/network.py creates when network.vpc_endpoints is on (its
 # INTERFACE_ENDPOINTS: ecr.api, ecr.dkr, logs), each with one ENI per private subnet / AZ.
@@ -71,7 +71,7 @@ EXCLUDED = (
 CENT = Decimal("0.01")
 
 
-class CostError(ValueError):
+class CostError(OpsError, ValueError):
     """Bad price table, stack JSON or arguments; the message names the file, field and value."""
 
 
@@ -588,20 +588,13 @@ def footprint(cfg: Any, out: Path) -> Footprint:
     return synth
 
 
-def _relative(path: str) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return path
-
-
 def money(value: Decimal) -> str:
     return f"{value.quantize(CENT):,.2f}"
 
 
 def render(estimates: Sequence[Estimate], prices: PriceTable) -> str:
     """All environments side by side; each cell is ``at min / at max`` tasks."""
-    from ops.status import format_table
+    from ops.render import format_table
 
     headers = ["monthly %s" % prices.currency] + [e.footprint.env for e in estimates]
     rows: list[list[str]] = [
@@ -621,7 +614,7 @@ def render(estimates: Sequence[Estimate], prices: PriceTable) -> str:
     parts.append("Source of each column: " + "; ".join("%s <- %s" % (e.footprint.env, e.footprint.source) for e in estimates))
     parts.append(
         "Prices: %s as of %s (public list prices; may need refreshing), %s h a month; assumptions: %s."
-        % (_relative(prices.path), prices.as_of, _n(prices.hours_per_month),
+        % (relative(prices.path), prices.as_of, _n(prices.hours_per_month),
            ", ".join("%s=%s" % (k, _n(v)) for k, v in prices.assumptions.items()))
     )  # fmt: skip
     parts.append("Sources: " + ", ".join(sorted(set(prices.sources.values()))))
@@ -667,7 +660,7 @@ def to_json(estimates: Sequence[Estimate], prices: PriceTable) -> dict[str, Any]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.cost", description=__doc__.split("\n")[0])
     parser.add_argument("--env", action="append", help="only this environment (repeatable); all when omitted")
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / DEFAULT_OUT, help="synth output directory (cdktf.out)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="synth output directory (cdktf.out)")
     parser.add_argument("--prices", type=Path, default=PRICES_FILE, help="price table (TOML)")
     parser.add_argument("--config", type=Path, default=None, help="environments file (default: envconfig's)")
     parser.add_argument("--app-log-gb-per-task-day", type=float, default=None, help="override the price table's assumption")
@@ -688,7 +681,7 @@ def main(argv: list[str] | None = None) -> int:
                 overrides[key] = _dec(value, "--%s" % key.replace("_", "-"))
         prices = replace(prices, assumptions={**prices.assumptions, **overrides})
         estimates = [estimate(footprint(cfg, args.out), prices) for cfg in configs.values()]
-    except (CostError, ConfigError) as exc:
+    except (OpsError, ConfigError) as exc:
         print("cost: error: %s" % exc, file=sys.stderr)
         return 1
     if args.json:

@@ -52,15 +52,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ops import tf
+from ops import access, tf
+from ops import synth as synth_step
+from ops.context import DEFAULT_OUT, REPO_ROOT, OpsError, stack_dir, stack_names
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 STEPS = 6
 DEFAULT_TIMEOUT_SECONDS = 900
 SMOKE_TIMEOUT_SECONDS = 180
 
 
-class DeployError(RuntimeError):
+class DeployError(OpsError):
     """A deploy step failed; the message names the step and the cause."""
 
 
@@ -97,25 +98,21 @@ def _make(args: list[str], extra_env: Mapping[str, str], log: TextIO) -> None:
 
 
 def image_tag(env: Any, explicit: str | None) -> str:
-    """``--image-tag``, else the config's ``container.image_tag``, else the image tooling's tag."""
+    """``--image-tag``, else the config's ``container.image_tag``, else :func:`ops.image.image_tag`.
+
+    The one tag computation (deploy, plan and apply call this): a production environment never
+    gets a tag for build inputs that differ from HEAD; others get ``<sha>-dirty`` for them.
+    """
     if explicit:
         return explicit
     if env.container.image_tag:
         return str(env.container.image_tag)
-    result = subprocess.run(
-        [sys.executable, "-m", "ops.image", "tag"],
-        cwd=REPO_ROOT,
-        env={**os.environ, "ALLOW_DIRTY": "0" if env.production else "1"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    tag = result.stdout.strip().splitlines()[-1] if result.returncode == 0 and result.stdout.strip() else ""
-    if tag:
-        return tag
-    if env.production:
-        raise DeployError("cannot compute the image tag for ENV=%s: %s" % (env.name, result.stderr.strip()))
-    return tf.git_sha(7)
+    from ops import image
+
+    try:
+        return image.image_tag(allow_dirty=not env.production)
+    except image.ImageError as exc:
+        raise DeployError("cannot compute the image tag for ENV=%s: %s" % (env.name, exc)) from None
 
 
 def docker_available(timeout: float = 10.0) -> bool:
@@ -159,7 +156,7 @@ def smoke_test_container(image: str, env: Any, log: TextIO, timeout: float = 60.
         subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
 
 
-def build_and_push(env: Any, tag: str, registry: str | None, log: TextIO, out: Path = tf.DEFAULT_OUT) -> list[str]:
+def build_and_push(env: Any, tag: str, registry: str | None, log: TextIO, out: Path = DEFAULT_OUT) -> list[str]:
     """Step 3. Returns notes on what was not exercised."""
     notes: list[str] = []
     common = {"IMAGE_TAG": tag}
@@ -298,9 +295,9 @@ def diagnostics(env: Any, outputs: Mapping[str, Any], log: TextIO) -> None:
     """What the troubleshooting flow reads first: events, stopped tasks, targets, the log group."""
     print("\n--- troubleshooting (%s) ---" % env.name, file=log)
     try:
-        from ops import status
+        from ops import context, status
 
-        ref = status.ServiceRef(
+        ref = context.ServiceRef(
             env=env.name,
             region=env.region,
             emulator=env.emulator,
@@ -309,7 +306,7 @@ def diagnostics(env: Any, outputs: Mapping[str, Any], log: TextIO) -> None:
             log_group=outputs.get("log_group_name"),
             target_group_arn=outputs.get("target_group_arn"),
         )
-        print(status.render_status(status.collect_status(ref, status.client_factory(env))), file=log)
+        print(status.render_status(status.collect_status(ref, context.client_factory(env))), file=log)
     except Exception as exc:
         print("(could not collect the service status: %s)" % exc, file=log)
     group = outputs.get("log_group_name") or "(unknown: the stack has no log_group_name output)"
@@ -352,7 +349,7 @@ def image_step(
     skip_image: bool,
     registry: str | None,
     log: TextIO,
-    out: Path = tf.DEFAULT_OUT,
+    out: Path = DEFAULT_OUT,
     deployed_tag: str | None = None,
 ) -> list[str]:
     """Step 3: build and push ``tag``, unless SKIP_IMAGE or ``<env>`` already runs it; returns notes."""
@@ -451,7 +448,7 @@ def report_up(command: str, env: Any, url: str, image: str, notes: list[str], st
 def deploy(
     env: Any,
     *,
-    out: Path = tf.DEFAULT_OUT,
+    out: Path = DEFAULT_OUT,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     skip_image: bool = False,
     tag: str | None = None,
@@ -474,12 +471,12 @@ def deploy(
         )  # fmt: skip
     started = time.monotonic()
     step(1, "%s: check access, synth" % env.name, log)
-    subprocess_env = tf.prepare(env, out, log)
-    tf.synth(out, log, config)
-    registry_name, service_name = tf.stack_names(env.name)
+    subprocess_env = access.prepare(env, out, log)
+    synth_step.run(out, log, config)
+    registry_name, service_name = stack_names(env.name)
 
     step(2, "apply %s" % registry_name, log)
-    registry_stack = tf.Stack(tf.stack_dir(registry_name, out), env=subprocess_env, log=log)
+    registry_stack = tf.Stack(stack_dir(registry_name, out), env=subprocess_env, log=log)
     registry_stack.init()
     registry_stack.apply()
     repository = registry_stack.outputs().get("repository_url", "?")
@@ -487,7 +484,7 @@ def deploy(
 
     image = image_tag(env, tag)
     notes = image_step(env, image, skip_image=skip_image, registry=registry, log=log, out=out)
-    service_stack = tf.Stack(tf.stack_dir(service_name, out), env=subprocess_env, log=log)
+    service_stack = tf.Stack(stack_dir(service_name, out), env=subprocess_env, log=log)
     rollout = roll_out(
         env, service_stack, lambda: service_stack.apply({"image_tag": image}),
         label="apply %s with image_tag=%s" % (service_name, image), command="deploy",
@@ -502,7 +499,7 @@ def deploy(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.deploy", description=__doc__.split("\n")[0])
     parser.add_argument("--env", default="local", help="environment name (default: local)")
-    parser.add_argument("--out", type=Path, default=tf.DEFAULT_OUT, help="synth output directory")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="synth output directory")
     parser.add_argument("--config", type=Path, default=None, help="environments file (default: envconfig/environments.toml)")
     parser.add_argument(
         "--timeout", type=float, default=float(os.environ.get("DEPLOY_TIMEOUT") or DEFAULT_TIMEOUT_SECONDS),
@@ -517,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from envconfig import DEFAULT_FILE, ConfigError, load_environment
-    from ops import apply, aws, emulator
+    from ops import apply
     from ops.confirm import ConfirmationError
 
     try:
@@ -530,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
     except (apply.ApplyError, ConfirmationError) as exc:
         print("deploy: REFUSED: %s" % exc, file=sys.stderr)
         return 1
-    except (ConfigError, aws.CredentialsError, emulator.EmulatorError, tf.TerraformError, DeployError) as exc:
+    except (ConfigError, OpsError) as exc:
         print("deploy: FAILED: %s" % exc, file=sys.stderr)
         return 1
 

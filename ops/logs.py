@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, TextIO
 
-from ops.status import (
+from ops.context import (
     ClientFactory,
     OpsError,
     OutputsReader,
