@@ -10,7 +10,7 @@ Steps (each prints a ``==> [n/6]`` line):
 
 1. check access (credentials, or start the emulator) and synth;
 2. apply ``<env>-registry``;
-3. build the image and push it, tagged with the git sha (``make build`` / ``make push``);
+3. build the image and push it, tagged with the git sha (:mod:`ops.image` in-process, as ``make build`` / ``make push``);
 4. apply ``<env>`` with ``-var image_tag=<tag>``;
 5. wait, at most ``--timeout`` seconds (``DEPLOY_TIMEOUT``, default 900), until the new
    deployment is the only one, runs the new task definition with every task running, its
@@ -54,7 +54,7 @@ from typing import Any, TextIO
 
 from ops import access, tf
 from ops import synth as synth_step
-from ops.context import DEFAULT_OUT, REPO_ROOT, OpsError, stack_dir, stack_names
+from ops.context import DEFAULT_OUT, OpsError, stack_dir, stack_names
 
 STEPS = 6
 DEFAULT_TIMEOUT_SECONDS = 900
@@ -83,18 +83,6 @@ def step(n: int, text: str, log: TextIO) -> None:
 # --------------------------------------------------------------------------------------------
 # Step 3: image.
 # --------------------------------------------------------------------------------------------
-
-
-def _make(args: list[str], extra_env: Mapping[str, str], log: TextIO) -> None:
-    argv = [os.environ.get("MAKE", "make"), "--no-print-directory", "-C", str(REPO_ROOT), *args]
-    print("   $ %s" % " ".join(["make", *args]), file=log, flush=True)
-    env = {**os.environ, **extra_env}
-    result = subprocess.run(argv, env=env, text=True, capture_output=True, check=False)
-    for line in (result.stdout + result.stderr).splitlines():
-        if line.strip():
-            print("     | " + line, file=log, flush=True)
-    if result.returncode != 0:
-        raise DeployError("`make %s` failed (exit %d)" % (" ".join(args), result.returncode))
 
 
 def image_tag(env: Any, explicit: str | None) -> str:
@@ -157,36 +145,31 @@ def smoke_test_container(image: str, env: Any, log: TextIO, timeout: float = 60.
 
 
 def build_and_push(env: Any, tag: str, registry: str | None, log: TextIO, out: Path = DEFAULT_OUT) -> list[str]:
-    """Step 3. Returns notes on what was not exercised."""
-    notes: list[str] = []
-    common = {"IMAGE_TAG": tag}
-    if not env.production:
-        common["ALLOW_DIRTY"] = "1"
-    if env.emulator:
-        if not docker_available():
-            notes.append(
-                "image NOT built or run: no Docker engine answers (`docker info` failed). The emulator deploy"
-                " references %s:%s without an image; run `make test-image` to prove the image." % (env.app_name, tag)
-            )
-            print("   SKIPPED: %s" % notes[-1], file=log)
-            return notes
-        _make(["build", *["%s=%s" % kv for kv in sorted(common.items())]], common, log)
-        image = "%s:%s" % (os.environ.get("IMAGE_NAME", "flask-app"), tag)
-        smoke_test_container(image, env, log)
-        if registry:
-            _make(["push", "REGISTRY=%s" % registry, "IMAGE_TAG=%s" % tag], {**common, "REGISTRY": registry}, log)
-        else:
-            notes.append("image not pushed: the emulator's ECR is not a registry; pass REGISTRY=host:port to push")
-            print("   %s" % notes[-1], file=log)
+    """Step 3, through :mod:`ops.image` in-process (what ``make build`` / ``make push`` run). Returns notes."""
+    from ops import image
+
+    name = os.environ.get("IMAGE_NAME") or "flask-app"
+    if env.emulator and not docker_available():
+        notes = [
+            "image NOT built or run: no Docker engine answers (`docker info` failed). The emulator deploy"
+            " references %s:%s without an image; run `make test-image` to prove the image." % (env.app_name, tag)
+        ]
+        print("   SKIPPED: %s" % notes[-1], file=log)
         return notes
-    _make(["build", *["%s=%s" % kv for kv in sorted(common.items())]], common, log)
-    push_env = {**common}
-    args = ["push", "ENV=%s" % env.name, "IMAGE_TAG=%s" % tag, "OUT=%s" % out]
-    if registry:
-        push_env["REGISTRY"] = registry
-        args.append("REGISTRY=%s" % registry)
-    _make(args, push_env, log)
-    return notes
+    image.build(name=name, tag=tag, base_image=os.environ.get("BASE_IMAGE") or None)
+    if env.emulator:
+        smoke_test_container("%s:%s" % (name, tag), env, log)
+        if not registry:
+            note = "image not pushed: the emulator's ECR is not a registry; pass REGISTRY=host:port to push"
+            print("   %s" % note, file=log)
+            return [note]
+    target = image.resolve_target(env_name=env.name, name=name, registry=registry, out_dir=out)
+    image.push(
+        name=name, tag=tag, target=target, env_name=env.name,
+        registry_user=os.environ.get("REGISTRY_USER") or None,
+        registry_password=os.environ.get("REGISTRY_PASSWORD") or None,
+    )  # fmt: skip
+    return []
 
 
 # --------------------------------------------------------------------------------------------
