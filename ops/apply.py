@@ -39,13 +39,17 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ops import access, deploy, fingerprint, tf
 from ops import synth as synth_step
 from ops.confirm import ConfirmationError, confirm_production
 from ops.context import DEFAULT_OUT, OpsError, deployed_image_tag, stack_dir, stack_names
 from ops.plan import DEFAULT_PLANS_DIR, FLAG_TITLES, Flag, StackSummary, plan_stacks, print_warnings, verdict
+
+if TYPE_CHECKING:
+    from envconfig import EnvironmentConfig
+
 
 __all__ = ["DEFAULT_PLANS_DIR", "ApplyError", "apply_reviewed", "deploy_reviewed", "parse_ack"]
 
@@ -112,7 +116,7 @@ def check_reviewed(
     check_acknowledged(reviewed.flags, acknowledged, env_name)
 
 
-def image_problem(env: Any, planned_tag: str | None, deployed_tag: str | None, skip_image: bool) -> str | None:
+def image_problem(env: EnvironmentConfig, planned_tag: str | None, deployed_tag: str | None, skip_image: bool) -> str | None:
     """Why step 3 could not build the planned tag from this tree (None when it can, or builds nothing)."""
     if planned_tag is None or planned_tag == deployed_tag or skip_image:
         return None
@@ -142,12 +146,12 @@ def consume(folder: Path, log: TextIO) -> Path:
 # --------------------------------------------------------------------------------------------
 
 
-def _stacks(env: Any, out: Path, subprocess_env: Mapping[str, str], log: TextIO) -> dict[str, tf.Stack]:
+def _stacks(env: EnvironmentConfig, out: Path, subprocess_env: Mapping[str, str], log: TextIO) -> dict[str, tf.Stack]:
     return {name: tf.Stack(stack_dir(name, out), env=subprocess_env, log=log) for name in stack_names(env.name)}
 
 
 def verify(
-    env: Any,
+    env: EnvironmentConfig,
     stacks: Mapping[str, tf.Stack],
     *,
     out: Path,
@@ -175,7 +179,7 @@ def verify(
 
 
 def execute(
-    env: Any,
+    env: EnvironmentConfig,
     reviewed: fingerprint.Fingerprint,
     stacks: Mapping[str, tf.Stack],
     *,
@@ -241,7 +245,7 @@ def execute(
 
 
 def apply_reviewed(
-    env: Any,
+    env: EnvironmentConfig,
     *,
     out: Path = DEFAULT_OUT,
     plans_dir: Path = DEFAULT_PLANS_DIR,
@@ -271,7 +275,7 @@ def apply_reviewed(
 
 
 def deploy_reviewed(
-    env: Any,
+    env: EnvironmentConfig,
     *,
     out: Path = DEFAULT_OUT,
     plans_dir: Path = DEFAULT_PLANS_DIR,

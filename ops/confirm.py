@@ -15,9 +15,12 @@ before any change.
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ops.context import OpsError
+
+if TYPE_CHECKING:
+    from envconfig import EnvironmentConfig
 
 PAST_TENSE = {"apply": "applied", "destroy": "destroyed"}
 
@@ -27,7 +30,7 @@ class ConfirmationError(OpsError):
 
 
 def confirm_production(
-    env: Any,
+    env: EnvironmentConfig,
     given: str | None,
     *,
     action: str,

@@ -50,11 +50,15 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ops import access, tf
 from ops import synth as synth_step
 from ops.context import DEFAULT_OUT, OpsError, stack_dir, stack_names
+
+if TYPE_CHECKING:
+    from envconfig import EnvironmentConfig
+
 
 STEPS = 6
 DEFAULT_TIMEOUT_SECONDS = 900
@@ -85,7 +89,7 @@ def step(n: int, text: str, log: TextIO) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def image_tag(env: Any, explicit: str | None) -> str:
+def image_tag(env: EnvironmentConfig, explicit: str | None) -> str:
     """``--image-tag``, else the config's ``container.image_tag``, else :func:`ops.image.image_tag`.
 
     The one tag computation (deploy, plan and apply call this): a production environment never
@@ -119,7 +123,7 @@ def docker_available(timeout: float = 10.0) -> bool:
     return result.returncode == 0
 
 
-def smoke_test_container(image: str, env: Any, log: TextIO, timeout: float = 60.0) -> None:
+def smoke_test_container(image: str, env: EnvironmentConfig, log: TextIO, timeout: float = 60.0) -> None:
     """Run ``image`` the way the task does and GET its health path; raise DeployError on failure."""
     run = subprocess.run(
         ["docker", "run", "-d", "--rm", "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL",
@@ -144,7 +148,7 @@ def smoke_test_container(image: str, env: Any, log: TextIO, timeout: float = 60.
         subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
 
 
-def build_and_push(env: Any, tag: str, registry: str | None, log: TextIO, out: Path = DEFAULT_OUT) -> list[str]:
+def build_and_push(env: EnvironmentConfig, tag: str, registry: str | None, log: TextIO, out: Path = DEFAULT_OUT) -> list[str]:
     """Step 3, through :mod:`ops.image` in-process (what ``make build`` / ``make push`` run). Returns notes."""
     from ops import image
 
@@ -232,7 +236,7 @@ def check_service(
 
 
 def wait_for_service(
-    env: Any,
+    env: EnvironmentConfig,
     outputs: Mapping[str, Any],
     expected_task_definition: str,
     timeout: float,
@@ -274,7 +278,7 @@ def wait_for_service(
         time.sleep(poll)
 
 
-def diagnostics(env: Any, outputs: Mapping[str, Any], log: TextIO) -> None:
+def diagnostics(env: EnvironmentConfig, outputs: Mapping[str, Any], log: TextIO) -> None:
     """What the troubleshooting flow reads first: events, stopped tasks, targets, the log group."""
     print("\n--- troubleshooting (%s) ---" % env.name, file=log)
     try:
@@ -326,7 +330,7 @@ def http_get_until_ok(url: str, timeout: float, interval: float = 3.0) -> tuple[
 
 
 def image_step(
-    env: Any,
+    env: EnvironmentConfig,
     tag: str,
     *,
     skip_image: bool,
@@ -354,7 +358,7 @@ class Rollout:
 
 
 def roll_out(
-    env: Any,
+    env: EnvironmentConfig,
     service_stack: tf.Stack,
     apply: Callable[[], None],
     *,
@@ -415,7 +419,7 @@ def roll_out(
     return Rollout(True, url, notes)
 
 
-def report_up(command: str, env: Any, url: str, image: str, notes: list[str], started: float, log: TextIO) -> None:
+def report_up(command: str, env: EnvironmentConfig, url: str, image: str, notes: list[str], started: float, log: TextIO) -> None:
     """The closing lines: what the run did not exercise, then ``<command>: <env> is up at <url> ...``."""
     print("", file=log)
     for note in notes:
@@ -429,7 +433,7 @@ def report_up(command: str, env: Any, url: str, image: str, notes: list[str], st
 
 
 def deploy(
-    env: Any,
+    env: EnvironmentConfig,
     *,
     out: Path = DEFAULT_OUT,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,

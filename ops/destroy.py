@@ -49,12 +49,15 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ops import access, teardown, tf
 from ops import synth as synth_step
 from ops.confirm import confirm_production
 from ops.context import DEFAULT_OUT, REPO_ROOT, OpsError, deployed_image_tag, stack_dir, stack_names
+
+if TYPE_CHECKING:
+    from envconfig import EnvironmentConfig
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # cdktf's progress line, repeated every few hundred milliseconds.
@@ -78,7 +81,7 @@ class Leftover:
 # --------------------------------------------------------------------------------------------
 
 
-def confirm(env: Any, given: str | None, *, stdin: TextIO = sys.stdin, log: TextIO = sys.stdout) -> None:
+def confirm(env: EnvironmentConfig, given: str | None, *, stdin: TextIO = sys.stdin, log: TextIO = sys.stdout) -> None:
     """Raise ConfirmationError unless a production environment's name was typed or given."""
     confirm_production(env, given, action="destroy", stdin=stdin, log=log)
 
@@ -827,7 +830,7 @@ def read_deployed(stacks: list[tf.Stack], log: TextIO) -> list[Deployed]:
 
 
 def destroy(
-    env: Any,
+    env: EnvironmentConfig,
     *,
     out: Path = DEFAULT_OUT,
     confirmation: str | None = None,

@@ -38,10 +38,13 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ops.context import REPO_ROOT, OpsError
 from rules.images import BUILD_INPUTS, deploy_tag, tag_problem
+
+if TYPE_CHECKING:
+    from envconfig import EnvironmentConfig
 
 WHEEL_DIR = Path(".build/wheels")
 WHEEL_PYTHON_VERSION = "3.11"
@@ -213,7 +216,7 @@ def ecr_url(account: str, region: str, repository_name: str) -> str:
     return f"{account}.dkr.ecr.{region}.amazonaws.com/{repository_name}"
 
 
-def _registry_stack_outputs(env: Any, out_dir: Path) -> tuple[dict[str, Any] | None, str]:
+def _registry_stack_outputs(env: EnvironmentConfig, out_dir: Path) -> tuple[dict[str, Any] | None, str]:
     from ops import aws, tf
     from ops.context import stack_dir as stack_directory
     from rules.stacks import registry_stack_name
@@ -231,7 +234,7 @@ def _registry_stack_outputs(env: Any, out_dir: Path) -> tuple[dict[str, Any] | N
 
 
 def resolve_target(*, env_name: str, name: str, registry: str | None, out_dir: Path,
-                   account_lookup: Callable[[Any], str] | None = None) -> Target:
+                   account_lookup: Callable[[EnvironmentConfig], str] | None = None) -> Target:
     """The repository to push to: REGISTRY override, registry stack output, or computed ECR URL."""
     if registry:
         return Target(repository=f"{validate_registry(registry)}/{validate_name(name)}", source="REGISTRY")
@@ -258,7 +261,7 @@ def resolve_target(*, env_name: str, name: str, registry: str | None, out_dir: P
     return Target(repository=url, source=f"computed from STS and region {env.region} ({why})", ecr_region=env.region)
 
 
-def _sts_account(env: Any) -> str:
+def _sts_account(env: EnvironmentConfig) -> str:
     from ops import aws
 
     try:

@@ -23,11 +23,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ops import access, tf
 from ops import synth as synth_step
 from ops.context import DEFAULT_OUT, STATE_DIR, OpsError, stack_dir, stack_names
+
+if TYPE_CHECKING:
+    from envconfig import EnvironmentConfig
 
 
 class MigrateError(OpsError):
@@ -79,7 +82,7 @@ def migrate_stack(stack: tf.Stack, local_state: Path, *, log: TextIO = sys.stdou
     return migrated
 
 
-def migrate(env: Any, *, out: Path = DEFAULT_OUT, state_dir: Path = STATE_DIR, log: TextIO = sys.stdout) -> int:
+def migrate(env: EnvironmentConfig, *, out: Path = DEFAULT_OUT, state_dir: Path = STATE_DIR, log: TextIO = sys.stdout) -> int:
     if env.backend.type != "s3":
         raise MigrateError(
             "ENV=%s has backend.type = %r; allowed: \"s3\" (set it in envconfig/environments.toml, run `make bootstrap"

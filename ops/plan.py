@@ -41,11 +41,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ops import access, tf
 from ops import synth as synth_step
 from ops.context import DEFAULT_OUT, PLANS_DIR, OpsError, deployed_image_tag, stack_dir, stack_names
+
+if TYPE_CHECKING:
+    from envconfig import EnvironmentConfig
+
 
 DEFAULT_PLANS_DIR = PLANS_DIR
 
@@ -298,7 +302,7 @@ def exit_code(summaries: Sequence[StackSummary]) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def service_variables(env: Any, stack: tf.Stack, image_tag: str | None, log: TextIO) -> dict[str, str]:
+def service_variables(env: EnvironmentConfig, stack: tf.Stack, image_tag: str | None, log: TextIO) -> dict[str, str]:
     """``image_tag`` for the ``<env>`` stack: explicit, else what state says runs, else what deploy builds."""
     if not tf.declares_variable(stack.directory, "image_tag"):
         return {}
@@ -321,7 +325,7 @@ def service_variables(env: Any, stack: tf.Stack, image_tag: str | None, log: Tex
 
 
 def plan_environment(
-    env: Any,
+    env: EnvironmentConfig,
     *,
     out: Path = DEFAULT_OUT,
     plans_dir: Path = DEFAULT_PLANS_DIR,
@@ -342,7 +346,7 @@ def plan_environment(
 
 
 def plan_stacks(
-    env: Any,
+    env: EnvironmentConfig,
     subprocess_env: dict[str, str],
     *,
     out: Path,
