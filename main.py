@@ -50,8 +50,8 @@ def build(outdir: str | None, only: list[str] | None = None, config: Path = DEFA
         raise ConfigError(problems)
     from cdktf import App
 
+    from rules.stacks import stack_names
     from stacks import RegistryStack, ServiceStack
-    from stacks.registry import registry_stack_name
 
     app = App(outdir=outdir) if outdir else App()
     names: list[str] = []
@@ -63,7 +63,7 @@ def build(outdir: str | None, only: list[str] | None = None, config: Path = DEFA
             # A construct rejected a value the config model let through: report it the way config
             # problems are reported (environment first, no traceback) and write nothing.
             raise ConfigError(["%s: %s" % (env.name, exc)]) from None
-        names += [registry_stack_name(env), env.name]
+        names += stack_names(env.name)
     app.synth()
     return names
 

@@ -39,16 +39,22 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from ops import deploy, fingerprint, tf
+from ops import access, deploy, fingerprint, tf
+from ops import synth as synth_step
 from ops.confirm import ConfirmationError, confirm_production
+from ops.context import DEFAULT_OUT, OpsError, deployed_image_tag, stack_dir, stack_names
 from ops.plan import DEFAULT_PLANS_DIR, FLAG_TITLES, Flag, StackSummary, plan_stacks, print_warnings, verdict
+
+if TYPE_CHECKING:
+    from envconfig import EnvironmentConfig
+
 
 __all__ = ["DEFAULT_PLANS_DIR", "ApplyError", "apply_reviewed", "deploy_reviewed", "parse_ack"]
 
 
-class ApplyError(RuntimeError):
+class ApplyError(OpsError):
     """The reviewed plan cannot be applied; the message says why and what to do."""
 
 
@@ -110,7 +116,7 @@ def check_reviewed(
     check_acknowledged(reviewed.flags, acknowledged, env_name)
 
 
-def image_problem(env: Any, planned_tag: str | None, deployed_tag: str | None, skip_image: bool) -> str | None:
+def image_problem(env: EnvironmentConfig, planned_tag: str | None, deployed_tag: str | None, skip_image: bool) -> str | None:
     """Why step 3 could not build the planned tag from this tree (None when it can, or builds nothing)."""
     if planned_tag is None or planned_tag == deployed_tag or skip_image:
         return None
@@ -140,12 +146,12 @@ def consume(folder: Path, log: TextIO) -> Path:
 # --------------------------------------------------------------------------------------------
 
 
-def _stacks(env: Any, out: Path, subprocess_env: Mapping[str, str], log: TextIO) -> dict[str, tf.Stack]:
-    return {name: tf.Stack(tf.stack_dir(name, out), env=subprocess_env, log=log) for name in tf.stack_names(env.name)}
+def _stacks(env: EnvironmentConfig, out: Path, subprocess_env: Mapping[str, str], log: TextIO) -> dict[str, tf.Stack]:
+    return {name: tf.Stack(stack_dir(name, out), env=subprocess_env, log=log) for name in stack_names(env.name)}
 
 
 def verify(
-    env: Any,
+    env: EnvironmentConfig,
     stacks: Mapping[str, tf.Stack],
     *,
     out: Path,
@@ -161,7 +167,7 @@ def verify(
         stack.init()
     now = fingerprint.observe(out, folder, stacks, planned=list(reviewed.observed.plan_sha256), config=config)
     service = stacks[env.name]
-    deployed = tf.deployed_image_tag(service.outputs()) if reviewed.image_tag else None
+    deployed = deployed_image_tag(service.outputs()) if reviewed.image_tag else None
     check_reviewed(
         env.name, reviewed, now, acknowledged,
         image_problem=image_problem(env, reviewed.image_tag, deployed, skip_image),
@@ -173,7 +179,7 @@ def verify(
 
 
 def execute(
-    env: Any,
+    env: EnvironmentConfig,
     reviewed: fingerprint.Fingerprint,
     stacks: Mapping[str, tf.Stack],
     *,
@@ -189,7 +195,7 @@ def execute(
     log: TextIO,
 ) -> int:
     """Steps 2-6 on a verified plan; the plan is consumed as soon as Terraform has applied it."""
-    registry_name, service_name = tf.stack_names(env.name)
+    registry_name, service_name = stack_names(env.name)
     applied: list[str] = []
     consumed: list[Path] = []
 
@@ -239,9 +245,9 @@ def execute(
 
 
 def apply_reviewed(
-    env: Any,
+    env: EnvironmentConfig,
     *,
-    out: Path = tf.DEFAULT_OUT,
+    out: Path = DEFAULT_OUT,
     plans_dir: Path = DEFAULT_PLANS_DIR,
     config: Path | None = None,
     acknowledged: frozenset[str] = frozenset(),
@@ -256,8 +262,8 @@ def apply_reviewed(
     folder = plans_dir / env.name
     deploy.step(1, "%s: check access, synth, check the reviewed plan in %s" % (env.name, folder), log)
     load_reviewed(folder, env.name)  # before the emulator starts or synth runs: nothing to check
-    subprocess_env = tf.prepare(env, out, log)
-    tf.synth(out, log, config)
+    subprocess_env = access.prepare(env, out, log)
+    synth_step.run(out, log, config)
     stacks = _stacks(env, out, subprocess_env, log)
     reviewed, deployed = verify(
         env, stacks, out=out, folder=folder, config=config, acknowledged=acknowledged, skip_image=skip_image, log=log
@@ -269,9 +275,9 @@ def apply_reviewed(
 
 
 def deploy_reviewed(
-    env: Any,
+    env: EnvironmentConfig,
     *,
-    out: Path = tf.DEFAULT_OUT,
+    out: Path = DEFAULT_OUT,
     plans_dir: Path = DEFAULT_PLANS_DIR,
     config: Path | None = None,
     confirmation: str | None = None,
@@ -290,8 +296,8 @@ def deploy_reviewed(
     if not interactive:  # CONFIRM=<env>, or no terminal: refuse before planning
         confirm_production(env, confirmation, action="apply", stdin=stdin, log=log)
     deploy.step(1, "%s: check access, synth, plan, confirm" % env.name, log)
-    subprocess_env = tf.prepare(env, out, log)
-    tf.synth(out, log, config)
+    subprocess_env = access.prepare(env, out, log)
+    synth_step.run(out, log, config)
     folder = plans_dir / env.name
     image = deploy.image_tag(env, tag)
     summaries, summary_path = plan_stacks(
@@ -323,7 +329,7 @@ def _print_plan_result(env_name: str, summaries: Sequence[StackSummary], summary
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.apply", description=__doc__.split("\n")[0])
     parser.add_argument("--env", default="local", help="environment name (default: local)")
-    parser.add_argument("--out", type=Path, default=tf.DEFAULT_OUT, help="synth output directory")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="synth output directory")
     parser.add_argument("--plans-dir", type=Path, default=DEFAULT_PLANS_DIR, help="where plans/<env>/ was written")
     parser.add_argument("--config", type=Path, default=None, help="environments file (default: envconfig/environments.toml)")
     parser.add_argument("--ack", default=os.environ.get("ACK") or None,
@@ -337,7 +343,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from envconfig import DEFAULT_FILE, ConfigError, load_environment
-    from ops import aws, emulator
 
     try:
         env = load_environment(args.env, args.config or DEFAULT_FILE)
@@ -348,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ApplyError, ConfirmationError) as exc:
         print("apply: REFUSED: %s" % exc, file=sys.stderr)
         return 1
-    except (ConfigError, aws.CredentialsError, emulator.EmulatorError, tf.TerraformError, deploy.DeployError) as exc:
+    except (ConfigError, OpsError) as exc:
         print("apply: FAILED: %s" % exc, file=sys.stderr)
         return 1
 

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ops import emulator
+from ops.context import OpsError
 
 if TYPE_CHECKING:
     from envconfig import EnvironmentConfig
@@ -39,7 +40,7 @@ CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 60
 
 
-class CredentialsError(RuntimeError):
+class CredentialsError(OpsError):
     """No usable AWS credentials for a real (non-emulator) environment."""
 
 

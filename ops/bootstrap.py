@@ -38,6 +38,8 @@ import sys
 import time
 from typing import Any, Literal, TextIO
 
+from ops.context import OpsError
+
 #: Comment set on zones created here, so a reader of the emulator knows where they came from.
 ZONE_COMMENT = "Account prerequisite created by ops/bootstrap.py for the emulator (not managed by a stack)"
 #: Tags of the state bucket. No ``environment`` tag: it serves every environment of its account.
@@ -45,7 +47,7 @@ STATE_BUCKET_TAGS = {"purpose": "terraform-state", "managed-by": "ops/bootstrap.
 ABORT_INCOMPLETE_UPLOAD_DAYS = 7
 
 
-class BootstrapError(RuntimeError):
+class BootstrapError(OpsError):
     """A prerequisite is missing or cannot be created; the message says what to run."""
 
 
@@ -237,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             print("   emulator %s at %s" % ("started" if emulator.start() else "already running", emulator.endpoint_url()))
         print("   AWS credentials: %s" % aws.require_credentials(env), flush=True)
         ensure_state_bucket(env, aws.session(env), mode="configure")
-    except (ConfigError, aws.CredentialsError, emulator.EmulatorError, BootstrapError) as exc:
+    except (ConfigError, OpsError) as exc:
         print("bootstrap: FAILED: %s" % exc, file=sys.stderr)
         return 1
     except (BotoCoreError, ClientError) as exc:

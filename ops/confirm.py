@@ -15,17 +15,22 @@ before any change.
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
+
+from ops.context import OpsError
+
+if TYPE_CHECKING:
+    from envconfig import EnvironmentConfig
 
 PAST_TENSE = {"apply": "applied", "destroy": "destroyed"}
 
 
-class ConfirmationError(RuntimeError):
+class ConfirmationError(OpsError):
     """The production environment was not confirmed; the message says how to confirm it."""
 
 
 def confirm_production(
-    env: Any,
+    env: EnvironmentConfig,
     given: str | None,
     *,
     action: str,

@@ -10,7 +10,7 @@ Steps (each prints a ``==> [n/6]`` line):
 
 1. check access (credentials, or start the emulator) and synth;
 2. apply ``<env>-registry``;
-3. build the image and push it, tagged with the git sha (``make build`` / ``make push``);
+3. build the image and push it, tagged with the git sha (:mod:`ops.image` in-process, as ``make build`` / ``make push``);
 4. apply ``<env>`` with ``-var image_tag=<tag>``;
 5. wait, at most ``--timeout`` seconds (``DEPLOY_TIMEOUT``, default 900), until the new
    deployment is the only one, runs the new task definition with every task running, its
@@ -50,17 +50,22 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ops import tf
+from ops import access, tf
+from ops import synth as synth_step
+from ops.context import DEFAULT_OUT, OpsError, stack_dir, stack_names
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+if TYPE_CHECKING:
+    from envconfig import EnvironmentConfig
+
+
 STEPS = 6
 DEFAULT_TIMEOUT_SECONDS = 900
 SMOKE_TIMEOUT_SECONDS = 180
 
 
-class DeployError(RuntimeError):
+class DeployError(OpsError):
     """A deploy step failed; the message names the step and the cause."""
 
 
@@ -84,38 +89,22 @@ def step(n: int, text: str, log: TextIO) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _make(args: list[str], extra_env: Mapping[str, str], log: TextIO) -> None:
-    argv = [os.environ.get("MAKE", "make"), "--no-print-directory", "-C", str(REPO_ROOT), *args]
-    print("   $ %s" % " ".join(["make", *args]), file=log, flush=True)
-    env = {**os.environ, **extra_env}
-    result = subprocess.run(argv, env=env, text=True, capture_output=True, check=False)
-    for line in (result.stdout + result.stderr).splitlines():
-        if line.strip():
-            print("     | " + line, file=log, flush=True)
-    if result.returncode != 0:
-        raise DeployError("`make %s` failed (exit %d)" % (" ".join(args), result.returncode))
+def image_tag(env: EnvironmentConfig, explicit: str | None) -> str:
+    """``--image-tag``, else the config's ``container.image_tag``, else :func:`ops.image.image_tag`.
 
-
-def image_tag(env: Any, explicit: str | None) -> str:
-    """``--image-tag``, else the config's ``container.image_tag``, else the image tooling's tag."""
+    The one tag computation (deploy, plan and apply call this): a production environment never
+    gets a tag for build inputs that differ from HEAD; others get ``<sha>-dirty`` for them.
+    """
     if explicit:
         return explicit
     if env.container.image_tag:
         return str(env.container.image_tag)
-    result = subprocess.run(
-        [sys.executable, "-m", "ops.image", "tag"],
-        cwd=REPO_ROOT,
-        env={**os.environ, "ALLOW_DIRTY": "0" if env.production else "1"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    tag = result.stdout.strip().splitlines()[-1] if result.returncode == 0 and result.stdout.strip() else ""
-    if tag:
-        return tag
-    if env.production:
-        raise DeployError("cannot compute the image tag for ENV=%s: %s" % (env.name, result.stderr.strip()))
-    return tf.git_sha(7)
+    from ops import image
+
+    try:
+        return image.image_tag(allow_dirty=not env.production)
+    except image.ImageError as exc:
+        raise DeployError("cannot compute the image tag for ENV=%s: %s" % (env.name, exc)) from None
 
 
 def docker_available(timeout: float = 10.0) -> bool:
@@ -134,7 +123,7 @@ def docker_available(timeout: float = 10.0) -> bool:
     return result.returncode == 0
 
 
-def smoke_test_container(image: str, env: Any, log: TextIO, timeout: float = 60.0) -> None:
+def smoke_test_container(image: str, env: EnvironmentConfig, log: TextIO, timeout: float = 60.0) -> None:
     """Run ``image`` the way the task does and GET its health path; raise DeployError on failure."""
     run = subprocess.run(
         ["docker", "run", "-d", "--rm", "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL",
@@ -159,37 +148,32 @@ def smoke_test_container(image: str, env: Any, log: TextIO, timeout: float = 60.
         subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
 
 
-def build_and_push(env: Any, tag: str, registry: str | None, log: TextIO, out: Path = tf.DEFAULT_OUT) -> list[str]:
-    """Step 3. Returns notes on what was not exercised."""
-    notes: list[str] = []
-    common = {"IMAGE_TAG": tag}
-    if not env.production:
-        common["ALLOW_DIRTY"] = "1"
-    if env.emulator:
-        if not docker_available():
-            notes.append(
-                "image NOT built or run: no Docker engine answers (`docker info` failed). The emulator deploy"
-                " references %s:%s without an image; run `make test-image` to prove the image." % (env.app_name, tag)
-            )
-            print("   SKIPPED: %s" % notes[-1], file=log)
-            return notes
-        _make(["build", *["%s=%s" % kv for kv in sorted(common.items())]], common, log)
-        image = "%s:%s" % (os.environ.get("IMAGE_NAME", "flask-app"), tag)
-        smoke_test_container(image, env, log)
-        if registry:
-            _make(["push", "REGISTRY=%s" % registry, "IMAGE_TAG=%s" % tag], {**common, "REGISTRY": registry}, log)
-        else:
-            notes.append("image not pushed: the emulator's ECR is not a registry; pass REGISTRY=host:port to push")
-            print("   %s" % notes[-1], file=log)
+def build_and_push(env: EnvironmentConfig, tag: str, registry: str | None, log: TextIO, out: Path = DEFAULT_OUT) -> list[str]:
+    """Step 3, through :mod:`ops.image` in-process (what ``make build`` / ``make push`` run). Returns notes."""
+    from ops import image
+
+    name = os.environ.get("IMAGE_NAME") or "flask-app"
+    if env.emulator and not docker_available():
+        notes = [
+            "image NOT built or run: no Docker engine answers (`docker info` failed). The emulator deploy"
+            " references %s:%s without an image; run `make test-image` to prove the image." % (env.app_name, tag)
+        ]
+        print("   SKIPPED: %s" % notes[-1], file=log)
         return notes
-    _make(["build", *["%s=%s" % kv for kv in sorted(common.items())]], common, log)
-    push_env = {**common}
-    args = ["push", "ENV=%s" % env.name, "IMAGE_TAG=%s" % tag, "OUT=%s" % out]
-    if registry:
-        push_env["REGISTRY"] = registry
-        args.append("REGISTRY=%s" % registry)
-    _make(args, push_env, log)
-    return notes
+    image.build(name=name, tag=tag, base_image=os.environ.get("BASE_IMAGE") or None)
+    if env.emulator:
+        smoke_test_container("%s:%s" % (name, tag), env, log)
+        if not registry:
+            note = "image not pushed: the emulator's ECR is not a registry; pass REGISTRY=host:port to push"
+            print("   %s" % note, file=log)
+            return [note]
+    target = image.resolve_target(env_name=env.name, name=name, registry=registry, out_dir=out)
+    image.push(
+        name=name, tag=tag, target=target, env_name=env.name,
+        registry_user=os.environ.get("REGISTRY_USER") or None,
+        registry_password=os.environ.get("REGISTRY_PASSWORD") or None,
+    )  # fmt: skip
+    return []
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,7 +236,7 @@ def check_service(
 
 
 def wait_for_service(
-    env: Any,
+    env: EnvironmentConfig,
     outputs: Mapping[str, Any],
     expected_task_definition: str,
     timeout: float,
@@ -294,13 +278,13 @@ def wait_for_service(
         time.sleep(poll)
 
 
-def diagnostics(env: Any, outputs: Mapping[str, Any], log: TextIO) -> None:
+def diagnostics(env: EnvironmentConfig, outputs: Mapping[str, Any], log: TextIO) -> None:
     """What the troubleshooting flow reads first: events, stopped tasks, targets, the log group."""
     print("\n--- troubleshooting (%s) ---" % env.name, file=log)
     try:
-        from ops import status
+        from ops import context, status
 
-        ref = status.ServiceRef(
+        ref = context.ServiceRef(
             env=env.name,
             region=env.region,
             emulator=env.emulator,
@@ -309,7 +293,7 @@ def diagnostics(env: Any, outputs: Mapping[str, Any], log: TextIO) -> None:
             log_group=outputs.get("log_group_name"),
             target_group_arn=outputs.get("target_group_arn"),
         )
-        print(status.render_status(status.collect_status(ref, status.client_factory(env))), file=log)
+        print(status.render_status(status.collect_status(ref, context.client_factory(env))), file=log)
     except Exception as exc:
         print("(could not collect the service status: %s)" % exc, file=log)
     group = outputs.get("log_group_name") or "(unknown: the stack has no log_group_name output)"
@@ -346,13 +330,13 @@ def http_get_until_ok(url: str, timeout: float, interval: float = 3.0) -> tuple[
 
 
 def image_step(
-    env: Any,
+    env: EnvironmentConfig,
     tag: str,
     *,
     skip_image: bool,
     registry: str | None,
     log: TextIO,
-    out: Path = tf.DEFAULT_OUT,
+    out: Path = DEFAULT_OUT,
     deployed_tag: str | None = None,
 ) -> list[str]:
     """Step 3: build and push ``tag``, unless SKIP_IMAGE or ``<env>`` already runs it; returns notes."""
@@ -374,7 +358,7 @@ class Rollout:
 
 
 def roll_out(
-    env: Any,
+    env: EnvironmentConfig,
     service_stack: tf.Stack,
     apply: Callable[[], None],
     *,
@@ -435,7 +419,7 @@ def roll_out(
     return Rollout(True, url, notes)
 
 
-def report_up(command: str, env: Any, url: str, image: str, notes: list[str], started: float, log: TextIO) -> None:
+def report_up(command: str, env: EnvironmentConfig, url: str, image: str, notes: list[str], started: float, log: TextIO) -> None:
     """The closing lines: what the run did not exercise, then ``<command>: <env> is up at <url> ...``."""
     print("", file=log)
     for note in notes:
@@ -449,9 +433,9 @@ def report_up(command: str, env: Any, url: str, image: str, notes: list[str], st
 
 
 def deploy(
-    env: Any,
+    env: EnvironmentConfig,
     *,
-    out: Path = tf.DEFAULT_OUT,
+    out: Path = DEFAULT_OUT,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     skip_image: bool = False,
     tag: str | None = None,
@@ -474,12 +458,12 @@ def deploy(
         )  # fmt: skip
     started = time.monotonic()
     step(1, "%s: check access, synth" % env.name, log)
-    subprocess_env = tf.prepare(env, out, log)
-    tf.synth(out, log, config)
-    registry_name, service_name = tf.stack_names(env.name)
+    subprocess_env = access.prepare(env, out, log)
+    synth_step.run(out, log, config)
+    registry_name, service_name = stack_names(env.name)
 
     step(2, "apply %s" % registry_name, log)
-    registry_stack = tf.Stack(tf.stack_dir(registry_name, out), env=subprocess_env, log=log)
+    registry_stack = tf.Stack(stack_dir(registry_name, out), env=subprocess_env, log=log)
     registry_stack.init()
     registry_stack.apply()
     repository = registry_stack.outputs().get("repository_url", "?")
@@ -487,7 +471,7 @@ def deploy(
 
     image = image_tag(env, tag)
     notes = image_step(env, image, skip_image=skip_image, registry=registry, log=log, out=out)
-    service_stack = tf.Stack(tf.stack_dir(service_name, out), env=subprocess_env, log=log)
+    service_stack = tf.Stack(stack_dir(service_name, out), env=subprocess_env, log=log)
     rollout = roll_out(
         env, service_stack, lambda: service_stack.apply({"image_tag": image}),
         label="apply %s with image_tag=%s" % (service_name, image), command="deploy",
@@ -502,7 +486,7 @@ def deploy(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.deploy", description=__doc__.split("\n")[0])
     parser.add_argument("--env", default="local", help="environment name (default: local)")
-    parser.add_argument("--out", type=Path, default=tf.DEFAULT_OUT, help="synth output directory")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="synth output directory")
     parser.add_argument("--config", type=Path, default=None, help="environments file (default: envconfig/environments.toml)")
     parser.add_argument(
         "--timeout", type=float, default=float(os.environ.get("DEPLOY_TIMEOUT") or DEFAULT_TIMEOUT_SECONDS),
@@ -517,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from envconfig import DEFAULT_FILE, ConfigError, load_environment
-    from ops import apply, aws, emulator
+    from ops import apply
     from ops.confirm import ConfirmationError
 
     try:
@@ -530,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     except (apply.ApplyError, ConfirmationError) as exc:
         print("deploy: REFUSED: %s" % exc, file=sys.stderr)
         return 1
-    except (ConfigError, aws.CredentialsError, emulator.EmulatorError, tf.TerraformError, DeployError) as exc:
+    except (ConfigError, OpsError) as exc:
         print("deploy: FAILED: %s" % exc, file=sys.stderr)
         return 1
 

@@ -49,18 +49,22 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ops import teardown, tf
-from ops.confirm import ConfirmationError, confirm_production
+from ops import access, teardown, tf
+from ops import synth as synth_step
+from ops.confirm import confirm_production
+from ops.context import DEFAULT_OUT, REPO_ROOT, OpsError, deployed_image_tag, stack_dir, stack_names
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+if TYPE_CHECKING:
+    from envconfig import EnvironmentConfig
+
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # cdktf's progress line, repeated every few hundred milliseconds.
 STATUS_LINE = re.compile(r"^\d+ Stacks? \w+\s+\d+ Stacks? done\s+\d+ Stacks? waiting$")
 
 
-class DestroyError(RuntimeError):
+class DestroyError(OpsError):
     """Destroy cannot go on or did not finish; the message says why."""
 
 
@@ -77,7 +81,7 @@ class Leftover:
 # --------------------------------------------------------------------------------------------
 
 
-def confirm(env: Any, given: str | None, *, stdin: TextIO = sys.stdin, log: TextIO = sys.stdout) -> None:
+def confirm(env: EnvironmentConfig, given: str | None, *, stdin: TextIO = sys.stdin, log: TextIO = sys.stdout) -> None:
     """Raise ConfirmationError unless a production environment's name was typed or given."""
     confirm_production(env, given, action="destroy", stdin=stdin, log=log)
 
@@ -826,9 +830,9 @@ def read_deployed(stacks: list[tf.Stack], log: TextIO) -> list[Deployed]:
 
 
 def destroy(
-    env: Any,
+    env: EnvironmentConfig,
     *,
-    out: Path = tf.DEFAULT_OUT,
+    out: Path = DEFAULT_OUT,
     confirmation: str | None = None,
     config: Path | None = None,
     log: TextIO = sys.stdout,
@@ -839,11 +843,11 @@ def destroy(
     print("   %s" % ("confirmed: %s" % env.name if env.production else "%s is not production" % env.name), file=log)
 
     print("==> [2/6] %s: check access, synth" % env.name, file=log, flush=True)
-    subprocess_env = tf.prepare(env, out, log)
-    tf.synth(out, log, config)
-    registry_name, service_name = tf.stack_names(env.name)
-    registry_stack = tf.Stack(tf.stack_dir(registry_name, out), env=subprocess_env, log=log)
-    service_stack = tf.Stack(tf.stack_dir(service_name, out), env=subprocess_env, log=log)
+    subprocess_env = access.prepare(env, out, log)
+    synth_step.run(out, log, config)
+    registry_name, service_name = stack_names(env.name)
+    registry_stack = tf.Stack(stack_dir(registry_name, out), env=subprocess_env, log=log)
+    service_stack = tf.Stack(stack_dir(service_name, out), env=subprocess_env, log=log)
     registry_stack.init()
     service_stack.init()
 
@@ -868,7 +872,7 @@ def destroy(
         print("   %s has no repository_name output (not deployed); nothing to empty" % registry_name, file=log)
     variables: dict[str, str] = {}
     if tf.declares_variable(service_stack.directory, "image_tag"):
-        variables["image_tag"] = tf.deployed_image_tag(service_stack.outputs()) or "destroy"
+        variables["image_tag"] = deployed_image_tag(service_stack.outputs()) or "destroy"
     teardown.turn_off_deletion_protection(service_stack, variables, log=log)
 
     print("==> [5/6] cdktf destroy %s, then %s" % (service_name, registry_name), file=log, flush=True)
@@ -900,7 +904,7 @@ def destroy(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.destroy", description=__doc__.split("\n")[0])
     parser.add_argument("--env", default="local", help="environment name (default: local)")
-    parser.add_argument("--out", type=Path, default=tf.DEFAULT_OUT, help="synth output directory")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="synth output directory")
     parser.add_argument("--confirm", default=os.environ.get("CONFIRM") or None, help="the environment name (prod)")
     parser.add_argument("--config", type=Path, default=None, help="environments file (default: envconfig/environments.toml)")
     args = parser.parse_args(argv)
@@ -908,13 +912,11 @@ def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from envconfig import DEFAULT_FILE, ConfigError, load_environment
-    from ops import aws, emulator
 
     try:
         env = load_environment(args.env, args.config or DEFAULT_FILE)
         return destroy(env, out=args.out, confirmation=args.confirm, config=args.config)
-    except (ConfigError, aws.CredentialsError, emulator.EmulatorError, tf.TerraformError, DestroyError,
-            ConfirmationError) as exc:
+    except (ConfigError, OpsError) as exc:
         print("destroy: FAILED: %s" % exc, file=sys.stderr)
         return 1
     except (BotoCoreError, ClientError) as exc:

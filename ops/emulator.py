@@ -47,11 +47,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-STATE_DIR = REPO_ROOT / ".state"
+from ops.context import DEFAULT_OUT, REPO_ROOT, STATE_DIR, OpsError, stack_dir
+
 HOST = "127.0.0.1"
 DEFAULT_PORT = 5055
 START_TIMEOUT_SECONDS = 60.0
@@ -61,7 +62,7 @@ DUMMY_ACCESS_KEY_ID = "testing"
 DUMMY_SECRET_ACCESS_KEY = "testing"
 
 
-class EmulatorError(RuntimeError):
+class EmulatorError(OpsError):
     """The emulator could not be started, reached or stopped."""
 
 
@@ -677,6 +678,31 @@ def reset(url: str | None = None) -> None:
     request = urllib.request.Request((url or endpoint_url()) + "/moto-api/reset", data=b"", method="POST")
     with urllib.request.urlopen(request, timeout=10):
         pass
+
+
+def archive_state(stacks: Iterable[str], out: Path = DEFAULT_OUT, log: TextIO = sys.stdout) -> list[Path]:
+    """Move the state files of ``stacks`` to ``stale/`` beside them (they describe a dead emulator)."""
+    from ops.tf import state_file
+
+    moved: list[Path] = []
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for stack in stacks:
+        directory = stack_dir(stack, out)
+        # Not synthesized yet: the stacks' convention, .state/<stack>.tfstate.
+        synthesized = (directory / "cdk.tf.json").is_file()
+        path = state_file(directory) if synthesized else STATE_DIR / ("%s.tfstate" % stack)
+        if path is None or not path.is_file():
+            continue
+        stale = path.parent / "stale"  # .state/stale/ for the stacks' usual backend path
+        stale.mkdir(parents=True, exist_ok=True)
+        target = stale / ("%s.%s" % (path.name, stamp))
+        path.rename(target)
+        backup = path.with_name(path.name + ".backup")
+        if backup.is_file():
+            backup.rename(stale / ("%s.%s" % (backup.name, stamp)))
+        print("   state of %s described the previous emulator run; moved to %s" % (stack, target), file=log)
+        moved.append(target)
+    return moved
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from ops import synth, tf
+from ops.context import REPO_ROOT
 from ops.plan import Flag
 
 FILE = "fingerprint.json"
 FORMAT_VERSION = 1
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def sha256_file(path: Path) -> str:

@@ -38,23 +38,25 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-BUILD_INPUTS = ("Dockerfile", ".dockerignore", "requirements-app.txt", "app")
+from ops.context import REPO_ROOT, OpsError
+from rules.images import BUILD_INPUTS, deploy_tag, tag_problem
+
+if TYPE_CHECKING:
+    from envconfig import EnvironmentConfig
+
 WHEEL_DIR = Path(".build/wheels")
 WHEEL_PYTHON_VERSION = "3.11"
 WHEEL_PLATFORMS = ("manylinux2014_x86_64", "manylinux2014_aarch64")
-FORBIDDEN_TAGS = ("latest",)
 
-_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _REGISTRY_RE = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 _NAME_RE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
 _ECR_URL_RE = re.compile(r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/\S+$")
 _DIGEST_RE = re.compile(r"digest: (sha256:[0-9a-f]{64})")
 
 
-class ImageError(RuntimeError):
+class ImageError(OpsError):
     """A build or push step cannot go on; the message says why and what to do."""
 
 
@@ -62,10 +64,10 @@ class ImageError(RuntimeError):
 
 
 def validate_tag(tag: str) -> str:
-    if tag in FORBIDDEN_TAGS:
-        raise ImageError(f"tag={tag!r} is not allowed as a deploy tag; allowed: a git sha (the default)")
-    if not _TAG_RE.fullmatch(tag):
-        raise ImageError(f"tag={tag!r} is not a valid Docker tag; allowed: [A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}")
+    """``tag`` when it may be deployed (:func:`rules.images.tag_problem`), else ImageError."""
+    problem = tag_problem(tag)
+    if problem:
+        raise ImageError(problem)
     return tag
 
 
@@ -102,16 +104,15 @@ def dirty_inputs(root: Path = REPO_ROOT) -> list[str]:
 
 
 def image_tag(root: Path = REPO_ROOT, *, allow_dirty: bool = False) -> str:
-    """The deploy tag: the short sha of HEAD (``<sha>-dirty`` with allow_dirty on a dirty tree)."""
-    sha = short_sha(root)
-    dirty = dirty_inputs(root)
-    if dirty and not allow_dirty:
-        shown = ", ".join(dirty[:10]) + (" ..." if len(dirty) > 10 else "")
-        raise ImageError(
-            f"the build inputs differ from HEAD ({sha}): {shown}; commit them, "
-            "or set ALLOW_DIRTY=1 to build a '-dirty' tag that is not deployable"
-        )
-    return validate_tag(f"{sha}-dirty" if dirty else sha)
+    """The deploy tag: the short sha of HEAD (``<sha>-dirty`` with allow_dirty on a dirty tree).
+
+    The one tag computation: ``make build``/``make push``, deploy, plan and apply all call it;
+    the rules (shape, ``latest``, the dirty tree) are :mod:`rules.images`.
+    """
+    try:
+        return deploy_tag(short_sha(root), dirty=dirty_inputs(root), allow_dirty=allow_dirty)
+    except ValueError as exc:
+        raise ImageError(str(exc)) from None
 
 
 # ---- wheels ------------------------------------------------------------------------------
@@ -215,10 +216,12 @@ def ecr_url(account: str, region: str, repository_name: str) -> str:
     return f"{account}.dkr.ecr.{region}.amazonaws.com/{repository_name}"
 
 
-def _registry_stack_outputs(env: Any, out_dir: Path) -> tuple[dict[str, Any] | None, str]:
+def _registry_stack_outputs(env: EnvironmentConfig, out_dir: Path) -> tuple[dict[str, Any] | None, str]:
     from ops import aws, tf
+    from ops.context import stack_dir as stack_directory
+    from rules.stacks import registry_stack_name
 
-    stack_dir = out_dir / "stacks" / f"{env.name}-registry"
+    stack_dir = stack_directory(registry_stack_name(env.name), out_dir)
     if not stack_dir.is_dir():
         return None, f"{stack_dir} does not exist (not synthesized)"
     try:
@@ -231,7 +234,7 @@ def _registry_stack_outputs(env: Any, out_dir: Path) -> tuple[dict[str, Any] | N
 
 
 def resolve_target(*, env_name: str, name: str, registry: str | None, out_dir: Path,
-                   account_lookup: Callable[[Any], str] | None = None) -> Target:
+                   account_lookup: Callable[[EnvironmentConfig], str] | None = None) -> Target:
     """The repository to push to: REGISTRY override, registry stack output, or computed ECR URL."""
     if registry:
         return Target(repository=f"{validate_registry(registry)}/{validate_name(name)}", source="REGISTRY")
@@ -258,7 +261,7 @@ def resolve_target(*, env_name: str, name: str, registry: str | None, out_dir: P
     return Target(repository=url, source=f"computed from STS and region {env.region} ({why})", ecr_region=env.region)
 
 
-def _sts_account(env: Any) -> str:
+def _sts_account(env: EnvironmentConfig) -> str:
     from ops import aws
 
     try:
@@ -397,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             push(name=args.name, tag=tag, target=target, env_name=args.env,
                  registry_user=os.environ.get("REGISTRY_USER") or None,
                  registry_password=os.environ.get("REGISTRY_PASSWORD") or None)
-    except ImageError as exc:
+    except OpsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -26,9 +26,9 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ops.status import (
+from ops.context import (
     ClientFactory,
     OpsError,
     OutputsReader,
@@ -40,6 +40,9 @@ from ops.status import (
     read_outputs,
     resolve_service,
 )
+
+if TYPE_CHECKING:
+    from envconfig import EnvironmentConfig
 
 DEFAULT_SINCE = "15m"
 DEFAULT_LIMIT = 1000
@@ -186,7 +189,7 @@ def follow(
     return emitted
 
 
-def resolve_log_group(cfg: Any, args: argparse.Namespace, reader: OutputsReader, client: ClientFactory | None) -> tuple[ServiceRef, ClientFactory]:
+def resolve_log_group(cfg: EnvironmentConfig, args: argparse.Namespace, reader: OutputsReader, client: ClientFactory | None) -> tuple[ServiceRef, ClientFactory]:
     given = {"cluster": args.cluster, "service": args.service, "log_group": args.log_group}
     try:
         ref = resolve_service(cfg, need=("log_group",), given=given, out=args.out, reader=reader)

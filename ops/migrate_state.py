@@ -23,14 +23,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ops import tf
+from ops import access, tf
+from ops import synth as synth_step
+from ops.context import DEFAULT_OUT, STATE_DIR, OpsError, stack_dir, stack_names
 
-STATE_DIR = tf.REPO_ROOT / ".state"
+if TYPE_CHECKING:
+    from envconfig import EnvironmentConfig
 
 
-class MigrateError(RuntimeError):
+class MigrateError(OpsError):
     """The state cannot be moved safely; the message says why and what to do."""
 
 
@@ -79,23 +82,23 @@ def migrate_stack(stack: tf.Stack, local_state: Path, *, log: TextIO = sys.stdou
     return migrated
 
 
-def migrate(env: Any, *, out: Path = tf.DEFAULT_OUT, state_dir: Path = STATE_DIR, log: TextIO = sys.stdout) -> int:
+def migrate(env: EnvironmentConfig, *, out: Path = DEFAULT_OUT, state_dir: Path = STATE_DIR, log: TextIO = sys.stdout) -> int:
     if env.backend.type != "s3":
         raise MigrateError(
             "ENV=%s has backend.type = %r; allowed: \"s3\" (set it in envconfig/environments.toml, run `make bootstrap"
             " ENV=%s`, then migrate)" % (env.name, env.backend.type, env.name)
         )
     print("==> [1/2] %s: check access, synth" % env.name, file=log, flush=True)
-    subprocess_env = tf.prepare(env, out, log)
-    tf.synth(out, log)
+    subprocess_env = access.prepare(env, out, log)
+    synth_step.run(out, log)
     print("==> [2/2] move local state into s3://%s" % env.state_bucket, file=log, flush=True)
     moved = 0
-    for name in tf.stack_names(env.name):
+    for name in stack_names(env.name):
         local_state = state_dir / ("%s.tfstate" % name)
         if not local_state.is_file():
             print("   %s: no local state (%s); nothing to move" % (name, local_state), file=log)
             continue
-        stack = tf.Stack(tf.stack_dir(name, out), env=subprocess_env, log=log)
+        stack = tf.Stack(stack_dir(name, out), env=subprocess_env, log=log)
         resources = migrate_stack(stack, local_state, log=log)
         done = state_dir / "migrated"
         done.mkdir(parents=True, exist_ok=True)
@@ -113,15 +116,14 @@ def migrate(env: Any, *, out: Path = tf.DEFAULT_OUT, state_dir: Path = STATE_DIR
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.migrate_state", description=__doc__.split("\n")[0])
     parser.add_argument("--env", default="local", help="environment name (default: local)")
-    parser.add_argument("--out", type=Path, default=tf.DEFAULT_OUT, help="synth output directory")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="synth output directory")
     args = parser.parse_args(argv)
 
     from envconfig import ConfigError, load_environment
-    from ops import aws, emulator
 
     try:
         return migrate(load_environment(args.env), out=args.out)
-    except (ConfigError, aws.CredentialsError, emulator.EmulatorError, tf.TerraformError, MigrateError) as exc:
+    except (ConfigError, OpsError) as exc:
         print("migrate-state: FAILED: %s" % exc, file=sys.stderr)
         return 1
 

@@ -41,12 +41,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ops import tf
+from ops import access, tf
+from ops import synth as synth_step
+from ops.context import DEFAULT_OUT, PLANS_DIR, OpsError, deployed_image_tag, stack_dir, stack_names
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_PLANS_DIR = REPO_ROOT / "plans"
+if TYPE_CHECKING:
+    from envconfig import EnvironmentConfig
+
+
+DEFAULT_PLANS_DIR = PLANS_DIR
 
 # Resource types whose replacement or destruction loses data or breaks what points at them.
 STATEFUL_TYPES: dict[str, str] = {
@@ -297,7 +302,7 @@ def exit_code(summaries: Sequence[StackSummary]) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def service_variables(env: Any, stack: tf.Stack, image_tag: str | None, log: TextIO) -> dict[str, str]:
+def service_variables(env: EnvironmentConfig, stack: tf.Stack, image_tag: str | None, log: TextIO) -> dict[str, str]:
     """``image_tag`` for the ``<env>`` stack: explicit, else what state says runs, else what deploy builds."""
     if not tf.declares_variable(stack.directory, "image_tag"):
         return {}
@@ -305,7 +310,7 @@ def service_variables(env: Any, stack: tf.Stack, image_tag: str | None, log: Tex
         return {"image_tag": image_tag}
     if env.container.image_tag:
         return {"image_tag": env.container.image_tag}
-    deployed = tf.deployed_image_tag(stack.outputs())
+    deployed = deployed_image_tag(stack.outputs())
     if deployed:
         print("   image_tag=%s (what %s runs now)" % (deployed, stack.name), file=log)
         return {"image_tag": deployed}
@@ -320,9 +325,9 @@ def service_variables(env: Any, stack: tf.Stack, image_tag: str | None, log: Tex
 
 
 def plan_environment(
-    env: Any,
+    env: EnvironmentConfig,
     *,
-    out: Path = tf.DEFAULT_OUT,
+    out: Path = DEFAULT_OUT,
     plans_dir: Path = DEFAULT_PLANS_DIR,
     image_tag: str | None = None,
     drift: bool = False,
@@ -332,16 +337,16 @@ def plan_environment(
     """Check access, synth, then :func:`plan_stacks`; return the summaries and summary.md."""
     total = 3
     print("==> [1/%d] %s: check access" % (total, env.name), file=log, flush=True)
-    subprocess_env = tf.prepare(env, out, log)
+    subprocess_env = access.prepare(env, out, log)
     print("==> [2/%d] synth" % total, file=log, flush=True)
-    tf.synth(out, log, config)
+    synth_step.run(out, log, config)
     folder = plans_dir / env.name
     print("==> [3/%d] terraform plan -> %s" % (total, folder), file=log, flush=True)
     return plan_stacks(env, subprocess_env, out=out, folder=folder, image_tag=image_tag, drift=drift, config=config, log=log)
 
 
 def plan_stacks(
-    env: Any,
+    env: EnvironmentConfig,
     subprocess_env: dict[str, str],
     *,
     out: Path,
@@ -360,8 +365,8 @@ def plan_stacks(
     from ops import fingerprint
 
     folder.mkdir(parents=True, exist_ok=True)
-    registry_name, service_name = tf.stack_names(env.name)
-    stacks = {name: tf.Stack(tf.stack_dir(name, out), env=subprocess_env, log=log) for name in (registry_name, service_name)}
+    registry_name, service_name = stack_names(env.name)
+    stacks = {name: tf.Stack(stack_dir(name, out), env=subprocess_env, log=log) for name in (registry_name, service_name)}
     (folder / fingerprint.FILE).unlink(missing_ok=True)
     for name in stacks:
         for stale in (folder / ("%s.tfplan" % name), folder / ("%s.plan.txt" % name), folder / ("%s.plan.json" % name)):
@@ -434,7 +439,7 @@ def plan_stacks(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.plan", description=__doc__.split("\n")[0])
     parser.add_argument("--env", default="local", help="environment name (default: local)")
-    parser.add_argument("--out", type=Path, default=tf.DEFAULT_OUT, help="synth output directory")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="synth output directory")
     parser.add_argument("--plans-dir", type=Path, default=DEFAULT_PLANS_DIR, help="where plans/<env>/ is written")
     parser.add_argument("--image-tag", default=None, help="image tag for the <env> stack (default: the deployed one)")
     parser.add_argument("--config", type=Path, default=None, help="environments file (default: envconfig/environments.toml)")
@@ -444,7 +449,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from envconfig import DEFAULT_FILE, ConfigError, load_environment
-    from ops import aws, emulator
 
     try:
         env = load_environment(args.env, args.config or DEFAULT_FILE)
@@ -455,10 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         summaries, summary_path = plan_environment(
             env, out=args.out, plans_dir=args.plans_dir, image_tag=args.image_tag, drift=args.drift, config=args.config
         )
-    except aws.CredentialsError as exc:
-        print("plan: error: %s" % exc, file=sys.stderr)
-        return EXIT_ERROR
-    except (tf.TerraformError, emulator.EmulatorError) as exc:
+    except OpsError as exc:
         print("plan: error: %s" % exc, file=sys.stderr)
         return EXIT_ERROR
     print_warnings(summaries, sys.stdout)

@@ -41,7 +41,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from ops.context import REPO_ROOT, STATE_DIR
+
 #: The provider the synthesized stacks require (the cdktf-cdktf-provider-aws 20.1.0 binding is
 #: generated for exactly this version; tests/ops/test_provider_mirror.py checks the stacks agree).
 PROVIDER_HOST = "registry.terraform.io"
@@ -51,7 +52,7 @@ PROVIDER_VERSION = "5.100.0"
 PROVIDER_ADDRESS = "%s/%s/%s" % (PROVIDER_HOST, PROVIDER_NAMESPACE, PROVIDER_TYPE)
 
 #: Where the CLI config pointing at a found mirror is written.
-GENERATED_CONFIG = REPO_ROOT / ".state" / "terraform-cli.tfrc"
+GENERATED_CONFIG = STATE_DIR / "terraform-cli.tfrc"
 
 #: Common places an image or an administrator puts a provider mirror (searched after Terraform's
 #: implied directories, at most ``SEARCH_DEPTH`` directory levels below each).

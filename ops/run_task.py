@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
-from ops.status import (
+from ops.context import (
     ClientFactory,
     OpsError,
     OutputsReader,
@@ -49,8 +49,8 @@ from ops.status import (
     load_config,
     read_outputs,
     resolve_service,
-    short_id,
 )
+from ops.render import short_id
 
 EXIT_TIMEOUT = 124
 EXIT_NO_EXIT_CODE = 125

@@ -17,8 +17,7 @@ It answers the seed's first troubleshooting questions ("Task status / exit reaso
 
 Cluster, service, log group and target group come from the ``<env>`` stack's outputs
 (``terraform output -json`` in ``cdktf.out/stacks/<env>``), or from ``--cluster`` / ``--service``
-/ ``--target-group-arn``. This module also holds the helpers ``ops.logs`` and ``ops.run_task``
-share: resolving those names, creating clients through ``ops.aws``, JSON-safe values and tables.
+/ ``--target-group-arn`` (resolved by :mod:`ops.context`, as for ``ops.logs`` and ``ops.run_task``).
 """
 
 from __future__ import annotations
@@ -27,193 +26,25 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = "cdktf.out"
-OUTPUT_NAMES = {
-    "cluster": "cluster_name",
-    "service": "service_name",
-    "log_group": "log_group_name",
-    "target_group_arn": "target_group_arn",
-}
+from ops.context import (
+    ClientFactory,
+    OpsError,
+    OutputsReader,
+    ServiceRef,
+    add_target_args,
+    aws_error,
+    client_factory,
+    load_config,
+    read_outputs,
+    resolve_service,
+)
+from ops.render import format_table, jsonable, short_id, short_time
+
 EVENTS_SHOWN = 10
 STOPPED_TASKS_SHOWN = 10
-
-ClientFactory = Callable[[str], Any]
-OutputsReader = Callable[[Any, Path], Mapping[str, Any]]
-
-
-class OpsError(RuntimeError):
-    """An operator-facing failure; the message names what is wrong and what to do."""
-
-
-# --------------------------------------------------------------------------------------------
-# Shared helpers (also used by ops.logs and ops.run_task)
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ServiceRef:
-    """Where an environment's service lives."""
-
-    env: str
-    region: str
-    emulator: bool
-    cluster: str | None
-    service: str | None
-    log_group: str | None
-    target_group_arn: str | None
-
-
-def load_config(env: str, config: Path | None = None) -> Any:
-    from envconfig import DEFAULT_FILE, ConfigError, load_environment
-
-    try:
-        return load_environment(env, config or DEFAULT_FILE)
-    except ConfigError as exc:
-        raise OpsError(str(exc)) from None
-
-
-def read_outputs(cfg: Any, out: Path) -> Mapping[str, Any]:
-    """``terraform output -json`` of the ``<env>`` stack (initialising its directory when needed)."""
-    from ops import aws, tf
-
-    directory = out / "stacks" / cfg.name
-    if not directory.is_dir():
-        raise OpsError(
-            "%s does not exist, so the outputs of stack %r cannot be read; run `make synth` and"
-            " `make deploy ENV=%s` first, or pass --cluster and --service" % (directory, cfg.name, cfg.name)
-        )
-    stack = tf.Stack(directory, env=aws.subprocess_env(cfg), log=sys.stderr)
-    try:
-        if not (directory / ".terraform").is_dir():
-            stack.init()
-        return stack.outputs()
-    except tf.TerraformError as exc:
-        raise OpsError("cannot read the outputs of stack %r: %s" % (cfg.name, exc)) from None
-
-
-def resolve_service(
-    cfg: Any,
-    *,
-    need: Iterable[str],
-    given: Mapping[str, str | None] | None = None,
-    out: Path | None = None,
-    reader: OutputsReader = read_outputs,
-) -> ServiceRef:
-    """Fill cluster/service/log_group/target_group_arn from ``given`` first, then stack outputs.
-
-    ``need`` lists the fields the command cannot work without; a missing one is an error that
-    names the output and the flag that supplies it.
-    """
-    values: dict[str, str | None] = {key: (given or {}).get(key) for key in OUTPUT_NAMES}
-    outputs: Mapping[str, Any] = {}
-    if any(not values[key] for key in need):
-        # Optional fields (e.g. the target group) are filled from the outputs only when they are
-        # read anyway; with every needed flag given, no Terraform runs.
-        outputs = reader(cfg, out or REPO_ROOT / DEFAULT_OUT)
-    for key, output in OUTPUT_NAMES.items():
-        if not values[key] and outputs.get(output):
-            values[key] = str(outputs[output])
-    missing = [key for key in need if not values[key]]
-    if missing:
-        raise OpsError(
-            "stack %r has no output %s (outputs present: %s); deploy it with `make deploy ENV=%s`, or pass %s"
-            % (cfg.name, ", ".join(OUTPUT_NAMES[k] for k in missing), ", ".join(sorted(outputs)) or "none",
-               cfg.name, " ".join("--%s" % k.replace("_", "-") for k in missing))
-        )  # fmt: skip
-    return ServiceRef(
-        env=cfg.name,
-        region=cfg.region,
-        emulator=cfg.emulator,
-        cluster=values["cluster"],
-        service=values["service"],
-        log_group=values["log_group"],
-        target_group_arn=values["target_group_arn"],
-    )
-
-
-def client_factory(cfg: Any) -> ClientFactory:
-    """boto3 clients for ``cfg`` through ``ops.aws`` (emulator endpoint or real credentials)."""
-    from ops import aws, emulator
-
-    if cfg.emulator:
-        url = emulator.endpoint_url()
-        if not emulator.is_up(url):
-            raise OpsError(
-                "ENV=%s runs against the emulator at %s, which does not answer; start it with"
-                " `python -m ops.emulator start` (`make deploy ENV=%s` starts it too)" % (cfg.name, url, cfg.name)
-            )
-    else:
-        try:
-            aws.require_credentials(cfg)
-        except aws.CredentialsError as exc:
-            raise OpsError(str(exc)) from None
-    cache: dict[str, Any] = {}
-
-    def make(service: str) -> Any:
-        if service not in cache:
-            cache[service] = aws.client(cfg, service)
-        return cache[service]
-
-    return make
-
-
-def aws_error(exc: Exception) -> str:
-    """One line for a botocore error: operation, code and message."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping) and "Error" in response:
-        error = response["Error"]
-        return "%s failed: %s: %s" % (getattr(exc, "operation_name", "AWS call"), error.get("Code"), error.get("Message"))
-    return "%s" % exc
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` with datetimes as ISO-8601 strings, ready for ``json.dumps``."""
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat(timespec="seconds") if value.tzinfo else value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value
-
-
-def short_time(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        when: dt.datetime = value.astimezone(dt.UTC) if value.tzinfo else value
-        return when.strftime("%Y-%m-%d %H:%M:%SZ")
-    return "" if value is None else str(value)
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """Left-aligned columns separated by two spaces; the last column is not padded."""
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = []
-    for n, row in enumerate(cells):
-        padded = [cell.ljust(widths[i]) if i < len(row) - 1 else cell for i, cell in enumerate(row)]
-        lines.append("  ".join(padded).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def short_id(arn: str | None) -> str:
-    return (arn or "").rsplit("/", 1)[-1]
-
-
-def add_target_args(parser: argparse.ArgumentParser) -> None:
-    """``--env`` and the flags that override the stack outputs."""
-    parser.add_argument("--env", default="local", help="environment name (default: local)")
-    parser.add_argument("--config", type=Path, default=None, help="environments file (default: envconfig's)")
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / DEFAULT_OUT, help="synth output directory")
-    parser.add_argument("--cluster", help="ECS cluster name (default: the stack output cluster_name)")
-    parser.add_argument("--service", help="ECS service name (default: the stack output service_name)")
 
 
 # --------------------------------------------------------------------------------------------

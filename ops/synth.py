@@ -20,8 +20,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
-ROOT = Path(__file__).resolve().parent.parent
+from ops.context import DEFAULT_OUT, REPO_ROOT
+
+ROOT = REPO_ROOT
 STAMP = ".inputs.sha256"
 # What the synthesized output depends on. Anything else (tests, docs, app/) does not change it.
 INPUT_GLOBS = (
@@ -113,6 +116,25 @@ def synthesize(out: Path, *, config: Path | None = None, force: bool = False, py
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
     return True
+
+
+def run(out: Path = DEFAULT_OUT, log: TextIO = sys.stdout, config: Path | None = None) -> None:
+    """``python -m ops.synth --out <out> [--config <file>]`` in a subprocess, its lines indented on ``log``.
+
+    A subprocess keeps the jsii kernel and its memory out of the command that asked; a failure
+    raises :class:`ops.tf.TerraformError` (the synth step of a Terraform workflow).
+    """
+    from ops.tf import TerraformError
+
+    argv = [sys.executable, "-m", "ops.synth", "--out", str(out)]
+    if config is not None:
+        argv += ["--config", str(config)]
+    result = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    for line in (result.stdout + result.stderr).splitlines():
+        if line.strip():
+            print("   " + line, file=log, flush=True)
+    if result.returncode != 0:
+        raise TerraformError("synth failed (exit %d): %s" % (result.returncode, " ".join(argv)), result.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,10 +14,11 @@ Every call prints one progress line (``   terraform plan local-registry ... 2.8 
 :class:`TerraformError` with the tail of Terraform's output when the command fails.
 ``plan`` follows ``-detailed-exitcode``: 0 = no changes, 2 = changes; 1 raises.
 
-Environment: the caller passes the variables from :func:`ops.aws.subprocess_env`; this module
-adds ``TF_IN_AUTOMATION``, ``TF_INPUT=0`` and ``CHECKPOINT_DISABLE=1``. :func:`prepare` returns
-that environment with ``TF_CLI_CONFIG_FILE`` set when the provider comes from a local mirror
-(``ops.provider_mirror``).
+Environment: the caller passes the variables from :func:`ops.access.prepare` (or
+:func:`ops.aws.subprocess_env`); this module adds ``TF_IN_AUTOMATION``, ``TF_INPUT=0`` and
+``CHECKPOINT_DISABLE=1``. It only runs Terraform: stack names and directories come from
+:mod:`ops.context`, the synth step from :mod:`ops.synth`, reaching the account from
+:mod:`ops.access`.
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ops.context import OpsError
+
 TAIL_LINES = 40
 
 
-class TerraformError(RuntimeError):
+class TerraformError(OpsError):
     """A Terraform command failed; ``output`` holds its combined stdout/stderr."""
 
     def __init__(self, message: str, output: str = "", returncode: int = 1):
@@ -167,7 +170,6 @@ class Stack:
         variables: Mapping[str, str] | None = None,
         *,
         destroy: bool = False,
-        refresh_only: bool = False,
     ) -> int:
         """``terraform plan -detailed-exitcode``: returns 0 (no changes) or 2 (changes)."""
         args = ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=60s"]
@@ -176,8 +178,6 @@ class Stack:
             args.append("-out=%s" % out.resolve())
         if destroy:
             args.append("-destroy")
-        if refresh_only:
-            args.append("-refresh-only")
         args += self.var_args(variables)
         result = self.run(args, label="plan", ok_codes=(0, 2))
         self.last_plan_output = plan_text(result.stdout)
@@ -212,9 +212,6 @@ class Stack:
         data: dict[str, Any] = json.loads(result.stdout or "{}")
         return data
 
-    def show_text(self, plan_file: Path) -> str:
-        return self.run(["show", "-no-color", str(plan_file.resolve())], label="show").stdout
-
     def outputs(self) -> dict[str, Any]:
         """The stack's outputs from state, as plain values ({} when nothing is deployed)."""
         result = self.run(["output", "-json", "-no-color"], label="output")
@@ -246,33 +243,8 @@ class Stack:
 
 
 # --------------------------------------------------------------------------------------------
-# The stacks of one environment: names, directories, synth, state files, emulator/credentials.
+# The synthesized configuration of a stack directory.
 # --------------------------------------------------------------------------------------------
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = REPO_ROOT / "cdktf.out"
-
-
-def stack_names(env_name: str) -> list[str]:
-    """The environment's stacks in apply order: ``<env>-registry`` first, then ``<env>``."""
-    return ["%s-registry" % env_name, env_name]
-
-
-def stack_dir(stack: str, out: Path = DEFAULT_OUT) -> Path:
-    return out / "stacks" / stack
-
-
-def synth(out: Path = DEFAULT_OUT, log: TextIO = sys.stdout, config: Path | None = None) -> None:
-    """``python -m ops.synth --out <out> [--config <file>]`` (atomic, skips when no input changed)."""
-    argv = [sys.executable, "-m", "ops.synth", "--out", str(out)]
-    if config is not None:
-        argv += ["--config", str(config)]
-    result = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
-    for line in (result.stdout + result.stderr).splitlines():
-        if line.strip():
-            print("   " + line, file=log, flush=True)
-    if result.returncode != 0:
-        raise TerraformError("synth failed (exit %d): %s" % (result.returncode, " ".join(argv)), result.stderr)
 
 
 def stack_config(directory: Path) -> dict[str, Any]:
@@ -307,86 +279,3 @@ def default_tags(directory: Path) -> dict[str, str]:
 
 def declares_variable(directory: Path, name: str) -> bool:
     return name in (stack_config(directory).get("variable") or {})
-
-
-# The service stack's output naming the image tag it runs.
-IMAGE_TAG_OUTPUTS = ("image_tag", "deployed_image_tag")
-
-
-def deployed_image_tag(outputs: Mapping[str, Any]) -> str | None:
-    for name in IMAGE_TAG_OUTPUTS:
-        value = outputs.get(name)
-        if value:
-            return str(value)
-    return None
-
-
-def archive_state(stacks: list[str], out: Path = DEFAULT_OUT, log: TextIO = sys.stdout) -> list[Path]:
-    """Move the state files of ``stacks`` to ``stale/`` beside them (they describe a dead emulator)."""
-    moved: list[Path] = []
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    for stack in stacks:
-        directory = stack_dir(stack, out)
-        if (directory / "cdk.tf.json").is_file():
-            path = state_file(directory)
-        else:  # not synthesized yet: the stacks' convention
-            path = REPO_ROOT / ".state" / ("%s.tfstate" % stack)
-        if path is None or not path.is_file():
-            continue
-        stale = path.parent / "stale"  # .state/stale/ for the stacks' usual backend path
-        stale.mkdir(parents=True, exist_ok=True)
-        target = stale / ("%s.%s" % (path.name, stamp))
-        path.rename(target)
-        backup = path.with_name(path.name + ".backup")
-        if backup.is_file():
-            backup.rename(stale / ("%s.%s" % (backup.name, stamp)))
-        print("   state of %s described the previous emulator run; moved to %s" % (stack, target), file=log)
-        moved.append(target)
-    return moved
-
-
-def prepare(env: Any, out: Path = DEFAULT_OUT, log: TextIO = sys.stdout) -> dict[str, str]:
-    """Make ``env`` reachable and return the subprocess environment for Terraform.
-
-    Emulator environments: start the emulator if it is not running; when it was started now
-    (an empty account), move the stale local state files of every emulator environment aside
-    (S3 state lives in the emulator and went with it).
-    Every environment: credentials for ``env.account_id`` (its role assumed; another account, or
-    none, stops here with ``aws.CredentialsError``), then the account prerequisites
-    (``ops.bootstrap``: the state bucket must exist, and in the emulator it and the public zone
-    are created), then the pinned provider where the Terraform registry cannot be reached
-    (``ops.provider_mirror``); one progress line each.
-    """
-    from ops import aws, emulator, provider_mirror
-    from ops.bootstrap import BootstrapError, ensure_prerequisites
-
-    if env.emulator:
-        started = emulator.start()
-        print(
-            "   emulator %s at %s" % ("started" if started else "already running", emulator.endpoint_url()),
-            file=log,
-            flush=True,
-        )
-        if started:
-            from envconfig import load_environments
-
-            emulated = [e.name for e in load_environments().values() if e.emulator]
-            archive_state([s for name in emulated for s in stack_names(name)], out, log)
-    print("   AWS credentials: %s" % aws.require_credentials(env), file=log, flush=True)
-    try:
-        ensure_prerequisites(env, aws.session(env), log=log)
-    except BootstrapError as exc:
-        raise TerraformError(str(exc)) from None
-    terraform_env, found = provider_mirror.terraform_env(aws.subprocess_env(env))
-    print("   " + found.message, file=log, flush=True)
-    return terraform_env
-
-
-def git_sha(short: int = 12) -> str:
-    """The commit the image is built from (the image tag)."""
-    result = subprocess.run(
-        ["git", "rev-parse", "--short=%d" % short, "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise TerraformError("cannot read the git commit for the image tag: %s" % result.stderr.strip())
-    return result.stdout.strip()

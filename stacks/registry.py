@@ -7,12 +7,13 @@ from constructs import Construct
 
 from envconfig.model import EnvironmentConfig
 from modules.registry import Registry, RegistryProps
+from rules import stacks as stacks_rules
 from stacks.base import configure_stack
 
 
 def registry_stack_name(env: EnvironmentConfig) -> str:
     """``<env>-registry``: the registry stack's construct id and Terraform stack name."""
-    return "%s-registry" % env.name
+    return stacks_rules.registry_stack_name(env.name)
 
 
 class RegistryStack(TerraformStack):

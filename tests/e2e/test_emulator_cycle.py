@@ -229,8 +229,8 @@ def test_the_emulator_cycle(cycle: Cycle) -> None:
                 time.sleep(0.3)
             if expect(first.poll() is None, "make apply ended before it locked the state of local"):
                 step("apply while locked (operator B)", [
-                    PYTHON, "-c", "from ops import tf; from envconfig import load_environment;"
-                    " tf.Stack(tf.stack_dir('local'), env=tf.prepare(load_environment('local'))).run("
+                    PYTHON, "-c", "from ops import access, context, tf; from envconfig import load_environment;"
+                    " tf.Stack(context.stack_dir('local'), env=access.prepare(load_environment('local'))).run("
                     "['apply', '-input=false', '-no-color', '-auto-approve', '-lock-timeout=0s',"
                     " '-var=image_tag=from-b'], label='apply')",
                 ], where=cycle.other, ok=False, says=("Error acquiring the state lock",))  # fmt: skip

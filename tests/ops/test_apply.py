@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from envconfig import load_environment
-from ops import apply, deploy, fingerprint, tf
+from ops import access, apply, deploy, fingerprint, tf
 from ops.apply import ApplyError
 from ops.confirm import ConfirmationError, confirm_production
 from ops.plan import Flag
@@ -209,7 +209,7 @@ def test_no_saved_plan_is_refused(tmp_path: Path) -> None:
 def test_make_apply_without_a_plan_refuses_before_anything_runs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tf, "prepare", lambda *a, **k: pytest.fail("started the emulator without a plan to check"))
+    monkeypatch.setattr(access, "prepare", lambda *a, **k: pytest.fail("started the emulator without a plan to check"))
     assert apply.main(["--env", "local", "--plans-dir", str(tmp_path)]) == 1
     assert "apply: REFUSED: no reviewed plan for local; run make plan ENV=local" in capsys.readouterr().err
 
@@ -238,7 +238,7 @@ class Terminal(io.StringIO):
 
 
 def test_production_deploy_refuses_a_wrong_confirm_before_planning(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tf, "prepare", lambda *a, **k: pytest.fail("planned before the confirmation"))
+    monkeypatch.setattr(access, "prepare", lambda *a, **k: pytest.fail("planned before the confirmation"))
     prod = load_environment("prod")
     with pytest.raises(ConfirmationError, match=r"^CONFIRM='yes' does not match the environment; allowed: CONFIRM=prod to apply prod$"):
         deploy.deploy(prod, confirmation="yes", log=io.StringIO())  # make deploy ENV=prod goes the reviewed way

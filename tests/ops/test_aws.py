@@ -123,12 +123,12 @@ def test_the_role_is_assumed_through_sts_and_the_account_checked(on_emulator: st
 
 
 def test_another_account_stops_every_command_before_anything_changes(on_emulator: str) -> None:
-    from ops import tf
+    from ops import access
 
     env = load_environment("local").model_copy(update={"account_id": "210987654321", "assume_role": None})
     with pytest.raises(aws.CredentialsError, match=r"ENV=local lives in AWS account 210987654321 \(account_id\), but the"
                        r" credentials are for account 123456789012 .*nothing was read or changed"):  # fmt: skip
-        tf.prepare(env, log=open(os.devnull, "w"))  # noqa: SIM115
+        access.prepare(env, log=open(os.devnull, "w"))  # noqa: SIM115
     s3 = aws.client(load_environment("local"), "s3")
     assert "tfstate-210987654321-us-east-1" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 

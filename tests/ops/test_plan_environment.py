@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from envconfig import load_environment
-from ops import deploy, fingerprint, plan, tf
+from ops import access, deploy, fingerprint, plan, synth, tf
 
 
 def _stack(name: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -32,7 +32,7 @@ REGISTRY = _stack("local-registry", {
 SERVICE = _stack("local", {
     "variable": {"image_tag": {"type": "string"}},
     "resource": {"aws_cloudwatch_log_group": {"app": {"name": "/planenv/${var.image_tag}"}}},
-    "output": {"image_tag": {"value": "${var.image_tag}"}},
+    "output": {"deployed_image_tag": {"value": "${var.image_tag}"}},  # as stacks/service.py
 })  # fmt: skip
 
 
@@ -44,8 +44,8 @@ def workspace(tmp_path: Path, patched: str, monkeypatch: pytest.MonkeyPatch) -> 
         (out / "stacks" / name / "cdk.tf.json").write_text(json.dumps(config))
     env = {**os.environ, "AWS_ENDPOINT_URL": patched, "AWS_ACCESS_KEY_ID": "testing",
            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}  # fmt: skip
-    monkeypatch.setattr(tf, "prepare", lambda *args, **kwargs: env)
-    monkeypatch.setattr(tf, "synth", lambda *args, **kwargs: None)
+    monkeypatch.setattr(access, "prepare", lambda *args, **kwargs: env)
+    monkeypatch.setattr(synth, "run", lambda *args, **kwargs: None)
     monkeypatch.setattr(deploy, "image_tag", lambda env, explicit: "sha0001")
     (out / ".inputs.sha256").write_text("synth-digest\n")  # what ops.synth stamps
     return out
@@ -73,7 +73,7 @@ def test_plan_environment_from_empty_to_applied(terraform: str, workspace: Path,
     assert saved.observed.plan_sha256 == {"local-registry": fingerprint.sha256_file(folder / "local-registry.tfplan")}
 
     # Apply exactly the reviewed registry plan, then both stacks are planned (side by side).
-    registry = tf.Stack(workspace / "stacks" / "local-registry", env=tf.prepare(env), log=log)
+    registry = tf.Stack(workspace / "stacks" / "local-registry", env=access.prepare(env), log=log)
     registry.apply_plan(folder / "local-registry.tfplan")
     summaries, _ = plan.plan_environment(env, out=workspace, plans_dir=plans, log=log)
     assert [(s.stack, s.result, s.add) for s in summaries] == [("local-registry", "no changes", 0), ("local", "changes", 1)]
@@ -83,7 +83,7 @@ def test_plan_environment_from_empty_to_applied(terraform: str, workspace: Path,
     assert saved.observed.states["local-registry"].serial is not None
 
     # Deploy <env> with a tag; the next plan uses the deployed tag and is empty: drift exit 0.
-    service = tf.Stack(workspace / "stacks" / "local", env=tf.prepare(env), log=log)
+    service = tf.Stack(workspace / "stacks" / "local", env=access.prepare(env), log=log)
     service.apply({"image_tag": "v1"})
     summaries, summary_md = plan.plan_environment(env, out=workspace, plans_dir=plans, drift=True, log=log)
     assert plan.exit_code(summaries) == plan.EXIT_NO_CHANGES

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ops import tf
+from ops import context, emulator, tf
 
 CONFIG = {
     "terraform": {
@@ -36,10 +36,12 @@ def test_stack_file_helpers(stack_dir: Path) -> None:
     assert tf.default_tags(stack_dir) == {"project": "p", "environment": "tiny"}
     assert tf.declares_variable(stack_dir, "image_tag")
     assert not tf.declares_variable(stack_dir, "other")
-    assert tf.stack_names("prod") == ["prod-registry", "prod"]
-    assert tf.deployed_image_tag({"deployed_image_tag": "abc"}) == "abc"
-    assert tf.deployed_image_tag({"image_tag": "def", "deployed_image_tag": "abc"}) == "def"
-    assert tf.deployed_image_tag({}) is None
+    assert context.stack_names("prod") == ("prod-registry", "prod")
+    assert context.stack_dir("prod", stack_dir) == stack_dir / "stacks" / "prod"
+    assert context.deployed_image_tag({"deployed_image_tag": "abc"}) == "abc"
+    assert context.deployed_image_tag({"image_tag": "def", "deployed_image_tag": "abc"}) == "abc"
+    assert context.deployed_image_tag({"image_tag": "def"}) is None  # the stacks output deployed_image_tag only
+    assert context.deployed_image_tag({}) is None
 
 
 def test_plan_text_drops_refresh_progress() -> None:
@@ -88,7 +90,7 @@ def test_archive_state_moves_state_and_backup_beside_them(stack_dir: Path) -> No
     state.write_text("{}")
     state.with_name(state.name + ".backup").write_text("{}")
     log = io.StringIO()
-    moved = tf.archive_state(["tiny", "not-synthesized"], stack_dir.parent.parent, log)
+    moved = emulator.archive_state(["tiny", "not-synthesized"], stack_dir.parent.parent, log)
     assert [p.parent for p in moved] == [state.parent / "stale"]
     assert not state.exists() and not state.with_name(state.name + ".backup").exists()
     assert sorted(p.name.split(".2")[0] for p in (state.parent / "stale").iterdir()) == [

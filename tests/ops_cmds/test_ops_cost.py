@@ -8,6 +8,7 @@ ALB-hour 0.02, NAT-hour 0.05, endpoint-AZ-hour 0.01, IPv4-hour 0.005, ingestion 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -19,6 +20,10 @@ import pytest
 
 from envconfig import load_environments
 from ops import cost
+from ops.cost import cli
+from ops.cost import estimate as est_mod
+from ops.cost import footprint as fp_mod
+from ops.cost import prices as prices_mod
 
 DATA = Path(__file__).with_name("data")
 REPO = Path(__file__).resolve().parents[2]
@@ -41,15 +46,15 @@ def out_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def fixture_footprint() -> cost.Footprint:
-    return cost.footprint_from_stack(json.loads(STACK.read_text()), env="test", region="us-east-1", emulator=False, path=str(STACK))
+def fixture_footprint() -> fp_mod.Footprint:
+    return fp_mod.footprint_from_stack(json.loads(STACK.read_text()), env="test", region="us-east-1", emulator=False, path=str(STACK))
 
 
 def test_footprint_counts_the_synthesized_resources() -> None:
     fp = fixture_footprint()
     assert (fp.cpu_units, fp.memory_mib, fp.cpu_architecture) == (512, 1024, "X86_64")
     assert (fp.min_tasks, fp.max_tasks) == (2, 6)
-    assert fp.strategy == (cost.StrategyItem("FARGATE", 25, 1), cost.StrategyItem("FARGATE_SPOT", 75, 0))
+    assert fp.strategy == (fp_mod.StrategyItem("FARGATE", 25, 1), fp_mod.StrategyItem("FARGATE_SPOT", 75, 0))
     assert (fp.load_balancers, fp.load_balancer_public_ips) == (1, 2)
     assert (fp.nat_gateways, fp.elastic_ips) == (2, 2)
     assert fp.interface_endpoint_enis == 6  # 3 interface endpoints x 2 subnets; the S3 gateway is free
@@ -60,17 +65,17 @@ def test_footprint_counts_the_synthesized_resources() -> None:
 
 
 def test_split_tasks_places_base_first_then_by_weight() -> None:
-    strategy = (cost.StrategyItem("FARGATE", 25, 1), cost.StrategyItem("FARGATE_SPOT", 75, 0))
+    strategy = (fp_mod.StrategyItem("FARGATE", 25, 1), fp_mod.StrategyItem("FARGATE_SPOT", 75, 0))
     # 2 tasks: 1 base on-demand, the other 1 split 1:3 -> 1.25 on-demand, 0.75 Spot.
-    assert cost.split_tasks(2, strategy) == (D("1.25"), D("0.75"))
+    assert est_mod.split_tasks(2, strategy) == (D("1.25"), D("0.75"))
     # 6 tasks: 1 + 5 x 0.25 = 2.25 on-demand, 5 x 0.75 = 3.75 Spot.
-    assert cost.split_tasks(6, strategy) == (D("2.25"), D("3.75"))
-    assert cost.split_tasks(0, strategy) == (D(0), D(0))
-    assert cost.split_tasks(3, (cost.StrategyItem("FARGATE_SPOT", 1, 0),)) == (D(0), D(3))
+    assert est_mod.split_tasks(6, strategy) == (D("2.25"), D("3.75"))
+    assert est_mod.split_tasks(0, strategy) == (D(0), D(0))
+    assert est_mod.split_tasks(3, (fp_mod.StrategyItem("FARGATE_SPOT", 1, 0),)) == (D(0), D(3))
 
 
 def test_estimate_of_the_fixture_stack_matches_the_hand_derivation() -> None:
-    est = cost.estimate(fixture_footprint(), cost.load_prices(PRICES))
+    est = est_mod.estimate(fixture_footprint(), prices_mod.load_prices(PRICES))
     lines = {line.item: (six(line.at_min), six(line.at_max)) for line in est.lines}
     # Task: 0.5 vCPU x 0.04 + 1 GB x 0.004 = 0.024 an hour.
     # On-Demand: 1.25 x 0.024 x 730 = 21.90; 2.25 x 0.024 x 730 = 39.42.
@@ -102,9 +107,9 @@ def test_estimate_of_the_fixture_stack_matches_the_hand_derivation() -> None:
 
 def test_config_fallback_for_an_environment_without_a_stack_matches_the_hand_derivation(out_dir: Path) -> None:
     cfg = load_environments(ENVIRONMENTS)["small"]
-    fp = cost.footprint(cfg, out_dir)
+    fp = fp_mod.footprint(cfg, out_dir)
     assert fp.source.startswith("config")
-    est = cost.estimate(fp, cost.load_prices(PRICES))
+    est = est_mod.estimate(fp, prices_mod.load_prices(PRICES))
     lines = {line.item: six(line.at_min) for line in est.lines}
     # 0.25 vCPU x 0.04 + 0.5 GB x 0.004 = 0.012 an hour, all Spot: 0.012 x 0.3 x 730 = 2.628.
     assert lines["Fargate On-Demand"] == 0 and lines["Fargate Spot"] == D("2.628000")
@@ -122,23 +127,23 @@ def test_config_fallback_for_an_environment_without_a_stack_matches_the_hand_der
 
 def test_config_and_stack_agree_for_the_fixture_and_disagreements_are_warned(out_dir: Path, tmp_path: Path) -> None:
     cfg = load_environments(ENVIRONMENTS)["test"]
-    fp = cost.footprint(cfg, out_dir)
+    fp = fp_mod.footprint(cfg, out_dir)
     assert fp.source.endswith("cdk.tf.json") and fp.warnings == ()
     other = cfg.model_copy(update={"scaling": cfg.scaling.model_copy(update={"min_capacity": 3, "desired_count": 3})})
-    warned = cost.footprint(other, out_dir)
+    warned = fp_mod.footprint(other, out_dir)
     assert warned.min_tasks == 2  # the stack is what gets deployed, so it wins
     assert warned.warnings == ("test: synthesized stack has min_tasks=2 but the config implies 3; re-run make synth",)
 
 
 def test_a_stack_without_an_ecs_service_falls_back_to_the_config_with_a_warning(out_dir: Path) -> None:
     (out_dir / "stacks" / "test" / "cdk.tf.json").write_text(json.dumps({"resource": {"aws_vpc": {"v": {}}}}))
-    fp = cost.footprint(load_environments(ENVIRONMENTS)["test"], out_dir)
+    fp = fp_mod.footprint(load_environments(ENVIRONMENTS)["test"], out_dir)
     assert fp.source.startswith("config")
     assert fp.warnings and "has no aws_ecs_task_definition / aws_ecs_service; priced from the config" in fp.warnings[0]
 
 
 def test_cost_main_shows_all_environments_side_by_side(out_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = cost.main(["--out", str(out_dir), "--prices", str(PRICES), "--config", str(ENVIRONMENTS)])
+    code = cli.main(["--out", str(out_dir), "--prices", str(PRICES), "--config", str(ENVIRONMENTS)])
     out = capsys.readouterr().out
     assert code == 0
     header = out.splitlines()[0].split()
@@ -150,7 +155,7 @@ def test_cost_main_shows_all_environments_side_by_side(out_dir: Path, capsys: py
 
 
 def test_cost_main_one_environment_json(out_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = cost.main(["--out", str(out_dir), "--prices", str(PRICES), "--config", str(ENVIRONMENTS), "--env", "test", "--json"])
+    code = cli.main(["--out", str(out_dir), "--prices", str(PRICES), "--config", str(ENVIRONMENTS), "--env", "test", "--json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert list(data["environments"]) == ["test"]
@@ -161,7 +166,7 @@ def test_cost_main_one_environment_json(out_dir: Path, capsys: pytest.CaptureFix
 
 def test_cost_assumption_override_changes_the_log_lines(out_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["--out", str(out_dir), "--prices", str(PRICES), "--config", str(ENVIRONMENTS), "--env", "small", "--json"]
-    assert cost.main([*args, "--app-log-gb-per-task-day", "1.2"]) == 0
+    assert cli.main([*args, "--app-log-gb-per-task-day", "1.2"]) == 0
     data = json.loads(capsys.readouterr().out)
     lines = {line["item"]: line["at_min"] for line in data["environments"]["small"]["lines"]}
     # 1.2 GB a day x 365/12 x 0.5 = 18.25; 1.2 x 7 = 8.4 GB x 0.03 = 0.252.
@@ -187,20 +192,20 @@ def test_price_table_errors_name_the_file_and_key(tmp_path: Path, edit, message:
     path = tmp_path / "prices.toml"
     path.write_text(edit(PRICES.read_text()))
     with pytest.raises(cost.CostError, match=message):
-        cost.load_prices(path)
+        prices_mod.load_prices(path)
 
 
 def test_unpriced_region_names_the_region_and_the_priced_ones() -> None:
-    fp = cost.footprint_from_config(load_environments(ENVIRONMENTS)["small"])
-    fp = cost.replace(fp, region="eu-west-1")
+    fp = fp_mod.footprint_from_config(load_environments(ENVIRONMENTS)["small"])
+    fp = dataclasses.replace(fp, region="eu-west-1")
     with pytest.raises(cost.CostError, match=r"has no prices for region 'eu-west-1'; allowed: us-east-1"):
-        cost.estimate(fp, cost.load_prices(PRICES))
+        est_mod.estimate(fp, prices_mod.load_prices(PRICES))
 
 
 def test_cost_main_reports_errors_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cost.main(["--prices", str(tmp_path / "missing.toml")]) == 1
+    assert cli.main(["--prices", str(tmp_path / "missing.toml")]) == 1
     assert "cost: error: " in capsys.readouterr().err
-    assert cost.main(["--prices", str(PRICES), "--config", str(ENVIRONMENTS), "--env", "qa"]) == 1
+    assert cli.main(["--prices", str(PRICES), "--config", str(ENVIRONMENTS), "--env", "qa"]) == 1
     assert "environment 'qa' is not defined; allowed: test, small" in capsys.readouterr().err
 
 
@@ -208,7 +213,7 @@ def test_cost_main_reports_errors_on_stderr(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_project_price_table_covers_every_environment_and_names_its_sources() -> None:
-    prices = cost.load_prices()
+    prices = prices_mod.load_prices()
     assert prices.currency == "USD" and len(prices.as_of) == 10 and prices.hours_per_month == 730
     for env in load_environments().values():
         assert env.region in prices.regions, env.name
@@ -218,19 +223,17 @@ def test_project_price_table_covers_every_environment_and_names_its_sources() ->
         assert any(page in url for url in pages), page
 
 
-def test_config_interface_endpoint_count_matches_rules_network() -> None:
-    from rules.network import INTERFACE_ENDPOINTS
-
-    assert isinstance(INTERFACE_ENDPOINTS, tuple)
-    assert len(INTERFACE_ENDPOINTS) == cost.CONFIG_INTERFACE_ENDPOINTS
-
-
-def test_config_strategy_matches_modules_cluster() -> None:
-    cluster = pytest.importorskip("modules.cluster")
-    for percent in (0, 1, 30, 50, 99, 100):
-        theirs = tuple((s.capacity_provider, s.weight, s.base) for s in cluster.capacity_provider_strategy(percent))
-        ours = tuple((s.capacity_provider, s.weight, s.base) for s in cost.config_strategy(percent))
-        assert ours == theirs, percent
+def test_flow_log_retention_from_the_config_has_the_security_floor() -> None:
+    """The config estimate keeps flow logs as long as the stack does: a year at least (rules.logs)."""
+    configs = load_environments()
+    with_flow_logs = [cfg for cfg in configs.values() if cfg.network.flow_logs]
+    assert with_flow_logs, "no environment has flow logs to check"
+    for cfg in with_flow_logs:
+        fp = fp_mod.footprint_from_config(cfg)
+        assert fp.flow_log_retention_days == (max(cfg.logging.retention_days, 365),), cfg.name
+    short = next(iter(with_flow_logs))
+    short = short.model_copy(update={"logging": short.logging.model_copy(update={"retention_days": 7})})
+    assert fp_mod.footprint_from_config(short).flow_log_retention_days == (365,)
 
 
 def test_real_synth_agrees_with_the_config_for_every_environment(tmp_path: Path) -> None:
@@ -241,18 +244,20 @@ def test_real_synth_agrees_with_the_config_for_every_environment(tmp_path: Path)
     assert result.returncode == 0, result.stderr[-2000:]
     configs = load_environments()
     for name, cfg in configs.items():
-        doc = json.loads(cost.stack_file(name, tmp_path).read_text())
+        doc = json.loads(fp_mod.stack_file(name, tmp_path).read_text())
         if "aws_ecs_service" not in doc.get("resource", {}):
             pytest.skip("the synthesized stacks have no aws_ecs_service yet (service construct not merged)")
-        fp = cost.footprint(cfg, tmp_path)
+        fp = fp_mod.footprint(cfg, tmp_path)
         assert fp.source.endswith("cdk.tf.json")
         assert fp.warnings == (), fp.warnings
+        # The stack's flow-log retention (its security-log floor) is what the config estimate uses.
+        assert fp.flow_log_retention_days == fp_mod.footprint_from_config(cfg).flow_log_retention_days, name
 
 
 def test_log_group_nobody_writes_to_is_reported_not_guessed() -> None:
     doc = json.loads(STACK.read_text())
     doc["resource"]["aws_cloudwatch_log_group"]["Extra_LogGroup_ZZZZ"] = {"name": "/extra", "retention_in_days": 7}
-    fp = cost.footprint_from_stack(doc, env="test", region="us-east-1", emulator=False, path="x")
+    fp = fp_mod.footprint_from_stack(doc, env="test", region="us-east-1", emulator=False, path="x")
     assert fp.warnings == (
         "aws_cloudwatch_log_group.Extra_LogGroup_ZZZZ is written by neither the task, flow logs nor WAF; not sized",
     )

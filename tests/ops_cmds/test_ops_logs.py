@@ -10,7 +10,7 @@ import pytest
 from opscmd_support import CLUSTER, LOG_GROUP, SERVICE, Deployment, FakeClock, boto, put_events
 
 from ops import logs
-from ops.status import OpsError
+from ops.context import OpsError
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ops import status
+from ops import context, status
 
 REPO = Path(__file__).resolve().parents[2]
 needs_terraform = pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not on PATH")
@@ -35,9 +35,9 @@ def test_read_outputs_runs_terraform_output_in_the_stack_directory(tmp_path: Pat
     values = {"cluster_name": "flask-app-local", "service_name": "flask-app-local", "log_group_name": "/ecs/x",
               "target_group_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t/1"}  # fmt: skip
     fake_stack(tmp_path, "local", values)
-    cfg = status.load_config("local")
-    assert dict(status.read_outputs(cfg, tmp_path)) == values  # initialises the directory first
-    ref = status.resolve_service(cfg, need=("cluster", "service"), out=tmp_path)
+    cfg = context.load_config("local")
+    assert dict(context.read_outputs(cfg, tmp_path)) == values  # initialises the directory first
+    ref = context.resolve_service(cfg, need=("cluster", "service"), out=tmp_path)
     assert (ref.cluster, ref.service, ref.log_group, ref.target_group_arn) == (
         "flask-app-local", "flask-app-local", "/ecs/x", values["target_group_arn"]
     )
@@ -49,14 +49,14 @@ def test_read_outputs_of_a_stack_that_was_never_deployed_names_the_missing_outpu
     stack.mkdir(parents=True)
     state = tmp_path / "nothing.tfstate"
     (stack / "cdk.tf.json").write_text(json.dumps({"terraform": {"backend": {"local": {"path": str(state)}}}}))
-    cfg = status.load_config("local")
-    with pytest.raises(status.OpsError, match=r"stack 'local' has no output cluster_name, service_name \(outputs present: none\)"):
-        status.resolve_service(cfg, need=("cluster", "service"), out=tmp_path)
+    cfg = context.load_config("local")
+    with pytest.raises(context.OpsError, match=r"stack 'local' has no output cluster_name, service_name \(outputs present: none\)"):
+        context.resolve_service(cfg, need=("cluster", "service"), out=tmp_path)
 
 
 def test_read_outputs_without_a_synthesized_stack_says_what_to_run(tmp_path: Path) -> None:
-    with pytest.raises(status.OpsError, match=r"run `make synth` and `make deploy ENV=local` first, or pass --cluster and --service"):
-        status.read_outputs(status.load_config("local"), tmp_path)
+    with pytest.raises(context.OpsError, match=r"run `make synth` and `make deploy ENV=local` first, or pass --cluster and --service"):
+        context.read_outputs(context.load_config("local"), tmp_path)
 
 
 # ---- a live deployment of ENV=local (the emulator cycle), when one is up -------------------
@@ -95,7 +95,7 @@ def test_status_and_logs_on_the_live_local_deployment(capsys: pytest.CaptureFixt
 
     assert status.main(["--env", "local", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    outputs = status.read_outputs(status.load_config("local"), REPO / "cdktf.out")
+    outputs = context.read_outputs(context.load_config("local"), REPO / "cdktf.out")
     assert data["cluster"] == outputs["cluster_name"] and data["service"] == outputs["service_name"]
     assert data["target_group_arn"] == outputs["target_group_arn"]
     assert data["counts"]["desired"] >= 1

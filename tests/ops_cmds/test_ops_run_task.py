@@ -25,7 +25,7 @@ from opscmd_support import (
 )
 
 from ops import run_task
-from ops.status import OpsError
+from ops.context import OpsError
 
 
 def no_outputs(cfg: Any, out: Any) -> dict[str, Any]:
@@ -77,7 +77,7 @@ def test_run_task_against_emulator_uses_service_network_waits_prints_logs_and_ex
 def test_run_task_plan_copies_subnets_security_groups_and_public_ip_from_the_service(
     deployment: Deployment, emulator_env: str
 ) -> None:
-    from ops.status import ServiceRef
+    from ops.context import ServiceRef
 
     ref = ServiceRef("local", "us-east-1", True, CLUSTER, SERVICE, None, None)
     plan = run_task.plan_run(deployment.client("ecs"), ref, ["flask", "db", "upgrade"])

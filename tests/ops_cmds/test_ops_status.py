@@ -9,7 +9,7 @@ import pytest
 from opscmd_support import CLUSTER, CONTAINER, IMAGE, SERVICE, Deployment, StubbedClients, recorded
 
 from envconfig import environment_names
-from ops import status
+from ops import render, status
 
 
 def run_status(capsys: pytest.CaptureFixture[str], *args: str, **kwargs: Any) -> tuple[int, str, str]:
@@ -212,5 +212,5 @@ def test_status_table_with_recorded_responses_shows_reasons_and_exit_codes(
 
 
 def test_format_table_aligns_columns() -> None:
-    table = status.format_table(["A", "LONG HEADER"], [["xx", 1], ["y", None]])
+    table = render.format_table(["A", "LONG HEADER"], [["xx", 1], ["y", None]])
     assert table.splitlines() == ["A   LONG HEADER", "--  -----------", "xx  1", "y"]
