@@ -26,8 +26,16 @@ from rules.accounts import (
 )
 from rules.capacity import spot_architecture_problem
 from rules.container import RESERVED_ENV
-from rules.dns import ACM_DOMAIN_NAME_MAX, DNS_NAME_ALLOWED, is_dns_name, is_email_address
+from rules.dns import (
+    ACM_DOMAIN_NAME_MAX,
+    DNS_NAME_ALLOWED,
+    is_dns_name,
+    is_email_address,
+    requests_certificate,
+    serves_tls,
+)
 from rules.fargate import check_task_size
+from rules.images import tag_problem
 from rules.logs import retention_problem
 from rules.naming import LIMITS, length_problem, physical_name
 from rules.s3 import bucket_name_problem, default_state_bucket, state_object_key
@@ -40,7 +48,6 @@ ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:(parameter/|secret:).+$")
 CERT_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")
 SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$")
-IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 # Names that suggest a credential; such values must come through `secrets`, not `environment`.
 SECRET_LIKE = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)", re.I)
 
@@ -193,7 +200,7 @@ class ContainerConfig(_Model):
         uid, _, gid = self.user.partition(":")
         if not uid.isdigit() or int(uid) == 0 or (gid and not gid.isdigit()):
             raise ValueError("user=%r must be a numeric non-root uid[:gid]; allowed: e.g. '10001:10001'" % self.user)
-        if self.image_tag is not None and (not IMAGE_TAG.match(self.image_tag) or self.image_tag == "latest"):
+        if self.image_tag is not None and tag_problem(self.image_tag):
             raise ValueError(
                 "image_tag=%r is not allowed; allowed: an immutable tag such as a git sha (not 'latest')" % self.image_tag
             )
@@ -313,13 +320,13 @@ class LoadBalancerConfig(_Model):
 
     @property
     def tls(self) -> bool:
-        """True when the ALB has an HTTPS listener: a certificate ARN, or a domain to request one for."""
-        return self.certificate_arn is not None or self.domain_name is not None
+        """True when the ALB has an HTTPS listener (``rules.dns.serves_tls``)."""
+        return serves_tls(self.certificate_arn, self.domain_name)
 
     @property
     def creates_certificate(self) -> bool:
-        """True when the stack requests (and DNS-validates) an ACM certificate for ``domain_name``."""
-        return self.certificate_arn is None and self.domain_name is not None
+        """True when an ACM certificate is requested for ``domain_name`` (``rules.dns.requests_certificate``)."""
+        return requests_certificate(self.certificate_arn, self.domain_name)
 
     @model_validator(mode="after")
     def _checks(self) -> LoadBalancerConfig:

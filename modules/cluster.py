@@ -25,7 +25,7 @@ from constructs import Construct
 
 from rules.capacity import StrategyItem, capacity_provider_strategy
 
-__all__ = ["Cluster", "ClusterProps", "StrategyItem", "capacity_provider_strategy"]
+__all__ = ["Cluster", "ClusterProps"]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -47,6 +47,7 @@ from constructs import Construct
 
 from modules.certificate import Certificate, CertificateProps
 from modules.security_group import replaceable_security_group
+from rules.dns import requests_certificate, serves_tls
 from rules.naming import LIMITS, length_problem
 
 #: TLS policy of the HTTPS listener: TLS 1.3 and 1.2 with forward-secret ciphers only.
@@ -86,13 +87,13 @@ class LoadBalancerOptions:
 
     @property
     def tls(self) -> bool:
-        """True when the ALB has an HTTPS listener: a certificate ARN, or a domain to request one for."""
-        return self.certificate_arn is not None or self.domain_name is not None
+        """True when the ALB has an HTTPS listener (``rules.dns.serves_tls``)."""
+        return serves_tls(self.certificate_arn, self.domain_name)
 
     @property
     def creates_certificate(self) -> bool:
-        """True when the construct requests (and DNS-validates) an ACM certificate for ``domain_name``."""
-        return self.certificate_arn is None and self.domain_name is not None
+        """True when an ACM certificate is requested for ``domain_name`` (``rules.dns.requests_certificate``)."""
+        return requests_certificate(self.certificate_arn, self.domain_name)
 
     @property
     def redirects_http(self) -> bool:

@@ -46,6 +46,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from rules.stacks import REGISTRY_SUFFIX
+
 TARGET_SECONDS = 90
 
 
@@ -191,7 +193,7 @@ def load_stacks(out: Path, only: list[str] | None = None) -> dict[str, dict[str,
         raise FileNotFoundError("%s does not exist; run `make synth` first" % stacks_dir)
     stacks = {}
     for path in sorted(stacks_dir.iterdir()):
-        if path.name.endswith("-registry") or (only and path.name not in only):
+        if path.name.endswith(REGISTRY_SUFFIX) or (only and path.name not in only):
             continue
         stacks[path.name] = json.loads((path / "cdk.tf.json").read_text())
     if only and sorted(only) != sorted(stacks):

@@ -51,6 +51,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from botocore import xform_name
+
 from ops import access, teardown, tf
 from ops import synth as synth_step
 from ops.confirm import confirm_production
@@ -226,6 +228,22 @@ def _present(r: Deployed, how: str, response: Any) -> list[Leftover]:
     return [r.found(how)] if response else []
 
 
+def _lookup(service: str, operation: str, param: str, attribute: str, listed: str | None = None, *,
+            many: bool = True) -> Checker:  # fmt: skip
+    """The checker that calls ``<service>:<operation>`` with ``<param>`` = the resource's ``attribute``
+    (in a list when ``many``); the resource is there when the call succeeds and, if ``listed`` names
+    the response's list, that list is not empty. "Not found" answers mean gone."""
+    method = xform_name(operation)
+
+    def check(client: Client, r: Deployed) -> list[Leftover]:
+        call = getattr(client(service), method)
+        value = r.values[attribute]
+        response = _get(lambda: call(**{param: [value] if many else value}))
+        return _present(r, "%s:%s" % (service, operation), response and (response.get(listed) if listed else response))
+
+    return check
+
+
 def _ecs_status(r: Deployed, how: str, items: list[Mapping[str, Any]]) -> list[Leftover]:
     """ECS keeps listing deleted clusters and services as INACTIVE for a while: a note."""
     if not items:
@@ -236,11 +254,6 @@ def _ecs_status(r: Deployed, how: str, items: list[Mapping[str, Any]]) -> list[L
 
 def _route53_name(name: str) -> str:
     return name.rstrip(".").lower()
-
-
-def _check_acm_certificate(client: Client, r: Deployed) -> list[Leftover]:
-    acm = client("acm")
-    return _present(r, "acm:DescribeCertificate", _get(lambda: acm.describe_certificate(CertificateArn=r.values["arn"])))
 
 
 def _check_appautoscaling_policy(client: Client, r: Deployed) -> list[Leftover]:
@@ -280,17 +293,6 @@ def _check_metric_alarm(client: Client, r: Deployed) -> list[Leftover]:
     return _present(r, "cloudwatch:DescribeAlarms", alarms)
 
 
-def _check_security_group(client: Client, r: Deployed) -> list[Leftover]:
-    ec2 = client("ec2")
-    response = _get(lambda: ec2.describe_security_groups(GroupIds=[r.values["id"]]))
-    return _present(r, "ec2:DescribeSecurityGroups", response and response.get("SecurityGroups"))
-
-
-def _check_ecr_repository(client: Client, r: Deployed) -> list[Leftover]:
-    ecr = client("ecr")
-    return _present(r, "ecr:DescribeRepositories", _get(lambda: ecr.describe_repositories(repositoryNames=[r.values["name"]])))
-
-
 def _check_ecs_cluster(client: Client, r: Deployed) -> list[Leftover]:
     clusters = client("ecs").describe_clusters(clusters=[r.values["arn"]]).get("clusters", [])
     return _ecs_status(r, "ecs:DescribeClusters", clusters)
@@ -316,32 +318,15 @@ def _check_ecs_task_definition(client: Client, r: Deployed) -> list[Leftover]:
     return [r.found("ecs:DescribeTaskDefinition: %s" % status, note=status != "ACTIVE")]
 
 
-def _check_eip(client: Client, r: Deployed) -> list[Leftover]:
-    ec2 = client("ec2")
-    response = _get(lambda: ec2.describe_addresses(AllocationIds=[r.values["id"]]))
-    return _present(r, "ec2:DescribeAddresses", response and response.get("Addresses"))
-
-
 def _check_flow_log(client: Client, r: Deployed) -> list[Leftover]:
     logs = client("ec2").describe_flow_logs(FlowLogIds=[r.values["id"]]).get("FlowLogs")
     return _present(r, "ec2:DescribeFlowLogs", logs)
-
-
-def _check_iam_role(client: Client, r: Deployed) -> list[Leftover]:
-    iam = client("iam")
-    return _present(r, "iam:GetRole", _get(lambda: iam.get_role(RoleName=r.values["name"])))
 
 
 def _check_iam_role_policy(client: Client, r: Deployed) -> list[Leftover]:
     iam = client("iam")
     response = _get(lambda: iam.get_role_policy(RoleName=r.values["role"], PolicyName=r.values["name"]))
     return _present(r, "iam:GetRolePolicy", response)
-
-
-def _check_internet_gateway(client: Client, r: Deployed) -> list[Leftover]:
-    ec2 = client("ec2")
-    response = _get(lambda: ec2.describe_internet_gateways(InternetGatewayIds=[r.values["id"]]))
-    return _present(r, "ec2:DescribeInternetGateways", response and response.get("InternetGateways"))
 
 
 def _check_kms_key(client: Client, r: Deployed) -> list[Leftover]:
@@ -357,24 +342,6 @@ def _check_kms_key(client: Client, r: Deployed) -> list[Leftover]:
         state += " on %s" % when.date().isoformat() if when is not None else ""
         return [r.found("kms:DescribeKey: %s" % state, note=True)]
     return [r.found("kms:DescribeKey: %s" % state)]
-
-
-def _check_lb(client: Client, r: Deployed) -> list[Leftover]:
-    elb = client("elbv2")
-    response = _get(lambda: elb.describe_load_balancers(LoadBalancerArns=[r.values["arn"]]))
-    return _present(r, "elbv2:DescribeLoadBalancers", response and response.get("LoadBalancers"))
-
-
-def _check_lb_listener(client: Client, r: Deployed) -> list[Leftover]:
-    elb = client("elbv2")
-    response = _get(lambda: elb.describe_listeners(ListenerArns=[r.values["arn"]]))
-    return _present(r, "elbv2:DescribeListeners", response and response.get("Listeners"))
-
-
-def _check_lb_target_group(client: Client, r: Deployed) -> list[Leftover]:
-    elb = client("elbv2")
-    response = _get(lambda: elb.describe_target_groups(TargetGroupArns=[r.values["arn"]]))
-    return _present(r, "elbv2:DescribeTargetGroups", response and response.get("TargetGroups"))
 
 
 def _check_nat_gateway(client: Client, r: Deployed) -> list[Leftover]:
@@ -440,23 +407,6 @@ def _check_private_dns_namespace(client: Client, r: Deployed) -> list[Leftover]:
     return found
 
 
-def _check_service_discovery_service(client: Client, r: Deployed) -> list[Leftover]:
-    cloudmap = client("servicediscovery")
-    return _present(r, "servicediscovery:GetService", _get(lambda: cloudmap.get_service(Id=r.values["id"])))
-
-
-def _check_subnet(client: Client, r: Deployed) -> list[Leftover]:
-    ec2 = client("ec2")
-    response = _get(lambda: ec2.describe_subnets(SubnetIds=[r.values["id"]]))
-    return _present(r, "ec2:DescribeSubnets", response and response.get("Subnets"))
-
-
-def _check_vpc(client: Client, r: Deployed) -> list[Leftover]:
-    ec2 = client("ec2")
-    response = _get(lambda: ec2.describe_vpcs(VpcIds=[r.values["id"]]))
-    return _present(r, "ec2:DescribeVpcs", response and response.get("Vpcs"))
-
-
 def _check_vpc_endpoint(client: Client, r: Deployed) -> list[Leftover]:
     ec2 = client("ec2")
     response = _get(lambda: ec2.describe_vpc_endpoints(VpcEndpointIds=[r.values["id"]]))
@@ -498,36 +448,36 @@ def _check_wafv2_logging_configuration(client: Client, r: Deployed) -> list[Left
 
 #: Terraform resource type -> the describe/get call that proves the resource is gone.
 CHECKS: dict[str, Checker] = {
-    "aws_acm_certificate": _check_acm_certificate,
+    "aws_acm_certificate": _lookup("acm", "DescribeCertificate", "CertificateArn", "arn", many=False),
     "aws_appautoscaling_policy": _check_appautoscaling_policy,
     "aws_appautoscaling_scheduled_action": _check_appautoscaling_scheduled_action,
     "aws_appautoscaling_target": _check_appautoscaling_target,
     "aws_cloudwatch_log_group": _check_log_group,
     "aws_cloudwatch_metric_alarm": _check_metric_alarm,
-    "aws_default_security_group": _check_security_group,
-    "aws_ecr_repository": _check_ecr_repository,
+    "aws_default_security_group": _lookup("ec2", "DescribeSecurityGroups", "GroupIds", "id", "SecurityGroups"),
+    "aws_ecr_repository": _lookup("ecr", "DescribeRepositories", "repositoryNames", "name"),
     "aws_ecs_cluster": _check_ecs_cluster,
     "aws_ecs_service": _check_ecs_service,
     "aws_ecs_task_definition": _check_ecs_task_definition,
-    "aws_eip": _check_eip,
+    "aws_eip": _lookup("ec2", "DescribeAddresses", "AllocationIds", "id", "Addresses"),
     "aws_flow_log": _check_flow_log,
-    "aws_iam_role": _check_iam_role,
+    "aws_iam_role": _lookup("iam", "GetRole", "RoleName", "name", many=False),
     "aws_iam_role_policy": _check_iam_role_policy,
-    "aws_internet_gateway": _check_internet_gateway,
+    "aws_internet_gateway": _lookup("ec2", "DescribeInternetGateways", "InternetGatewayIds", "id", "InternetGateways"),
     "aws_kms_key": _check_kms_key,
-    "aws_lb": _check_lb,
-    "aws_lb_listener": _check_lb_listener,
-    "aws_lb_target_group": _check_lb_target_group,
+    "aws_lb": _lookup("elbv2", "DescribeLoadBalancers", "LoadBalancerArns", "arn", "LoadBalancers"),
+    "aws_lb_listener": _lookup("elbv2", "DescribeListeners", "ListenerArns", "arn", "Listeners"),
+    "aws_lb_target_group": _lookup("elbv2", "DescribeTargetGroups", "TargetGroupArns", "arn", "TargetGroups"),
     "aws_nat_gateway": _check_nat_gateway,
     "aws_route": _check_route,
     "aws_route53_record": _check_route53_record,
     "aws_route_table": _check_route_table,
     "aws_route_table_association": _check_route_table_association,
-    "aws_security_group": _check_security_group,
+    "aws_security_group": _lookup("ec2", "DescribeSecurityGroups", "GroupIds", "id", "SecurityGroups"),
     "aws_service_discovery_private_dns_namespace": _check_private_dns_namespace,
-    "aws_service_discovery_service": _check_service_discovery_service,
-    "aws_subnet": _check_subnet,
-    "aws_vpc": _check_vpc,
+    "aws_service_discovery_service": _lookup("servicediscovery", "GetService", "Id", "id", many=False),
+    "aws_subnet": _lookup("ec2", "DescribeSubnets", "SubnetIds", "id", "Subnets"),
+    "aws_vpc": _lookup("ec2", "DescribeVpcs", "VpcIds", "id", "Vpcs"),
     "aws_vpc_endpoint": _check_vpc_endpoint,
     "aws_vpc_security_group_egress_rule": _check_security_group_rule,
     "aws_vpc_security_group_ingress_rule": _check_security_group_rule,

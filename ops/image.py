@@ -230,7 +230,7 @@ def _registry_stack_outputs(env: EnvironmentConfig, out_dir: Path) -> tuple[dict
         return None, f"terraform output failed in {stack_dir}: {str(exc).splitlines()[0]}"
     if not outputs.get("repository_url"):
         return None, f"{stack_dir} has no repository_url output in its state (not applied)"
-    return outputs, f"terraform output of {env.name}-registry"
+    return outputs, f"terraform output of {stack_dir.name}"
 
 
 def resolve_target(*, env_name: str, name: str, registry: str | None, out_dir: Path,

@@ -35,6 +35,16 @@ def is_dns_name(value: str, *, min_labels: int = 2) -> bool:
     return len(value) <= DNS_NAME_MAX and bool(_NAME.match(value)) and value.count(".") + 1 >= min_labels
 
 
+def serves_tls(certificate_arn: str | None, domain_name: str | None) -> bool:
+    """True when the load balancer has an HTTPS listener: a certificate ARN, or a domain to request one for."""
+    return certificate_arn is not None or domain_name is not None
+
+
+def requests_certificate(certificate_arn: str | None, domain_name: str | None) -> bool:
+    """True when an ACM certificate is requested (and DNS-validated) for ``domain_name``: no ARN given."""
+    return certificate_arn is None and domain_name is not None
+
+
 def is_email_address(value: str) -> bool:
     """True for ``local@domain.tld`` (what an SNS e-mail subscription needs to be deliverable)."""
     return len(value) <= 254 and bool(_EMAIL.match(value))

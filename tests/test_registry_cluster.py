@@ -92,7 +92,7 @@ def test_cluster_spot_share() -> None:
 
 
 def test_cluster_all_spot() -> None:
-    from modules.cluster import StrategyItem, capacity_provider_strategy
+    from rules.capacity import StrategyItem, capacity_provider_strategy
 
     assert capacity_provider_strategy(100) == [StrategyItem("FARGATE_SPOT", 1, 0)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -24,15 +25,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def patched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python -m ops.emulator serve` (moto + the compat layer) on a free port; yields its URL."""
+@contextlib.contextmanager
+def serve_emulator(folder: Path, records: Path) -> Iterator[str]:
+    """`python -m ops.emulator serve` (moto + the compat layer) on a free port, its API-model records
+    in ``records`` and its log in ``folder``; yields its URL and stops it afterwards."""
     pytest.importorskip("moto", reason="moto[server] is not installed (requirements-dev.txt pins it)")
     port = free_port()
     # The server logs every request: a file, not an unread pipe that would fill up and block it.
-    log_path = tmp_path_factory.mktemp("emulator") / "emulator.log"
-    # Its API-model records (ops/api_model.py) go next to the log, not into the project's .state/.
-    env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": "1", "EMULATOR_API_LOG": str(log_path.with_name("api.jsonl"))}
+    log_path = folder / "emulator.log"
+    env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": "1", "EMULATOR_API_LOG": str(records)}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "ops.emulator", "serve", "--port", str(port)],
@@ -50,6 +51,14 @@ def patched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def patched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The project's emulator for the ops tests; its API-model records stay out of the project's .state/."""
+    folder = tmp_path_factory.mktemp("emulator")
+    with serve_emulator(folder, folder / "api.jsonl") as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,44 +7,22 @@ with a bug would send it; the record file then says what the model forbids.
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ops import api_model, emulator
-from tests.ops.conftest import ROOT, free_port
+from ops import api_model
+from tests.ops.conftest import serve_emulator
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The emulator with EMULATOR_API_LOG set; yields (its URL, the record file)."""
-    pytest.importorskip("moto", reason="moto[server] is not installed (requirements-dev.txt pins it)")
     folder = tmp_path_factory.mktemp("api-model")
-    records, log_path, port = folder / "api.jsonl", folder / "emulator.log", free_port()
-    env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": "1", "EMULATOR_API_LOG": str(records)}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ops.emulator", "serve", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = emulator.endpoint_url(port)
-    deadline = time.monotonic() + 60
-    while not emulator.is_up(url, timeout=0.5):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("ops.emulator serve did not answer on %s: %s" % (url, log_path.read_text()[-2000:]))
-        time.sleep(0.2)
-    try:
-        yield url, records
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    with serve_emulator(folder, folder / "api.jsonl") as url:
+        yield url, folder / "api.jsonl"
 
 
 @pytest.fixture
