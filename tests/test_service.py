@@ -437,20 +437,27 @@ def test_gunicorn_workers_follow_the_task_size(cpu: int, workers: int) -> None:
     assert gunicorn_workers(cpu) == workers
 
 
-def test_service_without_a_cluster_creates_its_own() -> None:
+def _minimal_service(**extra: Any) -> dict[str, Any]:
+    """A Service with only its required props (no cluster given), plus ``extra``; the synthesized JSON."""
     from modules.registry import Registry, RegistryProps
     from modules.service import Service, ServiceProps
-    from tests.conftest import resources, synth_construct
+    from tests.conftest import synth_construct
 
     def build(stack: Any) -> None:
         registry = Registry(stack, "Registry", props=RegistryProps(name="app-test"))
         Service(stack, "Service", props=ServiceProps(
             name="app-test", service_name="app-test-web", app_name="app", env_name="dev", region="us-east-1",
             desired_count=2, log_retention_days=30, registry=registry, image_tag="abc", vpc_id="vpc-1",
-            subnet_ids=SUBNETS, alb_security_group_id="sg-1", target_group_arn="arn:tg", listeners=[],
+            subnet_ids=SUBNETS, alb_security_group_id="sg-1", target_group_arn="arn:tg", listeners=[], **extra,
         ))  # fmt: skip
 
-    out = synth_construct(build)
+    return synth_construct(build)
+
+
+def test_service_without_a_cluster_creates_its_own() -> None:
+    from tests.conftest import resources
+
+    out = _minimal_service()
     ((cluster_id, cluster),) = resources(out, "aws_ecs_cluster").items()
     assert cluster["name"] == "app-test" and cluster_id.startswith("Service_Cluster_")
     (strategy,) = resources(out, "aws_ecs_cluster_capacity_providers").values()
@@ -461,20 +468,9 @@ def test_service_without_a_cluster_creates_its_own() -> None:
 
 
 def test_service_with_an_existing_log_group_creates_none_and_logs_there() -> None:
-    from modules.registry import Registry, RegistryProps
-    from modules.service import Service, ServiceProps
-    from tests.conftest import resources, synth_construct
+    from tests.conftest import resources
 
-    def build(stack: Any) -> None:
-        registry = Registry(stack, "Registry", props=RegistryProps(name="app-test"))
-        Service(stack, "Service", props=ServiceProps(
-            name="app-test", service_name="app-test-web", app_name="app", env_name="dev", region="us-east-1",
-            desired_count=2, log_retention_days=30, registry=registry, image_tag="abc", vpc_id="vpc-1",
-            subnet_ids=SUBNETS, alb_security_group_id="sg-1", target_group_arn="arn:tg", listeners=[],
-            log_group_name="/shared/web",
-        ))  # fmt: skip
-
-    out = synth_construct(build)
+    out = _minimal_service(log_group_name="/shared/web")
     assert "aws_cloudwatch_log_group" not in out["resource"]
     (td,) = resources(out, "aws_ecs_task_definition").values()
     (container,) = json.loads(td["container_definitions"])
