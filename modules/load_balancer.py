@@ -1,26 +1,27 @@
-"""LoadBalancer: the internet-facing ALB, its security group, target group, listeners and DNS alias.
+"""LoadBalancer: the internet-facing ALB, its security group, listeners and DNS alias, shared by web services.
 
 Smallest example::
 
     from modules.load_balancer import LoadBalancer, LoadBalancerProps
 
     lb = LoadBalancer(stack, "LoadBalancer", props=LoadBalancerProps(
-        name="flask-app-dev", alb_name="flask-app-dev-alb", target_group_name="flask-app-dev-tg",
-        vpc_id=network.vpc_id, public_subnet_ids=network.public_subnet_ids,
-        container_port=3000, health_check_path="/health"))
-    lb.target_group_arn, lb.security_group_id, lb.listeners
+        name="flask-app-dev", alb_name="flask-app-dev-alb", vpc_id=network.vpc_id,
+        public_subnet_ids=network.public_subnet_ids))
+    lb.alb_arn, lb.security_group_id, lb.listeners
+
+Targets are added by :class:`modules.listener_target.ListenerTarget`: one target may be the
+listeners' default action (:meth:`LoadBalancer.forward_by_default`), any number of others are
+reached through listener rules on host and path conditions. Until a default target is set, the
+listeners answer 404 to a request no rule matches.
 
 What it builds:
 
 * an application load balancer, internet-facing, in the public subnets, dropping invalid
   header fields, with the configured idle timeout and deletion protection;
 * its security group: ingress on 80 (and 443 when TLS is configured) from
-  ``ingress_cidrs`` only; egress is added by the service (to the task security group on
-  the container port), so the ALB can reach nothing else;
-* a target group of type ``ip`` on the container port, health-checked on the configured path
-  (interval, timeout and thresholds from config) with the configured deregistration delay
-  (30 s unless set, instead of AWS's 300 s);
-* an HTTP listener that forwards to the target group, or answers 301 to HTTPS when
+  ``ingress_cidrs`` only; egress is added by each service (to its task security group on
+  its container port), so the ALB can reach nothing else;
+* an HTTP listener that forwards to the targets, or answers 301 to HTTPS when
   ``redirect_http_to_https`` is set (the default whenever TLS is configured); an HTTPS listener
   (policy ``ELBSecurityPolicy-TLS13-1-2-2021-06``) when TLS is configured: with
   ``certificate_arn``, or with a certificate this construct requests for ``domain_name`` and
@@ -38,14 +39,15 @@ from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import (
     LbListener,
     LbListenerDefaultAction,
+    LbListenerDefaultActionFixedResponse,
     LbListenerDefaultActionRedirect,
 )
-from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
 from modules.certificate import Certificate, CertificateProps
+from modules.interfaces import ListenerRef
 from modules.security_group import replaceable_security_group
 from rules.dns import requests_certificate, serves_tls
 from rules.naming import LIMITS, length_problem
@@ -53,10 +55,15 @@ from rules.naming import LIMITS, length_problem
 #: TLS policy of the HTTPS listener: TLS 1.3 and 1.2 with forward-secret ciphers only.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
+#: What a listener answers when no rule matches and no default target is set.
+NO_TARGET_RESPONSE = LbListenerDefaultActionFixedResponse(
+    content_type="application/json", status_code="404", message_body='{"error": "no service answers here"}'
+)
+
 
 @dataclass(frozen=True, kw_only=True)
 class LoadBalancerOptions:
-    """The load balancer's settings that have a default: protection, ingress, TLS, DNS, timeouts, health check."""
+    """The load balancer's settings that have a default: protection, ingress, TLS, DNS, idle timeout."""
 
     deletion_protection: bool = False
     """ALB deletion protection; off unless set (the config model requires it in production)."""
@@ -74,16 +81,6 @@ class LoadBalancerOptions:
     """HTTP listener answers 301 to HTTPS; when unset, on exactly when TLS is configured."""
     idle_timeout_seconds: int = 60
     """ALB idle timeout; 60 s unless set."""
-    deregistration_delay_seconds: int = 30
-    """Draining time of a deregistered target; 30 s unless set (AWS's default is 300 s)."""
-    health_check_interval_seconds: int = 10
-    """Target health-check interval; 10 s unless set."""
-    health_check_timeout_seconds: int = 5
-    """Target health-check timeout; 5 s unless set."""
-    healthy_threshold_count: int = 2
-    """Successes before a target is healthy; 2 unless set."""
-    unhealthy_threshold_count: int = 3
-    """Failures before a target is unhealthy; 3 unless set."""
 
     @property
     def tls(self) -> bool:
@@ -103,38 +100,21 @@ class LoadBalancerOptions:
 
 @dataclass(frozen=True, kw_only=True)
 class LoadBalancerProps(LoadBalancerOptions):
-    """Inputs of :class:`LoadBalancer`: where it runs and what it forwards to, plus :class:`LoadBalancerOptions`."""
+    """Inputs of :class:`LoadBalancer`: its name and where it runs, plus :class:`LoadBalancerOptions`."""
 
     name: str
     """Physical name prefix, ``{app}-{env}``; the security group is ``{name}-alb``."""
     alb_name: str
     """Load balancer name; at most 32 characters (AWS limit), checked here."""
-    target_group_name: str
-    """Target group name; at most 32 characters (AWS limit), checked here."""
     vpc_id: str
-    """VPC of the target group and the security group."""
+    """VPC of the security group (and of the targets added later)."""
     public_subnet_ids: list[str]
     """Subnets the ALB is placed in; at least two (an ALB needs two availability zones)."""
-    container_port: int
-    """Port the targets (task ENIs) listen on; also the health-check port."""
-    health_check_path: str
-    """Path the target group health check requests; must answer 200."""
 
     def __post_init__(self) -> None:
-        for field, value, limit in (
-            ("alb_name", self.alb_name, LIMITS["alb"]),
-            ("target_group_name", self.target_group_name, LIMITS["target_group"]),
-        ):
-            problem = length_problem(value, limit)
-            if problem:
-                raise ValueError("LoadBalancerProps.%s=%s" % (field, problem))
-        if not 1 <= self.container_port <= 65535:
-            raise ValueError("LoadBalancerProps.container_port=%r; allowed: 1..65535" % self.container_port)
-        if not self.health_check_path.startswith("/"):
-            raise ValueError(
-                "LoadBalancerProps.health_check_path=%r; allowed: an absolute path such as '/health'"
-                % self.health_check_path
-            )
+        problem = length_problem(self.alb_name, LIMITS["alb"])
+        if problem:
+            raise ValueError("LoadBalancerProps.alb_name=%s" % problem)
         if (self.domain_name is None) != (self.hosted_zone_name is None):
             raise ValueError(
                 "LoadBalancerProps.domain_name=%r and hosted_zone_name=%r; allowed: both or neither"
@@ -153,26 +133,33 @@ class LoadBalancerProps(LoadBalancerOptions):
 
 
 class LoadBalancer(Construct):
-    """ALB + security group + target group + listeners (+ Route 53 alias)."""
+    """ALB + security group + listeners (+ certificate and Route 53 alias); implements ``ILoadBalancer``."""
 
     alb_arn: str
     alb_arn_suffix: str
     alb_dns_name: str
     alb_zone_id: str
     security_group_id: str
-    target_group_arn: str
-    target_group_arn_suffix: str
+    vpc_id: str
     listeners: list[LbListener]
+    forwarding_listeners: list[LbListener]
+    """The listeners whose requests reach targets: HTTPS with TLS, HTTP unless it redirects."""
+    forwarding_refs: list[ListenerRef]
+    """``forwarding_listeners`` as (port, ARN) references, for listener rules."""
     https: bool
     service_url: str
     certificate: Certificate | None
     """The certificate this construct requested (``domain_name`` without ``certificate_arn``), else None."""
     certificate_arn: str | None
     """Certificate of the HTTPS listener (the configured ARN or the validated requested one); None without TLS."""
+    default_target_group_arn: str | None
+    """The target group the listeners forward to when no rule matches (:meth:`forward_by_default`), else None."""
 
     def __init__(self, scope: Construct, id_: str, *, props: LoadBalancerProps) -> None:
         super().__init__(scope, id_)
         self.https = props.tls
+        self.vpc_id = props.vpc_id
+        self.default_target_group_arn = None
         zone_id: str | None = None
         if props.domain_name is not None and props.hosted_zone_name is not None:
             zone_id = DataAwsRoute53Zone(self, "HostedZone", name=props.hosted_zone_name, private_zone=False).zone_id
@@ -215,32 +202,8 @@ class LoadBalancer(Construct):
             enable_deletion_protection=props.deletion_protection,
             tags={"Name": props.alb_name},
         )
-
-        tg = LbTargetGroup(
-            self,
-            "TargetGroup",
-            name=props.target_group_name,
-            port=props.container_port,
-            protocol="HTTP",
-            target_type="ip",
-            vpc_id=props.vpc_id,
-            deregistration_delay=str(props.deregistration_delay_seconds),
-            health_check=LbTargetGroupHealthCheck(
-                enabled=True,
-                path=props.health_check_path,
-                port="traffic-port",
-                protocol="HTTP",
-                matcher="200",
-                interval=props.health_check_interval_seconds,
-                timeout=props.health_check_timeout_seconds,
-                healthy_threshold=props.healthy_threshold_count,
-                unhealthy_threshold=props.unhealthy_threshold_count,
-            ),
-            tags={"Name": props.target_group_name},
-        )
         alb_arn = alb.arn
-        tg_arn = tg.arn
-        forward = LbListenerDefaultAction(type="forward", target_group_arn=tg_arn)
+        not_found = LbListenerDefaultAction(type="fixed-response", fixed_response=NO_TARGET_RESPONSE)
 
         if props.redirects_http:
             http_action = LbListenerDefaultAction(
@@ -248,24 +211,27 @@ class LoadBalancer(Construct):
                 redirect=LbListenerDefaultActionRedirect(port="443", protocol="HTTPS", status_code="HTTP_301"),
             )
         else:
-            http_action = forward
+            http_action = not_found
         http = LbListener(
             self, "HttpListener", load_balancer_arn=alb_arn, port=80, protocol="HTTP", default_action=[http_action]
         )
         self.listeners = [http]
+        self.forwarding_listeners = [] if props.redirects_http else [http]
+        self.forwarding_refs = [] if props.redirects_http else [ListenerRef(80, http.arn)]
         if self.https:
-            self.listeners.append(
-                LbListener(
-                    self,
-                    "HttpsListener",
-                    load_balancer_arn=alb_arn,
-                    port=443,
-                    protocol="HTTPS",
-                    ssl_policy=TLS_POLICY,
-                    certificate_arn=self.certificate_arn,
-                    default_action=[forward],
-                )
+            https = LbListener(
+                self,
+                "HttpsListener",
+                load_balancer_arn=alb_arn,
+                port=443,
+                protocol="HTTPS",
+                ssl_policy=TLS_POLICY,
+                certificate_arn=self.certificate_arn,
+                default_action=[not_found],
             )
+            self.listeners.append(https)
+            self.forwarding_listeners.append(https)
+            self.forwarding_refs.append(ListenerRef(443, https.arn))
 
         self.alb_dns_name = alb.dns_name
         self.alb_zone_id = alb.zone_id
@@ -284,6 +250,15 @@ class LoadBalancer(Construct):
         self.alb_arn = alb_arn
         self.alb_arn_suffix = alb.arn_suffix
         self.security_group_id = sg_id
-        self.target_group_arn = tg_arn
-        self.target_group_arn_suffix = tg.arn_suffix
         self.service_url = "%s://%s" % ("https" if self.https else "http", host)
+
+    def forward_by_default(self, target_group_arn: str) -> None:
+        """Make ``target_group_arn`` the forwarding listeners' default action (at most one per load balancer)."""
+        if self.default_target_group_arn is not None:
+            raise ValueError(
+                "LoadBalancer %s already forwards by default to another target group; allowed: one default target,"
+                " every other target needs hosts/paths and a priority" % self.node.path
+            )
+        self.default_target_group_arn = target_group_arn
+        for listener in self.forwarding_listeners:
+            listener.put_default_action([LbListenerDefaultAction(type="forward", target_group_arn=target_group_arn)])

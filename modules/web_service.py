@@ -9,25 +9,35 @@ Smallest example::
     registry = Registry(stack, "Registry", props=RegistryProps(name="flask-app-dev"))
     web = WebService(stack, props=WebServiceProps(
         name="flask-app-dev", app_name="flask-app", env_name="dev", region="us-east-1",
-        vpc_id=network.vpc_id, public_subnet_ids=network.public_subnet_ids,
-        task_subnet_ids=network.private_subnet_ids, registry=registry, image_tag="0a1b2c3",
-        log_retention_days=30))
+        network=network, registry=registry, image_tag="0a1b2c3", log_retention_days=30))
     web.load_balancer.service_url, web.service.service_name
+
+A second service on the same load balancer, reached on ``/api/*`` (its parts in its own scope)::
+
+    api = WebService(Construct(stack, "Api"), props=WebServiceProps(
+        name="flask-app-dev-api", ..., load_balancer=web.load_balancer,
+        target=TargetOptions(paths=("/api/*",), priority=10)))
 
 What it builds, each part the construct of its own module with props derived from these:
 
 * :class:`modules.cluster.Cluster` (``Cluster``) when ``cluster`` is not given;
-* :class:`modules.load_balancer.LoadBalancer` (``LoadBalancer``): ALB ``{name}-alb``, target group
-  ``{name}-tg`` on the container port, health-checked on ``container.health_check_path``, and
-  listeners, from ``load_balancer`` (:class:`LoadBalancerOptions`);
-* :class:`modules.waf.WebAcl` (``WebAcl``) on the ALB when ``web_acl_log_retention_days`` is set;
+* :class:`modules.load_balancer.LoadBalancer` (``LoadBalancer``) when ``load_balancer`` is not
+  given: ALB ``{name}-alb`` in the network's public subnets with its listeners, from
+  ``load_balancer_options`` (:class:`LoadBalancerOptions`);
+* :class:`modules.waf.WebAcl` (``WebAcl``) on that ALB when ``web_acl_log_retention_days`` is set
+  (a load balancer passed in brings its own);
+* :class:`modules.listener_target.ListenerTarget`: target group ``{name}-tg`` on the container
+  port, health-checked on ``container.health_check_path``, from ``target``
+  (:class:`TargetOptions`): the listeners' default action (placed in the load balancer's scope
+  when this construct created it), or listener rules on hosts/paths;
 * :class:`modules.discovery.Discovery` (``Discovery``) when ``discovery_namespace`` is set: the
   service registers as ``{app_name}.{discovery_namespace}``;
 * :class:`modules.alarms.Alarms` (``Alarms``) unless ``alarms=False``; with
   ``deployment_alarms`` its 5xx and unhealthy-host alarms roll a deployment back;
-* :class:`modules.service.Service` (``Service``): ECS service ``{name}-web`` in ``task_subnet_ids``,
-  its task definition, roles, log group and task security group, linked both ways to the ALB's
-  security group on the container port, depending on the listeners;
+* :class:`modules.service.Service` (``Service``): ECS service ``{name}-web`` in the private subnets
+  (the public ones with ``assign_public_ip``), its task definition, roles, log group and task
+  security group, linked both ways to the ALB's security group on the container port, depending
+  on the listeners and its listener rules;
 * :class:`modules.autoscaling.Autoscaling` (``Autoscaling``) of the service, from ``scaling``
   (:class:`ScalingOptions`), with request tracking labelled by the ALB and target group.
 
@@ -48,7 +58,8 @@ from modules.autoscaling import Autoscaling, AutoscalingProps, ScalingOptions
 from modules.cluster import Cluster, ClusterProps
 from modules.container import ContainerOptions
 from modules.discovery import Discovery, DiscoveryProps
-from modules.interfaces import ICluster, IRegistry
+from modules.interfaces import ICluster, ILoadBalancer, INetwork, IRegistry
+from modules.listener_target import ListenerTarget, TargetOptions, TargetProps
 from modules.load_balancer import LoadBalancer, LoadBalancerOptions, LoadBalancerProps
 from modules.service import Service, ServiceOptions, ServiceProps
 from modules.waf import WebAcl, WebAclProps
@@ -72,12 +83,8 @@ class WebServiceProps:
     """``APP_ENV`` in the container."""
     region: str
     """Region of the awslogs driver."""
-    vpc_id: str
-    """VPC of the target group and the security groups."""
-    public_subnet_ids: list[str]
-    """Subnets of the ALB; at least two."""
-    task_subnet_ids: list[str]
-    """Subnets the tasks run in (private ones, unless ``assign_public_ip``)."""
+    network: INetwork
+    """VPC and subnets: the ALB in the public ones, the tasks in the private ones (unless ``assign_public_ip``)."""
     registry: IRegistry
     """Repository the image is pulled from."""
     image_tag: str
@@ -91,20 +98,27 @@ class WebServiceProps:
     """The app container and task size; :class:`ContainerOptions`' defaults unless set."""
     service: ServiceOptions = field(default_factory=ServiceOptions)
     """Deployment and task-role settings; :class:`ServiceOptions`' defaults unless set."""
-    load_balancer: LoadBalancerOptions = field(default_factory=LoadBalancerOptions)
-    """Ingress, TLS, DNS, timeouts and target health check; :class:`LoadBalancerOptions`' defaults (plain
-    HTTP from anywhere) unless set."""
+    load_balancer: ILoadBalancer | None = None
+    """An existing load balancer to add this service's target to; when unset one named ``{name}-alb`` is
+    created (id ``LoadBalancer``) from ``load_balancer_options``."""
+    load_balancer_options: LoadBalancerOptions | None = None
+    """Ingress, TLS, DNS and idle timeout of the load balancer created here; :class:`LoadBalancerOptions`'
+    defaults (plain HTTP from anywhere) unless set. Not allowed with ``load_balancer``."""
+    target: TargetOptions = field(default_factory=TargetOptions)
+    """Routing (hosts, paths, priority), draining and health-check tuning of the target group;
+    :class:`TargetOptions`' defaults (the listeners' default action) unless set."""
     scaling: ScalingOptions = field(default_factory=ScalingOptions)
     """Capacity range and policies; :class:`ScalingOptions`' defaults (2..4 tasks, CPU and memory tracking)
     unless set."""
     assign_public_ip: bool = False
-    """Give tasks public IPs; off unless set (only for tasks in public subnets without NAT)."""
+    """Run the tasks in the public subnets with public IPs; off unless set (only for development without NAT)."""
     log_kms_key_arn: str | None = None
     """KMS key of the service's (and the web ACL's) log group; CloudWatch Logs' own encryption unless set."""
     log_group_name: str | None = None
     """Existing log group of the container; when unset the service creates ``/ecs/{name}/web``."""
     web_acl_log_retention_days: int | None = None
-    """Put a WAF web ACL in front of the ALB, its request log kept this many days; no web ACL unless set."""
+    """Put a WAF web ACL in front of the ALB created here, its request log kept this many days; no web ACL
+    unless set. Not allowed with ``load_balancer``."""
     discovery_namespace: str | None = None
     """Cloud Map private DNS namespace to register the tasks in; no registration unless set."""
     alarms: bool = True
@@ -122,6 +136,13 @@ class WebServiceProps:
     def __post_init__(self) -> None:
         if self.deployment_alarms and not self.alarms:
             raise ValueError("WebServiceProps.deployment_alarms=True needs alarms=True; allowed: alarms=True")
+        if self.load_balancer is not None:
+            for field_name in ("load_balancer_options", "web_acl_log_retention_days"):
+                if getattr(self, field_name) is not None:
+                    raise ValueError(
+                        "WebServiceProps.%s=%r with an existing load_balancer; allowed: None (the load balancer"
+                        " passed in is configured where it is created)" % (field_name, getattr(self, field_name))
+                    )
 
 
 class WebService:
@@ -132,7 +153,8 @@ class WebService:
     """
 
     cluster: ICluster
-    load_balancer: LoadBalancer
+    load_balancer: ILoadBalancer
+    target: ListenerTarget
     web_acl: WebAcl | None
     discovery: Discovery | None
     alarms: Alarms | None
@@ -145,17 +167,32 @@ class WebService:
         if cluster is None:
             cluster = Cluster(scope, "Cluster", props=ClusterProps(name=props.name))
         self.cluster = cluster
-        lb = self.load_balancer = LoadBalancer(
-            scope,
-            "LoadBalancer",
-            props=LoadBalancerProps(
-                **_values(props.load_balancer),
-                name=props.name,
-                alb_name="%s-alb" % props.name,
+        network = props.network
+        lb: ILoadBalancer
+        target_scope: Construct
+        if props.load_balancer is None:
+            created = LoadBalancer(
+                scope,
+                "LoadBalancer",
+                props=LoadBalancerProps(
+                    **_values(props.load_balancer_options or LoadBalancerOptions()),
+                    name=props.name,
+                    alb_name="%s-alb" % props.name,
+                    vpc_id=network.vpc_id,
+                    public_subnet_ids=network.public_subnet_ids,
+                ),
+            )
+            lb, target_scope = created, created
+        else:
+            lb, target_scope = props.load_balancer, scope
+        self.load_balancer = lb
+        self.target = ListenerTarget(
+            target_scope,
+            load_balancer=lb,
+            props=TargetProps(
+                **_values(props.target),
                 target_group_name="%s-tg" % props.name,
-                vpc_id=props.vpc_id,
-                public_subnet_ids=props.public_subnet_ids,
-                container_port=c.port,
+                port=c.port,
                 health_check_path=c.health_check_path,
             ),
         )
@@ -179,7 +216,7 @@ class WebService:
                 scope,
                 "Discovery",
                 props=DiscoveryProps(
-                    name=props.name, namespace=props.discovery_namespace, service=props.app_name, vpc_id=props.vpc_id
+                    name=props.name, namespace=props.discovery_namespace, service=props.app_name, vpc_id=network.vpc_id
                 ),
             )
 
@@ -193,7 +230,7 @@ class WebService:
                     cluster_name=cluster.cluster_name,
                     service_name=service_name,
                     alb_arn_suffix=lb.alb_arn_suffix,
-                    target_group_arn_suffix=lb.target_group_arn_suffix,
+                    target_group_arn_suffix=self.target.target_group_arn_suffix,
                     alarm_email=props.alarm_email,
                 ),
             )
@@ -216,12 +253,12 @@ class WebService:
                 cluster=cluster,
                 registry=props.registry,
                 image_tag=props.image_tag,
-                vpc_id=props.vpc_id,
-                subnet_ids=props.task_subnet_ids,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.public_subnet_ids if props.assign_public_ip else network.private_subnet_ids,
                 assign_public_ip=props.assign_public_ip,
                 alb_security_group_id=lb.security_group_id,
-                target_group_arn=lb.target_group_arn,
-                listeners=lb.listeners,
+                target_group_arn=self.target.target_group_arn,
+                listeners=[*lb.listeners, *self.target.rules],
                 service_registry_arn=self.discovery.registry_arn if self.discovery else None,
                 deployment_alarm_names=(
                     self.alarms.deployment_alarm_names if self.alarms and props.deployment_alarms else ()
@@ -236,6 +273,6 @@ class WebService:
                 name=props.name,
                 cluster_name=cluster.cluster_name,
                 service_name=self.service.service_name,
-                resource_label="%s/%s" % (lb.alb_arn_suffix, lb.target_group_arn_suffix),
+                resource_label="%s/%s" % (lb.alb_arn_suffix, self.target.target_group_arn_suffix),
             ),
         )

@@ -8,7 +8,6 @@ autoscaling, alarms and optional Cloud Map discovery. The image comes from the
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from cdktf import TerraformOutput, TerraformStack, TerraformVariable, TerraformVariableValidationConfig
 from constructs import Construct
@@ -24,6 +23,7 @@ from envconfig.model import (
 from modules.autoscaling import ScalingOptions, ScheduledAction
 from modules.cluster import Cluster, ClusterProps
 from modules.container import ContainerOptions
+from modules.listener_target import TargetOptions
 from modules.load_balancer import LoadBalancerOptions
 from modules.log_encryption import LogEncryptionKey, LogEncryptionKeyProps
 from modules.network import Network, NetworkProps
@@ -34,27 +34,45 @@ from stacks.base import configure_stack
 from stacks.registry import RegistryStack
 
 
-def network_settings(config: NetworkConfig) -> dict[str, Any]:
-    """The :class:`NetworkProps` fields an environment's ``network`` table sets."""
-    return dict(
+def network_props(
+    config: NetworkConfig,
+    *,
+    name: str,
+    region: str,
+    flow_log_retention_days: int = 30,
+    log_kms_key_arn: str | None = None,
+) -> NetworkProps:
+    """An environment's ``network`` table as :class:`NetworkProps` (name, region and flow-log settings given)."""
+    return NetworkProps(
+        name=name,
+        region=region,
         vpc_cidr=config.vpc_cidr,
         public_subnet_cidrs=config.public_cidrs,
         private_subnet_cidrs=config.private_cidrs,
         nat_mode=config.nat_mode,
         vpc_endpoints=config.vpc_endpoints,
         flow_logs=config.flow_logs,
+        flow_log_retention_days=flow_log_retention_days,
+        log_kms_key_arn=log_kms_key_arn,
     )
 
 
-def load_balancer_settings(config: LoadBalancerConfig) -> dict[str, Any]:
-    """The :class:`LoadBalancerProps` fields an environment's ``load_balancer`` table sets."""
-    return dict(
+def load_balancer_options(config: LoadBalancerConfig, *, deletion_protection: bool = False) -> LoadBalancerOptions:
+    """An environment's ``load_balancer`` table as :class:`LoadBalancerOptions` (ALB and listeners)."""
+    return LoadBalancerOptions(
+        deletion_protection=deletion_protection,
         ingress_cidrs=config.ingress_cidrs,
         certificate_arn=config.certificate_arn,
         domain_name=config.domain_name,
         hosted_zone_name=config.hosted_zone_name,
         redirect_http_to_https=config.redirect_http_to_https,
         idle_timeout_seconds=config.idle_timeout_seconds,
+    )
+
+
+def target_options(config: LoadBalancerConfig) -> TargetOptions:
+    """The target-group settings of an environment's ``load_balancer`` table as :class:`TargetOptions`."""
+    return TargetOptions(
         deregistration_delay_seconds=config.deregistration_delay_seconds,
         health_check_interval_seconds=config.health_check_interval_seconds,
         health_check_timeout_seconds=config.health_check_timeout_seconds,
@@ -63,9 +81,9 @@ def load_balancer_settings(config: LoadBalancerConfig) -> dict[str, Any]:
     )
 
 
-def scaling_settings(config: ScalingConfig) -> dict[str, Any]:
-    """The :class:`AutoscalingProps` fields an environment's ``scaling`` table sets."""
-    return dict(
+def scaling_options(config: ScalingConfig) -> ScalingOptions:
+    """An environment's ``scaling`` table as :class:`ScalingOptions`."""
+    return ScalingOptions(
         min_capacity=config.min_capacity,
         max_capacity=config.max_capacity,
         desired_count=config.desired_count,
@@ -113,7 +131,8 @@ def service_options(config: ServiceConfig) -> ServiceOptions:
         enable_execute_command=config.enable_execute_command,
         discovery_client_security_group_ids=config.discovery_client_security_group_ids,
         task_role_statements=tuple(
-            PolicyStatement(sid=st.sid, actions=st.actions, resources=st.resources) for st in config.task_role_statements
+            PolicyStatement(sid=st.sid, actions=st.actions, resources=st.resources)
+            for st in config.task_role_statements
         ),
     )
 
@@ -172,10 +191,10 @@ class ServiceStack(TerraformStack):
         self.network = Network(
             self,
             "Network",
-            props=NetworkProps(
+            props=network_props(
+                env.network,
                 name=env.physical_name(),
                 region=env.region,
-                **network_settings(env.network),
                 flow_log_retention_days=security_log_retention_days(env.logging.retention_days),
                 log_kms_key_arn=self.log_key.key_arn,
             ),
@@ -199,9 +218,7 @@ class ServiceStack(TerraformStack):
                 app_name=env.app_name,
                 env_name=env.name,
                 region=env.region,
-                vpc_id=self.network.vpc_id,
-                public_subnet_ids=self.network.public_subnet_ids,
-                task_subnet_ids=self.network.public_subnet_ids if public else self.network.private_subnet_ids,
+                network=self.network,
                 assign_public_ip=public,
                 cluster=self.cluster,
                 registry=self.registry,
@@ -210,10 +227,11 @@ class ServiceStack(TerraformStack):
                 log_kms_key_arn=self.log_key.key_arn,
                 container=container_options(env.container),
                 service=service_options(env.service),
-                load_balancer=LoadBalancerOptions(
-                    **load_balancer_settings(env.load_balancer), deletion_protection=env.deletion_protection
+                load_balancer_options=load_balancer_options(
+                    env.load_balancer, deletion_protection=env.deletion_protection
                 ),
-                scaling=ScalingOptions(**scaling_settings(env.scaling)),
+                target=target_options(env.load_balancer),
+                scaling=scaling_options(env.scaling),
                 web_acl_log_retention_days=security_log_retention_days(env.logging.retention_days),
                 discovery_namespace=env.service.service_discovery_namespace,
                 alarms=env.service.alarms,
@@ -232,7 +250,7 @@ class ServiceStack(TerraformStack):
         TerraformOutput(self, "cluster_name", value=self.cluster.cluster_name)
         TerraformOutput(self, "service_name", value=service.service_name)
         TerraformOutput(self, "log_group_name", value=service.log_group_name)
-        TerraformOutput(self, "target_group_arn", value=lb.target_group_arn)
+        TerraformOutput(self, "target_group_arn", value=web.target.target_group_arn)
         TerraformOutput(self, "task_definition_family", value=service.task_definition_family)
         TerraformOutput(self, "task_security_group_id", value=service.task_security_group_id)
         TerraformOutput(self, "private_subnet_ids", value=self.network.private_subnet_ids)

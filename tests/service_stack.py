@@ -31,6 +31,17 @@ SM_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/api-AbCdEf:ke
 CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-1111-2222-333344445555"
 CLIENT_SGS = ("sg-0123456789abcdef0", "sg-89abcdef")
 
+
+class LiteralNetwork:
+    """An ``INetwork`` of literal ids, as a network made elsewhere (the same subnets public and private)."""
+
+    vpc_id = VPC_ID
+    public_subnet_ids = SUBNETS
+    private_subnet_ids = SUBNETS
+
+
+NETWORK = LiteralNetwork()
+
 FULL_CONTAINER = ContainerConfig(
     cpu=512,
     memory_mib=2048,
@@ -96,29 +107,34 @@ def build(
     deletion_protection: bool = False,
 ) -> dict[str, Any]:
     """The stack's composite, :class:`modules.web_service.WebService`, on literal VPC/subnet ids."""
-    from modules.autoscaling import ScalingOptions
     from modules.cluster import Cluster, ClusterProps
-    from modules.load_balancer import LoadBalancerOptions
     from modules.registry import Registry, RegistryProps
     from modules.web_service import WebService, WebServiceProps
-    from stacks.service import container_options, load_balancer_settings, scaling_settings, service_options
+    from stacks.service import (
+        container_options,
+        load_balancer_options,
+        scaling_options,
+        service_options,
+        target_options,
+    )
 
     cluster = Cluster(stack, "Cluster", props=ClusterProps(name="app-test", fargate_spot_percent=scaling.fargate_spot_percent))
     registry = Registry(stack, "Registry", props=RegistryProps(name="app-test"))
     web = WebService(
         stack,
         props=WebServiceProps(
-            name="app-test", app_name="app", env_name="dev", region="us-east-1", vpc_id=VPC_ID,
-            public_subnet_ids=SUBNETS, task_subnet_ids=SUBNETS, assign_public_ip=public, cluster=cluster,
+            name="app-test", app_name="app", env_name="dev", region="us-east-1", network=NETWORK,
+            assign_public_ip=public, cluster=cluster,
             registry=registry, image_tag="0a1b2c3", log_retention_days=14,
             container=container_options(container), service=service_options(service),
-            load_balancer=LoadBalancerOptions(**load_balancer_settings(lb), deletion_protection=deletion_protection),
-            scaling=ScalingOptions(**scaling_settings(scaling)),
+            load_balancer_options=load_balancer_options(lb, deletion_protection=deletion_protection),
+            target=target_options(lb), scaling=scaling_options(scaling),
             discovery_namespace=service.service_discovery_namespace, alarms=service.alarms,
             deployment_alarms=service.deployment_alarms, alarm_email=service.alarm_email,
         ),
     )  # fmt: skip
-    return {"service": web.service, "load_balancer": web.load_balancer, "alarms": web.alarms, "discovery": web.discovery}
+    return {"service": web.service, "load_balancer": web.load_balancer, "target": web.target, "alarms": web.alarms,
+            "discovery": web.discovery}  # fmt: skip
 
 
 def synth(**kwargs: Any) -> dict[str, Any]:

@@ -91,12 +91,12 @@ def _props(**overrides: Any) -> Any:
 
 
 def test_props_defaults_are_the_config_defaults() -> None:
-    from modules.autoscaling import AutoscalingProps
-    from stacks.service import scaling_settings
+    from modules.autoscaling import AutoscalingProps, ScalingOptions
+    from stacks.service import scaling_options
 
     plain = AutoscalingProps(name="app-test", cluster_name="c", service_name="s", desired_count=2)
-    assert plain == AutoscalingProps(name="app-test", cluster_name="c", service_name="s",
-                                     **scaling_settings(ScalingConfig()))  # fmt: skip
+    assert ScalingOptions(**{f: getattr(plain, f) for f in ScalingOptions.__dataclass_fields__}) == scaling_options(
+        ScalingConfig())  # fmt: skip
 
 
 def test_desired_above_max_is_rejected() -> None:

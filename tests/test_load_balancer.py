@@ -140,16 +140,19 @@ def test_route53_alias_when_zone_and_domain_are_set(full: dict[str, Any]) -> Non
 def test_http_forwards_when_a_certificate_is_set_and_redirect_is_turned_off() -> None:
     from cdktf import TerraformStack, Testing
 
+    from modules.listener_target import ListenerTarget
     from modules.load_balancer import LoadBalancer
 
     stack = TerraformStack(Testing.app(), "test")
     cfg = LoadBalancerConfig(certificate_arn=CERT_ARN, redirect_http_to_https=False)
     lb = LoadBalancer(stack, "LoadBalancer", props=_props(config=cfg))
-    assert lb.https and len(lb.listeners) == 2
+    assert lb.https and len(lb.listeners) == 2 and [r.port for r in lb.forwarding_refs] == [80, 443]
     assert lb.service_url.startswith("https://")
+    ListenerTarget(lb, load_balancer=lb, props=_target())
     synthesized = json.loads(Testing.synth(stack))
-    http = by_id(synthesized, "aws_lb_listener", "LoadBalancer/HttpListener")
-    assert http["default_action"][0]["type"] == "forward"
+    for listener_id in ("LoadBalancer/HttpListener", "LoadBalancer/HttpsListener"):
+        (action,) = by_id(synthesized, "aws_lb_listener", listener_id)["default_action"]
+        assert action["type"] == "forward" and "aws_lb_target_group.LoadBalancer_TargetGroup_" in action["target_group_arn"]
 
 
 def test_service_url_prefers_the_domain() -> None:
@@ -161,7 +164,7 @@ def test_service_url_prefers_the_domain() -> None:
     cfg = LoadBalancerConfig(domain_name="app.example.com", hosted_zone_name="example.com")
     lb = LoadBalancer(stack, "LoadBalancer", props=_props(config=cfg))
     assert lb.service_url == "https://app.example.com" and lb.https and lb.certificate is not None
-    plain = LoadBalancer(stack, "Plain", props=_props(alb_name="x-alb", target_group_name="x-tg"))
+    plain = LoadBalancer(stack, "Plain", props=_props(alb_name="x-alb"))
     assert plain.service_url.startswith("http://") and not plain.https
     assert plain.certificate is None and plain.certificate_arn is None
 
@@ -182,25 +185,33 @@ def _synth(config: LoadBalancerConfig) -> dict[str, Any]:
 def _props(*, config: LoadBalancerConfig | None = None, **overrides: Any) -> Any:
     """Props as the stack makes them from a ``load_balancer`` config table (defaults unless given)."""
     from modules.load_balancer import LoadBalancerProps
-    from stacks.service import load_balancer_settings
+    from stacks.service import load_balancer_options
 
-    kwargs: dict[str, Any] = dict(
-        name="app-test", alb_name="app-test-alb", target_group_name="app-test-tg", vpc_id="vpc-1",
-        public_subnet_ids=SUBNETS, container_port=3000, health_check_path="/health",
-        **load_balancer_settings(config or LoadBalancerConfig()),
-    )  # fmt: skip
-    kwargs.update(overrides)
+    options = load_balancer_options(config or LoadBalancerConfig())
+    kwargs: dict[str, Any] = dict(name="app-test", alb_name="app-test-alb", vpc_id="vpc-1", public_subnet_ids=SUBNETS)
+    kwargs.update({f: getattr(options, f) for f in type(options).__dataclass_fields__}, **overrides)
     return LoadBalancerProps(**kwargs)
 
 
+def _target(**overrides: Any) -> Any:
+    """Target props as the web service makes them from a default ``load_balancer`` table (defaults unless given)."""
+    from modules.listener_target import TargetProps
+    from stacks.service import target_options
+
+    options = target_options(LoadBalancerConfig())
+    kwargs: dict[str, Any] = dict(target_group_name="app-test-tg", port=3000, health_check_path="/health")
+    kwargs.update({f: getattr(options, f) for f in type(options).__dataclass_fields__}, **overrides)
+    return TargetProps(**kwargs)
+
+
 def test_props_defaults_are_the_config_defaults() -> None:
+    from modules.listener_target import TargetProps
     from modules.load_balancer import LoadBalancerProps
 
-    plain = LoadBalancerProps(name="app-test", alb_name="app-test-alb", target_group_name="app-test-tg",
-                              vpc_id="vpc-1", public_subnet_ids=SUBNETS, container_port=3000,
-                              health_check_path="/health")  # fmt: skip
+    plain = LoadBalancerProps(name="app-test", alb_name="app-test-alb", vpc_id="vpc-1", public_subnet_ids=SUBNETS)
     assert plain == _props(redirect_http_to_https=None)
     assert not plain.tls and not plain.redirects_http and not plain.creates_certificate
+    assert TargetProps(target_group_name="app-test-tg", port=3000, health_check_path="/health") == _target()
 
 
 def test_domain_without_zone_is_rejected() -> None:
@@ -220,18 +231,73 @@ def test_alb_name_over_32_characters_is_rejected() -> None:
 
 
 def test_target_group_name_over_32_characters_is_rejected() -> None:
-    with pytest.raises(ValueError, match=r"target_group_name='b{40}' is 40 characters; allowed: at most 32"):
-        _props(target_group_name="b" * 40)
+    with pytest.raises(ValueError, match=r"TargetProps\.target_group_name='b{40}' is 40 characters; allowed: at most 32"):
+        _target(target_group_name="b" * 40)
 
 
-def test_container_port_out_of_range_is_rejected() -> None:
-    with pytest.raises(ValueError, match=r"container_port=70000; allowed: 1\.\.65535"):
-        _props(container_port=70000)
+def test_target_port_out_of_range_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"TargetProps\.port=70000; allowed: 1\.\.65535"):
+        _target(port=70000)
 
 
 def test_relative_health_check_path_is_rejected() -> None:
-    with pytest.raises(ValueError, match=r"health_check_path='health'; allowed: an absolute path"):
-        _props(health_check_path="health")
+    with pytest.raises(ValueError, match=r"TargetProps\.health_check_path='health'; allowed: an absolute path"):
+        _target(health_check_path="health")
+
+
+@pytest.mark.parametrize(
+    ("routing", "message"),
+    [
+        (dict(paths=("/api/*",)), r"priority=None with hosts/paths set; allowed: 1\.\.50000"),
+        (dict(priority=5), r"priority=5 without hosts or paths; allowed: no priority for the listener's default"),
+        (dict(paths=("/a",), priority=0), r"priority=0; allowed: 1\.\.50000"),
+        (dict(paths=("/a", "/b", "/c"), hosts=("a.example.com", "b.example.com", "c.example.com"), priority=1),
+         r"6 host/path values; allowed: at most 5 per listener rule"),
+        (dict(paths=("api/*",), priority=1), r"paths value 'api/\*'; allowed: a path pattern starting with '/'"),
+        (dict(hosts=("api example.com",), priority=1), r"hosts value 'api example.com' contains  ; allowed: letters"),
+        (dict(paths=("/" + "a" * 128,), priority=1), r"paths value '/a+' is 129 characters; allowed: 1\.\.128"),
+    ],
+)  # fmt: skip
+def test_routing_rules_are_checked(routing: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=r"TargetProps\." + message):
+        _target(**routing)
+
+
+def test_a_second_default_target_is_rejected() -> None:
+    from cdktf import TerraformStack, Testing
+    from constructs import Construct
+
+    from modules.listener_target import ListenerTarget
+    from modules.load_balancer import LoadBalancer
+
+    stack = TerraformStack(Testing.app(), "test")
+    lb = LoadBalancer(stack, "LoadBalancer", props=_props())
+    ListenerTarget(lb, load_balancer=lb, props=_target())
+    with pytest.raises(ValueError, match=r"already forwards by default to another target group; allowed: one default"):
+        ListenerTarget(Construct(stack, "Other"), load_balancer=lb, props=_target(target_group_name="other-tg"))
+
+
+def test_routed_targets_get_one_rule_per_forwarding_listener_and_no_target_means_404() -> None:
+    from cdktf import TerraformStack, Testing
+    from constructs import Construct
+
+    from modules.listener_target import ListenerTarget
+    from modules.load_balancer import LoadBalancer
+
+    stack = TerraformStack(Testing.app(), "test")
+    lb = LoadBalancer(stack, "LoadBalancer", props=_props(certificate_arn=CERT_ARN, redirect_http_to_https=True))
+    api = ListenerTarget(Construct(stack, "Api"), load_balancer=lb,
+                         props=_target(target_group_name="api-tg", hosts=("api.example.com",), paths=("/v1/*",),
+                                       priority=10))  # fmt: skip
+    synthesized = json.loads(Testing.synth(stack))
+    assert len(api.rules) == 1  # HTTP only redirects: the rule sits on the HTTPS listener
+    rule = by_id(synthesized, "aws_lb_listener_rule", "Api/Rule443")
+    assert rule["priority"] == 10 and "aws_lb_listener.LoadBalancer_HttpsListener_" in rule["listener_arn"]
+    assert rule["condition"] == [{"host_header": {"values": ["api.example.com"]}}, {"path_pattern": {"values": ["/v1/*"]}}]
+    (action,) = rule["action"]
+    assert action["type"] == "forward" and "aws_lb_target_group.Api_TargetGroup_" in action["target_group_arn"]
+    (default,) = by_id(synthesized, "aws_lb_listener", "LoadBalancer/HttpsListener")["default_action"]
+    assert default["type"] == "fixed-response" and default["fixed_response"]["status_code"] == "404"
 
 
 def test_a_single_public_subnet_is_rejected() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from envconfig.model import NetworkConfig
-from stacks.service import network_settings
+from stacks.service import network_props
 from tests.conftest import resources, synth_construct
 
 PLAIN = dict(vpc_cidr="10.0.0.0/16", public_subnet_cidrs=("10.0.0.0/20", "10.0.16.0/20"),
@@ -15,11 +15,10 @@ PLAIN = dict(vpc_cidr="10.0.0.0/16", public_subnet_cidrs=("10.0.0.0/20", "10.0.1
 
 
 def network(**config: Any) -> dict[str, Any]:
-    from modules.network import Network, NetworkProps
+    from modules.network import Network
 
     def build(stack: Any) -> None:
-        Network(stack, "Network", props=NetworkProps(name="app-test", region="us-east-1",
-                                                     **network_settings(NetworkConfig(**config))))  # fmt: skip
+        Network(stack, "Network", props=network_props(NetworkConfig(**config), name="app-test", region="us-east-1"))
 
     return synth_construct(build)
 
@@ -114,8 +113,8 @@ def test_props_need_matching_subnet_counts_of_at_least_two(public: int, private:
 def test_props_defaults_are_the_config_defaults() -> None:
     from modules.network import NetworkProps
 
-    assert NetworkProps(name="x-y", region="us-east-1", **PLAIN) == NetworkProps(
-        name="x-y", region="us-east-1", **network_settings(NetworkConfig())
+    assert NetworkProps(name="x-y", region="us-east-1", **PLAIN) == network_props(
+        NetworkConfig(), name="x-y", region="us-east-1"
     )
 
 

@@ -110,3 +110,24 @@ def _configured_env(name: str) -> dict[str, str]:
     from envconfig import load_environment
 
     return load_environment(name).container.environment
+
+
+def test_listener_rule_priority_range_is_the_api_model() -> None:
+    import botocore.session
+
+    from rules.routing import RULE_PRIORITY_MAX, RULE_PRIORITY_MIN
+
+    shape = botocore.session.get_session().get_service_model("elbv2").shape_for("RulePriority")
+    assert (shape.metadata["min"], shape.metadata["max"]) == (RULE_PRIORITY_MIN, RULE_PRIORITY_MAX)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "overlap"),
+    [("/api/*", "/api/v1/*", True), ("/api/*", "/web/*", False), ("/health", "/health", True),
+     ("/health", "/ready", False), ("/api/x", "/api/*", True), ("*.example.com", "api.example.com", True),
+     ("API.example.com", "api.example.com", True), ("a.example.com", "b.example.com", False)],
+)  # fmt: skip
+def test_pattern_overlap(a: str, b: str, overlap: bool) -> None:
+    from rules.routing import patterns_overlap
+
+    assert patterns_overlap(a, b) is overlap and patterns_overlap(b, a) is overlap

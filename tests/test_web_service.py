@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import resources, synth_construct
-from tests.service_stack import SUBNETS, VPC_ID
+from tests.service_stack import NETWORK
 
 
 def _props(**overrides: Any) -> Any:
@@ -23,8 +23,8 @@ def _props(**overrides: Any) -> Any:
         repository_url = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app-test"
 
     kwargs: dict[str, Any] = dict(
-        name="app-test", app_name="app", env_name="dev", region="us-east-1", vpc_id=VPC_ID,
-        public_subnet_ids=SUBNETS, task_subnet_ids=SUBNETS, registry=_Registry(), image_tag="0a1b2c3",
+        name="app-test", app_name="app", env_name="dev", region="us-east-1", network=NETWORK,
+        registry=_Registry(), image_tag="0a1b2c3",
         log_retention_days=14,
     )  # fmt: skip
     kwargs.update(overrides)
@@ -101,3 +101,52 @@ def test_desired_count_follows_scaling() -> None:
 def test_deployment_alarms_without_alarms_are_rejected() -> None:
     with pytest.raises(ValueError, match=r"WebServiceProps\.deployment_alarms=True needs alarms=True; allowed: alarms=True"):
         _props(deployment_alarms=True, alarms=False)
+
+
+def test_options_for_a_load_balancer_made_elsewhere_are_rejected() -> None:
+    from modules.load_balancer import LoadBalancerOptions
+
+    class _Shared:  # an ILoadBalancer that is never touched: the props check comes first
+        pass
+
+    with pytest.raises(ValueError, match=r"WebServiceProps\.load_balancer_options=LoadBalancerOptions\(.*\) with an"
+                                         r" existing load_balancer; allowed: None"):  # fmt: skip
+        _props(load_balancer=_Shared(), load_balancer_options=LoadBalancerOptions())
+    with pytest.raises(ValueError, match=r"WebServiceProps\.web_acl_log_retention_days=30 with an existing"):
+        _props(load_balancer=_Shared(), web_acl_log_retention_days=30)
+
+
+@pytest.fixture(scope="module")
+def shared() -> dict[str, Any]:
+    """Two web services on one load balancer: the first creates it (default target), the second adds a rule."""
+    from constructs import Construct
+
+    from modules.listener_target import TargetOptions
+    from modules.web_service import WebService
+
+    def build(stack: Any) -> None:
+        web = WebService(stack, props=_props())
+        WebService(Construct(stack, "Api"), props=_props(
+            name="app-test-api", load_balancer=web.load_balancer, cluster=web.cluster,
+            target=TargetOptions(paths=("/api/*",), priority=10)))  # fmt: skip
+
+    return synth_construct(build)
+
+
+def test_a_second_service_shares_the_load_balancer_through_a_listener_rule(shared: dict[str, Any]) -> None:
+    assert len(resources(shared, "aws_lb")) == 1 and len(resources(shared, "aws_ecs_cluster")) == 1
+    groups = sorted(resources(shared, "aws_lb_target_group"))
+    assert [g.rsplit("_", 1)[0] for g in groups] == ["Api_TargetGroup", "LoadBalancer_TargetGroup"]
+    assert groups[1] == "LoadBalancer_TargetGroup_81D27C85"  # the first service's target keeps its address
+    api_tg = "${aws_lb_target_group.%s.arn}" % groups[0]
+    (rule,) = resources(shared, "aws_lb_listener_rule").values()
+    assert rule["priority"] == 10 and rule["condition"] == [{"path_pattern": {"values": ["/api/*"]}}]
+    assert rule["action"][0]["target_group_arn"] == api_tg
+    (listener,) = resources(shared, "aws_lb_listener").values()
+    assert listener["default_action"][0]["target_group_arn"] == "${aws_lb_target_group.%s.arn}" % groups[1]
+    (api,) = [s for i, s in resources(shared, "aws_ecs_service").items() if i.startswith("Api_Service_")]
+    assert api["name"] == "app-test-api-web" and api["load_balancer"][0]["target_group_arn"] == api_tg
+    assert "aws_lb_listener_rule.Api_Rule80_" in " ".join(api["depends_on"])  # ECS needs the rule first
+    egress = [r for r in resources(shared, "aws_vpc_security_group_egress_rule").values()
+              if "LoadBalancer_SecurityGroup" in r["security_group_id"]]  # fmt: skip
+    assert len(egress) == 2  # the ALB reaches each service's tasks, nothing else

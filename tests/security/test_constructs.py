@@ -6,6 +6,7 @@ Properties per construct (including a defaults-only case) and validation; the sn
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import json
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from envconfig.model import NetworkConfig
-from stacks.service import network_settings
+from stacks.service import network_props
 from tests.conftest import resources, synth_construct
 
 ENVS = ["local", "dev", "staging", "prod"]
@@ -96,10 +97,10 @@ def test_waf_rejects_unsupported_retention() -> None:
 
 
 def test_network_pins_zone_names() -> None:
-    from modules.network import Network, NetworkProps
+    from modules.network import Network
 
-    out = synth_construct(lambda s: Network(s, "Network", props=NetworkProps(
-        name="x-dev", region="ap-southeast-1", **network_settings(NetworkConfig(az_count=3)))))  # fmt: skip
+    out = synth_construct(lambda s: Network(s, "Network", props=network_props(
+        NetworkConfig(az_count=3), name="x-dev", region="ap-southeast-1")))  # fmt: skip
     (azs,) = out["data"]["aws_availability_zones"].values()
     assert azs["filter"] == [{"name": "zone-name", "values": ["ap-southeast-1a", "ap-southeast-1b", "ap-southeast-1c"]}]
     assert azs["lifecycle"]["postcondition"][0]["condition"] == "${length(self.names) == 3}"
@@ -113,10 +114,8 @@ def test_network_pins_zone_names() -> None:
      (("ap-southeast-1a", "us-east-1b"), "contains 'us-east-1b'; allowed: zone names of region ap-southeast-1")],
 )  # fmt: skip
 def test_network_zone_names_validation(zones: tuple[str, ...], message: str) -> None:
-    from modules.network import NetworkProps
-
     with pytest.raises(ValueError, match=message):
-        NetworkProps(name="x", region="ap-southeast-1", **network_settings(NetworkConfig()), availability_zones=zones)
+        dataclasses.replace(network_props(NetworkConfig(), name="x", region="ap-southeast-1"), availability_zones=zones)
 
 
 @pytest.mark.parametrize("env", ENVS)
