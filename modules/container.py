@@ -126,12 +126,13 @@ class ContainerDefinition:
     environment: tuple[KeyValuePair, ...]
     secrets: tuple[Secret, ...]
     log_configuration: LogConfiguration
-    health_check: HealthCheck
+    health_check: HealthCheck | None
     stop_timeout: int
     user: str
     readonly_root_filesystem: bool
     mount_points: tuple[MountPoint, ...]
     linux_parameters: LinuxParameters | None = None
+    command: tuple[str, ...] = ()
 
 
 def health_check_command(port: int, path: str, timeout_seconds: int) -> tuple[str, ...]:
@@ -153,10 +154,14 @@ class ContainerOptions:
     """Task cpu units; 256 (0.25 vCPU) unless set. Must be a Fargate size."""
     memory_mib: int = 512
     """Task memory in MiB; 512 unless set. Must fit the cpu size (:mod:`rules.fargate`)."""
-    port: int = 3000
-    """Port the app listens on (``PORT``); 3000 unless set."""
-    health_check_path: str = "/health"
-    """Path the container health check calls; ``/health`` unless set."""
+    port: int | None = 3000
+    """Port the app listens on (``PORT``); 3000 unless set. None for a container that serves nothing
+    (a queue worker, a job): no port mapping, no ``PORT``/``WEB_CONCURRENCY``, no health check."""
+    health_check_path: str | None = "/health"
+    """Path the container health check calls; ``/health`` unless set. None: no container health check."""
+    command: tuple[str, ...] = ()
+    """Command of the container (exec form), e.g. ``("python", "-m", "app.worker")``; the image's own
+    ``CMD`` (the web server) unless set."""
     cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
     """Runtime platform; X86_64 unless set."""
     environment: Mapping[str, str] = field(default_factory=dict)
@@ -196,47 +201,48 @@ def app_container_definition(
     region: str,
     health_check: HealthCheckSettings,
     init_process: bool = False,
+    log_stream_prefix: str = "web",
 ) -> ContainerDefinition:
     """The app container: ``options`` plus the variables the service sets itself (see module docstring).
 
     ``init_process`` runs an init process in the container (ECS Exec needs it); off unless set.
+    ``log_stream_prefix`` starts each task's log stream name; ``web`` unless set.
     """
+    serving = {"APP_ENV": env_name, "APP_NAME": app_name, "APP_VERSION": version}
+    if options.port is not None:
+        serving.update(PORT=str(options.port), WEB_CONCURRENCY=str(gunicorn_workers(options.cpu)))
+    probe = None
+    if options.port is not None and options.health_check_path is not None:
+        probe = HealthCheck(
+            command=health_check_command(options.port, options.health_check_path, health_check.timeout_seconds - 2),
+            interval=health_check.interval_seconds,
+            timeout=health_check.timeout_seconds,
+            retries=health_check.retries,
+            start_period=health_check.start_period_seconds,
+        )
     return ContainerDefinition(
         name=CONTAINER_NAME,
         image=image,
         essential=True,
-        port_mappings=(PortMapping(container_port=options.port, protocol="tcp", name="http", app_protocol="http"),),
-        environment=tuple(
-            KeyValuePair(name=k, value=v)
-            for k, v in sorted(
-                {
-                    **options.environment,
-                    "PORT": str(options.port),
-                    "APP_ENV": env_name,
-                    "APP_NAME": app_name,
-                    "APP_VERSION": version,
-                    "WEB_CONCURRENCY": str(gunicorn_workers(options.cpu)),
-                }.items()
-            )
+        command=tuple(options.command),
+        port_mappings=(
+            (PortMapping(container_port=options.port, protocol="tcp", name="http", app_protocol="http"),)
+            if options.port is not None
+            else ()
         ),
+        environment=tuple(KeyValuePair(name=k, value=v) for k, v in sorted({**options.environment, **serving}.items())),
         secrets=tuple(Secret(name=k, value_from=v) for k, v in sorted(options.secrets.items())),
         log_configuration=LogConfiguration(
             log_driver="awslogs",
             options={
                 "awslogs-group": log_group_name,
                 "awslogs-region": region,
-                "awslogs-stream-prefix": "web",
+                "awslogs-stream-prefix": log_stream_prefix,
                 "mode": "non-blocking",
                 "max-buffer-size": "4m",
             },
         ),
-        health_check=HealthCheck(
-            command=health_check_command(options.port, options.health_check_path, health_check.timeout_seconds - 2),
-            interval=health_check.interval_seconds,
-            timeout=health_check.timeout_seconds,
-            retries=health_check.retries,
-            start_period=health_check.start_period_seconds,
-        ),
+        health_check=probe,
         stop_timeout=options.stop_timeout_seconds,
         user=options.user,
         readonly_root_filesystem=options.readonly_root_filesystem,

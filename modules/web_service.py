@@ -134,6 +134,12 @@ class WebServiceProps:
         return self.scaling.min_capacity if self.scaling.desired_count is None else self.scaling.desired_count
 
     def __post_init__(self) -> None:
+        if self.container.port is None or self.container.health_check_path is None:
+            raise ValueError(
+                "WebServiceProps.container.port=%r, health_check_path=%r; allowed: the port the app serves on and"
+                " its health path (a web service is behind the load balancer)"
+                % (self.container.port, self.container.health_check_path)
+            )
         if self.deployment_alarms and not self.alarms:
             raise ValueError("WebServiceProps.deployment_alarms=True needs alarms=True; allowed: alarms=True")
         if self.load_balancer is not None:
@@ -163,6 +169,8 @@ class WebService:
 
     def __init__(self, scope: Construct, *, props: WebServiceProps) -> None:
         c = props.container
+        port, health_check_path = c.port, c.health_check_path
+        assert port is not None and health_check_path is not None  # WebServiceProps checks both
         cluster = props.cluster
         if cluster is None:
             cluster = Cluster(scope, "Cluster", props=ClusterProps(name=props.name))
@@ -192,8 +200,8 @@ class WebService:
             props=TargetProps(
                 **_values(props.target),
                 target_group_name="%s-tg" % props.name,
-                port=c.port,
-                health_check_path=c.health_check_path,
+                port=port,
+                health_check_path=health_check_path,
             ),
         )
         self.web_acl = None

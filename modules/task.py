@@ -1,0 +1,420 @@
+"""FargateTask: a Fargate task definition with its roles, log group and security group, for a service or a job.
+
+Smallest example::
+
+    from modules.task import FargateTask, TaskProps
+
+    task = FargateTask(Construct(stack, "Nightly"), props=TaskProps(
+        name="flask-app-dev-nightly", family="flask-app-dev-nightly", app_name="flask-app",
+        env_name="dev", region="us-east-1", log_retention_days=30, registry=registry,
+        image_tag=image_tag.string_value, vpc_id=network.vpc_id,
+        container=ContainerOptions(port=None, command=("python", "-m", "app.job"))))
+    task.task_definition_arn, task.task_security_group_id, task.task_role_arn
+
+What it builds (``container`` defaults to :class:`ContainerOptions`: 0.25 vCPU / 512 MiB on port 3000):
+
+* a CloudWatch log group (``log_group_path``, ``/ecs/{name}/web`` unless set) with the configured
+  retention (and KMS key, when ``log_kms_key_arn`` is given), unless ``log_group_name`` names an
+  existing one;
+* the task definition ``family``: ``awsvpc``, ``FARGATE``, cpu/memory checked against the Fargate
+  matrix, the configured runtime platform, and the app container of :mod:`modules.container`
+  (image ``<repository url>:<image tag>``, awslogs to this log group under
+  ``log_stream_prefix``, the health check from the props when the container has a port);
+  ``create_before_destroy``, so a new revision exists before the old one goes;
+* the execution role ``{name}-execution``, allowed only to pull from this repository (plus
+  ``ecr:GetAuthorizationToken``), write to this log group and read the listed secrets;
+* the task role ``{name}-task``, trusted by ECS tasks of this account and region only, with no
+  permissions unless ``task_role_statements`` grants some (plus the four ``ssmmessages`` actions
+  when ECS Exec is on);
+* the task security group ``{name}-tasks-*``: no ingress (the service adds who may call), egress
+  HTTPS only.
+
+Construct IDs are a contract, so ``FargateTask`` is not a scope of its own: its resources are
+created directly in ``scope`` (``LogGroup``, ``ExecutionRole``, ``TaskRole``, ``TaskDefinition``,
+``TaskSecurityGroup``, ...); :class:`modules.service.Service` passes itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.ecs_task_definition import (
+    EcsTaskDefinition,
+    EcsTaskDefinitionRuntimePlatform,
+    EcsTaskDefinitionVolume,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from constructs import Construct
+
+from modules.container import (
+    TMP_VOLUME,
+    ContainerDefinition,
+    ContainerOptions,
+    HealthCheckSettings,
+    app_container_definition,
+    to_api,
+)
+from modules.interfaces import IRegistry
+from modules.security_group import replaceable_security_group
+from rules.container import RESERVED_ENV
+from rules.fargate import check_task_size
+from rules.logs import retention_problem
+from rules.naming import LIMITS
+
+#: Actions the SSM agent inside a task needs for ECS Exec (and nothing else).
+ECS_EXEC_ACTIONS = (
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyStatement:
+    """One Allow statement of the task role, e.g. ``s3:GetObject`` on one bucket."""
+
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskProps:
+    """Inputs of :class:`FargateTask`."""
+
+    name: str
+    """Physical name prefix: the roles are ``{name}-execution`` / ``{name}-task``, the security group
+    ``{name}-tasks``, the log group ``/ecs/{name}/web`` unless ``log_group_path`` is set."""
+    family: str
+    """Task-definition family (a service's name, or the job's)."""
+    app_name: str
+    """``APP_NAME`` in the container."""
+    env_name: str
+    """``APP_ENV`` in the container."""
+    region: str
+    """Region of the awslogs driver."""
+    log_retention_days: int
+    """Retention of the log group; must be a CloudWatch retention value."""
+    registry: IRegistry
+    """Repository the image is pulled from; the execution role may pull from it only."""
+    image_tag: str
+    """Tag (usually a ``var.image_tag`` token) of the image; also ``APP_VERSION``."""
+    vpc_id: str
+    """VPC of the task security group."""
+    container: ContainerOptions = field(default_factory=ContainerOptions)
+    """Task size, platform, port, health path, command, environment, secrets, user, read-only root, stop
+    timeout; :class:`ContainerOptions`' defaults unless set."""
+    task_role_statements: tuple[PolicyStatement, ...] = ()
+    """Grants of the task role; it has no permissions unless set."""
+    enable_execute_command: bool = False
+    """ECS Exec into running tasks (an init process and the ``ssmmessages`` grants); off unless set."""
+    log_kms_key_arn: str | None = None
+    """Customer-managed KMS key for the log group; CloudWatch Logs' own encryption when unset. The
+    execution role needs no KMS grant: CloudWatch Logs encrypts on the service side."""
+    log_group_name: str | None = None
+    """Existing CloudWatch log group (in this account and region) the container logs to; when unset the
+    construct creates ``log_group_path`` with ``log_retention_days`` and ``log_kms_key_arn``, which are
+    not used otherwise."""
+    log_group_path: str | None = None
+    """Name of the log group created here; ``/ecs/{name}/web`` unless set."""
+    log_stream_prefix: str = "web"
+    """First part of each task's log stream name; ``web`` unless set."""
+    security_group_description: str = "ECS tasks: the container port from the load balancer only"
+    """Description of the task security group (changing it replaces the group); says who may call the tasks."""
+    health_check_interval_seconds: int = 15
+    """Container health-check interval; 15 s unless set (ECS allows 5..300)."""
+    health_check_timeout_seconds: int = 5
+    """Container health-check timeout; 5 s unless set (ECS allows 2..60)."""
+    health_check_retries: int = 3
+    """Failures before the container is unhealthy; 3 unless set (ECS allows 1..10)."""
+    health_check_start_period_seconds: int = 10
+    """Failures ignored after start; 10 s unless set (ECS allows 0..300)."""
+
+    def __post_init__(self) -> None:
+        problem = check_task_size(self.container.cpu, self.container.memory_mib)
+        if problem:
+            raise ValueError("TaskProps.container.%s" % problem)
+        problem = retention_problem(self.log_retention_days)
+        if problem:
+            raise ValueError("TaskProps.log_retention_days=%s" % problem)
+        for name in RESERVED_ENV:
+            if name in self.container.environment or name in self.container.secrets:
+                raise ValueError(
+                    "container.environment.%s is set by the service construct; allowed: any name except %s"
+                    % (name, ", ".join(RESERVED_ENV))
+                )
+        if self.enable_execute_command and self.container.readonly_root_filesystem:
+            raise ValueError(
+                "service.enable_execute_command=true with container.readonly_root_filesystem=true: the ECS Exec"
+                " agent needs a writable root filesystem; allowed: one of them true"
+            )
+        if self.container.stop_timeout_seconds > 120:
+            raise ValueError(
+                "container.stop_timeout_seconds=%d; allowed: 2..120 (the Fargate maximum)"
+                % self.container.stop_timeout_seconds
+            )
+        if self.container.port is not None and not 1 <= self.container.port <= 65535:
+            raise ValueError("TaskProps.container.port=%r; allowed: 1..65535, or None" % self.container.port)
+        ranges = (
+            ("health_check_interval_seconds", self.health_check_interval_seconds, 5, 300),
+            ("health_check_timeout_seconds", self.health_check_timeout_seconds, 2, 60),
+            ("health_check_retries", self.health_check_retries, 1, 10),
+            ("health_check_start_period_seconds", self.health_check_start_period_seconds, 0, 300),
+        )
+        for field_name, value, lo, hi in ranges:
+            if not lo <= value <= hi:
+                raise ValueError("TaskProps.%s=%r; allowed: %d..%d" % (field_name, value, lo, hi))
+        if self.health_check_timeout_seconds >= self.health_check_interval_seconds:
+            raise ValueError(
+                "TaskProps.health_check_timeout_seconds=%d must be less than health_check_interval_seconds=%d"
+                % (self.health_check_timeout_seconds, self.health_check_interval_seconds)
+            )
+        for suffix in ("execution", "task"):
+            role = "%s-%s" % (self.name, suffix)
+            if len(role) > LIMITS["iam_role"]:
+                raise ValueError(
+                    "TaskProps.name=%r makes the IAM role name %r %d characters; allowed: at most %d"
+                    % (self.name, role, len(role), LIMITS["iam_role"])
+                )
+
+
+def secret_resources(secrets: Mapping[str, str], service: str) -> list[str]:
+    """IAM resources for the secrets of one service (``ssm`` or ``secretsmanager``).
+
+    ECS accepts ``valueFrom`` with suffixes IAM does not: an SSM parameter version or label
+    (``parameter/x:3``) and a Secrets Manager JSON key / stage / version
+    (``secret:x-AbCdEf:key::``). Those are cut off, so the grant names the secret itself.
+    """
+    out = set()
+    for arn in secrets.values():
+        parts = arn.split(":")
+        if parts[2] != service:
+            continue
+        if service == "secretsmanager":
+            out.add(":".join(parts[:7]))
+        else:
+            out.add(re.sub(r"(parameter/[^:]+):[^:/]+$", r"\1", arn))
+    return sorted(out)
+
+
+@dataclass(frozen=True)
+class _Policy:
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+
+class FargateTask:
+    """Log group, roles, task definition and task security group (see module docstring). Not a scope of its own."""
+
+    task_definition_arn: str
+    task_definition_family: str
+    log_group_name: str
+    log_group_arn: str
+    task_security_group_id: str
+    execution_role_arn: str
+    task_role_arn: str
+    container_definition: ContainerDefinition
+    execution_policy: IamRolePolicy
+    """The execution role's policy: a service depends on it, so tasks can stop cleanly on destroy."""
+    egress_rules: list[VpcSecurityGroupEgressRule]
+
+    def __init__(self, scope: Construct, *, props: TaskProps) -> None:
+        c = props.container
+        log_group_path = props.log_group_path or "/ecs/%s/web" % props.name
+        existing_log_group = props.log_group_name
+        log_group = None
+        if existing_log_group is None:
+            log_group = CloudwatchLogGroup(
+                scope,
+                "LogGroup",
+                name=log_group_path,
+                retention_in_days=props.log_retention_days,
+                kms_key_id=props.log_kms_key_arn,
+                tags={"Name": log_group_path},
+            )
+        self._scope = scope
+
+        # ---- IAM
+        account_id = DataAwsCallerIdentity(scope, "CallerIdentity").account_id
+        partition = DataAwsPartition(scope, "Partition").partition
+        # Confused-deputy guards: only ECS tasks of this account may assume the execution role; the
+        # task role also names where the request comes from (ECS in this account and region), as
+        # terraform-aws-ecs does for its task role.
+        execution_trust = self._ecs_tasks_trust("TasksAssumeRole", account_id)
+        task_trust = self._ecs_tasks_trust(
+            "TaskRoleTrust", account_id, source_arn="arn:%s:ecs:%s:%s:*" % (partition, props.region, account_id),
+        )  # fmt: skip
+        if existing_log_group is not None:
+            log_group_name = existing_log_group
+            log_group_arn = "arn:%s:logs:%s:%s:log-group:%s" % (
+                partition,
+                props.region,
+                account_id,
+                log_group_name,
+            )
+        elif log_group is not None:
+            log_group_arn = log_group.arn
+            log_group_name = log_group.name
+        execution_role = IamRole(
+            scope,
+            "ExecutionRole",
+            name="%s-execution" % props.name,
+            description="ECS pulls the image, writes logs and reads the secrets of %s" % props.family,
+            assume_role_policy=execution_trust,
+        )
+        execution: list[_Policy] = [
+            _Policy("EcrAuth", ("ecr:GetAuthorizationToken",), ("*",)),
+            _Policy("EcrPull", ECR_PULL_ACTIONS, (props.registry.repository_arn,)),
+            _Policy("WriteLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), ("%s:log-stream:*" % log_group_arn,)),
+        ]
+        ssm = secret_resources(c.secrets, "ssm")
+        if ssm:
+            execution.append(_Policy("ReadParameters", ("ssm:GetParameters",), tuple(ssm)))
+        secretsmanager = secret_resources(c.secrets, "secretsmanager")
+        if secretsmanager:
+            execution.append(_Policy("ReadSecrets", ("secretsmanager:GetSecretValue",), tuple(secretsmanager)))
+        execution_doc = self._document("ExecutionPolicyDocument", execution)
+        self.execution_policy = IamRolePolicy(
+            scope, "ExecutionRolePolicy", name="pull-log-secrets", role=execution_role.id, policy=execution_doc.json
+        )
+
+        task_role = IamRole(
+            scope,
+            "TaskRole",
+            name="%s-task" % props.name,
+            description="What the %s app itself may call; nothing unless granted in config" % props.family,
+            assume_role_policy=task_trust,
+        )
+        grants = [_Policy(st.sid, st.actions, st.resources) for st in props.task_role_statements]
+        if props.enable_execute_command:
+            grants.append(_Policy("EcsExec", ECS_EXEC_ACTIONS, ("*",)))
+        if grants:
+            task_doc = self._document("TaskPolicyDocument", grants)
+            IamRolePolicy(scope, "TaskRolePolicy", name="app-grants", role=task_role.id, policy=task_doc.json)
+
+        # ---- task definition
+        container = app_container_definition(
+            options=c,
+            image="%s:%s" % (props.registry.repository_url, props.image_tag),
+            app_name=props.app_name,
+            env_name=props.env_name,
+            version=props.image_tag,
+            log_group_name=log_group_name,
+            region=props.region,
+            health_check=HealthCheckSettings(
+                interval_seconds=props.health_check_interval_seconds,
+                timeout_seconds=props.health_check_timeout_seconds,
+                retries=props.health_check_retries,
+                start_period_seconds=props.health_check_start_period_seconds,
+            ),
+            init_process=props.enable_execute_command,
+            log_stream_prefix=props.log_stream_prefix,
+        )
+        self.container_definition = container
+        execution_role_arn = execution_role.arn
+        task_role_arn = task_role.arn
+        task_definition = EcsTaskDefinition(
+            scope,
+            "TaskDefinition",
+            family=props.family,
+            cpu=str(c.cpu),
+            memory=str(c.memory_mib),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=EcsTaskDefinitionRuntimePlatform(
+                operating_system_family="LINUX", cpu_architecture=c.cpu_architecture
+            ),
+            execution_role_arn=execution_role_arn,
+            task_role_arn=task_role_arn,
+            container_definitions=json.dumps([to_api(container)], sort_keys=True),
+            volume=[EcsTaskDefinitionVolume(name=TMP_VOLUME)],
+            tags={"Name": props.family},
+            # A new revision is registered before the old one is deregistered, so the service always
+            # references an active revision while it rolls over (as terraform-aws-ecs does).
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
+
+        # ---- security group: egress only; who may call the tasks is the service's business
+        sg_id = replaceable_security_group(
+            scope, "TaskSecurityGroup", name="%s-tasks" % props.name, vpc_id=props.vpc_id,
+            description=props.security_group_description,
+        ).id  # fmt: skip
+        self.egress_rules = [VpcSecurityGroupEgressRule(
+            scope,
+            "TaskEgressHttps",
+            security_group_id=sg_id,
+            description="HTTPS out: ECR, CloudWatch Logs, secrets, S3 (via endpoints or NAT)",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4="0.0.0.0/0",
+        )]  # fmt: skip
+
+        self.task_definition_arn = task_definition.arn
+        self.task_definition_family = task_definition.family
+        self.log_group_name = log_group_name
+        self.log_group_arn = log_group_arn
+        self.task_security_group_id = sg_id
+        self.execution_role_arn = execution_role_arn
+        self.task_role_arn = task_role_arn
+
+    def _ecs_tasks_trust(self, id_: str, account_id: str, *, source_arn: str | None = None) -> str:
+        """Trust policy JSON: ``ecs-tasks.amazonaws.com`` from ``account_id`` (and ``source_arn``, when given)."""
+        conditions = [DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="aws:SourceAccount",
+                                                                 values=[account_id])]  # fmt: skip
+        if source_arn is not None:
+            conditions.append(
+                DataAwsIamPolicyDocumentStatementCondition(
+                    test="ArnLike", variable="aws:SourceArn", values=[source_arn]
+                )
+            )
+        document = DataAwsIamPolicyDocument(
+            self._scope,
+            id_,
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="EcsTasksAssume",
+                    actions=["sts:AssumeRole"],
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="Service", identifiers=["ecs-tasks.amazonaws.com"]
+                        )
+                    ],
+                    condition=conditions,
+                )
+            ],
+        )
+        return str(document.json)
+
+    def _document(self, id_: str, policies: list[_Policy]) -> DataAwsIamPolicyDocument:
+        return DataAwsIamPolicyDocument(
+            self._scope,
+            id_,
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid=p.sid,
+                    effect="Allow",
+                    actions=list(p.actions),
+                    resources=list(p.resources),
+                )
+                for p in policies
+            ],
+        )
