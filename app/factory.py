@@ -12,10 +12,14 @@ Endpoints:
 - ``GET /health``: liveness, no I/O;
 - ``GET /ready``: readiness, checks the temporary directory is writable;
 - ``POST /api/echo``: returns the JSON object it was sent;
-- ``POST /api/sum``: ``{"numbers": [1, 2.5]}`` -> ``{"sum": 3.5, "count": 2}``.
+- ``POST /api/sum``: ``{"numbers": [1, 2.5]}`` -> ``{"sum": 3.5, "count": 2}``;
+- ``POST /api/jobs``: the same body, summed later by the worker (`app.worker`): queues it on
+  QUEUE_URL and answers 202 ``{"status": "queued", "kind": "sum", "message_id": ...,
+  "request_id": ...}``; 503 when QUEUE_URL is unset or the queue does not take the job.
 
 Every error is JSON: ``{"error": {"status": 404, "name": "Not Found", "message": ...},
-"request_id": ...}``. A body that is not valid JSON is a 400, never a 500.
+"request_id": ...}``. A body that is not valid JSON is a 400, never a 500 (NaN and Infinity
+are not JSON).
 """
 
 from __future__ import annotations
@@ -28,21 +32,25 @@ import tempfile
 from typing import Any
 
 from flask import Flask, Response, has_request_context, jsonify, request
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, ServiceUnavailable
 
-from app.jsonlog import JsonFormatter, StdoutHandler
+from app.jsonlog import configure_json_logging
+from app.queue import QueueError, WorkQueue
 from app.settings import (
     HEALTH_PATH,
     MAX_CONTENT_LENGTH_BYTES,
+    QUEUE_URL_VARIABLE,
     READY_PATH,
     Settings,
     load_settings,
 )
+from app.tasks import InvalidInput, InvalidJson, check_sum, json_type, parse_json, run_sum
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_ENVIRON_KEY = "app.request_id"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
-MAX_SUM_ITEMS = 10_000
+#: Seconds a client is asked to wait (Retry-After) when the queue does not take a job.
+QUEUE_RETRY_AFTER_SECONDS = 5
 
 log = logging.getLogger("app")
 
@@ -57,17 +65,8 @@ class _RequestIdFilter(logging.Filter):
 
 
 def configure_logging(settings: Settings) -> None:
-    """Send the ``app`` logger to stdout as JSON; safe to call more than once."""
-    for handler in list(log.handlers):
-        if getattr(handler, "_app_json", False):
-            log.removeHandler(handler)
-    handler = StdoutHandler()
-    handler.setFormatter(JsonFormatter(service=settings.app_name))
-    handler.addFilter(_RequestIdFilter())
-    handler._app_json = True  # type: ignore[attr-defined]
-    log.addHandler(handler)
-    log.setLevel(settings.log_level)
-    log.propagate = False
+    """Send the ``app`` logger to stdout as JSON, with request ids; safe to call more than once."""
+    configure_json_logging(log, service=settings.app_name, level=settings.log_level, filters=[_RequestIdFilter()])
 
 
 class RequestIdMiddleware:
@@ -130,20 +129,16 @@ def _json_body() -> Any:
     if not raw:
         raise BadRequest("request body is empty; expected a JSON object")
     try:
-        return json.loads(raw)
-    except UnicodeDecodeError:
-        log.warning("rejected request body", extra={"fields": {"reason": "not UTF-8"}})
-        raise BadRequest("request body is not valid JSON: it is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        reason = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-        log.warning("rejected request body", extra={"fields": {"reason": reason}})
-        raise BadRequest(f"request body is not valid JSON: {reason}") from None
+        return parse_json(raw)
+    except InvalidJson as exc:
+        log.warning("rejected request body", extra={"fields": {"reason": str(exc)}})
+        raise BadRequest(f"request body is not valid JSON: {exc}") from None
 
 
 def _json_object() -> dict[str, Any]:
     body = _json_body()
     if not isinstance(body, dict):
-        raise BadRequest(f"request body is a JSON {type(body).__name__}; expected a JSON object")
+        raise BadRequest(f"request body is a JSON {json_type(body)}; expected a JSON object")
     return body
 
 
@@ -185,22 +180,34 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.post("/api/sum")
     def sum_numbers() -> Response:
-        body = _json_object()
-        if "numbers" not in body:
-            raise BadRequest("field 'numbers' is missing; expected a list of numbers")
-        numbers = body["numbers"]
-        if not isinstance(numbers, list):
-            raise BadRequest(
-                f"field 'numbers' is a JSON {type(numbers).__name__}; expected a list of numbers"
-            )
-        if len(numbers) > MAX_SUM_ITEMS:
-            raise BadRequest(
-                f"field 'numbers' has {len(numbers)} items; allowed: at most {MAX_SUM_ITEMS}"
-            )
-        for i, n in enumerate(numbers):
-            if isinstance(n, bool) or not isinstance(n, (int, float)):
-                raise BadRequest(f"field 'numbers[{i}]'={n!r} is not a number")
-        return jsonify(sum=sum(numbers), count=len(numbers))
+        try:
+            return jsonify(run_sum(_json_object()))
+        except InvalidInput as exc:
+            raise BadRequest(str(exc)) from None
+
+    # One WorkQueue per app: its boto3 client is created on the first job and shared by every
+    # request (and thread) of this process. Kept in app.extensions for tests and tools.
+    work_queue = WorkQueue(cfg.queue_url, region=cfg.aws_region) if cfg.queue_url else None
+    app.extensions["work_queue"] = work_queue
+
+    @app.post("/api/jobs")
+    def enqueue_job() -> tuple[Response, int]:
+        if work_queue is None:
+            raise ServiceUnavailable(f"the work queue is not configured: {QUEUE_URL_VARIABLE} is not set")
+        try:
+            numbers = check_sum(_json_object())
+            rid = current_request_id()
+            message_id = work_queue.send("sum", {"numbers": numbers}, request_id=rid)
+        except InvalidInput as exc:
+            raise BadRequest(str(exc)) from None
+        except QueueError as exc:
+            log.error("job not queued", extra={"fields": {"error": str(exc), "code": exc.code}})
+            raise ServiceUnavailable(
+                f"the work queue did not take the job ({exc.code}); try again later",
+                retry_after=QUEUE_RETRY_AFTER_SECONDS,
+            ) from None
+        log.info("job queued", extra={"fields": {"kind": "sum", "message_id": message_id, "count": len(numbers)}})
+        return jsonify(status="queued", kind="sum", message_id=message_id, request_id=rid), 202
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

@@ -11,7 +11,8 @@ Smallest example::
     # {"time": "...", "level": "WARNING", "logger": "app", "message": "bad input",
     #  "service": "flask-app", "field": "numbers"}
 
-Structured fields travel in ``extra={"fields": {...}}``; the request id in
+`configure_json_logging` sets a logger up this way (the web app, the worker and the job all
+use it). Structured fields travel in ``extra={"fields": {...}}``; the request id in
 ``extra={"request_id": ...}`` or from a filter (see `app.factory`). Any field
 whose name looks like a credential is replaced by ``"[REDACTED]"``, as a last
 guard: the app itself logs no headers, query strings or bodies.
@@ -24,6 +25,7 @@ import logging
 import re
 import sys
 import time
+from collections.abc import Iterable
 from typing import Any
 
 REDACTED = "[REDACTED]"
@@ -94,3 +96,23 @@ class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
     @stream.setter
     def stream(self, value: Any) -> None:  # the base class assigns it; ignored
         pass
+
+
+def configure_json_logging(
+    logger: logging.Logger, *, service: str, level: str, filters: Iterable[logging.Filter] = ()
+) -> None:
+    """Send ``logger`` (and its children) to stdout as JSON lines; safe to call more than once.
+
+    The handler an earlier call added is replaced, so the logger never writes a line twice.
+    """
+    for handler in list(logger.handlers):
+        if getattr(handler, "_app_json", False):
+            logger.removeHandler(handler)
+    handler = StdoutHandler()
+    handler.setFormatter(JsonFormatter(service=service))
+    for log_filter in filters:
+        handler.addFilter(log_filter)
+    handler._app_json = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False

@@ -6,9 +6,15 @@ Smallest example::
     settings = load_settings({"APP_ENV": "dev", "PORT": "8080"})
     settings.port  # 8080
 
-This module imports neither Flask nor gunicorn, so the contract constants below
-(`DEFAULT_PORT`, `HEALTH_PATH`, `GRACEFUL_TIMEOUT_SECONDS`) can be read by the
-infrastructure code and its tests without side effects.
+This module imports neither Flask, gunicorn nor boto3, so the contract constants below
+(`DEFAULT_PORT`, `HEALTH_PATH`, `GRACEFUL_TIMEOUT_SECONDS`, the workloads' commands
+`WEB_COMMAND`, `WORKER_COMMAND`, `JOB_COMMAND` and their IAM actions on the queues) can be
+read by the infrastructure code and its tests without side effects.
+
+The image runs three workloads, each with its own command: ``web`` (gunicorn behind the load
+balancer), ``worker`` (consumes the SQS work queue, `app.worker`) and ``job`` (the scheduled
+dead-letter report, `app.job`). The web needs QUEUE_URL only for ``POST /api/jobs``; the
+worker and the job refuse to start without it.
 
 Every variable is validated once, at start-up (gunicorn's master reads the
 settings when it loads its config, each worker again in `create_app`): a bad
@@ -33,9 +39,11 @@ HEALTH_PATH = "/health"
 #: Readiness path: checks that the app can write its temporary directory.
 READY_PATH = "/ready"
 
-#: How long gunicorn lets in-flight requests finish after SIGTERM before it kills
-#: the workers. Must stay below the ECS container ``stopTimeout`` (30 s by default
-#: in the service construct), or ECS sends SIGKILL first and requests are cut.
+#: How long a process of the image takes at most to stop after SIGTERM: gunicorn lets
+#: in-flight requests finish this long before it kills its workers; the queue worker
+#: finishes the message in hand and abandons what still runs after this long (SQS
+#: delivers it again). Must stay below the ECS container ``stopTimeout`` (30 s by default
+#: in the service construct), or ECS sends SIGKILL first and work is cut.
 GRACEFUL_TIMEOUT_SECONDS = 20
 
 #: A worker silent for this long is killed and replaced by the gunicorn master.
@@ -53,6 +61,38 @@ RUN_AS_GID = 10001
 #: Largest accepted request body; larger bodies get a 413 JSON error.
 MAX_CONTENT_LENGTH_BYTES = 1024 * 1024
 
+#: Command of the ``web`` workload: the image's CMD (gunicorn with `app.gunicorn_conf`).
+WEB_COMMAND = ("gunicorn", "--config", "python:app.gunicorn_conf", "app.wsgi:app")
+
+#: Command of the ``worker`` workload: long-polls QUEUE_URL and runs each message (`app.worker`).
+WORKER_COMMAND = ("python", "-m", "app.worker")
+
+#: Command of the ``job`` workload, run on a schedule or on demand: the dead-letter report
+#: (`app.job`; exits 1 when the dead-letter queue holds messages).
+JOB_COMMAND = ("python", "-m", "app.job")
+
+#: The worker's long poll: seconds one ReceiveMessage waits for messages, and most messages
+#: it returns (both the SQS maxima).
+WORKER_RECEIVE_WAIT_SECONDS = 20
+WORKER_MAX_MESSAGES = 10
+
+#: Environment variables of the queues (see `Settings`).
+QUEUE_URL_VARIABLE = "QUEUE_URL"
+DLQ_URL_VARIABLE = "DLQ_URL"
+
+#: IAM actions each workload's task role needs. Web and worker: on the work queue. Job: on
+#: the work queue and its dead-letter queue (GetQueueUrl only when DLQ_URL is unset and the
+#: dead-letter queue is found from the work queue's RedrivePolicy). With SSE-KMS on a queue,
+#: add kms:GenerateDataKey (web) or kms:Decrypt (worker) on its key; SSE-SQS needs nothing.
+WEB_QUEUE_ACTIONS = ("sqs:SendMessage",)
+WORKER_QUEUE_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+)
+JOB_QUEUE_ACTIONS = ("sqs:GetQueueAttributes", "sqs:GetQueueUrl")
+
 ALLOWED_ENVS = ("local", "dev", "staging", "prod")
 ALLOWED_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_WORKERS = 64
@@ -60,6 +100,17 @@ MAX_THREADS = 64
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 _VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
+# A standard (not FIFO) queue's URL: scheme, host[:port], 12-digit account id, queue name.
+_QUEUE_URL_RE = re.compile(r"^https?://(?P<host>[A-Za-z0-9.-]+)(?::\d{1,5})?/\d{12}/[A-Za-z0-9_-]{1,80}$")
+_QUEUE_URL_ALLOWED = (
+    "the URL of a standard SQS queue, https://sqs.<region>.amazonaws.com/<12-digit account id>/<name of"
+    " 1-80 letters, digits, '-' or '_'>"
+)
+_REGION_RE = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$")
+# Hosts of SQS endpoints that name their region: sqs.<region>.amazonaws.com[.cn], <region>.queue.amazonaws.com.
+_HOST_REGION_RE = re.compile(
+    r"^(?:sqs\.(?P<a>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?|(?P<b>[a-z0-9-]+)\.queue\.amazonaws\.com)$"
+)
 
 
 class SettingsError(ValueError):
@@ -100,6 +151,22 @@ class Settings:
     threads: int = 2
     #: ``TMPDIR``; unset: /tmp, the only writable path in the ECS task.
     tmp_dir: str = "/tmp"
+    #: ``QUEUE_URL``, the SQS work queue; unset: ``POST /api/jobs`` answers 503 and the
+    #: worker and the job refuse to start (exit 2).
+    queue_url: str | None = None
+    #: ``DLQ_URL``, the work queue's dead-letter queue; unset: the job finds it from the
+    #: work queue's RedrivePolicy.
+    dlq_url: str | None = None
+    #: ``AWS_REGION``, else ``AWS_DEFAULT_REGION`` (ECS sets both), else the region in
+    #: QUEUE_URL's host: the region of the queue clients. Read only when QUEUE_URL is set
+    #: (None otherwise); required then unless QUEUE_URL's host names the region.
+    aws_region: str | None = None
+
+    def require_queue_url(self) -> str:
+        """QUEUE_URL, for the commands that cannot run without it; else a SettingsError naming it."""
+        if self.queue_url is None:
+            raise SettingsError(f"{QUEUE_URL_VARIABLE} is not set; allowed: {_QUEUE_URL_ALLOWED}")
+        return self.queue_url
 
     def public(self) -> dict[str, object]:
         """The settings safe to log (all of them: none is a secret)."""
@@ -112,6 +179,9 @@ class Settings:
             "workers": self.workers,
             "threads": self.threads,
             "tmp_dir": self.tmp_dir,
+            "queue_url": self.queue_url,
+            "dlq_url": self.dlq_url,
+            "aws_region": self.aws_region,
         }
 
 
@@ -149,6 +219,46 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str,
     return value
 
 
+def _queue_url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return None
+    if not _QUEUE_URL_RE.fullmatch(raw):
+        raise SettingsError(f"{name}={raw!r} is not valid; allowed: {_QUEUE_URL_ALLOWED}")
+    return raw
+
+
+def _url_region(url: str) -> str | None:
+    """The region an SQS endpoint URL names in its host (None for other hosts, e.g. an emulator)."""
+    match = _QUEUE_URL_RE.fullmatch(url)
+    host = _HOST_REGION_RE.fullmatch(match["host"]) if match else None
+    return (host["a"] or host["b"]) if host else None
+
+
+def _region(env: Mapping[str, str], queue_url: str | None) -> str | None:
+    if queue_url is None:  # only the queue clients use the region
+        return None
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        raw = env.get(name)
+        if raw:
+            if not _REGION_RE.fullmatch(raw):
+                raise SettingsError(f"{name}={raw!r} is not valid; allowed: an AWS region such as us-east-1")
+            url_region = _url_region(queue_url)
+            if url_region is not None and url_region != raw:
+                raise SettingsError(
+                    f"{QUEUE_URL_VARIABLE}={queue_url!r} is not valid with {name}={raw!r};"
+                    f" allowed: a queue in {raw}"
+                )
+            return raw
+    url_region = _url_region(queue_url)
+    if url_region is None:
+        raise SettingsError(
+            f"AWS_REGION is not set (nor AWS_DEFAULT_REGION) and {QUEUE_URL_VARIABLE}={queue_url!r} names no"
+            " region; allowed: AWS_REGION set to an AWS region such as us-east-1"
+        )
+    return url_region
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the settings from ``environ`` (default: ``os.environ``).
 
@@ -158,6 +268,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     tmp_dir = env.get("TMPDIR") or "/tmp"
     if not os.path.isabs(tmp_dir):
         raise SettingsError(f"TMPDIR={tmp_dir!r} is not valid; allowed: an absolute path")
+    queue_url = _queue_url(env, QUEUE_URL_VARIABLE)
     return Settings(
         app_name=_match(env, "APP_NAME", "flask-app", _NAME_RE,
                         "lower-case letters, digits and '-', starting with a letter, at most 63 characters"),
@@ -169,4 +280,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         workers=_int(env, "WEB_CONCURRENCY", default_workers(), 1, MAX_WORKERS),
         threads=_int(env, "GUNICORN_THREADS", 2, 1, MAX_THREADS),
         tmp_dir=tmp_dir,
+        queue_url=queue_url,
+        dlq_url=_queue_url(env, DLQ_URL_VARIABLE),
+        aws_region=_region(env, queue_url),
     )

@@ -6,7 +6,8 @@
 #   make build ALLOW_DIRTY=1 BASE_IMAGE=local/bookworm-python3:<key>
 #   make push ENV=dev                            # to the dev-registry ECR repository, prints the digest
 #   make push REGISTRY=127.0.0.1:5000            # any registry (REGISTRY_USER/REGISTRY_PASSWORD to log in)
-#   make run                                     # the app under gunicorn on http://127.0.0.1:3000
+#   make run                                     # web on http://127.0.0.1:3000 + worker, SQS emulator on :5056
+#   make run-job                                 # the job once against that emulator (scripts/run_local.py)
 
 IMAGE_NAME ?= flask-app
 BASE_IMAGE ?=
@@ -14,6 +15,7 @@ REGISTRY ?=
 ALLOW_DIRTY ?=
 IMAGE_TAG ?=
 PORT ?= 3000
+SQS_PORT ?= 5056
 
 export IMAGE_NAME BASE_IMAGE REGISTRY ALLOW_DIRTY IMAGE_TAG
 
@@ -26,9 +28,12 @@ push: $(VENV_STAMP) ## Push the image to ENV's ECR repo (or REGISTRY=host:port) 
 	@ENV=$(ENV) OUT=$(OUT) $(PY) -m ops.image push
 
 .PHONY: run
-run: $(VENV_STAMP) ## Run the app locally under gunicorn with the image's settings on 127.0.0.1 (PORT=3000)
-	@APP_VERSION=$${APP_VERSION:-$$(git rev-parse --short HEAD 2>/dev/null || echo dev)} PORT=$(PORT) \
-	  $(VENV)/bin/gunicorn --config python:app.gunicorn_conf --bind 127.0.0.1:$(PORT) app.wsgi:app
+run: $(VENV_STAMP) ## Run web (gunicorn, 127.0.0.1:PORT=3000) + worker on a local SQS emulator (SQS_PORT=5056); Ctrl-C stops all
+	@PORT=$(PORT) SQS_PORT=$(SQS_PORT) $(PY) scripts/run_local.py run
+
+.PHONY: run-job
+run-job: $(VENV_STAMP) ## Run the job (dead-letter report) once on the emulator of `make run` (else a fresh one)
+	@SQS_PORT=$(SQS_PORT) $(PY) scripts/run_local.py job
 
 .PHONY: test-image
 test-image: $(VENV_STAMP) ## CI proof: real dockerd + registry: build, run healthy as non-root, push, pull, run again

@@ -1,16 +1,19 @@
-"""Fixtures for the app tests: a Flask app built from explicit settings, and a real gunicorn."""
+"""Fixtures for the app tests: a Flask app built from explicit settings, a real gunicorn, and SQS
+queues on a moto server on 127.0.0.1 (one per session)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from apptest_helpers import Gunicorn, start_gunicorn
+from apptest_helpers import Gunicorn, Queues, aws_env, create_queues, free_port, start_gunicorn
 from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
+from app.jsonlog import configure_json_logging
 from app.settings import Settings
 
 
@@ -52,3 +55,47 @@ def gunicorn_server(tmp_path: Path) -> Iterator[Gunicorn]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """A moto server in this test session, on a free port of 127.0.0.1."""
+    server_mod = pytest.importorskip("moto.server", reason="moto[server] is not installed (requirements-dev.txt)")
+    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sqs_env(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """This test's boto3 clients talk to the session's moto server; returns the variables set."""
+    env = aws_env(moto_url)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "QUEUE_URL", "DLQ_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return env
+
+
+@pytest.fixture(scope="session")
+def boto_session(moto_url: str) -> object:
+    """One boto3 Session for the queue clients the tests build (each new Session costs ~0.06 s)."""
+    import boto3
+
+    return boto3.session.Session()
+
+
+@pytest.fixture
+def queues(moto_url: str, sqs_env: dict[str, str]) -> Queues:
+    """A fresh work queue with a dead-letter queue after 2 receives, visibility timeout 0."""
+    return create_queues(moto_url)
+
+
+@pytest.fixture
+def json_logs() -> None:
+    """The ``app`` loggers (app.worker, app.job) write JSON lines to stdout, as the commands set them up."""
+    configure_json_logging(logging.getLogger("app"), service="flask-app", level="INFO")

@@ -7,8 +7,9 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.factory import MAX_SUM_ITEMS, REQUEST_ID_HEADER
+from app.factory import REQUEST_ID_HEADER
 from app.settings import HEALTH_PATH, MAX_CONTENT_LENGTH_BYTES, READY_PATH, Settings
+from app.tasks import MAX_SUM_ITEMS
 
 
 def _assert_error(resp, status: int, message_part: str) -> None:  # type: ignore[no-untyped-def]
@@ -158,3 +159,27 @@ def test_an_unsafe_incoming_request_id_is_replaced(client: FlaskClient) -> None:
 def test_each_request_gets_its_own_id(client: FlaskClient) -> None:
     ids = {client.get(HEALTH_PATH).headers[REQUEST_ID_HEADER] for _ in range(5)}
     assert len(ids) == 5
+
+
+def test_nan_and_infinity_are_not_json(client: FlaskClient) -> None:
+    for token in ("NaN", "Infinity", "-Infinity"):
+        resp = client.post("/api/sum", data='{"numbers": [1, %s]}' % token, content_type="application/json")
+        _assert_error(resp, 400, f"request body is not valid JSON: {token} is not a JSON value")
+
+
+def test_an_integer_too_long_to_read_is_a_400_not_a_500(client: FlaskClient) -> None:
+    resp = client.post("/api/sum", data='{"numbers": [%s]}' % ("9" * 5000), content_type="application/json")
+    _assert_error(resp, 400, "request body is not valid JSON: a number has more than")
+
+
+def test_a_sum_beyond_the_float_range_is_a_400(client: FlaskClient) -> None:
+    _assert_error(client.post("/api/sum", json={"numbers": [1e308, 1e308]}), 400,
+                  "the sum of field 'numbers' is out of range")
+    big = "1" + "0" * 400
+    _assert_error(client.post("/api/sum", data='{"numbers": [%s, 1.5]}' % big, content_type="application/json"),
+                  400, "the sum of field 'numbers' is out of range")
+
+
+def test_jobs_is_503_naming_queue_url_when_no_queue_is_configured(client: FlaskClient) -> None:
+    resp = client.post("/api/jobs", json={"numbers": [1, 2]})
+    _assert_error(resp, 503, "the work queue is not configured: QUEUE_URL is not set")

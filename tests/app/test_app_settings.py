@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from pathlib import Path
 
@@ -14,8 +15,13 @@ from app.settings import (
     DEFAULT_PORT,
     GRACEFUL_TIMEOUT_SECONDS,
     HEALTH_PATH,
+    JOB_COMMAND,
     RUN_AS_GID,
     RUN_AS_UID,
+    WEB_COMMAND,
+    WORKER_COMMAND,
+    WORKER_MAX_MESSAGES,
+    WORKER_RECEIVE_WAIT_SECONDS,
     SettingsError,
     default_workers,
     load_settings,
@@ -64,11 +70,62 @@ def test_default_workers_is_two_per_cpu_plus_one() -> None:
         ({"WEB_CONCURRENCY": "two"}, r"WEB_CONCURRENCY='two' is not valid"),
         ({"GUNICORN_THREADS": "65"}, r"GUNICORN_THREADS='65' is not valid; allowed: an integer 1\.\.64"),
         ({"TMPDIR": "tmp"}, r"TMPDIR='tmp' is not valid; allowed: an absolute path"),
+        ({"QUEUE_URL": "flask-app-dev-jobs"},
+         r"QUEUE_URL='flask-app-dev-jobs' is not valid; allowed: the URL of a standard SQS queue, https://sqs\."),
+        ({"QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs.fifo"},
+         r"QUEUE_URL='https://sqs.eu-west-1.amazonaws.com/123456789012/jobs.fifo' is not valid; allowed: the URL of a standard SQS queue"),
+        ({"QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/1234/jobs"}, r"QUEUE_URL='.*/1234/jobs' is not valid; allowed: .*12-digit account id"),
+        ({"QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs", "DLQ_URL": "arn:aws:sqs:eu-west-1:123456789012:dlq"},
+         r"DLQ_URL='arn:aws:sqs:eu-west-1:123456789012:dlq' is not valid; allowed: the URL of a standard SQS queue"),
+        ({"QUEUE_URL": "http://127.0.0.1:5056/123456789012/jobs"},
+         r"AWS_REGION is not set \(nor AWS_DEFAULT_REGION\) and QUEUE_URL='http://127.0.0.1:5056/123456789012/jobs' names no region; allowed: AWS_REGION set to an AWS region such as us-east-1"),
+        ({"QUEUE_URL": "http://127.0.0.1:5056/123456789012/jobs", "AWS_REGION": "Frankfurt"},
+         r"AWS_REGION='Frankfurt' is not valid; allowed: an AWS region such as us-east-1"),
+        ({"QUEUE_URL": "http://127.0.0.1:5056/123456789012/jobs", "AWS_DEFAULT_REGION": "eu_west_1"},
+         r"AWS_DEFAULT_REGION='eu_west_1' is not valid; allowed: an AWS region such as us-east-1"),
+        ({"QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs", "AWS_REGION": "us-east-1"},
+         r"QUEUE_URL='https://sqs.eu-west-1.amazonaws.com/123456789012/jobs' is not valid with AWS_REGION='us-east-1'; allowed: a queue in us-east-1"),
     ],
 )
 def test_invalid_values_name_variable_value_and_allowed(env: dict[str, str], match: str) -> None:
     with pytest.raises(SettingsError, match=match):
         load_settings(env)
+
+
+def test_queue_settings_from_the_environment() -> None:
+    s = load_settings({"QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/flask-app-dev-jobs",
+                       "DLQ_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/flask-app-dev-jobs-dlq",
+                       "AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "us-east-1"})
+    assert (s.queue_url, s.dlq_url, s.aws_region) == (
+        "https://sqs.eu-west-1.amazonaws.com/123456789012/flask-app-dev-jobs",
+        "https://sqs.eu-west-1.amazonaws.com/123456789012/flask-app-dev-jobs-dlq", "eu-west-1")
+    assert s.public()["queue_url"] == s.queue_url
+
+
+@pytest.mark.parametrize(
+    ("env", "region"),
+    [
+        ({"QUEUE_URL": "https://sqs.ap-southeast-2.amazonaws.com/123456789012/jobs"}, "ap-southeast-2"),
+        ({"QUEUE_URL": "https://eu-central-1.queue.amazonaws.com/123456789012/jobs"}, "eu-central-1"),
+        ({"QUEUE_URL": "https://sqs.cn-north-1.amazonaws.com.cn/123456789012/jobs"}, "cn-north-1"),
+        ({"QUEUE_URL": "http://127.0.0.1:5056/123456789012/jobs", "AWS_DEFAULT_REGION": "us-gov-west-1"}, "us-gov-west-1"),
+        ({"QUEUE_URL": "http://localhost:5056/123456789012/jobs", "AWS_REGION": "eu-west-1"}, "eu-west-1"),
+    ],
+)
+def test_the_region_comes_from_aws_region_or_the_queue_url(env: dict[str, str], region: str) -> None:
+    assert load_settings(env).aws_region == region
+
+
+def test_without_a_queue_there_are_no_queue_settings() -> None:
+    s = load_settings({"AWS_REGION": "not a region", "DLQ_URL": ""})  # the region is read only for a queue
+    assert (s.queue_url, s.dlq_url, s.aws_region) == (None, None, None)
+
+
+def test_commands_that_need_the_queue_name_it_when_it_is_unset() -> None:
+    with pytest.raises(SettingsError, match=r"^QUEUE_URL is not set; allowed: the URL of a standard SQS queue, https://sqs\."):
+        load_settings({}).require_queue_url()
+    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs"
+    assert load_settings({"QUEUE_URL": url}).require_queue_url() == url
 
 
 def test_settings_error_is_a_value_error() -> None:
@@ -77,7 +134,7 @@ def test_settings_error_is_a_value_error() -> None:
 
 def test_settings_module_does_not_import_flask() -> None:
     source = Path(settings_mod.__file__).read_text()
-    assert not re.search(r"^\s*(import|from)\s+(flask|gunicorn|werkzeug)", source, re.MULTILINE)
+    assert not re.search(r"^\s*(import|from)\s+(flask|gunicorn|werkzeug|boto3|botocore)", source, re.MULTILINE)
 
 
 def test_graceful_timeout_is_shorter_than_the_ecs_stop_timeout() -> None:
@@ -121,3 +178,23 @@ def test_dockerfile_matches_the_contract() -> None:
     assert re.search(r"^ARG BASE_IMAGE=\S+", text, re.MULTILINE)
     assert "--mount" not in text and "# syntax=" not in text  # no BuildKit-only syntax
     assert "python:app.gunicorn_conf" in text
+    cmd = re.search(r"^CMD (\[.*\])$", text, re.MULTILINE)
+    assert cmd and tuple(json.loads(cmd.group(1))) == WEB_COMMAND
+
+
+@pytest.mark.parametrize("command", [WORKER_COMMAND, JOB_COMMAND], ids=["worker", "job"])
+def test_the_workload_commands_run_modules_the_image_carries(command: tuple[str, ...]) -> None:
+    """``python -m app.<module>``: the module exists under app/, which the Dockerfile copies whole."""
+    assert command[:2] == ("python", "-m")
+    module = command[2]
+    assert module.startswith("app.") and (REPO_ROOT / (module.replace(".", "/") + ".py")).is_file()
+    assert 'if __name__ == "__main__":' in (REPO_ROOT / (module.replace(".", "/") + ".py")).read_text()
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    assert re.search(r"^COPY app/ /srv/app/$", dockerfile, re.MULTILINE)
+    assert re.search(r"^WORKDIR /srv$", dockerfile, re.MULTILINE)  # so `python -m app.…` finds the package
+    assert "!app/" in (REPO_ROOT / ".dockerignore").read_text().splitlines()
+
+
+def test_the_worker_receive_settings_are_the_sqs_maxima() -> None:
+    assert WORKER_RECEIVE_WAIT_SECONDS == 20
+    assert WORKER_MAX_MESSAGES == 10
