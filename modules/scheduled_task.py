@@ -37,9 +37,9 @@ What it builds:
   every failed run: invocations Scheduler gave up on (it sends them with the role), and the
   ``ECS Task State Change`` events of tasks of this family in this cluster that stopped with a
   non-zero exit code or failed to start, delivered by the EventBridge rule ``{name}-failed-runs``
-  (the queue policy lets only that rule send, besides the IAM-granted role). A task that starts
-  and then fails is invisible to Scheduler, which only sees RunTask succeed; the rule catches it,
-  whether Scheduler or an operator started the task;
+  (the queue policy admits that rule as its only service principal; the role sends through its IAM
+  grant). A task that starts and then fails is invisible to Scheduler, which only sees RunTask
+  succeed; the rule catches it, whether Scheduler or an operator started the task;
 * alarms, notifying ``alarm_topic_arn`` on ALARM and OK when it is set:
 
   - ``{name}-failed-runs``: a message waits in the dead-letter queue (per job; it stays in ALARM
@@ -55,7 +55,8 @@ Task definition: pass the revision ARN the stack registers (``aws_ecs_task_defin
 Each deploy that registers a revision updates the schedule in place, so the plan shows which
 revision the job runs and a rollback of the task definition rolls the job back too. A family ARN
 without revision also works (ECS then runs the latest ACTIVE revision); the role's grant covers
-both.
+both. Runs carry no propagated or managed tags: tagging on RunTask would need ``ecs:TagResource``
+in the role.
 """
 
 from __future__ import annotations
