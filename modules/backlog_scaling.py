@@ -22,36 +22,42 @@ What it builds:
       in_flight  AWS/SQS ApproximateNumberOfMessagesNotVisible  (QueueName)            Maximum
       running    ECS/ContainerInsights RunningTaskCount         (ClusterName, ServiceName) Average
 
-  Application Auto Scaling then asks for ``ceil((visible + in_flight) / backlog_per_task)`` tasks.
-  Choose ``backlog_per_task`` as the messages one task gets through within the latency you
-  accept: acceptable latency / average seconds per message (:func:`rules.queues.backlog_per_task`;
-  AWS, "Scaling policy based on Amazon SQS");
+  As the metric is per running task, target tracking keeps about
+  ``(visible + in_flight) / backlog_per_task`` tasks. Choose ``backlog_per_task`` as the messages
+  one task gets through within the latency you accept: acceptable latency / average seconds per
+  message (:func:`rules.queues.backlog_per_task`; AWS, "Scaling policy based on Amazon SQS" and
+  "Create a target tracking scaling policy for Application Auto Scaling using metric math");
 * when ``min_capacity`` is 0, the *wake-up*: a CloudWatch alarm ``{name}-wake-up`` and a step
   scaling policy ``{name}-wake-up`` that adds one task when messages wait and no task runs.
 
 Why two policies. Target tracking cannot start from zero: with no running task the division has
-no value (CloudWatch drops a data point that divides by zero), so its alarms have no data and
-Application Auto Scaling does nothing, and its proportional arithmetic from a capacity of 0 would
-give 0 anyway. AWS documents the same limit elsewhere (a SageMaker endpoint "must use step scaling
-to scale out from zero"). So the wake-up alarm watches, with metric math::
+no value (CloudWatch drops a data point that would divide by zero), and "a target tracking scaling
+policy does not perform scaling when the specified metric has insufficient data" (ECS Developer
+Guide, "Use a target metric to scale Amazon ECS services"). AWS documents the same limit for
+SageMaker endpoints, which "must use step scaling ... to scale out from zero". So the wake-up alarm
+watches, with metric math::
 
     (visible >= 1) > tasks     tasks = AWS/ECS CPUUtilization (ClusterName, ServiceName) SampleCount
 
 ECS sends ``AWS/ECS`` metrics only for services with RUNNING tasks (ECS Developer Guide,
-"Amazon ECS CloudWatch metrics"), and a comparison of two time series counts a missing value as 0
-(CloudWatch, "Using metric math"): the expression is 1 exactly when messages are visible and the
-service reports no running task, 0 otherwise. It must hold for 3 minutes in a row (a minute's ECS
-data can arrive after the SQS data), then the step policy adds one task (``ChangeInCapacity +1``,
-never an exact capacity, so a false alarm can only add a task, never remove any), with
-``wake_up_cooldown_seconds`` (300 s) between additions while that task starts. Once it runs, the
-target-tracking policy has data again and takes over. Scaling in to 0 is target tracking's: when
-no message is visible or in flight for its 15-minute low alarm, ``ceil(0 / target)`` is 0. Counting
-the in-flight messages keeps the last task alive while it still works on a message.
+"Amazon ECS CloudWatch metrics"), and a comparison of two time series counts a value missing in
+one of them as 0 (CloudWatch User Guide, "Using metric math"): the expression is 1 exactly when
+messages are visible and the service reports no running task, 0 otherwise. It must hold for 3
+minutes in a row (a minute's ECS data can arrive after the SQS data), then the step policy adds one
+task (``ChangeInCapacity +1``, never an exact capacity, so a false alarm can only add a task, never
+remove one), with ``wake_up_cooldown_seconds`` (300 s) between additions while that task starts.
+Once it runs, the target-tracking policy has data again and takes over.
 
-Expect a worker to start about 3 to 5 minutes after the first message arrives at an idle queue;
-after six hours without any activity SQS stops publishing the queue's metrics until a message or
-call makes it active again, which can add up to 15 minutes once (SQS Developer Guide, "Available
-CloudWatch metrics for Amazon SQS").
+Scaling in to 0 is target tracking's ("when a metric emits real 0 values, Application Auto Scaling
+can scale in to 0", Application Auto Scaling User Guide): once no message is visible or in flight
+for as long as its low alarm needs. The in-flight messages count so that the metric stays above 0
+while the last task still works on a message, and Application Auto Scaling rounds the capacity it
+keeps up, so that task is not removed mid-message.
+
+Expect a worker to start about 3 to 5 minutes after the first message reaches an idle queue. A
+queue with no message and no API call for six hours is inactive and publishes no metrics; when a
+message activates it again, "a delay of up to 15 minutes occurs in CloudWatch metrics" (SQS
+Developer Guide, "Monitoring Amazon SQS queues using CloudWatch"), once.
 
 Requirement: Container Insights on the cluster (``RunningTaskCount``; :class:`modules.cluster.Cluster`
 turns it on unless ``container_insights=False``). Without it the target-tracking policy has no data:
