@@ -25,7 +25,7 @@ from rules.accounts import (
     name_problem,
 )
 from rules.capacity import spot_architecture_problem
-from rules.container import RESERVED_ENV
+from rules.container import QUEUE_ENV, RESERVED_ENV
 from rules.dns import (
     ACM_DOMAIN_NAME_MAX,
     DNS_NAME_ALLOWED,
@@ -38,7 +38,10 @@ from rules.fargate import check_task_size
 from rules.images import tag_problem
 from rules.logs import retention_problem
 from rules.naming import LIMITS, length_problem, physical_name
+from rules.queues import MAX_RECEIVE_COUNT, MESSAGE_RETENTION_SECONDS, VISIBILITY_TIMEOUT_SECONDS, age_threshold_problem
+from rules.routing import patterns_overlap, routing_problem
 from rules.s3 import bucket_name_problem, default_state_bucket, state_object_key
+from rules.schedules import RETRY_ATTEMPTS, schedule_expression_problem, timezone_problem
 from rules.tags import tag_problems
 
 ENV_NAME = re.compile(r"^[a-z][a-z0-9]{1,11}$")
@@ -187,6 +190,10 @@ class ContainerConfig(_Model):
     stop_timeout_seconds: int = Field(30, ge=2, le=120, description="SIGTERM-to-SIGKILL grace; 30 s unless set.")
     user: str = Field("10001:10001", description="Numeric uid:gid the container runs as (non-root).")
     readonly_root_filesystem: bool = Field(True, description="Read-only root fs with a writable /tmp volume.")
+    command: tuple[str, ...] = Field(
+        (), description="Command (exec form), e.g. ['python', '-m', 'app.worker']; the image's CMD (the web server)"
+        " unless set."
+    )
 
     @model_validator(mode="after")
     def _checks(self) -> ContainerConfig:
@@ -209,10 +216,10 @@ class ContainerConfig(_Model):
                 raise ValueError("environment variable name %r is not valid; allowed: [A-Za-z_][A-Za-z0-9_]*" % name)
         for table in ("environment", "secrets"):
             for name, value in getattr(self, table).items():
-                if name in RESERVED_ENV:
+                if name in RESERVED_ENV + QUEUE_ENV:
                     raise ValueError(
                         "%s.%s=%r: the service sets this variable itself; allowed: any name except %s"
-                        % (table, name, value, ", ".join(RESERVED_ENV))
+                        % (table, name, value, ", ".join(RESERVED_ENV + QUEUE_ENV))
                     )
         for name in self.environment:
             if SECRET_LIKE.search(name):
@@ -521,6 +528,155 @@ class AssumeRoleConfig(_Model):
         return self
 
 
+WORKLOAD_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+#: The environment's own web service (the top-level container/service/scaling/load_balancer tables).
+PRIMARY_WORKLOAD = "web"
+WorkloadKind = Literal["web", "backend", "worker", "job"]
+#: Fields each kind may set (besides kind, container, task_role_statements and sends_to).
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    "web": ("hosts", "paths", "priority", "scaling", "alarms"),
+    "backend": ("callers", "scaling"),
+    "worker": ("queue", "scaling"),
+    "job": ("schedule", "timezone", "max_retries", "enabled"),
+}
+
+
+class QueueConfig(_Model):
+    """The SQS work queue of a worker, with its dead-letter queue."""
+
+    visibility_timeout_seconds: int = Field(
+        300,
+        description="How long a received message stays hidden: above the time one message takes plus the task's"
+        " stop timeout; 300 s unless set.",
+    )
+    max_receive_count: int = Field(5, description="Receives before a message moves to the dead-letter queue; 5 unless set.")
+    retention_seconds: int = Field(345600, description="How long a message is kept; 4 days unless set.")
+    oldest_message_alarm_seconds: int = Field(
+        1800, description="Alarm when the oldest message waits longer than this; 30 minutes unless set."
+    )
+
+    @model_validator(mode="after")
+    def _checks(self) -> QueueConfig:
+        for field, value, bounds in (
+            ("visibility_timeout_seconds", self.visibility_timeout_seconds, VISIBILITY_TIMEOUT_SECONDS),
+            ("max_receive_count", self.max_receive_count, MAX_RECEIVE_COUNT),
+            ("retention_seconds", self.retention_seconds, MESSAGE_RETENTION_SECONDS),
+        ):
+            if not bounds[0] <= value <= bounds[1]:
+                raise ValueError("%s=%r; allowed: %d..%d" % (field, value, bounds[0], bounds[1]))
+        problem = age_threshold_problem(self.oldest_message_alarm_seconds, self.retention_seconds)
+        if problem:
+            raise ValueError("oldest_message_alarm_seconds=%s" % problem)
+        return self
+
+
+class WorkloadScalingConfig(_Model):
+    """Task counts of a web, backend or worker workload, and what it scales on."""
+
+    min_capacity: int = Field(1, ge=0, le=1000, description="Autoscaling floor; 1 unless set (a worker may use 0).")
+    max_capacity: int = Field(2, ge=1, le=1000, description="Autoscaling ceiling; 2 unless set.")
+    cpu_target_percent: float | None = Field(
+        60.0, gt=0, le=100, description="CPU target tracking of a web or backend workload; off when null."
+    )
+    backlog_per_task: int = Field(
+        10, ge=1, le=100000, description="Worker: queued messages one task may have waiting (scales on the backlog)."
+    )
+
+    @model_validator(mode="after")
+    def _checks(self) -> WorkloadScalingConfig:
+        if self.min_capacity > self.max_capacity:
+            raise ValueError(
+                "min_capacity=%d > max_capacity=%d; allowed: min <= max" % (self.min_capacity, self.max_capacity)
+            )
+        return self
+
+
+class WorkloadConfig(_Model):
+    """One more workload of the environment: a web service on the shared ALB, an internal backend, a queue
+    worker or a scheduled job. All share the environment's network, cluster, image and (web) load balancer."""
+
+    kind: WorkloadKind = Field(description="web, backend, worker or job.")
+    container: ContainerConfig = Field(
+        ContainerConfig(), description="Size, command, environment and secrets of its container; the defaults unless set."
+    )
+    task_role_statements: tuple[IamStatement, ...] = Field(
+        (), description="Grants of its task role beyond what its queues need; none unless set."
+    )
+    sends_to: str | None = Field(
+        None,
+        description="A worker whose queue this workload uses: QUEUE_URL and DLQ_URL in its container, and the"
+        " grants to send and to read the queue's attributes; none unless set.",
+    )
+    alarms: bool = Field(
+        True, description="web: its CloudWatch alarms (5xx, unhealthy hosts, CPU, memory); on unless set. A worker's"
+        " queue and a job always have theirs (oldest message, dead letters, failed runs)."
+    )
+    # web
+    hosts: tuple[str, ...] = Field((), description="web: Host-header patterns it answers on the shared ALB.")
+    paths: tuple[str, ...] = Field((), description="web: path patterns it answers on the shared ALB, e.g. '/api/*'.")
+    priority: int | None = Field(None, description="web: listener-rule priority, unique in the environment.")
+    # backend
+    callers: tuple[str, ...] = Field(
+        (), description="backend: workloads ('web' is the environment's own) allowed to call its container port."
+    )
+    # worker
+    queue: QueueConfig | None = Field(None, description="worker: its SQS queue and dead-letter queue; required.")
+    # web, backend, worker
+    scaling: WorkloadScalingConfig = Field(WorkloadScalingConfig(), description="Task counts and scaling policy.")
+    # job
+    schedule: str | None = Field(None, description="job: cron(...), rate(...) or at(...) expression; required.")
+    timezone: str = Field("UTC", description="job: IANA time zone of the schedule; UTC unless set.")
+    max_retries: int = Field(2, description="job: retries of a run the scheduler could not start; 2 unless set.")
+    enabled: bool = Field(True, description="job: whether the schedule runs; on unless set.")
+
+    @model_validator(mode="after")
+    def _checks(self) -> WorkloadConfig:
+        allowed = KIND_FIELDS[self.kind]
+        for field in sorted({f for fields in KIND_FIELDS.values() for f in fields} - set(allowed)):
+            if field in self.model_fields_set:
+                owners = [k for k, fields in KIND_FIELDS.items() if field in fields]
+                raise ValueError(
+                    "%s is set for kind=%r; allowed: only for kind %s" % (field, self.kind, " or ".join(map(repr, owners)))
+                )
+        if self.container.image_tag is not None:
+            raise ValueError(
+                "container.image_tag=%r: every workload runs the environment's image tag; allowed: unset"
+                % self.container.image_tag
+            )
+        if self.kind == "web":
+            problem = routing_problem(hosts=self.hosts, paths=self.paths, priority=self.priority)
+            if problem:
+                raise ValueError(problem)
+            if not (self.hosts or self.paths):
+                raise ValueError(
+                    "hosts=[] and paths=[]: the environment's own web service is the load balancer's default;"
+                    " allowed: hosts and/or paths with a priority"
+                )
+        if self.kind == "worker" and self.queue is None:
+            raise ValueError("queue is not set for kind='worker'; allowed: a [queue] table (its defaults are fine)")
+        if self.kind == "job":
+            if self.schedule is None:
+                raise ValueError("schedule is not set for kind='job'; allowed: cron(...), rate(...) or at(...)")
+            for problem in (schedule_expression_problem(self.schedule), timezone_problem(self.timezone)):
+                if problem:
+                    raise ValueError(problem)
+            if not RETRY_ATTEMPTS[0] <= self.max_retries <= RETRY_ATTEMPTS[1]:
+                raise ValueError("max_retries=%r; allowed: %d..%d" % (self.max_retries, *RETRY_ATTEMPTS))
+        if self.kind in ("worker", "job") and not self.container.command:
+            raise ValueError(
+                "container.command is not set for kind=%r: the image's default command is the web server;"
+                " allowed: the %s's command, e.g. %s"
+                % (self.kind, self.kind, "['python', '-m', 'app.worker']" if self.kind == "worker" else
+                   "['python', '-m', 'app.job']")
+            )  # fmt: skip
+        return self
+
+    @property
+    def serves_port(self) -> bool:
+        """True for kinds whose container answers on its port (web, backend)."""
+        return self.kind in ("web", "backend")
+
+
 class EnvironmentConfig(_Model):
     """One environment: everything that differs between dev, staging and prod."""
 
@@ -546,6 +702,14 @@ class EnvironmentConfig(_Model):
     logging: LoggingConfig = LoggingConfig()
     registry: RegistryConfig = RegistryConfig()
     backend: BackendConfig = BackendConfig()
+    workloads: dict[str, WorkloadConfig] = Field(
+        default_factory=dict,
+        description="More workloads beside the environment's own web service ('web'), by name: web, backend,"
+        " worker or job; none unless set.",
+    )
+    queue: str | None = Field(
+        None, description="A worker whose queue the environment's own web service sends to (QUEUE_URL); none unless set."
+    )
 
     @field_validator("name")
     @classmethod
@@ -603,6 +767,7 @@ class EnvironmentConfig(_Model):
                 "scaling.fargate_spot_percent=%d with container.cpu_architecture='ARM64': %s; allowed:"
                 " fargate_spot_percent=0 or cpu_architecture='X86_64'" % (self.scaling.fargate_spot_percent, spot)
             )
+        self._check_workloads()
         if self.network.nat_mode == "none" and not (
             self.network.tasks_in_public_subnets or self.network.vpc_endpoints
         ):
@@ -611,6 +776,64 @@ class EnvironmentConfig(_Model):
                 " 'per_az', or vpc_endpoints=true, or tasks_in_public_subnets=true"
             )
         return self
+
+    def _check_workloads(self) -> None:
+        """Names, references, rule priorities and host/path overlaps across the workloads."""
+        names = [PRIMARY_WORKLOAD, *self.workloads]
+        for name, workload in self.workloads.items():
+            where = "workloads.%s" % name
+            if name == PRIMARY_WORKLOAD:
+                raise ValueError(
+                    "%s: the name %r is the environment's own web service (the container/service/scaling tables);"
+                    " allowed: another name" % (where, name)
+                )
+            if not WORKLOAD_NAME.match(name):
+                raise ValueError("%s: name=%r; allowed: 1-12 lowercase letters/digits starting with a letter" % (where, name))
+            for component, limit in (("", LIMITS["ecs_service"]), ("tg", LIMITS["target_group"])):
+                full = self.physical_name("%s-%s" % (name, component) if component else name)
+                if (component != "tg" or workload.kind == "web") and length_problem(full, limit):
+                    raise ValueError("%s: the name %s" % (where, length_problem(full, limit)))
+            if workload.kind == "backend" and self.service.service_discovery_namespace is None:
+                raise ValueError(
+                    "%s: kind='backend' is reached through Cloud Map, but service.service_discovery_namespace is not"
+                    " set; allowed: set it (e.g. 'internal')" % where
+                )
+            for caller in workload.callers:
+                if caller not in names or caller == name:
+                    raise ValueError(
+                        "%s.callers contains %r; allowed: other workloads of this environment (%s)"
+                        % (where, caller, ", ".join(n for n in names if n != name))
+                    )
+            spot = spot_architecture_problem(bool(self.scaling.fargate_spot_percent), workload.container.cpu_architecture)
+            if spot:
+                raise ValueError(
+                    "%s.container.cpu_architecture='ARM64' with scaling.fargate_spot_percent=%d: %s; allowed: X86_64"
+                    % (where, self.scaling.fargate_spot_percent, spot)
+                )
+        workers = [n for n, w in self.workloads.items() if w.kind == "worker"]
+        senders = [("queue", self.queue)] + [("workloads.%s.sends_to" % n, w.sends_to) for n, w in self.workloads.items()]
+        for field, target in senders:
+            if target is not None and target not in workers:
+                raise ValueError(
+                    "%s=%r is not a worker of this environment; allowed: %s"
+                    % (field, target, ", ".join(map(repr, workers)) or "none (add a workload of kind 'worker')")
+                )
+        routed = sorted((w.priority or 0, n, w) for n, w in self.workloads.items() if w.kind == "web")
+        for i, (priority, name, workload) in enumerate(routed):
+            for other_priority, other, other_workload in routed[i + 1 :]:
+                if priority == other_priority:
+                    raise ValueError(
+                        "workloads.%s.priority=%d is also workloads.%s.priority; allowed: a priority of its own"
+                        % (other, priority, name)
+                    )
+                if _rules_overlap(workload, other_workload):
+                    raise ValueError(
+                        "workloads.%s (hosts=%s, paths=%s) and workloads.%s (hosts=%s, paths=%s) can match the same"
+                        " request; allowed: host/path patterns that do not overlap (the lower priority would never"
+                        " see those requests)"
+                        % (name, list(workload.hosts), list(workload.paths), other, list(other_workload.hosts),
+                           list(other_workload.paths))
+                    )  # fmt: skip
 
     @property
     def state_bucket(self) -> str:
@@ -628,6 +851,15 @@ class EnvironmentConfig(_Model):
     def physical_name(self, component: str = "", *, limit: int | None = None) -> str:
         """``{app}-{env}-{component}``, checked against ``limit``."""
         return physical_name(self.app_name, self.name, component, limit=limit)
+
+
+def _values_overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether two condition lists can match one value (an empty list matches everything)."""
+    return not a or not b or any(patterns_overlap(x, y) for x in a for y in b)
+
+
+def _rules_overlap(a: WorkloadConfig, b: WorkloadConfig) -> bool:
+    return _values_overlap(a.hosts, b.hosts) and _values_overlap(a.paths, b.paths)
 
 
 ServiceConfig.model_rebuild()

@@ -49,6 +49,9 @@ class DiscoveryProps:
     """VPC the private zone is attached to."""
     dns_ttl_seconds: int = 10
     """TTL of the A records; 10 s unless set, so callers follow task replacements quickly."""
+    namespace_id: str | None = None
+    """An existing namespace (named ``namespace``) to register in, e.g. another service's
+    :attr:`Discovery.namespace_id`; when unset the namespace is created here (id ``Namespace``)."""
 
     def __post_init__(self) -> None:
         for field, value in (("namespace", self.namespace), ("service", self.service)):
@@ -72,13 +75,16 @@ class Discovery(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, props: DiscoveryProps) -> None:
         super().__init__(scope, id_)
-        self.namespace_id = ServiceDiscoveryPrivateDnsNamespace(
-            self,
-            "Namespace",
-            name=props.namespace,
-            vpc=props.vpc_id,
-            description="Private names of the %s services" % props.name,
-        ).id
+        if props.namespace_id is not None:
+            self.namespace_id = props.namespace_id
+        else:
+            self.namespace_id = ServiceDiscoveryPrivateDnsNamespace(
+                self,
+                "Namespace",
+                name=props.namespace,
+                vpc=props.vpc_id,
+                description="Private names of the %s services" % props.name,
+            ).id
         service = ServiceDiscoveryService(
             self,
             "Service",

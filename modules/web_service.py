@@ -115,7 +115,11 @@ class WebServiceProps:
     log_kms_key_arn: str | None = None
     """KMS key of the service's (and the web ACL's) log group; CloudWatch Logs' own encryption unless set."""
     log_group_name: str | None = None
-    """Existing log group of the container; when unset the service creates ``/ecs/{name}/web``."""
+    """Existing log group of the container; when unset the service creates ``log_group_path``."""
+    log_group_path: str | None = None
+    """Name of the log group the service creates; ``/ecs/{name}/web`` unless set."""
+    log_stream_prefix: str = "web"
+    """First part of each task's log stream name; ``web`` unless set."""
     web_acl_log_retention_days: int | None = None
     """Put a WAF web ACL in front of the ALB created here, its request log kept this many days; no web ACL
     unless set. Not allowed with ``load_balancer``."""
@@ -258,6 +262,8 @@ class WebService:
                 log_retention_days=props.log_retention_days,
                 log_kms_key_arn=props.log_kms_key_arn,
                 log_group_name=props.log_group_name,
+                log_group_path=props.log_group_path,
+                log_stream_prefix=props.log_stream_prefix,
                 cluster=cluster,
                 registry=props.registry,
                 image_tag=props.image_tag,

@@ -120,7 +120,8 @@ def estimate(settings: DeploySettings) -> Estimate:
 
 
 def _one(stack: dict[str, Any], rtype: str) -> dict[str, Any]:
-    found = list(stack.get("resource", {}).get(rtype, {}).values())
+    """The web service's ``rtype`` resource: further workloads (``Workload-<name>``) are not behind the ALB."""
+    found = [body for name, body in stack.get("resource", {}).get(rtype, {}).items() if not name.startswith("Workload-")]
     if len(found) != 1:
         raise ValueError("expected one %s in the stack, found %d" % (rtype, len(found)))
     return dict(found[0])

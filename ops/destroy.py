@@ -209,7 +209,11 @@ Checker = Callable[[Client, Deployed], list[Leftover]]
 def _not_found(exc: Exception) -> bool:
     """True for the error codes AWS answers about a resource that does not exist."""
     code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-    return "NotFound" in code or code.startswith("NoSuch") or code == "WAFNonexistentItemException"
+    return (
+        "NotFound" in code
+        or code.startswith("NoSuch")
+        or code in ("WAFNonexistentItemException", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
+    )
 
 
 def _get(call: Callable[[], Any]) -> Any:
@@ -446,12 +450,19 @@ def _check_wafv2_logging_configuration(client: Client, r: Deployed) -> list[Left
     return _present(r, "wafv2:GetLoggingConfiguration", response)
 
 
+def _check_scheduler_schedule(client: Client, r: Deployed) -> list[Leftover]:
+    scheduler, v = client("scheduler"), r.values
+    response = _get(lambda: scheduler.get_schedule(Name=v["name"], GroupName=v.get("group_name") or "default"))
+    return _present(r, "scheduler:GetSchedule", response)
+
+
 #: Terraform resource type -> the describe/get call that proves the resource is gone.
 CHECKS: dict[str, Checker] = {
     "aws_acm_certificate": _lookup("acm", "DescribeCertificate", "CertificateArn", "arn", many=False),
     "aws_appautoscaling_policy": _check_appautoscaling_policy,
     "aws_appautoscaling_scheduled_action": _check_appautoscaling_scheduled_action,
     "aws_appautoscaling_target": _check_appautoscaling_target,
+    "aws_cloudwatch_event_rule": _lookup("events", "DescribeRule", "Name", "name", many=False),
     "aws_cloudwatch_log_group": _check_log_group,
     "aws_cloudwatch_metric_alarm": _check_metric_alarm,
     "aws_default_security_group": _lookup("ec2", "DescribeSecurityGroups", "GroupIds", "id", "SecurityGroups"),
@@ -475,7 +486,9 @@ CHECKS: dict[str, Checker] = {
     "aws_route_table_association": _check_route_table_association,
     "aws_security_group": _lookup("ec2", "DescribeSecurityGroups", "GroupIds", "id", "SecurityGroups"),
     "aws_service_discovery_private_dns_namespace": _check_private_dns_namespace,
+    "aws_scheduler_schedule": _check_scheduler_schedule,
     "aws_service_discovery_service": _lookup("servicediscovery", "GetService", "Id", "id", many=False),
+    "aws_sqs_queue": _lookup("sqs", "GetQueueAttributes", "QueueUrl", "url", many=False),
     "aws_subnet": _lookup("ec2", "DescribeSubnets", "SubnetIds", "id", "Subnets"),
     "aws_vpc": _lookup("ec2", "DescribeVpcs", "VpcIds", "id", "Vpcs"),
     "aws_vpc_endpoint": _check_vpc_endpoint,
@@ -492,6 +505,10 @@ CANNOT_BE_LEFT: dict[str, str] = {
     " and its validation aws_route53_record are checked)",
     "aws_ecr_lifecycle_policy": "a setting stored in the repository; it goes with it (aws_ecr_repository is checked)",
     "aws_ecs_cluster_capacity_providers": "a setting of the cluster; it goes with it (aws_ecs_cluster is checked)",
+    "aws_cloudwatch_event_target": "a target of its rule; EventBridge deletes no rule that still has targets, so a"
+    " gone rule (aws_cloudwatch_event_rule is checked) has none left",
+    "aws_sqs_queue_policy": "an attribute of the queue; it goes with it (aws_sqs_queue is checked)",
+    "aws_sqs_queue_redrive_allow_policy": "an attribute of the queue; it goes with it (aws_sqs_queue is checked)",
 }
 
 

@@ -7,134 +7,44 @@ autoscaling, alarms and optional Cloud Map discovery. The image comes from the
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 from cdktf import TerraformOutput, TerraformStack, TerraformVariable, TerraformVariableValidationConfig
 from constructs import Construct
 
 from envconfig.model import (
-    ContainerConfig,
     EnvironmentConfig,
-    LoadBalancerConfig,
-    NetworkConfig,
-    ScalingConfig,
-    ServiceConfig,
 )
-from modules.autoscaling import ScalingOptions, ScheduledAction
 from modules.cluster import Cluster, ClusterProps
-from modules.container import ContainerOptions
-from modules.listener_target import TargetOptions
-from modules.load_balancer import LoadBalancerOptions
 from modules.log_encryption import LogEncryptionKey, LogEncryptionKeyProps
-from modules.network import Network, NetworkProps
-from modules.service import PolicyStatement, ServiceOptions
+from modules.network import Network
+from modules.service import PolicyStatement
 from modules.web_service import WebService, WebServiceProps
 from rules.logs import security_log_retention_days
 from stacks.base import configure_stack
+from stacks.props import (
+    container_options,
+    load_balancer_options,
+    network_props,
+    scaling_options,
+    service_options,
+    target_options,
+)
 from stacks.registry import RegistryStack
+from stacks.workloads import Shared, Workloads, queue_environment, sender_statements
 
 
-def network_props(
-    config: NetworkConfig,
-    *,
-    name: str,
-    region: str,
-    flow_log_retention_days: int = 30,
-    log_kms_key_arn: str | None = None,
-) -> NetworkProps:
-    """An environment's ``network`` table as :class:`NetworkProps` (name, region and flow-log settings given)."""
-    return NetworkProps(
-        name=name,
-        region=region,
-        vpc_cidr=config.vpc_cidr,
-        public_subnet_cidrs=config.public_cidrs,
-        private_subnet_cidrs=config.private_cidrs,
-        nat_mode=config.nat_mode,
-        vpc_endpoints=config.vpc_endpoints,
-        flow_logs=config.flow_logs,
-        flow_log_retention_days=flow_log_retention_days,
-        log_kms_key_arn=log_kms_key_arn,
-    )
+def alarm_topic_arn(env: EnvironmentConfig) -> str | None:
+    """The ARN of the environment's alarm topic (:class:`modules.alarms.Alarms`), when it has one.
 
-
-def load_balancer_options(config: LoadBalancerConfig, *, deletion_protection: bool = False) -> LoadBalancerOptions:
-    """An environment's ``load_balancer`` table as :class:`LoadBalancerOptions` (ALB and listeners)."""
-    return LoadBalancerOptions(
-        deletion_protection=deletion_protection,
-        ingress_cidrs=config.ingress_cidrs,
-        certificate_arn=config.certificate_arn,
-        domain_name=config.domain_name,
-        hosted_zone_name=config.hosted_zone_name,
-        redirect_http_to_https=config.redirect_http_to_https,
-        idle_timeout_seconds=config.idle_timeout_seconds,
-    )
-
-
-def target_options(config: LoadBalancerConfig) -> TargetOptions:
-    """The target-group settings of an environment's ``load_balancer`` table as :class:`TargetOptions`."""
-    return TargetOptions(
-        deregistration_delay_seconds=config.deregistration_delay_seconds,
-        health_check_interval_seconds=config.health_check_interval_seconds,
-        health_check_timeout_seconds=config.health_check_timeout_seconds,
-        healthy_threshold_count=config.healthy_threshold_count,
-        unhealthy_threshold_count=config.unhealthy_threshold_count,
-    )
-
-
-def scaling_options(config: ScalingConfig) -> ScalingOptions:
-    """An environment's ``scaling`` table as :class:`ScalingOptions`."""
-    return ScalingOptions(
-        min_capacity=config.min_capacity,
-        max_capacity=config.max_capacity,
-        desired_count=config.desired_count,
-        cpu_target_percent=config.cpu_target_percent,
-        memory_target_percent=config.memory_target_percent,
-        requests_per_target=config.requests_per_target,
-        scale_in_cooldown_seconds=config.scale_in_cooldown_seconds,
-        scale_out_cooldown_seconds=config.scale_out_cooldown_seconds,
-        scheduled_actions=tuple(
-            ScheduledAction(
-                name=a.name,
-                schedule=a.schedule,
-                min_capacity=a.min_capacity,
-                max_capacity=a.max_capacity,
-                timezone=a.timezone,
-            )
-            for a in config.scheduled_actions
-        ),
-    )
-
-
-def container_options(config: ContainerConfig) -> ContainerOptions:
-    """An environment's ``container`` table as the service construct's :class:`ContainerOptions`."""
-    return ContainerOptions(
-        cpu=config.cpu,
-        memory_mib=config.memory_mib,
-        port=config.port,
-        health_check_path=config.health_check_path,
-        cpu_architecture=config.cpu_architecture,
-        environment=dict(config.environment),
-        secrets=dict(config.secrets),
-        stop_timeout_seconds=config.stop_timeout_seconds,
-        user=config.user,
-        readonly_root_filesystem=config.readonly_root_filesystem,
-    )
-
-
-def service_options(config: ServiceConfig) -> ServiceOptions:
-    """An environment's ``service`` table as the service construct's :class:`ServiceOptions`."""
-    return ServiceOptions(
-        health_check_grace_period_seconds=config.health_check_grace_period_seconds,
-        deployment_minimum_healthy_percent=config.deployment_minimum_healthy_percent,
-        deployment_maximum_percent=config.deployment_maximum_percent,
-        circuit_breaker_rollback=config.circuit_breaker_rollback,
-        enable_execute_command=config.enable_execute_command,
-        discovery_client_security_group_ids=config.discovery_client_security_group_ids,
-        task_role_statements=tuple(
-            PolicyStatement(sid=st.sid, actions=st.actions, resources=st.resources)
-            for st in config.task_role_statements
-        ),
-    )
+    Built from the pinned account and region rather than read from the topic, because the
+    workers' queues, whose alarms notify it, are created before the web service that owns it
+    (the web service's container needs a queue's URL).
+    """
+    if not (env.service.alarms and env.service.alarm_email):
+        return None
+    return "arn:aws:sns:%s:%s:%s-alarms" % (env.region, env.account_id, env.physical_name())
 
 
 def public_subnet_warning(env: EnvironmentConfig) -> str | None:
@@ -211,6 +121,19 @@ class ServiceStack(TerraformStack):
         warning = public_subnet_warning(env)
         if warning:
             sys.stderr.write(warning + "\n")
+        self.workloads = Workloads(self, env)
+        shared = Shared(
+            env=env, network=self.network, cluster=self.cluster, registry=self.registry, image_tag=image_tag,
+            log_kms_key_arn=self.log_key.key_arn, assign_public_ip=public, alarm_topic_arn=alarm_topic_arn(env),
+        )  # fmt: skip
+        queues = self.workloads.add_queues(shared)
+        container = container_options(env.container)
+        extra_statements: tuple[PolicyStatement, ...] = ()
+        if env.queue is not None:
+            container = dataclasses.replace(
+                container, environment={**container.environment, **queue_environment(queues[env.queue])}
+            )
+            extra_statements = sender_statements(queues[env.queue])
         web = WebService(
             self,
             props=WebServiceProps(
@@ -225,8 +148,8 @@ class ServiceStack(TerraformStack):
                 image_tag=image_tag,
                 log_retention_days=env.logging.retention_days,
                 log_kms_key_arn=self.log_key.key_arn,
-                container=container_options(env.container),
-                service=service_options(env.service),
+                container=container,
+                service=service_options(env.service, extra_statements=extra_statements),
                 load_balancer_options=load_balancer_options(
                     env.load_balancer, deletion_protection=env.deletion_protection
                 ),
@@ -238,6 +161,14 @@ class ServiceStack(TerraformStack):
                 deployment_alarms=env.service.deployment_alarms,
                 alarm_email=env.service.alarm_email,
             ),
+        )
+        self.workloads.add_workloads(
+            dataclasses.replace(
+                shared,
+                load_balancer=web.load_balancer,
+                namespace_id=web.discovery.namespace_id if web.discovery is not None else None,
+                web_task_security_group_id=web.service.task_security_group_id,
+            )
         )
         self.web_service = web
         lb, service = web.load_balancer, web.service
@@ -260,3 +191,6 @@ class ServiceStack(TerraformStack):
         if web.discovery is not None:
             TerraformOutput(self, "discovery_endpoint", value=web.discovery.endpoint,
                             description="In-VPC name of the service (Cloud Map)")  # fmt: skip
+        if env.workloads:
+            TerraformOutput(self, "workloads", value=self.workloads.outputs(),
+                            description="Each further workload: kind, service, task family, log group, queues")  # fmt: skip

@@ -64,6 +64,12 @@ def resources(stack: dict[str, Any], rtype: str) -> dict[str, dict[str, Any]]:
     return dict(stack.get("resource", {}).get(rtype, {}))
 
 
+def own(stack: dict[str, Any], rtype: str) -> dict[str, dict[str, Any]]:
+    """Resources of one type that belong to the environment itself and its own web service: not to one of
+    its further workloads (those live in ``Workload-<name>`` scopes, stacks/workloads.py)."""
+    return {name: body for name, body in resources(stack, rtype).items() if not name.startswith("Workload-")}
+
+
 def synth_construct(build: Any) -> dict[str, Any]:
     """Synthesize one construct in a throwaway stack with a provider; returns the parsed JSON."""
     from cdktf import TerraformStack, Testing

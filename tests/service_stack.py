@@ -110,7 +110,7 @@ def build(
     from modules.cluster import Cluster, ClusterProps
     from modules.registry import Registry, RegistryProps
     from modules.web_service import WebService, WebServiceProps
-    from stacks.service import (
+    from stacks.props import (
         container_options,
         load_balancer_options,
         scaling_options,
@@ -178,6 +178,12 @@ def by_id(stack: dict[str, Any], rtype: str, construct_path: str, *, data: bool 
 
 def all_of(stack: dict[str, Any], rtype: str) -> list[dict[str, Any]]:
     return list(stack.get("resource", {}).get(rtype, {}).values())
+
+
+def web_of(stack: dict[str, Any], rtype: str) -> list[dict[str, Any]]:
+    """Like :func:`all_of`, without the resources of further workloads (``Workload-<name>`` scopes): the
+    environment's own web service and what the environment shares."""
+    return [body for name, body in stack.get("resource", {}).get(rtype, {}).items() if not name.startswith("Workload-")]
 
 
 def container_definitions(stack: dict[str, Any]) -> list[dict[str, Any]]:

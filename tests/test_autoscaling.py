@@ -92,7 +92,7 @@ def _props(**overrides: Any) -> Any:
 
 def test_props_defaults_are_the_config_defaults() -> None:
     from modules.autoscaling import AutoscalingProps, ScalingOptions
-    from stacks.service import scaling_options
+    from stacks.props import scaling_options
 
     plain = AutoscalingProps(name="app-test", cluster_name="c", service_name="s", desired_count=2)
     assert ScalingOptions(**{f: getattr(plain, f) for f in ScalingOptions.__dataclass_fields__}) == scaling_options(

@@ -14,18 +14,26 @@ from typing import Any
 import pytest
 
 from tests.ecs_shapes import container_definition_shape, register_task_definition_input, validate
-from tests.service_stack import all_of, container_definitions, defaults_stack, full_stack
+from tests.service_stack import all_of, container_definitions, web_of, defaults_stack, full_stack
 
 ENVS = ["local", "dev", "staging", "prod"]
 
 
+def _workloads(env: str) -> list[Any]:
+    from envconfig import load_environment
+
+    return list(load_environment(env).workloads.values())
+
+
 @pytest.mark.parametrize("env", ENVS)
 def test_environment_container_definitions_match_the_ecs_model(env: str, synth_all: dict[str, dict[str, Any]]) -> None:
-    (td,) = all_of(synth_all[env], "aws_ecs_task_definition")
-    definitions = json.loads(td["container_definitions"])
-    assert len(definitions) == 1
-    for definition in definitions:
-        assert validate(definition, container_definition_shape()) == []
+    tds = all_of(synth_all[env], "aws_ecs_task_definition")  # the web service's and each workload's
+    assert len(tds) == 1 + len(_workloads(env))
+    for td in tds:
+        definitions = json.loads(td["container_definitions"])
+        assert len(definitions) == 1
+        for definition in definitions:
+            assert validate(definition, container_definition_shape()) == []
 
 
 @pytest.mark.parametrize("build", [defaults_stack, full_stack], ids=["defaults", "all-options"])
@@ -38,7 +46,7 @@ def test_task_level_settings_match_the_ecs_model(synth_all: dict[str, dict[str, 
     """cpu/memory/networkMode/requiresCompatibilities/runtimePlatform, in the API's vocabulary."""
     shape = register_task_definition_input()
     for env in ENVS:
-        (td,) = all_of(synth_all[env], "aws_ecs_task_definition")
+        (td,) = web_of(synth_all[env], "aws_ecs_task_definition")
         request = {
             "family": td["family"],
             "cpu": td["cpu"],

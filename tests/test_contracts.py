@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from envconfig import load_environments
-from tests.service_stack import all_of
+from tests.service_stack import all_of, web_of
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVS = ["local", "dev", "staging", "prod"]
@@ -62,15 +62,15 @@ def test_the_four_ports_are_equal(env: str, configs: dict[str, Any], synth_all: 
     settings = _app_settings()
     stack = synth_all[env]
     config_port = configs[env].container.port
-    (tg,) = all_of(stack, "aws_lb_target_group")
-    task_rules = [r for r in all_of(stack, "aws_vpc_security_group_ingress_rule")
+    (tg,) = web_of(stack, "aws_lb_target_group")
+    task_rules = [r for r in web_of(stack, "aws_vpc_security_group_ingress_rule")
                   if "Service_TaskSecurityGroup" in r["security_group_id"]]  # fmt: skip
     sg_ports = {p for r in task_rules for p in (r["from_port"], r["to_port"])}
-    (td,) = all_of(stack, "aws_ecs_task_definition")
+    (td,) = web_of(stack, "aws_ecs_task_definition")
     (container,) = json.loads(td["container_definitions"])
     (mapping,) = container["portMappings"]
     env_port = {e["name"]: e["value"] for e in container["environment"]}["PORT"]
-    (svc,) = all_of(stack, "aws_ecs_service")
+    (svc,) = web_of(stack, "aws_ecs_service")
 
     ports = {
         "config container.port": config_port,
@@ -104,10 +104,10 @@ def test_health_path_answers_200_in_the_flask_app(env: str, configs: dict[str, A
     except ImportError as exc:  # pragma: no cover
         pytest.skip("app.create_app is not importable: %s" % exc)
     path = configs[env].container.health_check_path
-    (tg,) = all_of(synth_all[env], "aws_lb_target_group")
+    (tg,) = web_of(synth_all[env], "aws_lb_target_group")
     assert tg["health_check"]["path"] == path
     assert tg["health_check"]["matcher"] == "200"
-    (td,) = all_of(synth_all[env], "aws_ecs_task_definition")
+    (td,) = web_of(synth_all[env], "aws_ecs_task_definition")
     (container,) = json.loads(td["container_definitions"])
     assert path in container["healthCheck"]["command"][-1]
     response = create_app().test_client().get(path)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.service_stack import all_of, by_id, defaults_stack, full_stack
+from tests.service_stack import all_of, by_id, web_of, defaults_stack, full_stack
 
 
 @pytest.fixture(scope="module")
@@ -172,14 +172,14 @@ def test_alarms_reject_a_malformed_email() -> None:
 
 @pytest.mark.parametrize(("env", "wired"), [("local", True), ("dev", False), ("staging", False), ("prod", True)])
 def test_deployment_alarms_follow_the_environment_config(synth_all: dict[str, dict[str, Any]], env: str, wired: bool) -> None:
-    (svc,) = all_of(synth_all[env], "aws_ecs_service")
+    (svc,) = web_of(synth_all[env], "aws_ecs_service")
     assert ("alarms" in svc) is wired
-    assert len(all_of(synth_all[env], "aws_cloudwatch_metric_alarm")) == 4
+    assert len(web_of(synth_all[env], "aws_cloudwatch_metric_alarm")) == 4
 
 
 @pytest.mark.parametrize(("env", "registered"), [("local", True), ("dev", False), ("staging", True), ("prod", True)])
 def test_discovery_follows_the_environment_config(synth_all: dict[str, dict[str, Any]], env: str, registered: bool) -> None:
-    (svc,) = all_of(synth_all[env], "aws_ecs_service")
+    (svc,) = web_of(synth_all[env], "aws_ecs_service")
     assert ("service_registries" in svc) is registered
     outputs = synth_all[env]["output"]
     assert ("discovery_endpoint" in outputs) is registered

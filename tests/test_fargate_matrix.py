@@ -9,7 +9,7 @@ import pytest
 
 from envconfig.model import ContainerConfig
 from rules.fargate import FARGATE_MEMORY_BY_CPU, check_task_size
-from tests.service_stack import all_of
+from tests.service_stack import web_of
 
 # The table as written in the issue (cpu -> first, last, step in MiB), encoded independently of
 # rules/fargate.py so that a typo in either shows up here.
@@ -74,7 +74,7 @@ def test_step_boundaries(cpu: int, bad: int, neighbours: tuple[int, int]) -> Non
 
 @pytest.mark.parametrize("env", ["local", "dev", "staging", "prod"])
 def test_every_environment_synthesizes_a_valid_task_size(env: str, synth_all: dict[str, dict[str, Any]]) -> None:
-    (td,) = all_of(synth_all[env], "aws_ecs_task_definition")
+    (td,) = web_of(synth_all[env], "aws_ecs_task_definition")
     cpu, memory = int(td["cpu"]), int(td["memory"])
     assert check_task_size(cpu, memory) is None
     (container,) = json.loads(td["container_definitions"])

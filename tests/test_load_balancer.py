@@ -185,7 +185,7 @@ def _synth(config: LoadBalancerConfig) -> dict[str, Any]:
 def _props(*, config: LoadBalancerConfig | None = None, **overrides: Any) -> Any:
     """Props as the stack makes them from a ``load_balancer`` config table (defaults unless given)."""
     from modules.load_balancer import LoadBalancerProps
-    from stacks.service import load_balancer_options
+    from stacks.props import load_balancer_options
 
     options = load_balancer_options(config or LoadBalancerConfig())
     kwargs: dict[str, Any] = dict(name="app-test", alb_name="app-test-alb", vpc_id="vpc-1", public_subnet_ids=SUBNETS)
@@ -196,7 +196,7 @@ def _props(*, config: LoadBalancerConfig | None = None, **overrides: Any) -> Any
 def _target(**overrides: Any) -> Any:
     """Target props as the web service makes them from a default ``load_balancer`` table (defaults unless given)."""
     from modules.listener_target import TargetProps
-    from stacks.service import target_options
+    from stacks.props import target_options
 
     options = target_options(LoadBalancerConfig())
     kwargs: dict[str, Any] = dict(target_group_name="app-test-tg", port=3000, health_check_path="/health")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from envconfig.model import NetworkConfig
-from stacks.service import network_props
+from stacks.props import network_props
 from tests.conftest import resources, synth_construct
 
 PLAIN = dict(vpc_cidr="10.0.0.0/16", public_subnet_cidrs=("10.0.0.0/20", "10.0.16.0/20"),

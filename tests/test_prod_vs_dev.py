@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from envconfig import load_environments
-from tests.service_stack import all_of
+from tests.service_stack import all_of, web_of
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def dev(synth_all: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _one(stack: dict[str, Any], rtype: str) -> dict[str, Any]:
-    (body,) = all_of(stack, rtype)
+    (body,) = web_of(stack, rtype)
     return body
 
 
@@ -73,7 +73,7 @@ def test_prod_tasks_are_bigger_and_more_numerous(prod: dict[str, Any], dev: dict
 def test_prod_scales_on_requests_and_schedules_the_festival(prod: dict[str, Any], dev: dict[str, Any]) -> None:
     def metrics(stack: dict[str, Any]) -> set[str]:
         return {p["target_tracking_scaling_policy_configuration"]["predefined_metric_specification"]["predefined_metric_type"]
-                for p in all_of(stack, "aws_appautoscaling_policy")}  # fmt: skip
+                for p in web_of(stack, "aws_appautoscaling_policy")}  # fmt: skip
 
     assert "ALBRequestCountPerTarget" in metrics(prod) and "ALBRequestCountPerTarget" not in metrics(dev)
     assert len(all_of(prod, "aws_appautoscaling_scheduled_action")) == 2
@@ -82,7 +82,7 @@ def test_prod_scales_on_requests_and_schedules_the_festival(prod: dict[str, Any]
 
 def test_prod_keeps_logs_longer(prod: dict[str, Any], dev: dict[str, Any]) -> None:
     def retention(stack: dict[str, Any]) -> int:
-        (group,) = [g for g in all_of(stack, "aws_cloudwatch_log_group") if g["name"].startswith("/ecs/")]
+        (group,) = [g for g in web_of(stack, "aws_cloudwatch_log_group") if g["name"].startswith("/ecs/")]
         return int(group["retention_in_days"])
 
     assert (retention(prod), retention(dev)) == (90, 7)
@@ -140,7 +140,7 @@ def test_the_only_setting_level_differences_are_the_intended_ones() -> None:
     def flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         out: dict[str, Any] = {}
         for k, v in d.items():
-            if isinstance(v, dict) and k not in ("environment", "secrets", "tags"):
+            if isinstance(v, dict) and k not in ("environment", "secrets", "tags", "workloads"):
                 out.update(flat(v, prefix + k + "."))
             else:
                 out[prefix + k] = v
@@ -159,4 +159,5 @@ def test_the_only_setting_level_differences_are_the_intended_ones() -> None:
         "load_balancer.domain_name",
         "logging.retention_days",
         "registry.force_delete", "registry.keep_last_images", "registry.untagged_expiry_days",
+        "queue", "workloads",  # prod runs a worker and a nightly job; dev runs the web service alone
     ])  # fmt: skip

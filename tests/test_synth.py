@@ -220,18 +220,30 @@ def test_security_groups_and_task_definitions_are_replaced_without_a_gap(env: st
         assert group["lifecycle"] == {"create_before_destroy": True}, name
         assert "name" not in group and group["name_prefix"].endswith("-"), name
         assert env not in group["description"], (name, group["description"])
-    (definition,) = resources(synth_all[env], "aws_ecs_task_definition").values()
-    assert definition["lifecycle"] == {"create_before_destroy": True}
+    definitions = resources(synth_all[env], "aws_ecs_task_definition")
+    assert definitions
+    for name, definition in definitions.items():  # the web service's, and each workload's
+        assert definition["lifecycle"] == {"create_before_destroy": True}, name
 
 
 @pytest.mark.parametrize("env", ENVS)
 def test_the_service_depends_on_its_security_group_rules(env: str, synth_all: dict[str, dict[str, Any]]) -> None:
-    """The rules exist before the tasks start and are removed only after the service (terraform-aws-ecs)."""
-    (service,) = resources(synth_all[env], "aws_ecs_service").values()
+    """The rules exist before the tasks start and are removed only after the service (terraform-aws-ecs).
+
+    For each service: the rules on its task security group, and the ALB's egress rule to it.
+    """
+    services = resources(synth_all[env], "aws_ecs_service")
     rules = {
-        "%s.%s" % (rtype, name)
+        "%s.%s" % (rtype, name): body
         for rtype in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule")
         for name, body in resources(synth_all[env], rtype).items()
-        if "Service_TaskSecurityGroup" in body["security_group_id"] + body.get("referenced_security_group_id", "")
     }
-    assert rules and rules <= set(service["depends_on"])
+    for name, service in services.items():
+        (group,) = service["network_configuration"]["security_groups"]
+        own = {
+            address
+            for address, body in rules.items()
+            if body["security_group_id"] == group
+            or (body.get("referenced_security_group_id") == group and "LoadBalancer_SecurityGroup" in body["security_group_id"])
+        }
+        assert own and own <= set(service["depends_on"]), name

@@ -129,7 +129,8 @@ def footprint_from_stack(doc: Mapping[str, Any], *, env: str, region: str, emula
     warnings: list[str] = []
 
     def items(kind: str) -> list[tuple[str, Mapping[str, Any]]]:
-        return list(resources.get(kind, {}).items())
+        """The environment's own resources and its web service's (further workloads are not priced yet)."""
+        return [(n, b) for n, b in resources.get(kind, {}).items() if not n.startswith("Workload-")]
 
     def count(kind: str, name: str, body: Mapping[str, Any]) -> int:
         raw = body.get("count", 1)

@@ -192,8 +192,8 @@ class StubStack:
 
 
 def test_a_type_without_a_check_stops_the_destroy_before_anything_is_deleted() -> None:
-    state = {"resources": [{"mode": "managed", "type": "aws_sqs_queue", "name": "q", "instances": [{"attributes": {"id": "q"}}]}]}
-    with pytest.raises(DestroyError, match=r"resource type\(s\) aws_sqs_queue but ops/destroy.py has no leftover check"):
+    state = {"resources": [{"mode": "managed", "type": "aws_dynamodb_table", "name": "q", "instances": [{"attributes": {"id": "q"}}]}]}
+    with pytest.raises(DestroyError, match=r"resource type\(s\) aws_dynamodb_table but ops/destroy.py has no leftover check"):
         read_deployed([StubStack("local", state)], io.StringIO())  # type: ignore[list-item]
     log = io.StringIO()
     vpc = {"resources": [{"mode": "managed", "type": "aws_vpc", "name": "v", "instances": [{"attributes": {"id": "vpc-1"}}]}]}

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from envconfig.model import NetworkConfig
-from stacks.service import network_props
+from stacks.props import network_props
 from tests.conftest import resources, synth_construct
 
 ENVS = ["local", "dev", "staging", "prod"]
@@ -122,14 +122,16 @@ def test_network_zone_names_validation(zones: tuple[str, ...], message: str) -> 
 def test_every_encrypted_log_group_is_allowed_by_the_key_policy(env: str, synth_all: dict[str, Any]) -> None:
     """The key policy names log groups by pattern; a renamed group would fail to create."""
     stack = synth_all[env]
-    (key,) = resources(stack, "aws_kms_key").values()
+    (key,) = [k for name, k in resources(stack, "aws_kms_key").items() if name.startswith("LogEncryptionKey_")]
     statement = next(s for s in json.loads(key["policy"])["Statement"] if s["Sid"] == "CloudWatchLogs")
     patterns = [
         p.split(":log-group:", 1)[1] for p in statement["Condition"]["StringLike"]["kms:EncryptionContext:aws:logs:arn"]
     ]
     groups = resources(stack, "aws_cloudwatch_log_group").values()
-    assert len(groups) >= 3  # service, flow logs, WAF
+    assert len(groups) >= 3  # service, flow logs, WAF (and one per further workload)
     for group in groups:
+        assert group["kms_key_id"] == "${aws_kms_key.%s.arn}" % next(
+            n for n in resources(stack, "aws_kms_key") if n.startswith("LogEncryptionKey_")), group["name"]
         assert any(fnmatch.fnmatchcase(group["name"], p) for p in patterns), (group["name"], patterns)
 
 

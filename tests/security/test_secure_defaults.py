@@ -24,7 +24,7 @@ import pytest
 
 from envconfig import load_environments
 from rules.logs import LOG_RETENTION_DAYS
-from tests.conftest import resources
+from tests.conftest import own, resources
 
 ENVS = ["local", "dev", "staging", "prod"]
 CONFIGS = load_environments()
@@ -47,7 +47,8 @@ def ref_id(value: str) -> str:
 
 
 def _one(stack: dict[str, Any], rtype: str) -> dict[str, Any]:
-    (body,) = resources(stack, rtype).values()
+    """The one resource of ``rtype`` of the environment's own web service (not of a further workload)."""
+    (body,) = own(stack, rtype).values()
     return body
 
 
@@ -61,12 +62,16 @@ def _containers(stack: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("env", ENVS)
 def test_tasks_private_without_public_ip_unless_opted_in(env: str, synth_all: dict[str, Any]) -> None:
     stack = synth_all[env]
-    net = _one(stack, "aws_ecs_service")["network_configuration"]
     opted_in = CONFIGS[env].network.tasks_in_public_subnets
-    subnets = {ref_id(s) for s in net["subnets"]}
-    tiers = {resources(stack, "aws_subnet")[name.split(".", 1)[1]]["tags"]["Tier"] for name in subnets}
-    assert net["assign_public_ip"] is opted_in
-    assert tiers == ({"public"} if opted_in else {"private"})
+    networks = [s["network_configuration"] for s in resources(stack, "aws_ecs_service").values()]
+    networks += [s["target"]["ecs_parameters"]["network_configuration"]
+                 for s in resources(stack, "aws_scheduler_schedule").values()]  # fmt: skip
+    assert len(networks) == 1 + len(CONFIGS[env].workloads)  # every service and every job
+    for net in networks:
+        subnets = {ref_id(s) for s in net["subnets"]}
+        tiers = {resources(stack, "aws_subnet")[name.split(".", 1)[1]]["tags"]["Tier"] for name in subnets}
+        assert net["assign_public_ip"] is opted_in
+        assert tiers == ({"public"} if opted_in else {"private"})
     for subnet in resources(stack, "aws_subnet").values():
         assert subnet.get("map_public_ip_on_launch") in (None, False)
     if CONFIGS[env].production:
@@ -98,6 +103,14 @@ def test_task_security_group_admits_only_security_groups(env: str, synth_all: di
     assert sources - alb_sgs == set(CONFIGS[env].service.discovery_client_security_group_ids)
     # the stack creates no security group other than the ALB's, the tasks' and the VPC endpoints'
     assert not [n for n in resources(stack, "aws_security_group") if n.startswith("Discovery_")]
+    # a worker's and a job's tasks admit nothing: they call out, nobody calls them
+    for name, workload in CONFIGS[env].workloads.items():
+        if workload.kind in ("worker", "job"):
+            groups = {"aws_security_group.%s" % n for n in resources(stack, "aws_security_group")
+                      if n.startswith("Workload-%s_" % name)}  # fmt: skip
+            assert len(groups) == 1, (name, groups)
+            assert not [r for r in resources(stack, "aws_vpc_security_group_ingress_rule").values()
+                        if ref_id(r["security_group_id"]) in groups], name  # fmt: skip
 
 
 @pytest.mark.parametrize("env", ENVS)

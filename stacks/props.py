@@ -1,0 +1,138 @@
+"""Config -> props: an environment's config tables translated into the constructs' own props.
+
+Example::
+
+    from stacks.props import container_options
+    container_options(env.container)   # ContainerOptions(cpu=256, memory_mib=512, port=3000, ...)
+
+The only place where ``envconfig`` types meet ``modules`` types (docs/DESIGN.md, "Layers").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from envconfig.model import (
+    ContainerConfig,
+    IamStatement,
+    LoadBalancerConfig,
+    NetworkConfig,
+    ScalingConfig,
+    ServiceConfig,
+)
+from modules.autoscaling import ScalingOptions, ScheduledAction
+from modules.container import ContainerOptions
+from modules.listener_target import TargetOptions
+from modules.load_balancer import LoadBalancerOptions
+from modules.network import NetworkProps
+from modules.service import ServiceOptions
+from modules.task import PolicyStatement
+
+
+def network_props(
+    config: NetworkConfig,
+    *,
+    name: str,
+    region: str,
+    flow_log_retention_days: int = 30,
+    log_kms_key_arn: str | None = None,
+) -> NetworkProps:
+    """An environment's ``network`` table as :class:`NetworkProps` (name, region and flow-log settings given)."""
+    return NetworkProps(
+        name=name,
+        region=region,
+        vpc_cidr=config.vpc_cidr,
+        public_subnet_cidrs=config.public_cidrs,
+        private_subnet_cidrs=config.private_cidrs,
+        nat_mode=config.nat_mode,
+        vpc_endpoints=config.vpc_endpoints,
+        flow_logs=config.flow_logs,
+        flow_log_retention_days=flow_log_retention_days,
+        log_kms_key_arn=log_kms_key_arn,
+    )
+
+
+def load_balancer_options(config: LoadBalancerConfig, *, deletion_protection: bool = False) -> LoadBalancerOptions:
+    """An environment's ``load_balancer`` table as :class:`LoadBalancerOptions` (ALB and listeners)."""
+    return LoadBalancerOptions(
+        deletion_protection=deletion_protection,
+        ingress_cidrs=config.ingress_cidrs,
+        certificate_arn=config.certificate_arn,
+        domain_name=config.domain_name,
+        hosted_zone_name=config.hosted_zone_name,
+        redirect_http_to_https=config.redirect_http_to_https,
+        idle_timeout_seconds=config.idle_timeout_seconds,
+    )
+
+
+def target_options(config: LoadBalancerConfig) -> TargetOptions:
+    """The target-group settings of an environment's ``load_balancer`` table as :class:`TargetOptions`."""
+    return TargetOptions(
+        deregistration_delay_seconds=config.deregistration_delay_seconds,
+        health_check_interval_seconds=config.health_check_interval_seconds,
+        health_check_timeout_seconds=config.health_check_timeout_seconds,
+        healthy_threshold_count=config.healthy_threshold_count,
+        unhealthy_threshold_count=config.unhealthy_threshold_count,
+    )
+
+
+def scaling_options(config: ScalingConfig) -> ScalingOptions:
+    """An environment's ``scaling`` table as :class:`ScalingOptions`."""
+    return ScalingOptions(
+        min_capacity=config.min_capacity,
+        max_capacity=config.max_capacity,
+        desired_count=config.desired_count,
+        cpu_target_percent=config.cpu_target_percent,
+        memory_target_percent=config.memory_target_percent,
+        requests_per_target=config.requests_per_target,
+        scale_in_cooldown_seconds=config.scale_in_cooldown_seconds,
+        scale_out_cooldown_seconds=config.scale_out_cooldown_seconds,
+        scheduled_actions=tuple(
+            ScheduledAction(
+                name=a.name,
+                schedule=a.schedule,
+                min_capacity=a.min_capacity,
+                max_capacity=a.max_capacity,
+                timezone=a.timezone,
+            )
+            for a in config.scheduled_actions
+        ),
+    )
+
+
+def container_options(config: ContainerConfig) -> ContainerOptions:
+    """An environment's ``container`` table as the service construct's :class:`ContainerOptions`."""
+    return ContainerOptions(
+        cpu=config.cpu,
+        memory_mib=config.memory_mib,
+        port=config.port,
+        health_check_path=config.health_check_path,
+        cpu_architecture=config.cpu_architecture,
+        environment=dict(config.environment),
+        secrets=dict(config.secrets),
+        stop_timeout_seconds=config.stop_timeout_seconds,
+        user=config.user,
+        readonly_root_filesystem=config.readonly_root_filesystem,
+        command=config.command,
+    )
+
+
+def policy_statements(statements: Sequence[IamStatement]) -> tuple[PolicyStatement, ...]:
+    """Task-role statements of a config table as the constructs' :class:`PolicyStatement`."""
+    return tuple(PolicyStatement(sid=st.sid, actions=st.actions, resources=st.resources) for st in statements)
+
+
+def service_options(config: ServiceConfig, *, extra_statements: Sequence[PolicyStatement] = ()) -> ServiceOptions:
+    """An environment's ``service`` table as the service construct's :class:`ServiceOptions`."""
+    return ServiceOptions(
+        health_check_grace_period_seconds=config.health_check_grace_period_seconds,
+        deployment_minimum_healthy_percent=config.deployment_minimum_healthy_percent,
+        deployment_maximum_percent=config.deployment_maximum_percent,
+        circuit_breaker_rollback=config.circuit_breaker_rollback,
+        enable_execute_command=config.enable_execute_command,
+        discovery_client_security_group_ids=config.discovery_client_security_group_ids,
+        task_role_statements=tuple(
+            PolicyStatement(sid=st.sid, actions=st.actions, resources=st.resources)
+            for st in config.task_role_statements
+        ),
+    )
