@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.ecs_shapes import container_definition_shape, register_task_definition_input, validate
-from tests.service_stack import all_of, container_definitions, web_of, defaults_stack, full_stack
+from tests.service_stack import all_of, container_definitions, defaults_stack, full_stack, web_of
 
 ENVS = ["local", "dev", "staging", "prod"]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.service_stack import all_of, by_id, web_of, defaults_stack, full_stack
+from tests.service_stack import all_of, by_id, defaults_stack, full_stack, web_of
 
 
 @pytest.fixture(scope="module")
