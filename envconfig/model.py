@@ -657,9 +657,12 @@ class WorkloadConfig(_Model):
         if self.kind == "job":
             if self.schedule is None:
                 raise ValueError("schedule is not set for kind='job'; allowed: cron(...), rate(...) or at(...)")
-            for problem in (schedule_expression_problem(self.schedule), timezone_problem(self.timezone)):
+            for field, problem in (
+                ("schedule", schedule_expression_problem(self.schedule)),
+                ("timezone", timezone_problem(self.timezone)),
+            ):
                 if problem:
-                    raise ValueError(problem)
+                    raise ValueError("%s=%s" % (field, problem))
             if not RETRY_ATTEMPTS[0] <= self.max_retries <= RETRY_ATTEMPTS[1]:
                 raise ValueError("max_retries=%r; allowed: %d..%d" % (self.max_retries, *RETRY_ATTEMPTS))
         if self.kind in ("worker", "job") and not self.container.command:

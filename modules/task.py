@@ -22,7 +22,8 @@ What it builds (``container`` defaults to :class:`ContainerOptions`: 0.25 vCPU /
   ``log_stream_prefix``, the health check from the props when the container has a port);
   ``create_before_destroy``, so a new revision exists before the old one goes;
 * the execution role ``{name}-execution``, allowed only to pull from this repository (plus
-  ``ecr:GetAuthorizationToken``), write to this log group and read the listed secrets;
+  ``ecr:GetAuthorizationToken``), write its own streams (``<log_stream_prefix>*``) of this log
+  group and read the listed secrets;
 * the task role ``{name}-task``, trusted by ECS tasks of this account and region only, with no
   permissions unless ``task_role_statements`` grants some (plus the four ``ssmmessages`` actions
   when ECS Exec is on);
@@ -283,7 +284,13 @@ class FargateTask:
         execution: list[_Policy] = [
             _Policy("EcrAuth", ("ecr:GetAuthorizationToken",), ("*",)),
             _Policy("EcrPull", ECR_PULL_ACTIONS, (props.registry.repository_arn,)),
-            _Policy("WriteLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), ("%s:log-stream:*" % log_group_arn,)),
+            # Only this task's own streams (``<log_stream_prefix>/<container>/<task id>``, and its sidecars'
+            # ``<log_stream_prefix>-<sidecar>/...``): workloads that share a log group cannot write each other's.
+            _Policy(
+                "WriteLogs",
+                ("logs:CreateLogStream", "logs:PutLogEvents"),
+                ("%s:log-stream:%s*" % (log_group_arn, props.log_stream_prefix),),
+            ),
         ]
         ssm = secret_resources(c.secrets, "ssm")
         if ssm:

@@ -34,7 +34,9 @@ community auditors run too, and their findings are listed for information only
 
 On top of parliament's findings:
 
-* ``WILDCARD_ACTION``: an action containing ``*`` (no ``"*"``, no ``service:*``);
+* ``WILDCARD_ACTION``: an action containing ``*`` (no ``"*"``, no ``service:*``) in an Allow
+  statement; a Deny may name ``service:*`` (the queues' deny-without-TLS statement does, as AWS
+  recommends): a wildcard there only takes more away;
 * ``WILDCARD_RESOURCE``: ``"Resource": "*"`` with an action not in :data:`WILDCARD_RESOURCE_ACTIONS`
   (actions AWS offers no resource-level permission for; documented in docs/security.md).
 """
@@ -83,6 +85,11 @@ ARN_SHAPES: dict[str, str] = {
     "aws_wafv2_web_acl.arn": "arn:aws:wafv2:{region}:{account}:regional/webacl/placeholder-{name}/" + KEY_ID,
     "aws_service_discovery_service.arn": "arn:aws:servicediscovery:{region}:{account}:service/srv-placeholder",
     "aws_cloudwatch_metric_alarm.arn": "arn:aws:cloudwatch:{region}:{account}:alarm:placeholder-{name}",
+    "aws_cloudwatch_event_rule.arn": "arn:aws:events:{region}:{account}:rule/placeholder-{name}",
+    "aws_sqs_queue.arn": "arn:aws:sqs:{region}:{account}:placeholder-{name}",
+    "aws_sqs_queue.url": "https://sqs.{region}.amazonaws.com/{account}/placeholder-{name}",
+    "aws_sqs_queue.name": "placeholder-{name}",
+    "aws_scheduler_schedule.arn": "arn:aws:scheduler:{region}:{account}:schedule/default/placeholder-{name}",
     "aws_s3_bucket.arn": "arn:aws:s3:::placeholder-{name}",
     "aws_s3_bucket.bucket": "placeholder-{name}",
     "aws_ssm_parameter.arn": "arn:aws:ssm:{region}:{account}:parameter/placeholder-{name}",
@@ -102,6 +109,7 @@ POLICY_ATTRIBUTES: dict[tuple[str, str], str] = {
     ("aws_ecr_repository_policy", "policy"): "resource",
     ("aws_ecr_registry_policy", "policy"): "resource",
     ("aws_sns_topic_policy", "policy"): "resource",
+    ("aws_sqs_queue_policy", "policy"): "resource",
     ("aws_sns_topic", "policy"): "resource",
     ("aws_s3_bucket_policy", "policy"): "resource",
     ("aws_cloudwatch_log_resource_policy", "policy_document"): "resource",
@@ -329,7 +337,7 @@ def own_checks(policy: PolicyDoc) -> list[Finding]:
     for st in _as_list(policy.rendered.get("Statement", [])):
         actions = [str(a) for a in _as_list(st.get("Action", []))]
         sid = st.get("Sid", "(no sid)")
-        wild = [a for a in actions if "*" in a]
+        wild = [a for a in actions if "*" in a] if st.get("Effect", "Allow") == "Allow" else []
         if wild or "NotAction" in st:
             findings.append(Finding(policy.stack, policy.address, "WILDCARD_ACTION", "HIGH",
                                     "statement %s: %s" % (sid, wild or "NotAction")))  # fmt: skip

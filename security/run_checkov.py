@@ -29,7 +29,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ALLOWLIST = HERE / "checkov_allowlist.toml"
-MAX_ENTRIES = 5
+MAX_ENTRIES = 6
 
 
 class CheckovError(Exception):

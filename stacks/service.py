@@ -168,6 +168,7 @@ class ServiceStack(TerraformStack):
                 load_balancer=web.load_balancer,
                 namespace_id=web.discovery.namespace_id if web.discovery is not None else None,
                 web_task_security_group_id=web.service.task_security_group_id,
+                log_group_name=web.service.log_group_name,
             )
         )
         self.web_service = web

@@ -1,6 +1,7 @@
 """An environment's further workloads (``workloads`` in its config): web, backend, worker and job.
 
-Each workload gets a scope of its own, ``Workload-<name>``, so its resources have addresses of
+Every workload logs to the environment's app log group (the web service's) under a stream
+prefix of its own name. Each workload gets a scope of its own, ``Workload-<name>``, so its resources have addresses of
 their own and the environment's own web service (``web``, the stack's top-level
 :class:`modules.web_service.WebService`) keeps every address it had before workloads existed.
 All of them share the environment's network, cluster, image, log key and, for web workloads,
@@ -59,6 +60,9 @@ class Shared:
     load_balancer: ILoadBalancer | None = None
     namespace_id: str | None = None
     web_task_security_group_id: str | None = None
+    log_group_name: str | None = None
+    """The environment's app log group (the web service's): every workload logs there under its own
+    stream prefix, so one retention setting and one ``make logs`` source cover them all."""
 
     @property
     def task_subnet_ids(self) -> list[str]:
@@ -131,6 +135,7 @@ class Workloads:
 
     def add_workloads(self, shared: Shared) -> None:
         """Every workload, once the environment's own web service (and its load balancer) exists."""
+        self.log_group_name = shared.log_group_name or ""
         task_groups: dict[str, str] = {}
         if shared.web_task_security_group_id is not None:
             task_groups[PRIMARY_WORKLOAD] = shared.web_task_security_group_id
@@ -159,7 +164,7 @@ class Workloads:
         """Per workload, what the operating commands need: kind, service or schedule, task family, logs, queues."""
         out: dict[str, dict[str, str]] = {}
         for name, workload in self.env.workloads.items():
-            entry = {"kind": workload.kind, "log_group_name": "/ecs/%s/%s" % (self.env.physical_name(), name)}
+            entry = {"kind": workload.kind, "log_group_name": self.log_group_name, "log_stream_prefix": name}
             if name in self.services:
                 service = self.services[name]
                 entry.update(service_name=service.service_name, task_definition_family=service.task_definition_family)
@@ -200,8 +205,7 @@ class Workloads:
         common: dict[str, Any] = dict(
             app_name=env.app_name, env_name=env.name, region=env.region, registry=shared.registry,
             image_tag=shared.image_tag, log_retention_days=env.logging.retention_days,
-            log_kms_key_arn=shared.log_kms_key_arn, log_group_path="/ecs/%s/%s" % (env.physical_name(), name),
-            log_stream_prefix=name,
+            log_kms_key_arn=shared.log_kms_key_arn, log_group_name=shared.log_group_name, log_stream_prefix=name,
         )  # fmt: skip
         container = self._container(name, workload)
         grants = self._grants(name, workload)

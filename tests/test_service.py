@@ -147,7 +147,7 @@ def test_execution_role_is_limited_to_repository_log_group_and_nothing_else(defa
     assert re.fullmatch(r"\$\{aws_ecr_repository\.Registry_Repository_\w+\.arn\}", repo)
     assert sorted(st["WriteLogs"]["actions"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
     (logs,) = st["WriteLogs"]["resources"]
-    assert re.fullmatch(r"\$\{aws_cloudwatch_log_group\.Service_LogGroup_\w+\.arn\}:log-stream:\*", logs)
+    assert re.fullmatch(r"\$\{aws_cloudwatch_log_group\.Service_LogGroup_\w+\.arn\}:log-stream:web\*", logs)  # its own streams
     assert all(s["effect"] == "Allow" for s in st.values())
 
 
@@ -481,5 +481,5 @@ def test_service_with_an_existing_log_group_creates_none_and_logs_there() -> Non
     (write_logs,) = [st for doc in documents.values() for st in doc["statement"] if st.get("sid") == "WriteLogs"]
     assert write_logs["resources"] == [
         "arn:${data.aws_partition.%s.partition}:logs:us-east-1:${data.aws_caller_identity.%s.account_id}"
-        ":log-group:/shared/web:log-stream:*" % (partition, identity)
+        ":log-group:/shared/web:log-stream:web*" % (partition, identity)
     ]

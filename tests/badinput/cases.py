@@ -130,6 +130,20 @@ def _drop_account(name: str) -> Callable[[Doc], None]:
     return mutate
 
 
+def _workload(name: str, workload: str, **values: Any) -> Callable[[Doc], None]:
+    """Mutation: set keys of ``environments.<name>.workloads.<workload>`` (None deletes a key)."""
+
+    def mutate(doc: Doc) -> None:
+        target = section(doc, name, "workloads").setdefault(workload, {})
+        for key, value in values.items():
+            if value is None:
+                target.pop(key, None)
+            else:
+                target[key] = value
+
+    return mutate
+
+
 def _no_environments(doc: Doc) -> None:
     del doc["environments"]
 
@@ -318,6 +332,29 @@ CASES: tuple[Case, ...] = (
          "prod", "bucket", "'Team_State'", "allowed: 3..63 lowercase letters, digits"),
     Case("account-id-missing", _drop_account("dev"),
          "dev", "account_id", "missing", "a required field"),
+    # --- workloads (envconfig/model.py WorkloadConfig, rules/schedules.py, rules/routing.py)
+    Case("worker-without-queue", _workload("prod", "worker", queue=None),
+         "prod.workloads.worker", "queue", "is not set", "allowed: a [queue] table"),
+    Case("job-schedule-invalid", _workload("prod", "report", schedule="cron(0 25 * * ? *)"),
+         "prod.workloads.report", "schedule", "'cron(0 25 * * ? *)'", "allowed: 0-23"),
+    Case("job-timezone-unknown", _workload("local", "report", timezone="Asia/Hanoi City"),
+         "local.workloads.report", "timezone", "'Asia/Hanoi City'", "allowed: a name of the IANA tz database"),
+    Case("web-queue-not-a-worker", setting("local", "", queue="jobs"),
+         "local", "queue", "'jobs'", "allowed: 'worker'"),
+    Case("workload-named-web", _workload("prod", "web", kind="worker", queue={}, container={"command": ["x"]}),
+         "prod", "workloads.web", "'web'", "allowed: another name"),
+    Case("rule-priority-clash",
+         lambda d: (_workload("prod", "api", kind="web", paths=["/api/*"], priority=10)(d),
+                    _workload("prod", "admin", kind="web", paths=["/admin/*"], priority=10)(d)),
+         "prod", "workloads.admin.priority", "10", "allowed: a priority of its own"),
+    Case("rule-paths-overlap",
+         lambda d: (_workload("prod", "api", kind="web", paths=["/api/*"], priority=10)(d),
+                    _workload("prod", "apiv2", kind="web", paths=["/api/v2/*"], priority=11)(d)),
+         "prod", "workloads.api", "'/api/*'", "allowed: host/path patterns that do not overlap"),
+    Case("job-field-on-a-worker", _workload("prod", "worker", schedule="rate(1 day)"),
+         "prod.workloads.worker", "schedule", "kind='worker'", "allowed: only for kind 'job'"),
+    Case("workload-task-size", _workload("prod", "worker", container={"command": ["x"], "cpu": 512, "memory_mib": 256}),
+         "prod.workloads.worker.container", "memory_mib", "256", "allowed: 1024..4096"),
     # --- a file without environments
     Case("no-environments", _no_environments,
          "environments.toml", "defines no environment", "", "allowed: at least one [environments.<name>] table"),
