@@ -18,7 +18,11 @@ of as a crash-looping deployment:
 * ``load_balancer.idle_timeout_seconds`` is below the app's ``KEEPALIVE_SECONDS`` (otherwise the
   app closes idle connections the ALB still uses: intermittent 502s);
 * the variables the task passes (``APP_ENV`` = the environment name, ``APP_NAME``, ``PORT`` and
-  ``container.environment``) pass the app's own start-up validation, ``load_settings``.
+  ``container.environment``) pass the app's own start-up validation, ``load_settings``;
+* each further workload: a ``python -m <module>`` command names a module the image holds (under
+  ``app/``), a workload that runs the web server (no command: a ``web`` or ``backend``) uses the
+  image's port and, for ``web``, a health path the app serves, and every workload's stop timeout
+  leaves the app its graceful shutdown.
 
 Each problem names the environment, the field, the value and what is allowed. ``root`` is
 the repository root; the app module is loaded from ``root/app/settings.py`` by path (it
@@ -139,4 +143,48 @@ def check_app_contract(configs: Mapping[str, EnvironmentConfig], root: Path) -> 
                 "PORT": "container.port (PORT)",
             }.get(variable, "container.environment.%s" % variable)
             problems.append("%s: %s rejected by the app at start-up: %s" % (name, field, exc))
+    for name, env in configs.items():
+        problems += _workload_problems(name, env, root, image_ports, health_paths, graceful)
+    return problems
+
+
+def module_file(root: Path, module: str) -> Path | None:
+    """Where ``python -m module`` finds its code in the repository (``app/x.py`` or ``app/x/__main__.py``)."""
+    base = root.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__main__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _workload_problems(
+    name: str, env: EnvironmentConfig, root: Path, image_ports: list[int], health_paths: tuple[str, ...], graceful: int
+) -> list[str]:
+    problems: list[str] = []
+    for workload_name, workload in env.workloads.items():
+        where = "%s.workloads.%s.container" % (name, workload_name)
+        c = workload.container
+        command = list(c.command)
+        if command[:2] == ["python", "-m"] and len(command) > 2:
+            module = command[2]
+            if not module.startswith("app.") or module_file(root, module) is None:
+                problems.append(
+                    "%s.command runs python -m %s, which the image does not hold; allowed: a module under app/"
+                    " (the Dockerfile copies app/), e.g. app.worker or app.job" % (where, module)
+                )
+        if workload.serves_port and not command and c.port not in image_ports:
+            problems.append(
+                "%s.port=%d: the image's web server listens on %s; allowed: %s (or a command that serves another"
+                " port)" % (where, c.port, ", ".join(map(str, image_ports)), ", ".join(map(str, image_ports)))
+            )
+        if workload.kind == "web" and c.health_check_path not in health_paths:
+            problems.append(
+                "%s.health_check_path=%r is not a path the app serves; allowed: %s"
+                % (where, c.health_check_path, ", ".join(repr(p) for p in health_paths))
+            )
+        if c.stop_timeout_seconds <= graceful:
+            problems.append(
+                "%s.stop_timeout_seconds=%d leaves the app no time to finish (GRACEFUL_TIMEOUT_SECONDS=%d); allowed:"
+                " %d..120" % (where, c.stop_timeout_seconds, graceful, graceful + 1)
+            )
     return problems

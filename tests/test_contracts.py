@@ -274,3 +274,44 @@ def test_cross_stack_references_name_existing_outputs(env: str, synth_all: dict[
         assert output in synth_all[source]["output"], (output, sorted(synth_all[source]["output"]))
     # the registry stack never reads the service stack: the stack graph has no cycle
     assert "terraform_remote_state" not in synth_all["%s-registry" % env].get("data", {})
+
+
+# ---- workloads -----------------------------------------------------------------------------
+
+
+def test_shipped_workload_commands_are_modules_of_the_image() -> None:
+    from envconfig import load_environments
+    from envconfig.contracts import module_file
+
+    for env in load_environments().values():
+        for name, workload in env.workloads.items():
+            module = workload.container.command[2]
+            assert module_file(ROOT, module) is not None, (env.name, name, module)
+
+
+@pytest.mark.parametrize(
+    ("workload", "message"),
+    [
+        ({"kind": "worker", "queue": {}, "container": {"command": ["python", "-m", "app.wroker"]}},
+         r"local\.workloads\.extra\.container\.command runs python -m app\.wroker, which the image does not hold"),
+        ({"kind": "web", "paths": ["/x/*"], "priority": 3, "container": {"port": 8080}},
+         r"local\.workloads\.extra\.container\.port=8080: the image's web server listens on 3000"),
+        ({"kind": "web", "paths": ["/x/*"], "priority": 3, "container": {"health_check_path": "/healthz"}},
+         r"local\.workloads\.extra\.container\.health_check_path='/healthz' is not a path the app serves"),
+        ({"kind": "worker", "queue": {}, "container": {"command": ["python", "-m", "app.worker"],
+                                                       "stop_timeout_seconds": 10}},
+         r"local\.workloads\.extra\.container\.stop_timeout_seconds=10 leaves the app no time to finish"),
+    ],
+)  # fmt: skip
+def test_workload_contract_problems(workload: dict[str, Any], message: str) -> None:
+    import re
+
+    from envconfig import load_environments
+    from envconfig.contracts import check_app_contract
+    from envconfig.model import WorkloadConfig
+
+    env = load_environments(only=["local"])["local"]
+    changed = env.model_copy(update={"workloads": {**env.workloads, "extra": WorkloadConfig.model_validate(workload)}})
+    problems = check_app_contract({"local": changed}, ROOT)
+    assert [p for p in problems if re.search(message, p)], problems
+    assert check_app_contract({"local": env}, ROOT) == []
