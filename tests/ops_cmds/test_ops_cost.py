@@ -181,7 +181,10 @@ def test_cost_main_shows_all_environments_side_by_side(
     total = next(line for line in out.splitlines() if line.startswith("TOTAL"))
     assert total.split()[-6:] == ["186.90", "/", "226.44", "29.72", "/", "29.72"]
     assert "Fargate Spot" in out and "NAT gateways" in out and "Log storage" in out
-    assert "as of 2000-01-01" in out and "Not included (usage-priced): ALB LCUs" in out
+    flat = " ".join(out.split())  # the notes are wrapped at 100 columns
+    assert "as of 2000-01-01" in flat and "Not included (usage-priced): ALB LCUs" in flat
+    tables = out.split("Source of each column")[0]
+    assert max(len(line) for line in tables.splitlines()) <= 100
 
 
 def test_cost_main_one_environment_json(out_dir: Path, prices_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
