@@ -268,15 +268,17 @@ def _workloads_from_stack(
                 groups.setdefault(match.group("name"), {}).setdefault(kind, []).append((rid, body))
     found = []
     for name in sorted(groups):
-        workload = _workload_from_stack(name, groups[name], count, cluster_strategy, warnings)
+        workload = _workload_from_stack(
+            name, groups[name], resources.get("aws_cloudwatch_log_group", {}), count, cluster_strategy, warnings
+        )
         if workload is not None:
             found.append(workload)
     return tuple(found)
 
 
 def _workload_from_stack(
-    name: str, res: dict[str, Resources], count: Counter, cluster_strategy: tuple[StrategyItem, ...],
-    warnings: list[str],
+    name: str, res: dict[str, Resources], log_groups: Mapping[str, Mapping[str, Any]], count: Counter,
+    cluster_strategy: tuple[StrategyItem, ...], warnings: list[str],
 ) -> WorkloadFootprint | None:
     def of(kind: str) -> Resources:
         return res.get(kind, [])
@@ -339,15 +341,19 @@ def _workload_from_stack(
         strategy = (StrategyItem(str(launch_type), 1, 0),) if launch_type else cluster_strategy
     td_name, td = _referenced("aws_ecs_task_definition", task_defs, task_ref)
     where = "aws_ecs_task_definition.%s" % td_name
+    # The log groups its task definition writes to: its own, or one it shares (the environment's).
     task_text = json.dumps([body for _, body in task_defs])
     retention: list[int] = []
-    for group_name, group in of("aws_cloudwatch_log_group"):
+    for group_name, group in log_groups.items():
+        own = group_name.startswith("Workload-%s_" % name)
         if "aws_cloudwatch_log_group.%s." % group_name not in task_text:
-            warnings.append("aws_cloudwatch_log_group.%s is not written by its workload's task; not sized" % group_name)
+            if own:
+                warnings.append("aws_cloudwatch_log_group.%s is not written by its workload's task; not sized" % group_name)
             continue
         days = group.get("retention_in_days")
         if not days:
-            warnings.append("aws_cloudwatch_log_group.%s never expires; its storage is priced at 365 days" % group_name)
+            if own:  # a shared group is warned about once, as the environment's
+                warnings.append("aws_cloudwatch_log_group.%s never expires; its storage is priced at 365 days" % group_name)
             days = 365
         retention.append(_int(days, "aws_cloudwatch_log_group.%s.retention_in_days" % group_name))
     alarms, alarm_metrics = _count_alarms(of("aws_cloudwatch_metric_alarm"), count, warnings)

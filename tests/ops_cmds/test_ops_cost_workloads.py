@@ -487,3 +487,14 @@ def test_workload_resources_that_run_nothing_or_log_nowhere_are_warned() -> None
         "aws_cloudwatch_log_group.Workload-job_Stray_G is not written by its workload's task; not sized",
         "Workload-orphan has no task definition with a service or schedule; not priced",
     )
+
+
+def test_a_workload_writing_to_the_environments_log_group_keeps_its_retention() -> None:
+    doc = fixture_with(job_resources())
+    task = doc["resource"]["aws_ecs_task_definition"]["Workload-job_Task_A"]
+    task["container_definitions"] = json.dumps([{"logConfiguration": {"options": {
+        "awslogs-group": "${aws_cloudwatch_log_group.Service_LogGroup_AAAA.name}", "awslogs-stream-prefix": "job"}}}])  # fmt: skip
+    fp = from_stack(doc)
+    assert workload(fp, "job").log_retention_days == (14,)
+    assert fp.app_log_retention_days == (14,)  # still the environment's own too
+    assert fp.warnings == ()
