@@ -12,8 +12,12 @@ import ops.cost
 from ops.context import DEFAULT_OUT, OpsError
 from ops.cost.estimate import estimate
 from ops.cost.footprint import footprint
-from ops.cost.prices import ASSUMPTION_KEYS, PRICES_FILE, _dec, load_prices
+from ops.cost.prices import ASSUMPTION_KEYS, PRICES_FILE, assumption, load_prices
 from ops.cost.render import render, to_json
+
+
+def _option(key: str) -> str:
+    return "--" + key.replace("_", "-")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,9 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="synth output directory (cdktf.out)")
     parser.add_argument("--prices", type=Path, default=PRICES_FILE, help="price table (TOML)")
     parser.add_argument("--config", type=Path, default=None, help="environments file (default: envconfig's)")
-    parser.add_argument("--app-log-gb-per-task-day", type=float, default=None, help="override the price table's assumption")
-    parser.add_argument("--flow-log-gb-per-day", type=float, default=None, help="override the price table's assumption")
-    parser.add_argument("--waf-log-gb-per-day", type=float, default=None, help="override the price table's assumption")
+    for key in ASSUMPTION_KEYS:
+        parser.add_argument(_option(key), type=float, default=None, help="override the price table's assumption")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)
 
@@ -37,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         for key in ASSUMPTION_KEYS:
             value = getattr(args, key)
             if value is not None:
-                overrides[key] = _dec(value, "--%s" % key.replace("_", "-"))
+                overrides[key] = assumption(key, value, _option(key))
         prices = replace(prices, assumptions={**prices.assumptions, **overrides})
         estimates = [estimate(footprint(cfg, args.out), prices) for cfg in configs.values()]
     except (OpsError, ConfigError) as exc:

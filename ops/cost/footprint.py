@@ -10,7 +10,8 @@ Example::
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -18,18 +19,70 @@ from typing import TYPE_CHECKING, Any
 
 from ops.context import stack_dir
 from ops.cost import CostError, IncompleteStack
+from ops.cost.schedule import runs_per_month
 from rules.capacity import StrategyItem, capacity_provider_strategy
 from rules.logs import security_log_retention_days
 from rules.network import INTERFACE_ENDPOINTS
 
 if TYPE_CHECKING:
     from envconfig import EnvironmentConfig
+    from envconfig.model import WorkloadConfig
 
 __all__ = ["StrategyItem"]
 
 # Interface endpoints the network creates when network.vpc_endpoints is on, each with one ENI
 # per private subnet / AZ.
 CONFIG_INTERFACE_ENDPOINTS = len(INTERFACE_ENDPOINTS)
+
+# What the constructs always create for a workload kind besides its tasks (stacks/workloads.py):
+# a worker's WorkQueue is a queue and its dead-letter queue (modules/queue.py); a job's
+# ScheduledTask is a schedule with a KMS key of its own, a dead-letter queue and a failed-run
+# EventBridge rule (modules/scheduled_task.py). The real-synth test cross-checks these counts.
+KIND_RESOURCES: dict[str, dict[str, int]] = {
+    "worker": {"queues": 2},
+    "job": {"queues": 1, "schedules": 1, "event_rules": 1, "kms_keys": 1},
+}
+#: The scope of a further workload's resources: ``Workload-<name>_...`` (stacks/workloads.py).
+WORKLOAD_ID = re.compile(r"^Workload-(?P<name>[a-z][a-z0-9]*)_")
+#: An alarm evaluating faster than this is a high-resolution alarm (CloudWatch pricing).
+STANDARD_ALARM_PERIOD = 60
+
+
+@dataclass(frozen=True)
+class WorkloadFootprint:
+    """One further workload: ``workloads.<name>`` in the config, ``Workload-<name>_*`` in the stack.
+
+    Services (web, backend, worker) run ``min_tasks``..``max_tasks`` all month; a job runs
+    ``tasks_per_run`` tasks ``runs_per_month`` times (see :mod:`ops.cost.schedule`).
+    """
+
+    name: str
+    kind: str
+    cpu_units: int
+    memory_mib: int
+    cpu_architecture: str
+    strategy: tuple[StrategyItem, ...]
+    task_public_ip: bool = False
+    min_tasks: int = 0
+    max_tasks: int = 0
+    tasks_per_run: int = 0
+    schedule: str | None = None
+    runs_per_month: Decimal = Decimal(0)
+    queues: int = 0
+    schedules: int = 0
+    event_rules: int = 0
+    kms_keys: int = 0
+    alarms: int = 0
+    alarm_metrics: int = 0
+    log_retention_days: tuple[int, ...] = ()
+
+    @property
+    def vcpu(self) -> Decimal:
+        return Decimal(self.cpu_units) / 1024
+
+    @property
+    def memory_gb(self) -> Decimal:
+        return Decimal(self.memory_mib) / 1024
 
 
 @dataclass(frozen=True)
@@ -58,6 +111,9 @@ class Footprint:
     waf_rules: int = 0
     waf_log_retention_days: tuple[int, ...] = ()
     kms_keys: int = 0
+    alarms: int = 0
+    alarm_metrics: int = 0
+    workloads: tuple[WorkloadFootprint, ...] = ()
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -98,6 +154,35 @@ def footprint_from_config(cfg: EnvironmentConfig) -> Footprint:
         app_log_retention_days=(cfg.logging.retention_days,),
         # The flow-log group keeps a year at least, as the stack applies it (rules.logs).
         flow_log_retention_days=(security_log_retention_days(cfg.logging.retention_days),) if net.flow_logs else (),
+        workloads=tuple(
+            workload_from_config(name, cfg.workloads[name], cfg) for name in sorted(cfg.workloads)
+        ),
+    )
+
+
+def workload_from_config(name: str, workload: WorkloadConfig, cfg: EnvironmentConfig) -> WorkloadFootprint:
+    """What the config implies for one further workload (its alarms are stack-only, as the environment's)."""
+    container = workload.container
+    job = workload.kind == "job"
+    runs = Decimal(0)
+    if job and workload.enabled and workload.schedule is not None:
+        runs = runs_per_month(workload.schedule)
+    return WorkloadFootprint(
+        name=name,
+        kind=workload.kind,
+        cpu_units=container.cpu,
+        memory_mib=container.memory_mib,
+        cpu_architecture=container.cpu_architecture,
+        # Every workload runs on the cluster's strategy (services and schedules alike).
+        strategy=config_strategy(cfg.scaling.fargate_spot_percent),
+        task_public_ip=cfg.network.tasks_in_public_subnets,
+        min_tasks=0 if job else workload.scaling.min_capacity,
+        max_tasks=0 if job else workload.scaling.max_capacity,
+        tasks_per_run=1 if job else 0,
+        schedule=workload.schedule if job else None,
+        runs_per_month=runs,
+        log_retention_days=(cfg.logging.retention_days,),
+        **KIND_RESOURCES.get(workload.kind, {}),
     )
 
 
@@ -121,6 +206,178 @@ def _int(value: Any, where: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise CostError("%s=%r is not a literal number in the synthesized stack; allowed: an integer" % (where, value)) from None
+
+
+def _strategy(blocks: list[dict[str, Any]]) -> tuple[StrategyItem, ...]:
+    return tuple(
+        StrategyItem(str(s.get("capacity_provider")), int(s.get("weight", 0) or 0), int(s.get("base", 0) or 0))
+        for s in blocks
+    )
+
+
+def _true(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+Counter = Callable[[str, str, Mapping[str, Any]], int]
+Resources = list[tuple[str, Mapping[str, Any]]]
+
+
+def _count_alarms(alarms: Resources, count: Counter, warnings: list[str]) -> tuple[int, int]:
+    """(alarms, alarm metrics): a metric-math alarm is billed for each metric its expression reads."""
+    total = metrics = 0
+    for name, body in alarms:
+        n = count("aws_cloudwatch_metric_alarm", name, body)
+        queries = _blocks(body.get("metric_query"))
+        read = [_block(q.get("metric")) for q in queries if _block(q.get("metric"))]
+        periods = [body.get("period")] + [m.get("period") for m in read]
+        if any(isinstance(p, int) and p < STANDARD_ALARM_PERIOD for p in periods):
+            warnings.append(
+                "aws_cloudwatch_metric_alarm.%s is a high-resolution alarm; priced as standard resolution" % name
+            )
+        if body.get("threshold_metric_id"):
+            warnings.append(
+                "aws_cloudwatch_metric_alarm.%s is an anomaly-detection alarm; priced per metric read" % name
+            )
+        total += n
+        metrics += n * (len(read) if queries else 1)
+    return total, metrics
+
+
+def _referenced(kind: str, candidates: Resources, ref: Any) -> tuple[str, Mapping[str, Any]]:
+    """The candidate ``ref`` points at (``${<kind>.<id>.arn}``), else the first one."""
+    text = json.dumps(ref)
+    for candidate, body in candidates:
+        if "%s.%s." % (kind, candidate) in text:
+            return candidate, body
+    return candidates[0]
+
+
+def _workloads_from_stack(
+    resources: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    count: Counter,
+    cluster_strategy: tuple[StrategyItem, ...],
+    warnings: list[str],
+) -> tuple[WorkloadFootprint, ...]:
+    """Every further workload's footprint, from its ``Workload-<name>_*`` resources."""
+    groups: dict[str, dict[str, Resources]] = {}
+    for kind, bodies in resources.items():
+        for rid, body in bodies.items():
+            match = WORKLOAD_ID.match(rid)
+            if match:
+                groups.setdefault(match.group("name"), {}).setdefault(kind, []).append((rid, body))
+    found = []
+    for name in sorted(groups):
+        workload = _workload_from_stack(
+            name, groups[name], resources.get("aws_cloudwatch_log_group", {}), count, cluster_strategy, warnings
+        )
+        if workload is not None:
+            found.append(workload)
+    return tuple(found)
+
+
+def _workload_from_stack(
+    name: str, res: dict[str, Resources], log_groups: Mapping[str, Mapping[str, Any]], count: Counter,
+    cluster_strategy: tuple[StrategyItem, ...], warnings: list[str],
+) -> WorkloadFootprint | None:
+    def of(kind: str) -> Resources:
+        return res.get(kind, [])
+
+    def total(kind: str) -> int:
+        return sum(count(kind, n, b) for n, b in of(kind))
+
+    task_defs, services, schedules = of("aws_ecs_task_definition"), of("aws_ecs_service"), of("aws_scheduler_schedule")
+    if not task_defs or not (services or schedules):
+        warnings.append("Workload-%s has no task definition with a service or schedule; not priced" % name)
+        return None
+    runs = Decimal(0)
+    min_tasks = max_tasks = tasks_per_run = 0
+    expression = None
+    if schedules:
+        kind = "job"
+        run_name, run = schedules[0]
+        if len(schedules) > 1:
+            warnings.append(
+                "Workload-%s has %d aws_scheduler_schedule resources; priced %s" % (name, len(schedules), run_name)
+            )
+        where = "aws_scheduler_schedule.%s" % run_name
+        ecs = _block(_block(run.get("target")).get("ecs_parameters"))
+        task_ref = ecs.get("task_definition_arn")
+        expression = run.get("schedule_expression")
+        if not isinstance(expression, str):
+            raise CostError(
+                "%s.schedule_expression=%r is not a literal expression in the synthesized stack" % (where, expression)
+            )
+        try:
+            every = runs_per_month(expression)
+        except CostError as exc:
+            raise CostError("%s.schedule_expression=%s" % (where, exc)) from None
+        runs = Decimal(0) if run.get("state", "ENABLED") == "DISABLED" else every
+        tasks_per_run = _int(ecs.get("task_count", 1), "%s.target.ecs_parameters.task_count" % where)
+        placement: Mapping[str, Any] = ecs
+    else:
+        run_name, run = services[0]
+        if len(services) > 1:
+            warnings.append("Workload-%s has %d aws_ecs_service resources; priced %s" % (name, len(services), run_name))
+        if of("aws_lb_target_group") or of("aws_lb_listener_rule"):
+            kind = "web"
+        elif of("aws_service_discovery_service"):
+            kind = "backend"
+        elif of("aws_sqs_queue"):
+            kind = "worker"
+        else:
+            kind = "service"
+        task_ref = run.get("task_definition")
+        min_tasks = max_tasks = _int(run.get("desired_count", 1), "aws_ecs_service.%s.desired_count" % run_name)
+        for target_name, target in of("aws_appautoscaling_target"):
+            if target.get("scalable_dimension") == "ecs:service:DesiredCount":
+                where = "aws_appautoscaling_target.%s" % target_name
+                min_tasks = _int(target.get("min_capacity"), where + ".min_capacity")
+                max_tasks = _int(target.get("max_capacity"), where + ".max_capacity")
+        placement = run
+    strategy = _strategy(_blocks(placement.get("capacity_provider_strategy")))
+    if not strategy:
+        launch_type = placement.get("launch_type")
+        strategy = (StrategyItem(str(launch_type), 1, 0),) if launch_type else cluster_strategy
+    td_name, td = _referenced("aws_ecs_task_definition", task_defs, task_ref)
+    where = "aws_ecs_task_definition.%s" % td_name
+    # The log groups its task definition writes to: its own, or one it shares (the environment's).
+    task_text = json.dumps([body for _, body in task_defs])
+    retention: list[int] = []
+    for group_name, group in log_groups.items():
+        own = group_name.startswith("Workload-%s_" % name)
+        if "aws_cloudwatch_log_group.%s." % group_name not in task_text:
+            if own:
+                warnings.append("aws_cloudwatch_log_group.%s is not written by its workload's task; not sized" % group_name)
+            continue
+        days = group.get("retention_in_days")
+        if not days:
+            if own:  # a shared group is warned about once, as the environment's
+                warnings.append("aws_cloudwatch_log_group.%s never expires; its storage is priced at 365 days" % group_name)
+            days = 365
+        retention.append(_int(days, "aws_cloudwatch_log_group.%s.retention_in_days" % group_name))
+    alarms, alarm_metrics = _count_alarms(of("aws_cloudwatch_metric_alarm"), count, warnings)
+    return WorkloadFootprint(
+        name=name,
+        kind=kind,
+        cpu_units=_int(td.get("cpu"), where + ".cpu"),
+        memory_mib=_int(td.get("memory"), where + ".memory"),
+        cpu_architecture=str(_block(td.get("runtime_platform")).get("cpu_architecture") or "X86_64").upper(),
+        strategy=strategy,
+        task_public_ip=_true(_block(placement.get("network_configuration")).get("assign_public_ip", False)),
+        min_tasks=min_tasks,
+        max_tasks=max_tasks,
+        tasks_per_run=tasks_per_run,
+        schedule=expression,
+        runs_per_month=runs,
+        queues=total("aws_sqs_queue"),
+        schedules=total("aws_scheduler_schedule"),
+        event_rules=total("aws_cloudwatch_event_rule"),
+        kms_keys=total("aws_kms_key"),
+        alarms=alarms,
+        alarm_metrics=alarm_metrics,
+        log_retention_days=tuple(retention),
+    )
 
 
 def footprint_from_stack(doc: Mapping[str, Any], *, env: str, region: str, emulator: bool, path: str) -> Footprint:
@@ -163,14 +420,13 @@ def footprint_from_stack(doc: Mapping[str, Any], *, env: str, region: str, emula
             min_tasks = _int(body.get("min_capacity"), "aws_appautoscaling_target.%s.min_capacity" % name)
             max_tasks = _int(body.get("max_capacity"), "aws_appautoscaling_target.%s.max_capacity" % name)
 
-    raw_strategy = _blocks(service.get("capacity_provider_strategy"))
-    if not raw_strategy and not service.get("launch_type"):
-        for _, body in items("aws_ecs_cluster_capacity_providers"):
-            raw_strategy = _blocks(body.get("default_capacity_provider_strategy"))
-    strategy = tuple(
-        StrategyItem(str(s.get("capacity_provider")), int(s.get("weight", 0) or 0), int(s.get("base", 0) or 0))
-        for s in raw_strategy
-    ) or (StrategyItem("FARGATE", 1, 0),)
+    cluster_strategy: tuple[StrategyItem, ...] = ()
+    for _, body in items("aws_ecs_cluster_capacity_providers"):
+        cluster_strategy = _strategy(_blocks(body.get("default_capacity_provider_strategy")))
+    strategy = _strategy(_blocks(service.get("capacity_provider_strategy")))
+    if not strategy and not service.get("launch_type"):
+        strategy = cluster_strategy
+    strategy = strategy or (StrategyItem("FARGATE", 1, 0),)
 
     load_balancers = public_ips = 0
     for name, body in items("aws_lb"):
@@ -201,8 +457,7 @@ def footprint_from_stack(doc: Mapping[str, Any], *, env: str, region: str, emula
             warnings.append("aws_vpc_endpoint.%s.subnet_ids is computed; counted as one AZ" % name)
             enis += count("aws_vpc_endpoint", name, body)
 
-    assign = _block(service.get("network_configuration")).get("assign_public_ip", False)
-    task_public_ip = assign is True or str(assign).lower() == "true"
+    task_public_ip = _true(_block(service.get("network_configuration")).get("assign_public_ip", False))
 
     task_def_text = json.dumps([body for _, body in task_defs])
     flow_text = json.dumps([body for _, body in items("aws_flow_log")])
@@ -232,6 +487,8 @@ def footprint_from_stack(doc: Mapping[str, Any], *, env: str, region: str, emula
         waf_rules += n * len(_blocks(body.get("rule")))
     if not app_retention:
         warnings.append("no log group is referenced by the task definition; app log lines are zero")
+    alarms, alarm_metrics = _count_alarms(items("aws_cloudwatch_metric_alarm"), count, warnings)
+    workloads = _workloads_from_stack(resources, count, cluster_strategy or (StrategyItem("FARGATE", 1, 0),), warnings)
     return Footprint(
         env=env,
         region=region,
@@ -255,36 +512,70 @@ def footprint_from_stack(doc: Mapping[str, Any], *, env: str, region: str, emula
         waf_rules=waf_rules,
         waf_log_retention_days=tuple(waf_retention),
         kms_keys=sum(count("aws_kms_key", n, b) for n, b in items("aws_kms_key")),
+        alarms=alarms,
+        alarm_metrics=alarm_metrics,
+        workloads=workloads,
         warnings=tuple(warnings),
     )
 
 
-# What the config decides. Flow-log/WAF retention, WAF rules and KMS keys are the stack's own
-# choices (see stacks/service.py), so they are taken from the stack and not cross-checked; the
+# What the config decides. Flow-log/WAF retention, WAF rules, KMS keys and alarms are the stack's
+# own choices (see stacks/service.py), so they are taken from the stack and not cross-checked; the
 # config estimate applies the same flow-log rule (rules.logs), and a test compares the two.
+# "workloads" compares the workload names, then WORKLOAD_CROSS_CHECKED of each workload.
 CROSS_CHECKED = (
     "cpu_units", "memory_mib", "cpu_architecture", "min_tasks", "max_tasks", "strategy", "load_balancers",
-    "nat_gateways", "interface_endpoint_enis", "task_public_ip", "app_log_retention_days",
+    "nat_gateways", "interface_endpoint_enis", "task_public_ip", "app_log_retention_days", "workloads",
+)  # fmt: skip
+# Per workload: everything but its alarms (stack-only, as the environment's). Queue, schedule, rule
+# and key counts are what the constructs create for the kind (KIND_RESOURCES).
+WORKLOAD_CROSS_CHECKED = (
+    "kind", "cpu_units", "memory_mib", "cpu_architecture", "strategy", "task_public_ip", "min_tasks", "max_tasks",
+    "tasks_per_run", "schedule", "runs_per_month", "queues", "schedules", "event_rules", "kms_keys",
+    "log_retention_days",
 )  # fmt: skip
 
 
 def cross_check(synth: Footprint, config: Footprint) -> list[str]:
     """One line per field where the synthesized stack and the config disagree."""
     problems = []
-    for name in CROSS_CHECKED:
-        got, want = getattr(synth, name), getattr(config, name)
+
+    def differ(name: str, got: Any, want: Any) -> None:
         if got != want:
             problems.append(
                 "%s: synthesized stack has %s=%s but the config implies %s; re-run make synth"
                 % (synth.env, name, _plain(got), _plain(want))
             )
+
+    for name in CROSS_CHECKED:
+        if name != "workloads":
+            differ(name, getattr(synth, name), getattr(config, name))
+            continue
+        got = {w.name: w for w in synth.workloads}
+        want = {w.name: w for w in config.workloads}
+        differ("workloads", sorted(got), sorted(want))
+        for workload in sorted(set(got) & set(want)):
+            for field_name in WORKLOAD_CROSS_CHECKED:
+                differ(
+                    "workloads.%s.%s" % (workload, field_name),
+                    getattr(got[workload], field_name),
+                    getattr(want[workload], field_name),
+                )
     return problems
 
 
 def _plain(value: Any) -> str:
     if isinstance(value, tuple) and value and isinstance(value[0], StrategyItem):
         return "[%s]" % ", ".join("%s w=%d b=%d" % (s.capacity_provider, s.weight, s.base) for s in value)
+    if isinstance(value, Decimal):
+        return _places(value)
     return repr(value)
+
+
+def _places(value: Decimal) -> str:
+    """A Decimal with at most two decimals, as the table shows it: 21.43, 30."""
+    text = format(value.quantize(Decimal("0.01")), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def stack_file(env: str, out: Path) -> Path:

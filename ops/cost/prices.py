@@ -34,8 +34,22 @@ REGION_PRICE_KEYS: tuple[str, ...] = (
     "waf_web_acl_month",
     "waf_rule_month",
     "kms_key_month",
+    "cloudwatch_alarm_metric_month",
+    "sqs_requests_million",
+    "sqs_free_requests_month",
+    "scheduler_invocations_million",
+    "scheduler_free_invocations_month",
 )
-ASSUMPTION_KEYS: tuple[str, ...] = ("app_log_gb_per_task_day", "flow_log_gb_per_day", "waf_log_gb_per_day")
+ASSUMPTION_KEYS: tuple[str, ...] = (
+    "app_log_gb_per_task_day",
+    "flow_log_gb_per_day",
+    "waf_log_gb_per_day",
+    "job_run_minutes",
+    "sqs_requests_per_worker_month",
+)
+#: Fargate bills a task by the second with a one-minute minimum (Fargate pricing page), so a job
+#: run is priced at one minute at least.
+MIN_JOB_RUN_MINUTES = Decimal(1)
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,17 @@ def _dec(value: Any, where: str) -> Decimal:
     return number
 
 
+def assumption(key: str, value: Any, where: str) -> Decimal:
+    """One assumption, validated: a non-negative number, and a job run of a minute at least."""
+    number = _dec(value, where)
+    if key == "job_run_minutes" and number < MIN_JOB_RUN_MINUTES:
+        raise CostError(
+            "%s=%s; allowed: %s or more (Fargate bills a task for one minute at least)"
+            % (where, number, MIN_JOB_RUN_MINUTES)
+        )
+    return number
+
+
 def load_prices(path: Path = PRICES_FILE) -> PriceTable:
     """Read and validate the price table; every problem names the file and the key."""
     try:
@@ -86,7 +111,7 @@ def load_prices(path: Path = PRICES_FILE) -> PriceTable:
     for key in ASSUMPTION_KEYS:
         if key not in doc.get("assumptions", {}):
             raise CostError("%s: [assumptions].%s is missing; allowed keys: %s" % (path, key, ", ".join(ASSUMPTION_KEYS)))
-        assumptions[key] = _dec(doc["assumptions"][key], "%s: [assumptions].%s" % (path, key))
+        assumptions[key] = assumption(key, doc["assumptions"][key], "%s: [assumptions].%s" % (path, key))
     regions: dict[str, dict[str, Decimal]] = {}
     for region, table in doc.get("regions", {}).items():
         unknown = set(table) - set(REGION_PRICE_KEYS)

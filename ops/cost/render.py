@@ -8,48 +8,94 @@ Example::
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
 from ops.context import relative
-from ops.cost.estimate import CENT, EXCLUDED, Estimate, _n
+from ops.cost.estimate import CENT, EXCLUDED, NOT_COUNTED, Estimate, Line, _n
 from ops.cost.prices import PriceTable
 from ops.render import format_table
+
+#: The width the tables are kept within: a table of every environment side by side that would be
+#: wider is printed one environment at a time.
+WIDTH = 100
+ABSENT = "-"
 
 
 def money(value: Decimal) -> str:
     return f"{value.quantize(CENT):,.2f}"
 
 
+def items(estimates: Sequence[Estimate]) -> list[str]:
+    """Every line item of the estimates once, each environment's lines kept in their order.
+
+    Environments have different workloads, so their lines differ: an item first seen in a later
+    environment goes right after the item it follows there.
+    """
+    order: list[str] = []
+    for e in estimates:
+        at = -1
+        for line in e.lines:
+            if line.item in order:
+                at = order.index(line.item)
+            else:
+                at += 1
+                order.insert(at, line.item)
+    return order
+
+
+def _line(e: Estimate, item: str) -> Line | None:
+    return next((line for line in e.lines if line.item == item), None)
+
+
+def _wrap(note: str) -> str:
+    """A note within WIDTH columns, continuation lines indented; paths and URLs are never split."""
+    return textwrap.fill(note, WIDTH, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
+
+
+def _table_width(table: str) -> int:
+    return max((len(row) for row in table.splitlines()), default=0)
+
+
 def render(estimates: Sequence[Estimate], prices: PriceTable) -> str:
-    """All environments side by side; each cell is ``at min / at max`` tasks."""
+    """All environments side by side; each cell is ``at min / at max`` tasks (``-``: not in that environment)."""
     headers = ["monthly %s" % prices.currency] + [e.footprint.env for e in estimates]
     rows: list[list[str]] = [
         ["region"] + [e.footprint.region + (" (emulator)" if e.footprint.emulator else "") for e in estimates],
         ["task size"] + ["%s vCPU / %s GB" % (_n(e.footprint.vcpu), _n(e.footprint.memory_gb)) for e in estimates],
         ["tasks min..max"] + ["%d..%d" % (e.footprint.min_tasks, e.footprint.max_tasks) for e in estimates],
     ]
-    for index, line in enumerate(estimates[0].lines if estimates else ()):
-        rows.append([line.item] + ["%s / %s" % (money(e.lines[index].at_min), money(e.lines[index].at_max)) for e in estimates])
+    names = items(estimates)
+    for item in names:
+        cells = [_line(e, item) for e in estimates]
+        rows.append([item] + [ABSENT if c is None else "%s / %s" % (money(c.at_min), money(c.at_max)) for c in cells])
     rows.append(["TOTAL at min / max"] + ["%s / %s" % (money(e.total_min), money(e.total_max)) for e in estimates])
     parts = [format_table(headers, rows), ""]
-    quantities = [
-        [line.item] + [e.lines[index].detail for e in estimates]
-        for index, line in enumerate(estimates[0].lines if estimates else ())
-    ]
-    parts += [format_table(["quantities (min/max)"] + [e.footprint.env for e in estimates], quantities), ""]
-    parts.append("Source of each column: " + "; ".join("%s <- %s" % (e.footprint.env, e.footprint.source) for e in estimates))
-    parts.append(
+    quantities = format_table(
+        ["quantities (min/max)"] + [e.footprint.env for e in estimates],
+        [[item] + [getattr(_line(e, item), "detail", ABSENT) for e in estimates] for item in names],
+    )
+    if _table_width(quantities) > WIDTH and len(estimates) > 1:
+        for e in estimates:
+            own = [[line.item, line.detail] for line in e.lines]
+            parts += [format_table(["quantities (min/max)", e.footprint.env], own), ""]
+    else:
+        parts += [quantities, ""]
+    notes = [
+        "Source of each column: " + "; ".join("%s <- %s" % (e.footprint.env, e.footprint.source) for e in estimates),
         "Prices: %s as of %s (public list prices; may need refreshing), %s h a month; assumptions: %s."
         % (relative(prices.path), prices.as_of, _n(prices.hours_per_month),
-           ", ".join("%s=%s" % (k, _n(v)) for k, v in prices.assumptions.items()))
-    )  # fmt: skip
-    parts.append("Sources: " + ", ".join(sorted(set(prices.sources.values()))))
-    parts.append("Not included (usage-priced): " + ", ".join(EXCLUDED) + ".")
+           ", ".join("%s=%s" % (k, _n(v)) for k, v in prices.assumptions.items())),
+        "Sources: " + ", ".join(sorted(set(prices.sources.values()))),
+        "Not included (usage-priced): " + ", ".join(EXCLUDED) + ".",
+        "Not counted either: " + ", ".join(NOT_COUNTED) + ".",
+    ]  # fmt: skip
     if any(e.footprint.emulator for e in estimates):
-        parts.append("Emulator environments cost nothing to run; their column prices the same shape in their region.")
+        notes.append("Emulator environments cost nothing to run; their column prices the same shape in their region.")
+    parts.extend(_wrap(note) for note in notes)
     warnings = [w for e in estimates for w in e.footprint.warnings]
     if warnings:
         parts.append("")
@@ -65,6 +111,8 @@ def to_json(estimates: Sequence[Estimate], prices: PriceTable) -> dict[str, Any]
     for e in estimates:
         fp = asdict(e.footprint)
         fp["strategy"] = [asdict(s) for s in e.footprint.strategy]
+        for workload in fp["workloads"]:
+            workload["runs_per_month"] = num(workload["runs_per_month"])
         environments[e.footprint.env] = {
             "footprint": fp,
             "lines": [
@@ -82,5 +130,6 @@ def to_json(estimates: Sequence[Estimate], prices: PriceTable) -> dict[str, Any]
         "sources": prices.sources,
         "assumptions": {k: num(v) for k, v in prices.assumptions.items()},
         "excluded": list(EXCLUDED),
+        "not_counted": list(NOT_COUNTED),
         "environments": environments,
     }

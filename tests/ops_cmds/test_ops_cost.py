@@ -4,6 +4,9 @@ Fixed prices (tests/ops_cmds/data/prices_fixed.toml): vCPU-hour 0.04, GB-hour 0.
 ALB-hour 0.02, NAT-hour 0.05, endpoint-AZ-hour 0.01, IPv4-hour 0.005, ingestion 0.5/GB, storage
 0.03/GB-month, WAF 5 per web ACL + 1 per rule a month, KMS 1 per key a month, 730 h a month (so
 730/24 = 365/12 days), 0.1 GB of app log per task-day, 0.2 GB of flow log and 0.05 GB of WAF log a day.
+The workload figures are added to that table here (``fixed_prices_text``): 0.1 per alarm metric a
+month, 0.5 per million SQS requests above 1 million free, 1 per million Scheduler invocations above
+14 million free, 6-minute job runs and 600,000 SQS requests a month per worker.
 """
 
 from __future__ import annotations
@@ -27,10 +30,33 @@ from ops.cost import prices as prices_mod
 
 DATA = Path(__file__).with_name("data")
 REPO = Path(__file__).resolve().parents[2]
-PRICES = DATA / "prices_fixed.toml"
+PRICES_DATA = DATA / "prices_fixed.toml"
 STACK = DATA / "cost_stack.tf.json"
 ENVIRONMENTS = DATA / "environments.toml"
 D = Decimal
+WORKLOAD_ASSUMPTIONS = "job_run_minutes = 6\nsqs_requests_per_worker_month = 600000\n"
+WORKLOAD_PRICES = (
+    "cloudwatch_alarm_metric_month = 0.1\nsqs_requests_million = 0.5\nsqs_free_requests_month = 1000000\n"
+    "scheduler_invocations_million = 1\nscheduler_free_invocations_month = 14000000\n"
+)
+
+
+def fixed_prices_text() -> str:
+    """The fixed price table with the workload prices and assumptions (made-up round numbers too)."""
+    text = PRICES_DATA.read_text()
+    text = text.replace("[assumptions]\n", "[assumptions]\n" + WORKLOAD_ASSUMPTIONS)
+    return text.replace("[regions.us-east-1]\n", "[regions.us-east-1]\n" + WORKLOAD_PRICES)
+
+
+def write_fixed_prices(directory: Path) -> Path:
+    path = directory / "prices_fixed.toml"
+    path.write_text(fixed_prices_text())
+    return path
+
+
+@pytest.fixture()
+def prices_file(tmp_path: Path) -> Path:
+    return write_fixed_prices(tmp_path)
 
 
 def six(value: Decimal) -> Decimal:
@@ -74,8 +100,8 @@ def test_split_tasks_places_base_first_then_by_weight() -> None:
     assert est_mod.split_tasks(3, (fp_mod.StrategyItem("FARGATE_SPOT", 1, 0),)) == (D(0), D(3))
 
 
-def test_estimate_of_the_fixture_stack_matches_the_hand_derivation() -> None:
-    est = est_mod.estimate(fixture_footprint(), prices_mod.load_prices(PRICES))
+def test_estimate_of_the_fixture_stack_matches_the_hand_derivation(prices_file: Path) -> None:
+    est = est_mod.estimate(fixture_footprint(), prices_mod.load_prices(prices_file))
     lines = {line.item: (six(line.at_min), six(line.at_max)) for line in est.lines}
     # Task: 0.5 vCPU x 0.04 + 1 GB x 0.004 = 0.024 an hour.
     # On-Demand: 1.25 x 0.024 x 730 = 21.90; 2.25 x 0.024 x 730 = 39.42.
@@ -105,11 +131,13 @@ def test_estimate_of_the_fixture_stack_matches_the_hand_derivation() -> None:
     assert six(est.total_max) == D("226.438083")
 
 
-def test_config_fallback_for_an_environment_without_a_stack_matches_the_hand_derivation(out_dir: Path) -> None:
+def test_config_fallback_for_an_environment_without_a_stack_matches_the_hand_derivation(
+    out_dir: Path, prices_file: Path
+) -> None:
     cfg = load_environments(ENVIRONMENTS)["small"]
     fp = fp_mod.footprint(cfg, out_dir)
     assert fp.source.startswith("config")
-    est = est_mod.estimate(fp, prices_mod.load_prices(PRICES))
+    est = est_mod.estimate(fp, prices_mod.load_prices(prices_file))
     lines = {line.item: six(line.at_min) for line in est.lines}
     # 0.25 vCPU x 0.04 + 0.5 GB x 0.004 = 0.012 an hour, all Spot: 0.012 x 0.3 x 730 = 2.628.
     assert lines["Fargate On-Demand"] == 0 and lines["Fargate Spot"] == D("2.628000")
@@ -142,8 +170,10 @@ def test_a_stack_without_an_ecs_service_falls_back_to_the_config_with_a_warning(
     assert fp.warnings and "has no aws_ecs_task_definition / aws_ecs_service; priced from the config" in fp.warnings[0]
 
 
-def test_cost_main_shows_all_environments_side_by_side(out_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["--out", str(out_dir), "--prices", str(PRICES), "--config", str(ENVIRONMENTS)])
+def test_cost_main_shows_all_environments_side_by_side(
+    out_dir: Path, prices_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(["--out", str(out_dir), "--prices", str(prices_file), "--config", str(ENVIRONMENTS)])
     out = capsys.readouterr().out
     assert code == 0
     header = out.splitlines()[0].split()
@@ -151,11 +181,15 @@ def test_cost_main_shows_all_environments_side_by_side(out_dir: Path, capsys: py
     total = next(line for line in out.splitlines() if line.startswith("TOTAL"))
     assert total.split()[-6:] == ["186.90", "/", "226.44", "29.72", "/", "29.72"]
     assert "Fargate Spot" in out and "NAT gateways" in out and "Log storage" in out
-    assert "as of 2000-01-01" in out and "Not included (usage-priced): ALB LCUs" in out
+    flat = " ".join(out.split())  # the notes are wrapped at 100 columns
+    assert "as of 2000-01-01" in flat and "Not included (usage-priced): ALB LCUs" in flat
+    tables = out.split("Source of each column")[0]
+    assert max(len(line) for line in tables.splitlines()) <= 100
 
 
-def test_cost_main_one_environment_json(out_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["--out", str(out_dir), "--prices", str(PRICES), "--config", str(ENVIRONMENTS), "--env", "test", "--json"])
+def test_cost_main_one_environment_json(out_dir: Path, prices_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--out", str(out_dir), "--prices", str(prices_file), "--config", str(ENVIRONMENTS)]
+    code = cli.main([*args, "--env", "test", "--json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert list(data["environments"]) == ["test"]
@@ -164,14 +198,27 @@ def test_cost_main_one_environment_json(out_dir: Path, capsys: pytest.CaptureFix
     assert data["prices_as_of"] == "2000-01-01" and data["hours_per_month"] == 730.0
 
 
-def test_cost_assumption_override_changes_the_log_lines(out_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["--out", str(out_dir), "--prices", str(PRICES), "--config", str(ENVIRONMENTS), "--env", "small", "--json"]
+def test_cost_assumption_override_changes_the_log_lines(
+    out_dir: Path, prices_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--out", str(out_dir), "--prices", str(prices_file), "--config", str(ENVIRONMENTS)]
+    args += ["--env", "small", "--json"]
     assert cli.main([*args, "--app-log-gb-per-task-day", "1.2"]) == 0
     data = json.loads(capsys.readouterr().out)
     lines = {line["item"]: line["at_min"] for line in data["environments"]["small"]["lines"]}
     # 1.2 GB a day x 365/12 x 0.5 = 18.25; 1.2 x 7 = 8.4 GB x 0.03 = 0.252.
     assert lines["Log ingestion"] == 18.25 and lines["Log storage"] == 0.252
     assert data["assumptions"]["app_log_gb_per_task_day"] == 1.2
+
+
+def test_cost_assumption_override_is_checked_like_the_price_table(
+    prices_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--prices", str(prices_file), "--config", str(ENVIRONMENTS), "--env", "small"]
+    assert cli.main([*args, "--job-run-minutes", "0.5"]) == 1
+    assert "cost: error: --job-run-minutes=0.5; allowed: 1 or more" in capsys.readouterr().err
+    assert cli.main([*args, "--sqs-requests-per-worker-month", "-3"]) == 1
+    assert "cost: error: --sqs-requests-per-worker-month=-3.0 is negative" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -185,27 +232,34 @@ def test_cost_assumption_override_changes_the_log_lines(out_dir: Path, capsys: p
          r"fargate_spot_discount=70; allowed: a fraction below 1"),
         (lambda t: t.replace('as_of = "2000-01-01"\n', ""), r"\[meta\].as_of is missing"),
         (lambda t: t.replace("flow_log_gb_per_day = 0.2\n", ""), r"\[assumptions\].flow_log_gb_per_day is missing"),
+        (lambda t: t.replace("job_run_minutes = 6\n", ""), r"\[assumptions\].job_run_minutes is missing"),
+        (lambda t: t.replace("job_run_minutes = 6", "job_run_minutes = 0.5"),
+         r"\[assumptions\].job_run_minutes=0.5; allowed: 1 or more \(Fargate bills a task for one minute at least\)"),
+        (lambda t: t.replace("cloudwatch_alarm_metric_month = 0.1\n", ""),
+         r"\[regions.us-east-1\].cloudwatch_alarm_metric_month is missing"),
+        (lambda t: t.replace("sqs_free_requests_month = 1000000", "sqs_free_requests_month = -1"),
+         r"\[regions.us-east-1\].sqs_free_requests_month=-1 is negative"),
         (lambda t: t + "\n[[broken", r"not valid TOML"),
     ],
 )
 def test_price_table_errors_name_the_file_and_key(tmp_path: Path, edit, message: str) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "prices.toml"
-    path.write_text(edit(PRICES.read_text()))
+    path.write_text(edit(fixed_prices_text()))
     with pytest.raises(cost.CostError, match=message):
         prices_mod.load_prices(path)
 
 
-def test_unpriced_region_names_the_region_and_the_priced_ones() -> None:
+def test_unpriced_region_names_the_region_and_the_priced_ones(prices_file: Path) -> None:
     fp = fp_mod.footprint_from_config(load_environments(ENVIRONMENTS)["small"])
     fp = dataclasses.replace(fp, region="eu-west-1")
     with pytest.raises(cost.CostError, match=r"has no prices for region 'eu-west-1'; allowed: us-east-1"):
-        est_mod.estimate(fp, prices_mod.load_prices(PRICES))
+        est_mod.estimate(fp, prices_mod.load_prices(prices_file))
 
 
-def test_cost_main_reports_errors_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cost_main_reports_errors_on_stderr(tmp_path: Path, prices_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--prices", str(tmp_path / "missing.toml")]) == 1
     assert "cost: error: " in capsys.readouterr().err
-    assert cli.main(["--prices", str(PRICES), "--config", str(ENVIRONMENTS), "--env", "qa"]) == 1
+    assert cli.main(["--prices", str(prices_file), "--config", str(ENVIRONMENTS), "--env", "qa"]) == 1
     assert "environment 'qa' is not defined; allowed: test, small" in capsys.readouterr().err
 
 
@@ -219,7 +273,7 @@ def test_project_price_table_covers_every_environment_and_names_its_sources() ->
         assert env.region in prices.regions, env.name
     pages = set(prices.sources.values())
     for page in ("fargate/pricing", "elasticloadbalancing/pricing", "vpc/pricing", "privatelink/pricing",
-                 "cloudwatch/pricing", "waf/pricing", "kms/pricing"):  # fmt: skip
+                 "cloudwatch/pricing", "waf/pricing", "kms/pricing", "sqs/pricing", "eventbridge/pricing"):  # fmt: skip
         assert any(page in url for url in pages), page
 
 
