@@ -131,8 +131,5 @@ def service_options(config: ServiceConfig, *, extra_statements: Sequence[PolicyS
         circuit_breaker_rollback=config.circuit_breaker_rollback,
         enable_execute_command=config.enable_execute_command,
         discovery_client_security_group_ids=config.discovery_client_security_group_ids,
-        task_role_statements=tuple(
-            PolicyStatement(sid=st.sid, actions=st.actions, resources=st.resources)
-            for st in config.task_role_statements
-        ),
+        task_role_statements=(*policy_statements(config.task_role_statements), *extra_statements),
     )

@@ -92,3 +92,25 @@ def test_terraform_validates_all_four_kinds(stack: dict[str, Any], terraform: st
     result = run_terraform(terraform, tmp_path, "validate", "-json")
     report = json.loads(result.stdout)
     assert report["valid"] is True, report["diagnostics"]
+
+
+@pytest.mark.parametrize("env", ["local", "prod"])
+def test_the_web_service_may_send_to_the_workers_queue_and_the_worker_may_consume_it(
+    env: str, synth_all: dict[str, dict[str, Any]]
+) -> None:
+    """``queue = "worker"``: the web task role sends to that queue only; the worker's role consumes it only."""
+    stack = synth_all[env]
+    (queue,) = [n for n in resources(stack, "aws_sqs_queue") if n.startswith("Workload-worker_Queue_")
+                and "DeadLetter" not in n]  # fmt: skip
+    documents = stack["data"]["aws_iam_policy_document"]
+    web = {st["sid"]: st for st in documents[next(n for n in documents if n.startswith("Service_TaskPolicyDocument"))]["statement"]}
+    assert web["SendToQueue"]["resources"] == ["${aws_sqs_queue.%s.arn}" % queue]
+    assert "sqs:SendMessage" in web["SendToQueue"]["actions"] and "sqs:ReceiveMessage" not in web["SendToQueue"]["actions"]
+    worker_doc = next(d for n, d in documents.items() if n.startswith("Workload-worker_Service_TaskPolicyDocument"))
+    worker = {st["sid"]: st for st in worker_doc["statement"]}
+    assert worker["ConsumeQueue"]["resources"] == ["${aws_sqs_queue.%s.arn}" % queue]
+    assert "sqs:SendMessage" not in worker["ConsumeQueue"]["actions"]
+    (td,) = [t for n, t in resources(stack, "aws_ecs_task_definition").items() if n.startswith("Service_TaskDefinition")]
+    (container,) = [c for c in json.loads(td["container_definitions"]) if c["name"] == "app"]
+    variables = {e["name"]: e["value"] for e in container["environment"]}
+    assert variables["QUEUE_URL"] == "${aws_sqs_queue.%s.url}" % queue
