@@ -20,6 +20,9 @@ Endpoints:
 Every error is JSON: ``{"error": {"status": 404, "name": "Not Found", "message": ...},
 "request_id": ...}``. A body that is not valid JSON is a 400, never a 500 (NaN and Infinity
 are not JSON).
+
+Traces: with a collector in the task (``OTEL_EXPORTER_OTLP_ENDPOINT``) and the OpenTelemetry SDK
+installed, each request is a span (`app.telemetry`); otherwise tracing is off.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from app.settings import (
     load_settings,
 )
 from app.tasks import InvalidInput, InvalidJson, check_sum, json_type, parse_json, run_sum
+from app.telemetry import instrument_flask, setup_tracing
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_ENVIRON_KEY = "app.request_id"
@@ -152,6 +156,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["SETTINGS"] = cfg
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = True  # type: ignore[attr-defined]
+    tracing = setup_tracing(service_name=cfg.app_name, service_version=cfg.app_version, environment=cfg.app_env)
+    app.extensions["tracing"] = tracing
+    instrument_flask(app, tracing)
 
     # The bodies of / and /health never change while the process runs: encode them once.
     index_body = json.dumps({"service": cfg.app_name, "version": cfg.app_version, "environment": cfg.app_env},

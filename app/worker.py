@@ -25,6 +25,9 @@ another worker, and the process exits 0. Whatever still runs `GRACEFUL_TIMEOUT_S
 the signal is abandoned the same way, so the worker is gone before ECS's stopTimeout (30 s)
 ends in SIGKILL.
 
+Traces: with a collector in the task (``OTEL_EXPORTER_OTLP_ENDPOINT``) and the OpenTelemetry SDK
+installed, the handling of each message is a span (`app.telemetry`), exported before exit.
+
 Exit codes: 0 stopped by SIGTERM or SIGINT; 2 the settings are invalid (QUEUE_URL unset, or a
 variable of `app.settings` holds a bad value), the reason on stderr; 3 the queue cannot be read
 at start (no such queue, no permission, endpoint unreachable), logged as JSON.
@@ -51,6 +54,7 @@ from app.settings import (
     load_settings,
 )
 from app.tasks import TASKS, InvalidInput, MalformedMessage, decode_message
+from app.telemetry import TRACING_OFF, Tracing, setup_tracing
 
 EXIT_STOPPED = 0
 EXIT_SETTINGS = 2
@@ -103,8 +107,10 @@ class Worker:
         max_messages: int = WORKER_MAX_MESSAGES,
         tasks: Mapping[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = TASKS,
         graceful_timeout_seconds: float = GRACEFUL_TIMEOUT_SECONDS,
+        tracing: Tracing = TRACING_OFF,
     ) -> None:
         self.queue = queue
+        self.tracing = tracing
         self.wait_seconds = wait_seconds
         self.max_messages = max_messages
         self.tasks = tasks
@@ -137,7 +143,10 @@ class Worker:
             if self._stop_requested:
                 result.released = self._release(messages[index:])
                 break
-            if self.handle(message):
+            with self.tracing.message_span(message.message_id, receive_count=message.receive_count) as span:
+                ok = self.handle(message)
+                span.outcome(ok=ok)
+            if ok:
                 result.done += 1
             else:
                 result.failed += 1
@@ -269,11 +278,16 @@ def main() -> int:
         log.error("work queue unreadable", extra={"fields": {"queue_url": queue_url, "error": str(exc),
                                                              "code": exc.code}})
         return EXIT_QUEUE_UNREADABLE
-    worker = Worker(queue)
+    tracing = setup_tracing(service_name=settings.app_name, service_version=settings.app_version,
+                            environment=settings.app_env)
+    worker = Worker(queue, tracing=tracing)
     log.info("worker started", extra={"fields": {
         "queue_url": queue_url, "version": settings.app_version, "wait_seconds": worker.wait_seconds,
         "max_messages": worker.max_messages, "graceful_timeout_seconds": worker.graceful_timeout_seconds}})
-    return worker.serve()
+    try:
+        return worker.serve()
+    finally:
+        tracing.shutdown()
 
 
 if __name__ == "__main__":

@@ -25,7 +25,14 @@ from rules.accounts import (
     name_problem,
 )
 from rules.capacity import spot_architecture_problem
-from rules.container import QUEUE_ENV, RESERVED_ENV
+from rules.container import (
+    APP_MIN_CPU_UNITS,
+    APP_MIN_MEMORY_MIB,
+    QUEUE_ENV,
+    RESERVED_ENV,
+    needs_route_out,
+    sidecars_problem,
+)
 from rules.dns import (
     ACM_DOMAIN_NAME_MAX,
     DNS_NAME_ALLOWED,
@@ -174,6 +181,66 @@ class NetworkConfig(_Model):
         return self
 
 
+class SidecarPortConfig(_Model):
+    """A port a sidecar listens on."""
+
+    container_port: int = Field(description="The port (1..65535); the app reaches it on localhost.")
+    protocol: Literal["tcp", "udp"] = Field("tcp", description="tcp unless set.")
+
+
+class SidecarHealthCheckConfig(_Model):
+    """A sidecar's container health check, run by ECS inside the container."""
+
+    command: tuple[str, ...] = Field(description="['CMD', <program>, <args>...] or ['CMD-SHELL', <shell command>].")
+    interval_seconds: int = Field(30, description="Between checks; 30 s unless set (5..300).")
+    timeout_seconds: int = Field(5, description="Of one check; 5 s unless set (2..60, below the interval).")
+    retries: int = Field(3, description="Failures before the container is unhealthy; 3 unless set (1..10).")
+    start_period_seconds: int = Field(0, description="Failures ignored after start; none unless set (0..300).")
+
+
+class SidecarConfig(_Model):
+    """One more container in the workload's task, beside the app: a third-party image such as an
+    OpenTelemetry collector. Checked by ``rules.container`` (the construct runs the same checks)."""
+
+    name: str = Field(description="Container name: 1-32 lowercase letters, digits and '-', unique in the task, not"
+                      " 'app'; its logs go to the task's log group under '<workload>-<name>'.")  # fmt: skip
+    image: str = Field(
+        description="Full image reference with registry and tag or digest, e.g."
+        " 'public.ecr.aws/aws-observability/aws-otel-collector:v0.43.1'. Outside this region's ECR the tasks"
+        " need a route out (NAT, or public subnets)."
+    )
+    cpu: int = Field(description="Cpu units reserved out of the task's cpu; the app container keeps the rest.")
+    memory_reservation_mib: int = Field(
+        description="Memory reserved out of the task's memory_mib (memoryReservation, a soft limit; at least 6)."
+    )
+    essential: bool = Field(False, description="Stop the task when this container stops; off unless set.")
+    command: tuple[str, ...] = Field((), description="Command (exec form); the image's CMD unless set.")
+    environment: dict[str, str] = Field(default_factory=dict, description="Plain environment variables; none unless set.")
+    port_mappings: tuple[SidecarPortConfig, ...] = Field((), description="Ports it listens on; none unless set.")
+    app_depends_on: Literal["START", "HEALTHY", "COMPLETE", "SUCCESS"] | None = Field(
+        None,
+        description="What the app container waits for before it starts: START, HEALTHY (needs health_check),"
+        " COMPLETE or SUCCESS (need essential=false); no ordering unless set.",
+    )
+    health_check: SidecarHealthCheckConfig | None = Field(None, description="Container health check; none unless set.")
+    user: str = Field(
+        "10001:10001",
+        description="Numeric non-root uid[:gid] it runs as; 10001:10001 unless set (set the image's own non-root"
+        " uid when it needs its files).",
+    )
+    readonly_root_filesystem: bool = Field(
+        True, description="Read-only root filesystem with a writable /tmp of its own; on unless set."
+    )
+    otlp_http_port: int | None = Field(
+        None,
+        description="The port (one of port_mappings) it receives OTLP/HTTP on: the app container then gets"
+        " OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:<port> and OTEL_SERVICE_NAME; unset for other sidecars.",
+    )
+    task_role_statements: tuple[IamStatement, ...] = Field(
+        (), description="Grants it needs, added to the task role of its workload; none unless set."
+    )
+
+
 class ContainerConfig(_Model):
     """The app container and its Fargate task size."""
 
@@ -193,6 +260,12 @@ class ContainerConfig(_Model):
     command: tuple[str, ...] = Field(
         (), description="Command (exec form), e.g. ['python', '-m', 'app.worker']; the image's CMD (the web server)"
         " unless set."
+    )
+    sidecars: tuple[SidecarConfig, ...] = Field(
+        (),
+        description="Further containers of the task, e.g. an OpenTelemetry collector; none unless set. Their cpu and"
+        " memory_reservation_mib come out of cpu/memory_mib and must leave the app container at least %d cpu units"
+        " and %d MiB." % (APP_MIN_CPU_UNITS, APP_MIN_MEMORY_MIB),
     )
 
     @model_validator(mode="after")
@@ -235,6 +308,17 @@ class ContainerConfig(_Model):
                     "secrets.%s=%r is not an SSM parameter or Secrets Manager ARN; allowed: arn:aws:ssm:<region>:"
                     "<account>:parameter/... or arn:aws:secretsmanager:<region>:<account>:secret:..." % (name, arn)
                 )
+        problem = sidecars_problem(self.sidecars, cpu=self.cpu, memory_mib=self.memory_mib, app_port=self.port,
+                                   app_environment=[*self.environment, *self.secrets])  # fmt: skip
+        if problem:
+            raise ValueError(problem)
+        for sidecar in self.sidecars:
+            for name in sidecar.environment:
+                if SECRET_LIKE.search(name):
+                    raise ValueError(
+                        "sidecars[%s].environment.%s looks like a secret; allowed: a name that does not hold a"
+                        " credential (sidecars take none from config)" % (sidecar.name, name)
+                    )
         return self
 
 
@@ -771,6 +855,7 @@ class EnvironmentConfig(_Model):
                 " fargate_spot_percent=0 or cpu_architecture='X86_64'" % (self.scaling.fargate_spot_percent, spot)
             )
         self._check_workloads()
+        self._check_sidecars()
         if self.network.nat_mode == "none" and not (
             self.network.tasks_in_public_subnets or self.network.vpc_endpoints
         ):
@@ -779,6 +864,30 @@ class EnvironmentConfig(_Model):
                 " 'per_az', or vpc_endpoints=true, or tasks_in_public_subnets=true"
             )
         return self
+
+    def _check_sidecars(self) -> None:
+        """Each task's sidecars: a route to their registry, and task-role sids of their own."""
+        tasks = [("container", self.container, self.service.task_role_statements)]
+        tasks += [("workloads.%s.container" % n, w.container, w.task_role_statements) for n, w in self.workloads.items()]
+        routed = self.network.nat_mode != "none" or self.network.tasks_in_public_subnets
+        for where, container, statements in tasks:
+            for sidecar in container.sidecars:
+                if needs_route_out(sidecar.image, self.region) and not routed:
+                    raise ValueError(
+                        "%s.sidecars[%s].image=%r is pulled from outside this region's ECR, but network.nat_mode='none'"
+                        " with tasks_in_public_subnets=false gives the tasks no route out; allowed: nat_mode 'single' or"
+                        " 'per_az', tasks_in_public_subnets=true, or an image in ECR of %s"
+                        % (where, sidecar.name, sidecar.image, self.region)
+                    )
+            sids = [st.sid for st in statements] + [st.sid for s in container.sidecars for st in s.task_role_statements]
+            repeated = sorted({sid for sid in sids if sids.count(sid) > 1})
+            if repeated and container.sidecars:
+                owner = "service" if where == "container" else where.removesuffix(".container")
+                raise ValueError(
+                    "%s.sidecars[*].task_role_statements repeat the sid %s of %s.task_role_statements or of each other;"
+                    " allowed: a sid of its own for each statement of the task role"
+                    % (where, ", ".join(map(repr, repeated)), owner)
+                )
 
     def _check_workloads(self) -> None:
         """Names, references, rule priorities and host/path overlaps across the workloads."""
@@ -866,3 +975,5 @@ def _rules_overlap(a: WorkloadConfig, b: WorkloadConfig) -> bool:
 
 
 ServiceConfig.model_rebuild()
+SidecarConfig.model_rebuild()
+ContainerConfig.model_rebuild()

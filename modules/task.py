@@ -19,14 +19,17 @@ What it builds (``container`` defaults to :class:`ContainerOptions`: 0.25 vCPU /
 * the task definition ``family``: ``awsvpc``, ``FARGATE``, cpu/memory checked against the Fargate
   matrix, the configured runtime platform, and the app container of :mod:`modules.container`
   (image ``<repository url>:<image tag>``, awslogs to this log group under
-  ``log_stream_prefix``, the health check from the props when the container has a port);
-  ``create_before_destroy``, so a new revision exists before the old one goes;
-* the execution role ``{name}-execution``, allowed only to pull from this repository (plus
-  ``ecr:GetAuthorizationToken``), write its own streams (``<log_stream_prefix>*``) of this log
-  group and read the listed secrets;
+  ``log_stream_prefix``, the health check from the props when the container has a port), then
+  the sidecars of ``container.sidecars`` (awslogs under ``<log_stream_prefix>-<sidecar>``, each
+  read-only one with a ``<sidecar>-tmp`` volume); ``create_before_destroy``, so a new revision
+  exists before the old one goes;
+* the execution role ``{name}-execution``, allowed only to pull from this repository and from the
+  private ECR repositories of sidecar images (plus ``ecr:GetAuthorizationToken``; other registries
+  such as public.ecr.aws need no grant), write its own streams (``<log_stream_prefix>*``) of this
+  log group and read the listed secrets;
 * the task role ``{name}-task``, trusted by ECS tasks of this account and region only, with no
-  permissions unless ``task_role_statements`` grants some (plus the four ``ssmmessages`` actions
-  when ECS Exec is on);
+  permissions unless ``task_role_statements`` or a sidecar's own ``task_role_statements`` grant
+  some (plus the four ``ssmmessages`` actions when ECS Exec is on);
 * the task security group ``{name}-tasks-*``: no ingress (the service adds who may call), egress
   HTTPS only.
 
@@ -68,11 +71,13 @@ from modules.container import (
     ContainerOptions,
     HealthCheckSettings,
     app_container_definition,
+    sidecar_container_definitions,
+    sidecar_volume,
     to_api,
 )
 from modules.interfaces import IRegistry
 from modules.security_group import replaceable_security_group
-from rules.container import RESERVED_ENV
+from rules.container import RESERVED_ENV, private_ecr_repository, sidecars_problem
 from rules.fargate import check_task_size
 from rules.logs import retention_problem
 from rules.naming import LIMITS
@@ -155,6 +160,18 @@ class TaskProps:
         problem = retention_problem(self.log_retention_days)
         if problem:
             raise ValueError("TaskProps.log_retention_days=%s" % problem)
+        c = self.container
+        problem = sidecars_problem(c.sidecars, cpu=c.cpu, memory_mib=c.memory_mib, app_port=c.port,
+                                   app_environment=[*c.environment, *c.secrets])  # fmt: skip
+        if problem:
+            raise ValueError("TaskProps.container.%s (task %s)" % (problem, self.family))
+        sids = [st.sid for st in self.task_role_statements] + [st.sid for s in c.sidecars for st in s.task_role_statements]
+        repeated = sorted({sid for sid in sids if sids.count(sid) > 1})
+        if repeated:
+            raise ValueError(
+                "TaskProps.task_role_statements and container.sidecars[*].task_role_statements repeat the sid %s;"
+                " allowed: a sid of its own for each statement of the task role" % ", ".join(map(repr, repeated))
+            )
         for name in RESERVED_ENV:
             if name in self.container.environment or name in self.container.secrets:
                 raise ValueError(
@@ -212,6 +229,17 @@ def secret_resources(secrets: Mapping[str, str], service: str) -> list[str]:
             out.add(":".join(parts[:7]))
         else:
             out.add(re.sub(r"(parameter/[^:]+):[^:/]+$", r"\1", arn))
+    return sorted(out)
+
+
+def sidecar_repositories(container: ContainerOptions, partition: str) -> list[str]:
+    """ARNs of the private ECR repositories the sidecars' images come from (the execution role pulls them)."""
+    out = set()
+    for sidecar in container.sidecars:
+        repository = private_ecr_repository(sidecar.image)
+        if repository is not None:
+            account, region, name = repository
+            out.add("arn:%s:ecr:%s:%s:repository/%s" % (partition, region, account, name))
     return sorted(out)
 
 
@@ -283,7 +311,7 @@ class FargateTask:
         )
         execution: list[_Policy] = [
             _Policy("EcrAuth", ("ecr:GetAuthorizationToken",), ("*",)),
-            _Policy("EcrPull", ECR_PULL_ACTIONS, (props.registry.repository_arn,)),
+            _Policy("EcrPull", ECR_PULL_ACTIONS, (props.registry.repository_arn, *sidecar_repositories(c, partition))),
             # Only this task's own streams (``<log_stream_prefix>/<container>/<task id>``, and its sidecars'
             # ``<log_stream_prefix>-<sidecar>/...``): workloads that share a log group cannot write each other's.
             _Policy(
@@ -310,7 +338,8 @@ class FargateTask:
             description="What the %s app itself may call; nothing unless granted in config" % props.family,
             assume_role_policy=task_trust,
         )
-        grants = [_Policy(st.sid, st.actions, st.resources) for st in props.task_role_statements]
+        statements = [*props.task_role_statements, *(st for s in c.sidecars for st in s.task_role_statements)]
+        grants = [_Policy(st.sid, st.actions, st.resources) for st in statements]
         if props.enable_execute_command:
             grants.append(_Policy("EcsExec", ECS_EXEC_ACTIONS, ("*",)))
         if grants:
@@ -334,6 +363,10 @@ class FargateTask:
             ),
             init_process=props.enable_execute_command,
             log_stream_prefix=props.log_stream_prefix,
+            otel_service_name=props.family,
+        )
+        sidecars = sidecar_container_definitions(
+            options=c, log_group_name=log_group_name, region=props.region, log_stream_prefix=props.log_stream_prefix
         )
         self.container_definition = container
         execution_role_arn = execution_role.arn
@@ -351,8 +384,11 @@ class FargateTask:
             ),
             execution_role_arn=execution_role_arn,
             task_role_arn=task_role_arn,
-            container_definitions=json.dumps([to_api(container)], sort_keys=True),
-            volume=[EcsTaskDefinitionVolume(name=TMP_VOLUME)],
+            container_definitions=json.dumps([to_api(container), *map(to_api, sidecars)], sort_keys=True),
+            volume=[
+                EcsTaskDefinitionVolume(name=TMP_VOLUME),
+                *(EcsTaskDefinitionVolume(name=sidecar_volume(s.name)) for s in c.sidecars if s.readonly_root_filesystem),
+            ],
             tags={"Name": props.family},
             # A new revision is registered before the old one is deregistered, so the service always
             # references an active revision while it rolls over (as terraform-aws-ecs does).

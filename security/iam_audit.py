@@ -62,6 +62,11 @@ WILDCARD_RESOURCE_ACTIONS: dict[str, str] = {
     "ssmmessages:CreateDataChannel": "ECS Exec agent channel; ssmmessages has no resource types",
     "ssmmessages:OpenControlChannel": "ECS Exec agent channel; ssmmessages has no resource types",
     "ssmmessages:OpenDataChannel": "ECS Exec agent channel; ssmmessages has no resource types",
+    "xray:PutTraceSegments": "the OpenTelemetry collector sidecar sends traces; X-Ray has no resource type for it",
+    "xray:PutTelemetryRecords": "the collector's own telemetry; X-Ray has no resource type for it",
+    "xray:GetSamplingRules": "the collector reads the account's sampling rules; no resource-level permission",
+    "xray:GetSamplingTargets": "the collector reports sampling statistics; no resource-level permission",
+    "xray:GetSamplingStatisticSummaries": "sampling statistics of the account; no resource-level permission",
 }
 
 #: ``<resource type>.<attribute>`` -> placeholder value ({region}, {account}, {name} filled in).

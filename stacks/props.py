@@ -19,9 +19,10 @@ from envconfig.model import (
     NetworkConfig,
     ScalingConfig,
     ServiceConfig,
+    SidecarConfig,
 )
 from modules.autoscaling import ScalingOptions, ScheduledAction
-from modules.container import ContainerOptions
+from modules.container import ContainerOptions, SidecarHealthCheck, SidecarOptions, SidecarPort
 from modules.listener_target import TargetOptions
 from modules.load_balancer import LoadBalancerOptions
 from modules.network import NetworkProps
@@ -114,7 +115,32 @@ def container_options(config: ContainerConfig) -> ContainerOptions:
         user=config.user,
         readonly_root_filesystem=config.readonly_root_filesystem,
         command=config.command,
+        sidecars=tuple(sidecar_options(s) for s in config.sidecars),
     )
+
+
+def sidecar_options(config: SidecarConfig) -> SidecarOptions:
+    """One entry of a ``container.sidecars`` array as the task construct's :class:`SidecarOptions`."""
+    check = config.health_check
+    return SidecarOptions(
+        name=config.name,
+        image=config.image,
+        cpu=config.cpu,
+        memory_reservation_mib=config.memory_reservation_mib,
+        essential=config.essential,
+        command=config.command,
+        environment=dict(config.environment),
+        port_mappings=tuple(SidecarPort(container_port=p.container_port, protocol=p.protocol) for p in config.port_mappings),
+        app_depends_on=config.app_depends_on,
+        health_check=SidecarHealthCheck(
+            command=check.command, interval_seconds=check.interval_seconds, timeout_seconds=check.timeout_seconds,
+            retries=check.retries, start_period_seconds=check.start_period_seconds,
+        ) if check is not None else None,
+        user=config.user,
+        readonly_root_filesystem=config.readonly_root_filesystem,
+        otlp_http_port=config.otlp_http_port,
+        task_role_statements=policy_statements(config.task_role_statements),
+    )  # fmt: skip
 
 
 def policy_statements(statements: Sequence[IamStatement]) -> tuple[PolicyStatement, ...]:

@@ -67,7 +67,7 @@ def test_the_four_ports_are_equal(env: str, configs: dict[str, Any], synth_all: 
                   if "Service_TaskSecurityGroup" in r["security_group_id"]]  # fmt: skip
     sg_ports = {p for r in task_rules for p in (r["from_port"], r["to_port"])}
     (td,) = web_of(stack, "aws_ecs_task_definition")
-    (container,) = json.loads(td["container_definitions"])
+    container = json.loads(td["container_definitions"])[0]  # the app container; sidecars follow it
     (mapping,) = container["portMappings"]
     env_port = {e["name"]: e["value"] for e in container["environment"]}["PORT"]
     (svc,) = web_of(stack, "aws_ecs_service")
@@ -108,7 +108,7 @@ def test_health_path_answers_200_in_the_flask_app(env: str, configs: dict[str, A
     assert tg["health_check"]["path"] == path
     assert tg["health_check"]["matcher"] == "200"
     (td,) = web_of(synth_all[env], "aws_ecs_task_definition")
-    (container,) = json.loads(td["container_definitions"])
+    container = json.loads(td["container_definitions"])[0]  # the app container; sidecars follow it
     assert path in container["healthCheck"]["command"][-1]
     response = create_app().test_client().get(path)
     assert response.status_code == 200, (path, response.status_code)

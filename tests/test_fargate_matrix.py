@@ -77,8 +77,10 @@ def test_every_environment_synthesizes_a_valid_task_size(env: str, synth_all: di
     (td,) = web_of(synth_all[env], "aws_ecs_task_definition")
     cpu, memory = int(td["cpu"]), int(td["memory"])
     assert check_task_size(cpu, memory) is None
-    (container,) = json.loads(td["container_definitions"])
-    assert "cpu" not in container and "memory" not in container  # the task size is the only limit
+    container, *sidecars = json.loads(td["container_definitions"])
+    assert "memory" not in container and "memoryReservation" not in container  # the task size is the only limit
+    # Alone, the app reserves no cpu; beside sidecars it reserves what they leave (tests/test_sidecars.py).
+    assert container.get("cpu", 0) + sum(s["cpu"] for s in sidecars) == (cpu if sidecars else 0)
 
 
 def test_service_props_also_refuse_arm64_on_fargate_spot() -> None:

@@ -122,7 +122,7 @@ def test_what_stays_the_same(prod: dict[str, Any], dev: dict[str, Any]) -> None:
         assert listeners[80]["default_action"][0]["type"] == "redirect"
         assert listeners[443]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
         assert "aws_acm_certificate_validation." in listeners[443]["certificate_arn"]
-        (container,) = json.loads(_one(stack, "aws_ecs_task_definition")["container_definitions"])
+        container = json.loads(_one(stack, "aws_ecs_task_definition")["container_definitions"])[0]  # the app's
         assert container["readonlyRootFilesystem"] is True and container["user"] == "10001:10001"
         assert container["portMappings"][0]["containerPort"] == 3000
         assert _one(stack, "aws_lb")["drop_invalid_header_fields"] is True
@@ -152,7 +152,7 @@ def test_the_only_setting_level_differences_are_the_intended_ones() -> None:
         "name", "account_id", "assume_role.role_arn", "assume_role.external_id", "production", "deletion_protection",
         "network.vpc_cidr", "network.az_count", "network.nat_mode", "network.vpc_endpoints",
         "network.tasks_in_public_subnets",
-        "container.cpu", "container.memory_mib",
+        "container.cpu", "container.memory_mib", "container.sidecars",  # prod's web task runs an OpenTelemetry collector
         "scaling.desired_count", "scaling.min_capacity", "scaling.max_capacity", "scaling.fargate_spot_percent",
         "scaling.requests_per_target", "scaling.scheduled_actions",
         "service.service_discovery_namespace", "service.deployment_alarms",

@@ -100,12 +100,13 @@ def test_email_addresses(address: str, ok: bool) -> None:
 def test_reserved_names_are_what_the_task_definition_sets(synth_all: dict[str, dict[str, Any]]) -> None:
     import json
 
-    from rules.container import QUEUE_ENV
+    from rules.container import OTLP_ENV, QUEUE_ENV
 
     body = synth_all["prod"]["resource"]["aws_ecs_task_definition"]["Service_TaskDefinition_4B51B9EA"]
     container = json.loads(body["container_definitions"])[0]
     set_by_the_service = {item["name"] for item in container["environment"]} - set(_configured_env("prod"))
-    assert set_by_the_service == set(RESERVED_ENV) | set(QUEUE_ENV)  # prod's web service sends to a queue
+    # prod's web service sends to a queue, and its task has an OpenTelemetry collector sidecar
+    assert set_by_the_service == set(RESERVED_ENV) | set(QUEUE_ENV) | set(OTLP_ENV)
 
 
 def _configured_env(name: str) -> dict[str, str]:
