@@ -6,9 +6,16 @@ Example::
     python -m ops.logs --env prod --since 2h --filter ERROR
     python -m ops.logs --env prod --follow --timeout 600 # poll for new events for up to 10 min
     python -m ops.logs --env prod --json                 # one JSON object per line
+    python -m ops.logs --env prod --workload worker      # the queue worker's log group
 
-The log group is the ``<env>`` stack's output ``log_group_name``; without it, the ``awslogs-group``
-of the service's task definition; ``--log-group`` overrides both. ``--since`` takes a duration
+``--workload`` (``WORKLOAD=``) picks whose logs: ``web`` (the default, the environment's own web
+service) or a workload of the environment's config; an unknown name exits 2, naming the allowed
+ones. Each workload has a log group of its own, and its tasks' streams start with its name
+(``web/app/<task-id>``, ``worker/app/<task-id>``).
+
+The log group is the ``<env>`` stack's output ``log_group_name`` (``workloads.<name>.log_group_name``
+for another workload); without it, the ``awslogs-group`` of the service's task definition (a job's:
+its task definition family's); ``--log-group`` overrides both. ``--since`` takes a duration
 (``30s``, ``15m``, ``2h``, ``1d``, ``1w``) or an ISO-8601 time. ``--filter`` is a CloudWatch Logs
 filter pattern (``ERROR``, ``"exact phrase"``, ``{ $.level = "error" }``).
 
@@ -33,12 +40,18 @@ from ops.context import (
     OpsError,
     OutputsReader,
     ServiceRef,
+    UsageError,
     add_target_args,
+    add_workload_arg,
     aws_error,
+    check_workload,
     client_factory,
     load_config,
+    primary_workload,
     read_outputs,
     resolve_service,
+    resolve_workload,
+    workload_kind,
 )
 
 if TYPE_CHECKING:
@@ -80,7 +93,12 @@ def log_group_of_service(ecs: Any, cluster: str, service: str) -> str:
     described = ecs.describe_services(cluster=cluster, services=[service]).get("services", [])
     if not described:
         raise OpsError("service %r not found in cluster %r; pass --log-group" % (service, cluster))
-    td = ecs.describe_task_definition(taskDefinition=described[0]["taskDefinition"])["taskDefinition"]
+    return log_group_of_task_definition(ecs, described[0]["taskDefinition"])
+
+
+def log_group_of_task_definition(ecs: Any, task_definition: str) -> str:
+    """The ``awslogs-group`` of the first container of ``task_definition`` (ARN or family) that logs with awslogs."""
+    td = ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
     for container in td.get("containerDefinitions", []):
         options = (container.get("logConfiguration") or {}).get("options") or {}
         if (container.get("logConfiguration") or {}).get("logDriver") == "awslogs" and options.get("awslogs-group"):
@@ -190,7 +208,10 @@ def follow(
 
 
 def resolve_log_group(cfg: EnvironmentConfig, args: argparse.Namespace, reader: OutputsReader, client: ClientFactory | None) -> tuple[ServiceRef, ClientFactory]:
+    workload = check_workload(cfg, args.workload)
     given = {"cluster": args.cluster, "service": args.service, "log_group": args.log_group}
+    if workload != primary_workload():
+        return _workload_log_group(cfg, workload, given, args, reader, client)
     try:
         ref = resolve_service(cfg, need=("log_group",), given=given, out=args.out, reader=reader)
         return ref, client or client_factory(cfg)
@@ -204,6 +225,32 @@ def resolve_log_group(cfg: EnvironmentConfig, args: argparse.Namespace, reader: 
     return replace(ref, log_group=log_group_of_service(factory("ecs"), ref.cluster, ref.service)), factory
 
 
+def _workload_log_group(
+    cfg: EnvironmentConfig, workload: str, given: Mapping[str, str | None], args: argparse.Namespace,
+    reader: OutputsReader, client: ClientFactory | None,
+) -> tuple[ServiceRef, ClientFactory]:  # fmt: skip
+    """The log group of a workload other than ``web``: its output, else its task definition's."""
+    try:
+        ref = resolve_workload(cfg, workload, need=("log_group",), given=given, out=args.out, reader=reader)
+        return ref.service_ref(), client or client_factory(cfg)
+    except OpsError as missing:
+        job = workload_kind(cfg, workload) == "job"
+        try:
+            ref = resolve_workload(cfg, workload, need=("task_definition_family",) if job else ("cluster", "service"),
+                                   given=given, out=args.out, reader=reader)  # fmt: skip
+        except OpsError:
+            raise missing from None
+    factory = client or client_factory(cfg)
+    ecs = factory("ecs")
+    if job:
+        assert ref.task_definition_family
+        group = log_group_of_task_definition(ecs, ref.task_definition_family)
+    else:
+        assert ref.cluster and ref.service
+        group = log_group_of_service(ecs, ref.cluster, ref.service)
+    return replace(ref.service_ref(), log_group=group), factory
+
+
 def main(
     argv: list[str] | None = None,
     *,
@@ -214,6 +261,7 @@ def main(
 ) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.logs", description=__doc__.split("\n")[0])
     add_target_args(parser)
+    add_workload_arg(parser, default=primary_workload())
     parser.add_argument("--log-group", help="log group (default: output log_group_name, else the task definition's)")
     parser.add_argument("--since", default=DEFAULT_SINCE, help="duration (15m, 2h, 1d) or ISO-8601 time; default 15m")
     parser.add_argument("--filter", default=None, help="CloudWatch Logs filter pattern")
@@ -244,6 +292,9 @@ def main(
                    poll_seconds=args.poll_seconds, timeout_seconds=args.timeout, sleep=sleep)  # fmt: skip
             return 0
         events, truncated = fetch_events(logs, ref.log_group, to_millis(start), pattern=args.filter, limit=args.limit)
+    except UsageError as exc:
+        print("logs: error: %s" % exc, file=sys.stderr)
+        return exc.exit_code
     except OpsError as exc:
         print("logs: error: %s" % exc, file=sys.stderr)
         return 1
