@@ -328,7 +328,7 @@ def resolve_workload(
             assign_public_ip=cfg.network.tasks_in_public_subnets,
         )  # fmt: skip
     outputs: Mapping[str, Any] = {}
-    if any(key not in flags for key in need):
+    if not need or any(key not in flags for key in need):
         outputs = reader(cfg, out or DEFAULT_OUT)
     ref = workload_refs(cfg, outputs)[name]
     ref = replace(

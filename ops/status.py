@@ -355,7 +355,7 @@ def describe_run(run: Mapping[str, Any] | None) -> str:
     if run["last_status"] != "STOPPED":
         return "%s since %s" % (run["last_status"], short_time(run["started_at"]) or "?")
     outcome = "exit %s" % run["exit_code"] if run["exit_code"] is not None else "no exit code (%s)" % (run["stop_code"] or "?")
-    return "STOPPED, %s at %s" % (outcome, short_time(run["stopped_at"]) or "?")
+    return "STOPPED, %s%s" % (outcome, " at %s" % short_time(run["stopped_at"]) if run["stopped_at"] else "")
 
 
 def describe_schedule(schedule: Mapping[str, Any] | None) -> str:
@@ -437,6 +437,8 @@ def render_overview(env: str, rows: Sequence[Mapping[str, Any]]) -> str:
         ])  # fmt: skip
     headers = ["WORKLOAD", "KIND", "DESIRED", "RUNNING", "PENDING", "QUEUE VISIBLE / IN FLIGHT", "DLQ", "SCHEDULE",
                "LAST RUN", "NOTE"]  # fmt: skip
+    if not any(row["note"] for row in rows):
+        headers, table = headers[:-1], [line[:-1] for line in table]
     return "Workloads (ENV=%s)\n%s" % (env, format_table(headers, table))
 
 
