@@ -382,7 +382,7 @@ def wait_for_services(
             reason = "timed out after %.0f s (--timeout); last state: %s%s" % (
                 timeout, last[first.workload], "; still rolling out too: %s" % ", ".join(others) if others else "")
             return WaitResult(False, reason, notes, first.workload)
-        sleep(poll)
+        sleep(min(poll, deadline - clock()))
 
 
 def wait_for_service(
