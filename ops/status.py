@@ -333,6 +333,7 @@ def family_tasks(ecs: Any, cluster: str, family: str, limit: int = 100) -> list[
             arns += [a for a in page.get("taskArns", []) if a not in arns]
             if len(arns) >= limit:
                 break
+    # ListTasks has no order: the newest are found among the (at most ``limit``) tasks described.
     tasks = _describe_tasks(ecs, cluster, arns[:limit]) if arns else []
     far_past = dt.datetime.min.replace(tzinfo=dt.UTC)
     tasks.sort(key=lambda t: t.get("createdAt") or t.get("startedAt") or far_past, reverse=True)
@@ -340,7 +341,8 @@ def family_tasks(ecs: Any, cluster: str, family: str, limit: int = 100) -> list[
 
 
 def run_summary(task: Mapping[str, Any]) -> dict[str, Any]:
-    """One task of a job: :func:`_task_summary` plus who started it and the essential container's exit code."""
+    """One task of a job: :func:`_task_summary` plus who started it and the exit code of its first container
+    (a job's task has one, ``app``)."""
     summary = _task_summary(task)
     containers = summary["containers"]
     summary["started_by"] = task.get("startedBy")
@@ -416,7 +418,7 @@ def collect_overview(refs: Mapping[str, WorkloadRef], client: ClientFactory) -> 
                     row["note"] = "not in the stack's outputs; deploy it with `make deploy ENV=%s`" % ref.env
                     continue
                 row["schedule"] = schedule_of(client("scheduler"), ref.schedule_name)
-                runs = family_tasks(ecs, ref.cluster, ref.task_definition_family, limit=RUNS_SHOWN)
+                runs = family_tasks(ecs, ref.cluster, ref.task_definition_family)
                 row["last_run"] = run_summary(runs[0]) if runs else None
         except (ClientError, BotoCoreError) as exc:
             row["note"] = aws_error(exc)
