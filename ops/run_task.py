@@ -22,7 +22,8 @@ exit code. Exit codes of its own:
 * 125 - the task stopped without a container exit code (it never started: image pull, ENI or
   secrets failures); ``stoppedReason`` is printed;
 * 130 - interrupted (the task is stopped first);
-* 1   - a configuration or AWS error, named on stderr.
+* 1   - a configuration or AWS error, named on stderr;
+* 2   - ``--workload`` names no workload of the environment (the allowed names are listed).
 
 ``make run-task`` reports any non-zero exit as make's own exit 2; call ``python -m ops.run_task``
 when a script needs the container's exact code.
