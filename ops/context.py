@@ -217,7 +217,9 @@ class WorkloadRef:
     ``task_definition_family``, ``task_security_group_id`` and ``schedule_name`` for a job.
     ``subnet_ids`` and ``assign_public_ip`` say where the environment's tasks run (its private
     subnets, or its public ones with ``network.tasks_in_public_subnets``). ``queue_url`` /
-    ``dlq_url`` are a worker's own queue, or the queue of the worker a workload sends to.
+    ``dlq_url`` are a worker's own queue, or the queue of the worker a workload sends to. The
+    workloads may share one log group (the web service's): :attr:`log_stream_prefix` tells their
+    streams apart.
     """
 
     name: str
@@ -236,6 +238,7 @@ class WorkloadRef:
     dlq_url: str | None = None
     subnet_ids: tuple[str, ...] = ()
     assign_public_ip: bool = False
+    stream_prefix: str | None = None
 
     @property
     def runs_as_service(self) -> bool:
@@ -243,8 +246,9 @@ class WorkloadRef:
 
     @property
     def log_stream_prefix(self) -> str:
-        """Each task's log stream starts with this: ``web`` for the web service, else the workload's name."""
-        return self.name
+        """What each of its tasks' log streams starts with (``<prefix>/app/<task-id>``): the output
+        ``workloads.<name>.log_stream_prefix``, else the workload's name (``web`` for the web service)."""
+        return self.stream_prefix or self.name
 
     def service_ref(self) -> ServiceRef:
         return ServiceRef(
@@ -285,7 +289,7 @@ def workload_refs(cfg: EnvironmentConfig, outputs: Mapping[str, Any]) -> dict[st
             task_definition_family=_text(entry.get("task_definition_family")),
             task_security_group_id=_text(entry.get("task_security_group_id")),
             schedule_name=_text(entry.get("schedule_name")), queue_url=_text(entry.get("queue_url")),
-            dlq_url=_text(entry.get("dlq_url")), **common,
+            dlq_url=_text(entry.get("dlq_url")), stream_prefix=_text(entry.get("log_stream_prefix")), **common,
         )  # fmt: skip
     return refs
 

@@ -433,8 +433,9 @@ def diagnostics(
         print("(could not collect the service status: %s)" % exc, file=log)
     group = log_group or "(unknown: the stack has no %s output)" % (
         "log_group_name" if ref is None else "workloads.%s.log_group_name" % workload)  # fmt: skip
-    print("Log group: %s   (read it with `make logs ENV=%s%s SINCE=30m`)"
-          % (group, env.name, "" if ref is None else " WORKLOAD=%s" % workload), file=log)  # fmt: skip
+    print("Log group: %s%s   (read it with `make logs ENV=%s%s SINCE=30m`)"
+          % (group, "" if ref is None else ", streams %s/*" % ref.log_stream_prefix, env.name,
+             "" if ref is None else " WORKLOAD=%s" % workload), file=log)  # fmt: skip
     print("Checklist: task stoppedReason / exit codes above; execution role can pull the image and write logs;"
           " image URI exists in the registry; container port = target group port; security groups.", file=log)  # fmt: skip
 

@@ -1,8 +1,8 @@
 """Helpers for the operate-command tests: the small deployment on moto, recorded responses, a fake clock.
 
 The deployment mirrors what the ``local`` stack creates for the service (VPC with DNS hostnames,
-two subnets, a security group, cluster, awsvpc/Fargate task definition logging to CloudWatch,
-log group, IP target group, service behind it), built with boto3 so these tests do not need
+two subnets, a security group, cluster, awsvpc/Fargate task definition logging to CloudWatch
+under the stream prefix ``web``, log group, IP target group, service behind it), built with boto3 so these tests do not need
 Terraform. Where moto cannot produce a response (service events, non-zero exit codes, unhealthy
 targets) the tests use ``tests/fixtures/recorded/`` through ``botocore.stub.Stubber`` instead and
 say so in their names.
@@ -89,7 +89,7 @@ def deploy(url: str) -> Deployment:
                 "portMappings": [{"containerPort": 3000, "protocol": "tcp"}],
                 "logConfiguration": {
                     "logDriver": "awslogs",
-                    "options": {"awslogs-group": LOG_GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": "app"},
+                    "options": {"awslogs-group": LOG_GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": "web"},
                 },
             }
         ],
@@ -229,11 +229,13 @@ class Workloads:
             "public_subnet_ids": ["subnet-public-a", "subnet-public-b"],
             "workloads": {
                 "worker": {
-                    "kind": "worker", "log_group_name": "/ecs/flask-app-local/worker", "service_name": WORKER_SERVICE,
-                    "task_definition_family": WORKER_SERVICE, "queue_url": self.queue_url, "dlq_url": self.dlq_url,
+                    "kind": "worker", "log_group_name": LOG_GROUP, "log_stream_prefix": "worker",
+                    "service_name": WORKER_SERVICE, "task_definition_family": WORKER_SERVICE, "queue_url": self.queue_url,
+                    "dlq_url": self.dlq_url,
                 },
                 "report": {
-                    "kind": "job", "log_group_name": "/ecs/flask-app-local/report", "task_definition_family": REPORT_FAMILY,
+                    "kind": "job", "log_group_name": LOG_GROUP, "log_stream_prefix": "report",
+                    "task_definition_family": REPORT_FAMILY,
                     "task_security_group_id": self.report_security_group, "schedule_name": REPORT_SCHEDULE,
                     "queue_url": self.queue_url, "dlq_url": self.dlq_url,
                 },
@@ -242,7 +244,8 @@ class Workloads:
 
 
 def _app_task_definition(ecs: Any, family: str, stream_prefix: str, command: list[str]) -> str:
-    group = "/ecs/flask-app-local/%s" % stream_prefix
+    """A workload's task definition: it logs to the environment's log group under its own stream prefix."""
+    group = LOG_GROUP
     arn: str = ecs.register_task_definition(
         family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
         containerDefinitions=[{
@@ -258,9 +261,7 @@ def deploy_workloads(deployment: Deployment) -> Workloads:
     """The worker (service at desired 0, queue with 3 waiting and 1 in-flight message, empty
     dead-letter queue) and the job (task definition, security group, schedule, one earlier run)."""
     url = deployment.url
-    logs, ecs, ec2, sqs = boto(url, "logs"), boto(url, "ecs"), boto(url, "ec2"), boto(url, "sqs")
-    for name in ("worker", "report"):
-        logs.create_log_group(logGroupName="/ecs/flask-app-local/%s" % name)
+    ecs, ec2, sqs = boto(url, "ecs"), boto(url, "ec2"), boto(url, "sqs")
     network = {"awsvpcConfiguration": {"subnets": deployment.subnets, "securityGroups": [deployment.security_group],
                                        "assignPublicIp": "DISABLED"}}  # fmt: skip
     worker = _app_task_definition(ecs, WORKER_SERVICE, "worker", ["python", "-m", "app.worker"])

@@ -35,12 +35,14 @@ def with_web_workloads() -> EnvironmentConfig:
 
 def outputs(url: str = "https://flask-app.example.com", *, web_workloads: bool = True) -> dict[str, Any]:
     workloads: dict[str, Any] = {
-        "worker": {"kind": "worker", "service_name": "flask-app-prod-worker", "log_group_name": "/ecs/flask-app-prod/worker"},
-        "report": {"kind": "job", "task_definition_family": "flask-app-prod-report", "log_group_name": "/ecs/flask-app-prod/report"},
-    }  # fmt: skip
+        "worker": {"kind": "worker", "service_name": "flask-app-prod-worker"},
+        "report": {"kind": "job", "task_definition_family": "flask-app-prod-report"},
+    }
     if web_workloads:
-        workloads["api"] = {"kind": "web", "service_name": "flask-app-prod-api", "log_group_name": "/ecs/flask-app-prod/api"}
-        workloads["admin"] = {"kind": "web", "service_name": "flask-app-prod-admin", "log_group_name": "/ecs/flask-app-prod/admin"}
+        workloads["api"] = {"kind": "web", "service_name": "flask-app-prod-api"}
+        workloads["admin"] = {"kind": "web", "service_name": "flask-app-prod-admin"}
+    for name, entry in workloads.items():  # every workload logs to the web service's group, under its name
+        entry.update(log_group_name="/ecs/flask-app-prod/web", log_stream_prefix=name)
     return {"cluster_name": CLUSTER, "service_name": "flask-app-prod", "target_group_arn": TG % "flask-app-prod-tg",
             "log_group_name": "/ecs/flask-app-prod/web", "service_url": url, "workloads": workloads}  # fmt: skip
 
@@ -200,7 +202,8 @@ def test_a_rolled_back_worker_fails_step_5_with_its_diagnostics(stubbed: Stubbed
             " (deployed flask-app-prod-worker:5)") in text  # fmt: skip
     assert "--- troubleshooting (prod, worker) ---" in text
     assert "Workload worker (worker): Service flask-app-prod-worker in cluster flask-app-prod (ENV=prod" in text
-    assert "Log group: /ecs/flask-app-prod/worker   (read it with `make logs ENV=prod WORKLOAD=worker SINCE=30m`)" in text
+    assert ("Log group: /ecs/flask-app-prod/web, streams worker/*   (read it with `make logs ENV=prod WORKLOAD=worker"
+            " SINCE=30m`)") in text  # fmt: skip
     assert "==> [6/6]" not in text
 
 

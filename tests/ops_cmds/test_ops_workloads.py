@@ -179,7 +179,7 @@ def test_status_of_a_job_shows_its_schedule_runs_and_log_group(
         "Job report in cluster flask-app-local (ENV=local, us-east-1): task definition family flask-app-local-report",
         "Schedule flask-app-local-report: cron(30 1 * * ? *) in Asia/Ho_Chi_Minh, ENABLED, runs flask-app-local-report:1",
         "Sends to queue: 3 visible, 1 in flight, 0 delayed; dead-letter queue: 0 visible",
-        "Log group: /ecs/flask-app-local/report (streams report/app/<task-id>; make logs ENV=local WORKLOAD=report)",
+        "Log group: /ecs/flask-app-local (streams report/app/<task-id>; make logs ENV=local WORKLOAD=report)",
     ]
     [run] = [line for line in lines if line.startswith(workloads.report_run_arn.rsplit("/", 1)[1][:12])]
     assert run.split()[1:3] == ["scheduler-nightly", "STOPPED"]
@@ -211,14 +211,33 @@ def test_describe_run_of_a_failed_and_a_never_started_job_run() -> None:
 # ---- make logs --------------------------------------------------------------------------------
 
 
-def test_logs_of_a_workload_read_its_own_log_group(workloads: Workloads, emulator_env: str, capsys: pytest.CaptureFixture[str]) -> None:
-    put_events(workloads.deployment.url, "worker/app/t1", [(NOW - dt.timedelta(minutes=2), "processed job 7")],
-               group="/ecs/flask-app-local/worker")  # fmt: skip
-    code = logs.main(["--env", "local", "--workload", "worker"], reader=reader_of(workloads), now=lambda: NOW)
+@pytest.fixture(scope="module")
+def written(workloads: Workloads) -> Workloads:
+    """Events of the web service, the worker and the job, in the environment's one log group."""
+    put_events(workloads.deployment.url, "web/app/t1", [(NOW - dt.timedelta(minutes=3), "GET /health 200")])
+    put_events(workloads.deployment.url, "worker/app/t2", [(NOW - dt.timedelta(minutes=2), "processed job 7")])
+    put_events(workloads.deployment.url, "report/app/t3", [(NOW - dt.timedelta(minutes=1), "dead-letter queue: 0")])
+    return workloads
+
+
+@pytest.mark.parametrize(
+    ("argv", "streams", "summary"),
+    [
+        ([], ["web/app/t1"], "1 event(s) in /ecs/flask-app-local streams web/* since"),
+        (["--workload", "worker"], ["worker/app/t2"], "1 event(s) in /ecs/flask-app-local streams worker/* since"),
+        (["--workload", "report"], ["report/app/t3"], "1 event(s) in /ecs/flask-app-local streams report/* since"),
+        (["--stream-prefix", ""], ["web/app/t1", "worker/app/t2", "report/app/t3"], "3 event(s) in /ecs/flask-app-local since"),
+    ],
+)
+def test_logs_of_a_workload_read_its_own_streams_of_the_shared_log_group(
+    written: Workloads, emulator_env: str, capsys: pytest.CaptureFixture[str], argv: list[str], streams: list[str],
+    summary: str,
+) -> None:  # fmt: skip
+    code = logs.main(["--env", "local", *argv], reader=reader_of(written), now=lambda: NOW)
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert [line.split("  ", 2)[1:] for line in out.splitlines()] == [["worker/app/t1", "processed job 7"]]
-    assert "1 event(s) in /ecs/flask-app-local/worker since" in err
+    assert [line.split("  ", 2)[1] for line in out.splitlines()] == streams
+    assert summary in err
 
 
 def test_logs_of_a_job_without_the_output_fall_back_to_its_task_definition(
@@ -226,10 +245,11 @@ def test_logs_of_a_job_without_the_output_fall_back_to_its_task_definition(
 ) -> None:
     outputs = workloads.outputs()
     del outputs["workloads"]["report"]["log_group_name"]
-    code = logs.main(["--env", "local", "--workload", "report"], reader=lambda cfg, out: outputs, now=lambda: NOW)
+    code = logs.main(["--env", "local", "--workload", "report", "--since", "1h"], reader=lambda cfg, out: outputs,
+                     now=lambda: NOW)  # fmt: skip
     _, err = capsys.readouterr()
     assert code == 0, err
-    assert "0 event(s) in /ecs/flask-app-local/report since" in err
+    assert "event(s) in /ecs/flask-app-local streams report/* since" in err
 
 
 # ---- make run-task WORKLOAD=<job> ---------------------------------------------------------------
@@ -253,7 +273,7 @@ def test_run_task_of_a_job_runs_its_task_definition_in_the_schedules_network(
     task_id = arn.rsplit("/", 1)[1]
     assert "task definition flask-app-local-report:1, container app, command (the task definition's)" in err
     assert "container app exited with 0" in err
-    assert ("run-task: logs: log group /ecs/flask-app-local/report, stream report/app/%s"
+    assert ("run-task: logs: log group /ecs/flask-app-local, stream report/app/%s"
             " (make logs ENV=local WORKLOAD=report SINCE=1h)" % task_id) in err  # fmt: skip
 
 
@@ -263,7 +283,7 @@ PROD_OUTPUTS = {
     "cluster_name": "flask-app-prod", "service_name": "flask-app-prod", "log_group_name": "/ecs/flask-app-prod/web",
     "private_subnet_ids": ["subnet-0aaa1111bbbb2222c", "subnet-0ddd3333eeee4444f", "subnet-0fff5555aaaa6666b"],
     "public_subnet_ids": ["subnet-0public0000000001", "subnet-0public0000000002", "subnet-0public0000000003"],
-    "workloads": {"report": {"kind": "job", "log_group_name": "/ecs/flask-app-prod/report",
+    "workloads": {"report": {"kind": "job", "log_group_name": "/ecs/flask-app-prod/web", "log_stream_prefix": "report",
                              "task_definition_family": "flask-app-prod-report",
                              "task_security_group_id": "sg-0badc0ffee0123456", "schedule_name": "flask-app-prod-report"}},
 }  # fmt: skip
@@ -286,7 +306,7 @@ def test_run_task_of_a_failing_job_exits_with_its_code_using_stubbed_responses(
     stubbed.add("ecs", "describe_task_definition", {"taskDefinition": {
         "taskDefinitionArn": REPORT_TD, "family": "flask-app-prod-report", "revision": 4,
         "containerDefinitions": [{"name": "app", "image": "x", "essential": True, "logConfiguration": {
-            "logDriver": "awslogs", "options": {"awslogs-group": "/ecs/flask-app-prod/report",
+            "logDriver": "awslogs", "options": {"awslogs-group": "/ecs/flask-app-prod/web",
                                                 "awslogs-stream-prefix": "report"}}}],
     }}, {"taskDefinition": "flask-app-prod-report"})  # fmt: skip
     stubbed.add("ecs", "run_task", {"tasks": [report_task("PROVISIONING")], "failures": []}, {
@@ -300,7 +320,7 @@ def test_run_task_of_a_failing_job_exits_with_its_code_using_stubbed_responses(
     stubbed.add("ecs", "describe_tasks", {"tasks": [report_task("STOPPED", exit_code=1)]})
     stream = "report/app/0f1e2d3c4b5a69788796a5b4c3d2e1f0"
     page = {"events": [{"timestamp": 1, "message": "dead-letter queue holds 2 message(s)"}], "nextForwardToken": "f/1"}
-    stubbed.add("logs", "get_log_events", page, {"logGroupName": "/ecs/flask-app-prod/report", "logStreamName": stream,
+    stubbed.add("logs", "get_log_events", page, {"logGroupName": "/ecs/flask-app-prod/web", "logStreamName": stream,
                                                  "startFromHead": True})  # fmt: skip
     stubbed.add("logs", "get_log_events", {"events": [], "nextForwardToken": "f/1"})
     code = run_task.main(["--env", "prod", "--workload", "report", "--poll-seconds", "5"], client=stubbed,
@@ -311,7 +331,7 @@ def test_run_task_of_a_failing_job_exits_with_its_code_using_stubbed_responses(
     assert clock.sleeps == [5]
     assert out.splitlines() == ["dead-letter queue holds 2 message(s)"]
     assert "container app exited with 1 (Essential container in task exited)" in err
-    assert "run-task: logs: log group /ecs/flask-app-prod/report, stream %s" % stream in err
+    assert "run-task: logs: log group /ecs/flask-app-prod/web, stream %s" % stream in err
 
 
 def test_run_task_of_a_job_with_cmd_overrides_its_command(workloads: Workloads) -> None:
@@ -321,7 +341,7 @@ def test_run_task_of_a_job_with_cmd_overrides_its_command(workloads: Workloads) 
     assert plan.request["overrides"] == {"containerOverrides": [{"name": "app", "command": ["python", "-m", "app.job",
                                                                                            "--dry-run"]}]}  # fmt: skip
     assert plan.request["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"] == [workloads.report_security_group]
-    assert (plan.log_group, plan.log_stream_prefix) == ("/ecs/flask-app-local/report", "report")
+    assert (plan.log_group, plan.log_stream_prefix) == ("/ecs/flask-app-local", "report")
 
 
 def test_run_task_of_a_service_workload_still_needs_cmd(capsys: pytest.CaptureFixture[str]) -> None:
