@@ -622,7 +622,9 @@ def roll_out(
         return Rollout(False, url, notes)
 
     checks = smoke_checks(env)
-    step(6, "smoke test %s" % ", ".join(c.describe(url) for c in checks), log)
+    step(6, "smoke test %s%s" % (url, checks[0].path) if len(checks) == 1 else "smoke test %s: %s" % (
+        url, ", ".join("%s %s%s" % (c.workload, c.path, " (Host: %s)" % c.host if c.host else "") for c in checks)),
+        log)  # fmt: skip
     if env.emulator:
         notes.append(
             "emulator: %s resolves only inside the emulator (a zone it holds, aliased to moto's fake ALB DNS"

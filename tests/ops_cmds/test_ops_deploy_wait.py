@@ -162,6 +162,8 @@ def test_deploy_waits_for_every_service_then_smoke_tests_every_web_workload(
         "   api: rollout COMPLETED, running 2/2, pending 0, failed tasks 0, deployments 1, targets healthy 2/2",
     ]
     # Step 6: the web service's health check, api on its first path with its host, admin (hosts only) on /health.
+    assert ("==> [6/6] smoke test %s: web /health, api /api/ (Host: api.flask-app.example.com), admin /health"
+            " (Host: admin.flask-app.example.com)" % alb) in lines  # fmt: skip
     host = alb.removeprefix("http://")
     assert LoadBalancer.seen == [("/health", host), ("/api/", "api.flask-app.example.com"),
                                  ("/health", "admin.flask-app.example.com")]  # fmt: skip
