@@ -2,10 +2,12 @@
 
 # Thin wrappers over `python -m ops.<command>`; the logic and its tests live in ops/ and
 # tests/ops_cmds/. See docs/operate.md.
-#   make status   ENV=prod [FORMAT=json]
-#   make logs     ENV=prod [SINCE=15m] [FOLLOW=1] [FILTER=ERROR] [TIMEOUT=600]
+#   make status   ENV=prod [WORKLOAD=worker] [FORMAT=json]   (every workload in one table without WORKLOAD)
+#   make logs     ENV=prod [WORKLOAD=worker] [SINCE=15m] [FOLLOW=1] [FILTER=ERROR] [TIMEOUT=600]
 #   make run-task ENV=prod CMD="flask db upgrade" [TIMEOUT=900]
+#   make run-task ENV=prod WORKLOAD=report [CMD="..."]     (a job: its own command unless CMD is given)
 #   make cost     [ENV=prod]        (every environment side by side when ENV is not given)
+# WORKLOAD is `web` (the environment's own web service) or a workload of envconfig/environments.toml.
 
 SINCE ?= 15m
 FORMAT ?= table
@@ -13,21 +15,22 @@ FILTER ?=
 FOLLOW ?=
 CMD ?=
 TIMEOUT ?=
+WORKLOAD ?=
 
 .PHONY: status
-status: $(VENV_STAMP) ## Service status: counts, rollouts, events, stopped tasks, targets, image (FORMAT=json)
-	@$(PY) -m ops.status --env $(ENV) --out $(OUT) --format $(FORMAT)
+status: $(VENV_STAMP) ## Every workload in one table, then the web service in detail; WORKLOAD=<name> for one (FORMAT=json)
+	@$(PY) -m ops.status --env $(ENV) --out $(OUT) --format $(FORMAT) $(if $(WORKLOAD),--workload '$(WORKLOAD)')
 
 .PHONY: logs
-logs: $(VENV_STAMP) ## CloudWatch logs of the service (SINCE=15m FOLLOW=1 FILTER=... TIMEOUT=600)
-	@$(PY) -m ops.logs --env $(ENV) --out $(OUT) --since '$(SINCE)' \
+logs: $(VENV_STAMP) ## CloudWatch logs of WORKLOAD (default web) (SINCE=15m FOLLOW=1 FILTER=... TIMEOUT=600)
+	@$(PY) -m ops.logs --env $(ENV) --out $(OUT) --since '$(SINCE)' $(if $(WORKLOAD),--workload '$(WORKLOAD)') \
 	  $(if $(FILTER),--filter '$(subst ','"'"',$(FILTER))') $(if $(filter 1 yes true,$(FOLLOW)),--follow) \
 	  $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 .PHONY: run-task
-run-task: $(VENV_STAMP) ## Run CMD="..." once as a task from the service's definition; fails with the container's exit code
-	@$(PY) -m ops.run_task --env $(ENV) --out $(OUT) --command '$(subst ','"'"',$(CMD))' \
-	  $(if $(TIMEOUT),--timeout $(TIMEOUT))
+run-task: $(VENV_STAMP) ## Run CMD="..." once in a task of WORKLOAD (default web), or a job (WORKLOAD=report); exits non-zero when it fails
+	@$(PY) -m ops.run_task --env $(ENV) --out $(OUT) $(if $(WORKLOAD),--workload '$(WORKLOAD)') \
+	  $(if $(CMD),--command '$(subst ','"'"',$(CMD))') $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 .PHONY: cost
 cost: $(VENV_STAMP) ## Monthly cost estimate from the synthesized stacks ([ENV=...]; all side by side by default)

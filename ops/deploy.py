@@ -12,20 +12,31 @@ Steps (each prints a ``==> [n/6]`` line):
 2. apply ``<env>-registry``;
 3. build the image and push it, tagged with the git sha (:mod:`ops.image` in-process, as ``make build`` / ``make push``);
 4. apply ``<env>`` with ``-var image_tag=<tag>``;
-5. wait, at most ``--timeout`` seconds (``DEPLOY_TIMEOUT``, default 900), until the new
-   deployment is the only one, runs the new task definition with every task running, its
-   rollout is COMPLETED, and every target in the target group is healthy;
-6. print the URL and smoke-test ``GET <url><health_check_path>``.
+5. wait, at most ``--timeout`` seconds (``DEPLOY_TIMEOUT``, default 900) in all, until every
+   service of the environment is stable: the web service and each web, backend and worker
+   workload (``workloads`` output). A service is stable when its new deployment is the only one,
+   runs the task definition the apply left it with, its rollout is COMPLETED, every task is
+   running (a service at desired count 0, such as an idle worker, needs no task) and every target
+   of its target groups is healthy. Each service's progress is printed on its own line
+   (``   worker: rollout IN_PROGRESS, running 0/1, ...``) whenever it changes. A job has no service:
+   its schedule was updated by the apply;
+6. print the URL and smoke-test ``GET <url><health_check_path>``, then every web workload through
+   the shared load balancer: on its first path pattern made concrete (``/api/*`` -> ``/api/``, ``?``
+   -> ``x``), with its first host as the ``Host`` header (``*`` -> ``smoke``), or, with hosts only,
+   on its container's health check path. A path the app has no page for (a 4xx answer) is
+   reported as a skipped check, not a failure; no answer or a 5xx until the smoke timeout fails.
 
 On failure or timeout - including a deployment circuit-breaker rollback - it exits 1 and prints
-what the troubleshooting flow looks up: the last service events, the stopped tasks'
-``stoppedReason`` and container exit codes, the target health, and the log group to read.
+what the troubleshooting flow looks up for the service that failed: the last service events, the
+stopped tasks' ``stoppedReason`` and container exit codes, the target health, and the log group
+to read.
 
 The emulator (``emulator = true`` environments) runs no containers and its ALB DNS name does
 not resolve, so the deploy says what it does not exercise: the image is run and smoke-tested
 under the local Docker engine instead (when one answers), it is pushed only to ``--registry``
-(moto's ECR is not a registry), task counts come from moto's MOTO_ECS_SERVICE_RUNNING setting
-and target health is not checked.
+(moto's ECR is not a registry), task counts come from moto's MOTO_ECS_SERVICE_RUNNING setting,
+target health is not checked and no request goes through the load balancer (the web workloads'
+checks are listed as not exercised).
 
 ``--skip-image`` (``SKIP_IMAGE=1``) skips step 3 and deploys ``--image-tag`` (``IMAGE_TAG``,
 default: the git sha), which must already be in the registry.
@@ -47,14 +58,23 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ops import access, tf
 from ops import synth as synth_step
-from ops.context import DEFAULT_OUT, OpsError, stack_dir, stack_names
+from ops.context import (
+    DEFAULT_OUT,
+    SERVICE_KINDS,
+    WORKLOADS_OUTPUT,
+    ClientFactory,
+    OpsError,
+    primary_workload,
+    stack_dir,
+    stack_names,
+)
 
 if TYPE_CHECKING:
     from envconfig import EnvironmentConfig
@@ -71,9 +91,12 @@ class DeployError(OpsError):
 
 @dataclass
 class WaitResult:
+    """The outcome of step 5; ``workload`` names the service that failed or timed out (None when ok)."""
+
     ok: bool
     reason: str
     notes: list[str] = field(default_factory=list)
+    workload: str | None = None
 
 
 def truthy(value: str | None) -> bool:
@@ -221,10 +244,12 @@ def check_service(
         "failed tasks %d" % int(primary.get("failedTasks", 0)),
         "deployments %d" % len(deployments),
     ]
+    # A service at desired count 0 (an idle worker) is stable once no deployment is in progress:
+    # tasks still counted as running are draining.
     ready = (
         primary.get("taskDefinition") == expected_task_definition
         and len(deployments) == 1
-        and running == desired
+        and (running == desired or desired == 0)
         and rollout in (None, "COMPLETED")
     )
     if targets is not None:
@@ -233,6 +258,131 @@ def check_service(
         parts.append("targets healthy %d/%d" % (healthy, len(states)))
         ready = ready and healthy >= desired and all(s == "healthy" for s in states)
     return ("done" if ready else "wait"), ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class ServiceWait:
+    """One service step 5 waits for: the workload it belongs to and the task definition it must run.
+
+    ``target_group_arn`` None: the target groups of the service's own load balancers (none for a
+    backend or worker).
+    """
+
+    workload: str
+    cluster: str
+    service: str
+    expected_task_definition: str
+    target_group_arn: str | None = None
+
+
+def services_of(env: EnvironmentConfig, outputs: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(workload, cluster, service) of every service of the environment: ``web`` first, then each
+    web, backend and worker workload of the ``workloads`` output."""
+    cluster = str(outputs["cluster_name"])
+    found = [(primary_workload(), cluster, str(outputs["service_name"]))]
+    described = outputs.get(WORKLOADS_OUTPUT) or {}
+    for name, workload in env.workloads.items():
+        entry = described.get(name) or {}
+        if workload.kind in SERVICE_KINDS and entry.get("service_name"):
+            found.append((name, cluster, str(entry["service_name"])))
+    return found
+
+
+def _describe(ecs: Any, cluster: str, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """DescribeServices, ten names at a time: service name -> description."""
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(names), 10):
+        for svc in ecs.describe_services(cluster=cluster, services=list(names[start : start + 10])).get("services", []):
+            found[str(svc.get("serviceName"))] = svc
+    return found
+
+
+def expected_services(client: Callable[[str], Any], env: EnvironmentConfig, outputs: Mapping[str, Any]) -> list[ServiceWait]:
+    """After the apply: each service and the task definition it now runs, which step 5 waits for."""
+    ecs = client("ecs")
+    waits = []
+    by_cluster: dict[str, list[tuple[str, str]]] = {}
+    for workload, cluster, service in services_of(env, outputs):
+        by_cluster.setdefault(cluster, []).append((workload, service))
+    for cluster, members in by_cluster.items():
+        described = _describe(ecs, cluster, [service for _, service in members])
+        for workload, service in members:
+            current = str((described.get(service) or {}).get("taskDefinition") or "")
+            target_group = outputs.get("target_group_arn") if workload == primary_workload() else None
+            waits.append(ServiceWait(workload, cluster, service, current, str(target_group) if target_group else None))
+    return waits
+
+
+def _target_health(elbv2: Any, wait: ServiceWait, service: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    groups = [wait.target_group_arn] if wait.target_group_arn else [
+        str(lb["targetGroupArn"]) for lb in service.get("loadBalancers", []) if lb.get("targetGroupArn")
+    ]  # fmt: skip
+    if not groups:
+        return None
+    targets: list[Mapping[str, Any]] = []
+    for group in groups:
+        targets += elbv2.describe_target_health(TargetGroupArn=group).get("TargetHealthDescriptions", [])
+    return targets
+
+
+def wait_for_services(
+    env: EnvironmentConfig,
+    waits: Sequence[ServiceWait],
+    timeout: float,
+    log: TextIO,
+    *,
+    client: Callable[[str], Any],
+    poll_seconds: float | None = None,
+    since: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> WaitResult:
+    """Poll every service of ``waits`` until all are stable (:func:`check_service`), one fails, or ``timeout`` passes.
+
+    Each service's state is printed as ``   <workload>: <state>`` whenever it changes. The first
+    failure ends the wait (``WaitResult.workload`` names it); a timeout names the first service
+    still rolling out and the others.
+    """
+    ecs, elbv2 = client("ecs"), client("elbv2")
+    poll = poll_seconds if poll_seconds is not None else (1.0 if env.emulator else 10.0)
+    notes = []
+    if env.emulator:
+        notes.append(
+            "emulator: no task ran; runningCount is moto's MOTO_ECS_SERVICE_RUNNING setting and target health"
+            " is not checked (moto registers no targets)"
+        )
+    deadline = clock() + timeout
+    pending = list(waits)
+    last: dict[str, str] = {}
+    finished: list[str] = []
+    while True:
+        described: dict[tuple[str, str], dict[str, Any]] = {}
+        for cluster in dict.fromkeys(w.cluster for w in pending):
+            for name, svc in _describe(ecs, cluster, [w.service for w in pending if w.cluster == cluster]).items():
+                described[(cluster, name)] = svc
+        for wait in list(pending):
+            found = described.get((wait.cluster, wait.service))
+            if found is None:
+                return WaitResult(False, "service %s not found in cluster %s" % (wait.service, wait.cluster), notes,
+                                  wait.workload)  # fmt: skip
+            targets = None if env.emulator else _target_health(elbv2, wait, found)
+            state, text = check_service(found, wait.expected_task_definition, targets, since)
+            if text != last.get(wait.workload):
+                print("   %s: %s" % (wait.workload, text), file=log, flush=True)
+                last[wait.workload] = text
+            if state == "failed":
+                return WaitResult(False, text, notes, wait.workload)
+            if state == "done":
+                pending.remove(wait)
+                finished.append("%s: %s" % (wait.workload, text))
+        if not pending:
+            return WaitResult(True, "; ".join(finished), notes)
+        if clock() >= deadline:
+            first, others = pending[0], [w.workload for w in pending[1:]]
+            reason = "timed out after %.0f s (--timeout); last state: %s%s" % (
+                timeout, last[first.workload], "; still rolling out too: %s" % ", ".join(others) if others else "")
+            return WaitResult(False, reason, notes, first.workload)
+        sleep(min(poll, deadline - clock()))
 
 
 def wait_for_service(
@@ -246,58 +396,46 @@ def wait_for_service(
     poll_seconds: float | None = None,
     since: Any = None,
 ) -> WaitResult:
-    ecs, elbv2 = client("ecs"), client("elbv2")
-    cluster, name = str(outputs["cluster_name"]), str(outputs["service_name"])
-    target_group = outputs.get("target_group_arn")
-    poll = poll_seconds if poll_seconds is not None else (1.0 if env.emulator else 10.0)
-    notes = []
-    if env.emulator:
-        notes.append(
-            "emulator: no task ran; runningCount is moto's MOTO_ECS_SERVICE_RUNNING setting and target health"
-            " is not checked (moto registers no targets)"
-        )
-    deadline = time.monotonic() + timeout
-    last = ""
-    while True:
-        described = ecs.describe_services(cluster=cluster, services=[name]).get("services", [])
-        if not described:
-            return WaitResult(False, "service %s not found in cluster %s" % (name, cluster), notes)
-        targets = None
-        if target_group and not env.emulator:
-            targets = elbv2.describe_target_health(TargetGroupArn=target_group).get("TargetHealthDescriptions", [])
-        state, text = check_service(described[0], expected_task_definition, targets, since)
-        if text != last:
-            print("   %s" % text, file=log, flush=True)
-            last = text
-        if state == "done":
-            return WaitResult(True, text, notes)
-        if state == "failed":
-            return WaitResult(False, text, notes)
-        if time.monotonic() >= deadline:
-            return WaitResult(False, "timed out after %.0f s (--timeout); last state: %s" % (timeout, text), notes)
-        time.sleep(poll)
+    """:func:`wait_for_services` for the environment's own web service only."""
+    wait = ServiceWait(
+        primary_workload(), str(outputs["cluster_name"]), str(outputs["service_name"]), expected_task_definition,
+        str(outputs["target_group_arn"]) if outputs.get("target_group_arn") else None,
+    )  # fmt: skip
+    return wait_for_services(env, [wait], timeout, log, client=client, poll_seconds=poll_seconds, since=since)
 
 
-def diagnostics(env: EnvironmentConfig, outputs: Mapping[str, Any], log: TextIO) -> None:
-    """What the troubleshooting flow reads first: events, stopped tasks, targets, the log group."""
-    print("\n--- troubleshooting (%s) ---" % env.name, file=log)
+def diagnostics(
+    env: EnvironmentConfig,
+    outputs: Mapping[str, Any],
+    log: TextIO,
+    *,
+    workload: str | None = None,
+    client: ClientFactory | None = None,
+) -> None:
+    """What the troubleshooting flow reads first for ``workload`` (``web`` unless given): events,
+    stopped tasks, targets, the log group."""
+    workload = workload or primary_workload()
+    print("\n--- troubleshooting (%s%s) ---" % (env.name, "" if workload == primary_workload() else ", " + workload),
+          file=log)  # fmt: skip
+    from ops import context, status
+
+    ref = context.workload_refs(env, outputs).get(workload) if workload != primary_workload() else None
+    log_group = ref.log_group if ref is not None else outputs.get("log_group_name")
     try:
-        from ops import context, status
-
-        ref = context.ServiceRef(
-            env=env.name,
-            region=env.region,
-            emulator=env.emulator,
-            cluster=outputs.get("cluster_name"),
-            service=outputs.get("service_name"),
-            log_group=outputs.get("log_group_name"),
-            target_group_arn=outputs.get("target_group_arn"),
-        )
-        print(status.render_status(status.collect_status(ref, context.client_factory(env))), file=log)
+        service_ref = ref.service_ref() if ref is not None else context.ServiceRef(
+            env=env.name, region=env.region, emulator=env.emulator, cluster=outputs.get("cluster_name"),
+            service=outputs.get("service_name"), log_group=log_group, target_group_arn=outputs.get("target_group_arn"),
+        )  # fmt: skip
+        data = {"workload": workload, "kind": context.workload_kind(env, workload),
+                **status.collect_status(service_ref, client or context.client_factory(env))}  # fmt: skip
+        print(status.render_status(data), file=log)
     except Exception as exc:
         print("(could not collect the service status: %s)" % exc, file=log)
-    group = outputs.get("log_group_name") or "(unknown: the stack has no log_group_name output)"
-    print("Log group: %s   (read it with `make logs ENV=%s SINCE=30m`)" % (group, env.name), file=log)
+    group = log_group or "(unknown: the stack has no %s output)" % (
+        "log_group_name" if ref is None else "workloads.%s.log_group_name" % workload)  # fmt: skip
+    print("Log group: %s%s   (read it with `make logs ENV=%s%s SINCE=30m`)"
+          % (group, "" if ref is None else ", streams %s/*" % ref.log_stream_prefix, env.name,
+             "" if ref is None else " WORKLOAD=%s" % workload), file=log)  # fmt: skip
     print("Checklist: task stoppedReason / exit codes above; execution role can pull the image and write logs;"
           " image URI exists in the registry; container port = target group port; security groups.", file=log)  # fmt: skip
 
@@ -307,21 +445,94 @@ def diagnostics(env: EnvironmentConfig, outputs: Mapping[str, Any], log: TextIO)
 # --------------------------------------------------------------------------------------------
 
 
-def http_get_until_ok(url: str, timeout: float, interval: float = 3.0) -> tuple[int | None, str]:
+def http_get(url: str, headers: Mapping[str, str] | None = None, timeout: float = 5.0) -> tuple[int | None, str]:
+    """One GET: (status, the start of the body), or (None, the error) when nothing answered."""
+    request = urllib.request.Request(url, headers=dict(headers or {}))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return int(response.status), response.read(2000).decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(2000).decode("utf-8", "replace")
+    except (TimeoutError, urllib.error.URLError, OSError) as exc:
+        return None, str(exc)
+
+
+def http_get_until(
+    url: str,
+    timeout: float,
+    done: Callable[[int | None], bool],
+    *,
+    headers: Mapping[str, str] | None = None,
+    interval: float = 3.0,
+) -> tuple[int | None, str]:
+    """GET ``url`` every ``interval`` seconds until ``done(status)`` or ``timeout`` passes; the last answer."""
     deadline = time.monotonic() + timeout
-    status: int | None = None
-    body = ""
     while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                status, body = int(response.status), response.read(2000).decode("utf-8", "replace")
-        except urllib.error.HTTPError as exc:
-            status, body = exc.code, exc.read(2000).decode("utf-8", "replace")
-        except (TimeoutError, urllib.error.URLError, OSError) as exc:
-            status, body = None, str(exc)
-        if status == 200 or time.monotonic() >= deadline:
+        status, body = http_get(url, headers)
+        if done(status) or time.monotonic() >= deadline:
             return status, body
         time.sleep(interval)
+
+
+def http_get_until_ok(url: str, timeout: float, interval: float = 3.0) -> tuple[int | None, str]:
+    return http_get_until(url, timeout, lambda status: status == 200, interval=interval)
+
+
+def concrete_path(pattern: str) -> str:
+    """A request path an ALB path pattern matches: ``*`` matches nothing, ``?`` an ``x`` (``/api/*`` -> ``/api/``)."""
+    return pattern.replace("*", "").replace("?", "x")
+
+
+def concrete_host(pattern: str) -> str:
+    """A host name an ALB host pattern matches: ``*`` -> ``smoke``, ``?`` -> ``x`` (``*.example.com`` -> ``smoke.example.com``)."""
+    return pattern.replace("*", "smoke").replace("?", "x")
+
+
+@dataclass(frozen=True)
+class SmokeCheck:
+    """One GET through the load balancer; ``strict``: only 200 passes (else any answer below 500 does,
+    and a 4xx is a skipped check: the app has no page at that path)."""
+
+    workload: str
+    path: str
+    host: str | None = None
+    strict: bool = True
+
+    def describe(self, url: str) -> str:
+        return "%s: GET %s%s%s" % (self.workload, url, self.path, " (Host: %s)" % self.host if self.host else "")
+
+
+def smoke_checks(env: EnvironmentConfig) -> list[SmokeCheck]:
+    """The health check of the web service, then one check per web workload (see the module docstring)."""
+    checks = [SmokeCheck(primary_workload(), env.container.health_check_path)]
+    for name, workload in env.workloads.items():
+        if workload.kind != "web":
+            continue
+        host = concrete_host(workload.hosts[0]) if workload.hosts else None
+        if workload.paths:
+            checks.append(SmokeCheck(name, concrete_path(workload.paths[0]), host, strict=False))
+        else:
+            checks.append(SmokeCheck(name, workload.container.health_check_path, host))
+    return checks
+
+
+def run_smoke_check(check: SmokeCheck, url: str, timeout: float, log: TextIO) -> tuple[bool, str | None]:
+    """(passed, a note when the check was skipped); prints one line."""
+    headers = {"Host": check.host} if check.host else None
+    if check.strict:
+        status, body = http_get_until(url + check.path, timeout, lambda s: s == 200, headers=headers)
+    else:
+        status, body = http_get_until(url + check.path, timeout, lambda s: s is not None and s < 500, headers=headers)
+    what = check.describe(url)
+    if status is not None and (status == 200 or (not check.strict and status < 400)):
+        print("   %s -> %d %s" % (what, status, body[:120]), file=log)
+        return True, None
+    if status is not None and not check.strict and status < 500:
+        note = "%s -> %d: the load balancer answered, but the app has no page at %s; check skipped" % (what, status, check.path)
+        print("   SKIPPED: %s" % note, file=log)
+        return True, note
+    print("   %s -> %s %s" % (what, status, body[:200]), file=log)
+    return False, None
 
 
 # --------------------------------------------------------------------------------------------
@@ -367,19 +578,25 @@ def roll_out(
     timeout: float,
     smoke_timeout: float,
     log: TextIO,
+    client: ClientFactory | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Rollout:
-    """Steps 4-6: ``apply`` the ``<env>`` stack, wait for its deployment, smoke-test the URL.
+    """Steps 4-6: ``apply`` the ``<env>`` stack, wait for every service, smoke-test the web workloads.
 
-    A failure at step 5 or 6 prints ``<command>: FAILED at step n`` and the diagnostics.
+    A failure at step 5 or 6 prints ``<command>: FAILED at step n`` and the diagnostics of the
+    workload that failed. ``client`` (boto3 clients of ``env`` unless given), ``sleep`` and
+    ``clock`` are what step 5 polls with.
     """
     step(4, label, log)
     service_stack.init()
-    from ops import aws
+    if client is None:
+        from ops import aws
 
-    client_session = aws.session(env)
+        client_session = aws.session(env)
 
-    def client(name: str) -> Any:
-        return aws.client(env, name, boto_session=client_session)
+        def client(name: str) -> Any:
+            return aws.client(env, name, boto_session=client_session)
 
     import datetime as dt
 
@@ -388,34 +605,46 @@ def roll_out(
     outputs = service_stack.outputs()
     url = str(outputs.get("service_url") or "")
 
-    step(5, "wait for the deployment (at most %.0f s)" % timeout, log)
-    described = client("ecs").describe_services(
-        cluster=str(outputs["cluster_name"]), services=[str(outputs["service_name"])]
-    )["services"]
-    expected = str(described[0]["taskDefinition"]) if described else ""
-    print("   task definition %s" % expected.rsplit("/", 1)[-1], file=log)
-    result = wait_for_service(env, outputs, expected, timeout, log, client=client, since=applied_at)
+    waits = expected_services(client, env, outputs)
+    step(5, "wait for %d service%s to roll out (at most %.0f s)" % (len(waits), "" if len(waits) == 1 else "s", timeout),
+         log)  # fmt: skip
+    for wait in waits:
+        print("   %s: service %s, task definition %s" % (wait.workload, wait.service,
+              wait.expected_task_definition.rsplit("/", 1)[-1] or "?"), file=log)  # fmt: skip
+    for name, workload in env.workloads.items():
+        if workload.kind == "job":
+            print("   %s: a job, no service to wait for (the apply updated its schedule)" % name, file=log)
+    result = wait_for_services(env, waits, timeout, log, client=client, since=applied_at, sleep=sleep, clock=clock)
     notes = list(result.notes)
     if not result.ok:
-        print("%s: FAILED at step 5: %s" % (command, result.reason), file=log)
-        diagnostics(env, outputs, log)
+        print("%s: FAILED at step 5: %s: %s" % (command, result.workload, result.reason), file=log)
+        diagnostics(env, outputs, log, workload=result.workload, client=client)
         return Rollout(False, url, notes)
 
-    step(6, "smoke test %s%s" % (url, env.container.health_check_path), log)
+    checks = smoke_checks(env)
+    step(6, "smoke test %s%s" % (url, checks[0].path) if len(checks) == 1 else "smoke test %s: %s" % (
+        url, ", ".join("%s %s%s" % (c.workload, c.path, " (Host: %s)" % c.host if c.host else "") for c in checks)),
+        log)  # fmt: skip
     if env.emulator:
         notes.append(
             "emulator: %s resolves only inside the emulator (a zone it holds, aliased to moto's fake ALB DNS"
             " name); /health was not called through a load balancer" % url
         )
         print("   SKIPPED: %s" % notes[-1], file=log)
-    else:
-        status, body = http_get_until_ok(url + env.container.health_check_path, smoke_timeout)
-        if status != 200:
-            print("%s: FAILED at step 6: GET %s%s -> %s %s" % (
-                command, url, env.container.health_check_path, status, body[:200]), file=log)  # fmt: skip
-            diagnostics(env, outputs, log)
+        if len(checks) > 1:
+            notes.append("emulator: the web workloads' checks were not run either (%s)"
+                         % "; ".join(c.describe(url) for c in checks[1:]))  # fmt: skip
+            print("   SKIPPED: %s" % notes[-1], file=log)
+        return Rollout(True, url, notes)
+    for check in checks:
+        passed, note = run_smoke_check(check, url, smoke_timeout, log)
+        if note:
+            notes.append(note)
+        if not passed:
+            print("%s: FAILED at step 6: %s did not answer %s" % (
+                command, check.describe(url), "200" if check.strict else "below 500"), file=log)  # fmt: skip
+            diagnostics(env, outputs, log, workload=check.workload, client=client)
             return Rollout(False, url, notes)
-        print("   GET %s -> 200 %s" % (env.container.health_check_path, body[:120]), file=log)
     return Rollout(True, url, notes)
 
 

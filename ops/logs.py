@@ -6,9 +6,17 @@ Example::
     python -m ops.logs --env prod --since 2h --filter ERROR
     python -m ops.logs --env prod --follow --timeout 600 # poll for new events for up to 10 min
     python -m ops.logs --env prod --json                 # one JSON object per line
+    python -m ops.logs --env prod --workload worker      # the queue worker's log group
 
-The log group is the ``<env>`` stack's output ``log_group_name``; without it, the ``awslogs-group``
-of the service's task definition; ``--log-group`` overrides both. ``--since`` takes a duration
+``--workload`` (``WORKLOAD=``) picks whose logs: ``web`` (the default, the environment's own web
+service) or a workload of the environment's config; an unknown name exits 2, naming the allowed
+ones. The workloads write to the environment's log group, each under a stream prefix of its own
+(``web/app/<task-id>``, ``worker/app/<task-id>``): only the streams under ``<prefix>/`` are read
+(``--stream-prefix`` sets another prefix; ``--stream-prefix ''`` reads every stream of the group).
+
+The log group is the ``<env>`` stack's output ``log_group_name`` (``workloads.<name>.log_group_name``
+for another workload, and its ``log_stream_prefix``); without it, the ``awslogs-group`` of the
+service's task definition (a job's: its task definition family's); ``--log-group`` overrides both. ``--since`` takes a duration
 (``30s``, ``15m``, ``2h``, ``1d``, ``1w``) or an ISO-8601 time. ``--filter`` is a CloudWatch Logs
 filter pattern (``ERROR``, ``"exact phrase"``, ``{ $.level = "error" }``).
 
@@ -33,12 +41,18 @@ from ops.context import (
     OpsError,
     OutputsReader,
     ServiceRef,
+    UsageError,
     add_target_args,
+    add_workload_arg,
     aws_error,
+    check_workload,
     client_factory,
     load_config,
+    primary_workload,
     read_outputs,
     resolve_service,
+    resolve_workload,
+    workload_kind,
 )
 
 if TYPE_CHECKING:
@@ -80,7 +94,12 @@ def log_group_of_service(ecs: Any, cluster: str, service: str) -> str:
     described = ecs.describe_services(cluster=cluster, services=[service]).get("services", [])
     if not described:
         raise OpsError("service %r not found in cluster %r; pass --log-group" % (service, cluster))
-    td = ecs.describe_task_definition(taskDefinition=described[0]["taskDefinition"])["taskDefinition"]
+    return log_group_of_task_definition(ecs, described[0]["taskDefinition"])
+
+
+def log_group_of_task_definition(ecs: Any, task_definition: str) -> str:
+    """The ``awslogs-group`` of the first container of ``task_definition`` (ARN or family) that logs with awslogs."""
+    td = ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
     for container in td.get("containerDefinitions", []):
         options = (container.get("logConfiguration") or {}).get("options") or {}
         if (container.get("logConfiguration") or {}).get("logDriver") == "awslogs" and options.get("awslogs-group"):
@@ -96,18 +115,23 @@ def fetch_events(
     end_ms: int | None = None,
     pattern: str | None = None,
     limit: int = DEFAULT_LIMIT,
+    stream_prefix: str | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """Events of ``group`` from ``start_ms`` in time order; (events, truncated at ``limit``)."""
+    """Events of ``group`` from ``start_ms`` in time order (only streams starting with ``stream_prefix``
+    when given); (events, truncated at ``limit``)."""
     request: dict[str, Any] = {"logGroupName": group, "startTime": start_ms}
     if end_ms is not None:
         request["endTime"] = end_ms
     if pattern:
         request["filterPattern"] = pattern
+    if stream_prefix:
+        request["logStreamNamePrefix"] = stream_prefix
     events: list[dict[str, Any]] = []
     try:
         while True:
             page = logs.filter_log_events(**request)
-            events += page.get("events", [])
+            # CloudWatch applies logStreamNamePrefix; the emulator (moto) ignores it, so check again.
+            events += [e for e in page.get("events", []) if str(e.get("logStreamName", "")).startswith(stream_prefix or "")]
             token = page.get("nextToken")
             if len(events) >= limit or not token or token == request.get("nextToken"):
                 break
@@ -151,6 +175,7 @@ def follow(
     *,
     emit: Callable[[Mapping[str, Any]], None],
     pattern: str | None = None,
+    stream_prefix: str | None = None,
     poll_seconds: float = DEFAULT_POLL_SECONDS,
     timeout_seconds: float = DEFAULT_FOLLOW_TIMEOUT_SECONDS,
     progress: TextIO | None = None,
@@ -160,7 +185,8 @@ def follow(
     """Emit events as they arrive until ``timeout_seconds`` pass; returns the number emitted."""
     progress = progress or sys.stderr
     print(
-        "following %s (new events every %g s; stops after %g s or Ctrl-C)" % (group, poll_seconds, timeout_seconds),
+        "following %s%s (new events every %g s; stops after %g s or Ctrl-C)"
+        % (group, " streams %s*" % stream_prefix if stream_prefix else "", poll_seconds, timeout_seconds),
         file=progress,
         flush=True,
     )
@@ -169,7 +195,7 @@ def follow(
     cursor = start_ms
     emitted = 0
     while True:
-        events, _ = fetch_events(logs, group, cursor, pattern=pattern, limit=10_000)
+        events, _ = fetch_events(logs, group, cursor, pattern=pattern, limit=10_000, stream_prefix=stream_prefix)
         for event in events:
             event_id = str(event.get("eventId"))
             if event_id in seen:
@@ -189,11 +215,18 @@ def follow(
     return emitted
 
 
-def resolve_log_group(cfg: EnvironmentConfig, args: argparse.Namespace, reader: OutputsReader, client: ClientFactory | None) -> tuple[ServiceRef, ClientFactory]:
+def resolve_log_group(
+    cfg: EnvironmentConfig, args: argparse.Namespace, reader: OutputsReader, client: ClientFactory | None
+) -> tuple[ServiceRef, str, ClientFactory]:
+    """The log group of ``--workload``, the stream prefix of its tasks (``<prefix>/``) and the client factory."""
+    workload = check_workload(cfg, args.workload)
     given = {"cluster": args.cluster, "service": args.service, "log_group": args.log_group}
+    if workload != primary_workload():
+        return _workload_log_group(cfg, workload, given, args, reader, client)
+    prefix = "%s/" % workload
     try:
         ref = resolve_service(cfg, need=("log_group",), given=given, out=args.out, reader=reader)
-        return ref, client or client_factory(cfg)
+        return ref, prefix, client or client_factory(cfg)
     except OpsError as missing:
         try:
             ref = resolve_service(cfg, need=("cluster", "service"), given=given, out=args.out, reader=reader)
@@ -201,7 +234,33 @@ def resolve_log_group(cfg: EnvironmentConfig, args: argparse.Namespace, reader: 
             raise missing from None
     factory = client or client_factory(cfg)
     assert ref.cluster and ref.service
-    return replace(ref, log_group=log_group_of_service(factory("ecs"), ref.cluster, ref.service)), factory
+    return replace(ref, log_group=log_group_of_service(factory("ecs"), ref.cluster, ref.service)), prefix, factory
+
+
+def _workload_log_group(
+    cfg: EnvironmentConfig, workload: str, given: Mapping[str, str | None], args: argparse.Namespace,
+    reader: OutputsReader, client: ClientFactory | None,
+) -> tuple[ServiceRef, str, ClientFactory]:  # fmt: skip
+    """The log group of a workload other than ``web`` (its output, else its task definition's) and its stream prefix."""
+    try:
+        ref = resolve_workload(cfg, workload, need=("log_group",), given=given, out=args.out, reader=reader)
+        return ref.service_ref(), "%s/" % ref.log_stream_prefix, client or client_factory(cfg)
+    except OpsError as missing:
+        job = workload_kind(cfg, workload) == "job"
+        try:
+            ref = resolve_workload(cfg, workload, need=("task_definition_family",) if job else ("cluster", "service"),
+                                   given=given, out=args.out, reader=reader)  # fmt: skip
+        except OpsError:
+            raise missing from None
+    factory = client or client_factory(cfg)
+    ecs = factory("ecs")
+    if job:
+        assert ref.task_definition_family
+        group = log_group_of_task_definition(ecs, ref.task_definition_family)
+    else:
+        assert ref.cluster and ref.service
+        group = log_group_of_service(ecs, ref.cluster, ref.service)
+    return replace(ref.service_ref(), log_group=group), "%s/" % ref.log_stream_prefix, factory
 
 
 def main(
@@ -214,7 +273,10 @@ def main(
 ) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.logs", description=__doc__.split("\n")[0])
     add_target_args(parser)
+    add_workload_arg(parser, default=primary_workload())
     parser.add_argument("--log-group", help="log group (default: output log_group_name, else the task definition's)")
+    parser.add_argument("--stream-prefix", default=None,
+                        help="read only streams starting with this (default: '<workload>/'; '' for every stream)")  # fmt: skip
     parser.add_argument("--since", default=DEFAULT_SINCE, help="duration (15m, 2h, 1d) or ISO-8601 time; default 15m")
     parser.add_argument("--filter", default=None, help="CloudWatch Logs filter pattern")
     parser.add_argument("--follow", action="store_true", help="keep polling for new events")
@@ -236,14 +298,19 @@ def main(
     try:
         start = parse_since(args.since, now())
         cfg = load_config(args.env, args.config)
-        ref, factory = resolve_log_group(cfg, args, reader, client)
+        ref, prefix, factory = resolve_log_group(cfg, args, reader, client)
+        prefix = prefix if args.stream_prefix is None else args.stream_prefix
         assert ref.log_group
         logs = factory("logs")
         if args.follow:
-            follow(logs, ref.log_group, to_millis(start), emit=emit, pattern=args.filter,
+            follow(logs, ref.log_group, to_millis(start), emit=emit, pattern=args.filter, stream_prefix=prefix,
                    poll_seconds=args.poll_seconds, timeout_seconds=args.timeout, sleep=sleep)  # fmt: skip
             return 0
-        events, truncated = fetch_events(logs, ref.log_group, to_millis(start), pattern=args.filter, limit=args.limit)
+        events, truncated = fetch_events(logs, ref.log_group, to_millis(start), pattern=args.filter, limit=args.limit,
+                                         stream_prefix=prefix)  # fmt: skip
+    except UsageError as exc:
+        print("logs: error: %s" % exc, file=sys.stderr)
+        return exc.exit_code
     except OpsError as exc:
         print("logs: error: %s" % exc, file=sys.stderr)
         return 1
@@ -255,8 +322,9 @@ def main(
         return 130
     for event in events:
         emit(event)
-    summary = "%d event(s) in %s since %s%s" % (
-        len(events), ref.log_group, start.isoformat(timespec="seconds"), " matching %r" % args.filter if args.filter else ""
+    summary = "%d event(s) in %s%s since %s%s" % (
+        len(events), ref.log_group, " streams %s*" % prefix if prefix else "", start.isoformat(timespec="seconds"),
+        " matching %r" % args.filter if args.filter else "",
     )  # fmt: skip
     if truncated:
         summary += "; showing the first %d (narrow with --since/--filter or raise --limit)" % args.limit

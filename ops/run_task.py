@@ -1,9 +1,10 @@
-"""Run a one-off task from the service's task definition, wait for it, print its logs.
+"""Run a one-off task from a workload's task definition, wait for it, print its logs.
 
 Example::
 
     python -m ops.run_task --env local --command "python -c 'print(42)'"
     python -m ops.run_task --env prod --command "flask db upgrade" --timeout 1800
+    python -m ops.run_task --env prod --workload report     # the nightly job, once, now
 
 This is the seed's "Task Definition -> Actions -> Run Task", done the way a one-off job should
 be: the task uses the service's current task definition, runs in the service's subnets with the
@@ -21,10 +22,22 @@ exit code. Exit codes of its own:
 * 125 - the task stopped without a container exit code (it never started: image pull, ENI or
   secrets failures); ``stoppedReason`` is printed;
 * 130 - interrupted (the task is stopped first);
-* 1   - a configuration or AWS error, named on stderr.
+* 1   - a configuration or AWS error, named on stderr;
+* 2   - ``--workload`` names no workload of the environment (the allowed names are listed).
 
 ``make run-task`` reports any non-zero exit as make's own exit 2; call ``python -m ops.run_task``
 when a script needs the container's exact code.
+
+``--workload`` (``WORKLOAD=``) picks the task definition: ``web`` (the default, the environment's
+own web service) or a workload of the environment's config. A service workload (web, backend,
+worker) works as above: its service's current task definition, subnets and security groups, and
+``--command`` is required. A job (``WORKLOAD=report``) runs its own task definition (the latest
+ACTIVE revision of the family in the stack's ``workloads`` output) the way its schedule does:
+in the environment's task subnets (private, or public with a public IP when the environment sets
+``network.tasks_in_public_subnets``) with the job's task security group from that output, and
+with its own command unless ``--command`` replaces it. It runs on On-Demand FARGATE too. An
+unknown workload exits 2, naming the allowed ones. The last line says where the task logged
+(``<workload>/app/<task-id>`` in the workload's log group; ``make logs WORKLOAD=<name>`` reads it).
 """
 
 from __future__ import annotations
@@ -43,12 +56,18 @@ from ops.context import (
     OpsError,
     OutputsReader,
     ServiceRef,
+    UsageError,
+    WorkloadRef,
     add_target_args,
+    add_workload_arg,
     aws_error,
+    check_workload,
     client_factory,
     load_config,
+    primary_workload,
     read_outputs,
-    resolve_service,
+    resolve_workload,
+    workload_kind,
 )
 from ops.render import short_id
 
@@ -102,12 +121,16 @@ class RunResult:
         return self.exit_code
 
 
+def empty_command() -> OpsError:
+    return OpsError(
+        "CMD is empty; allowed: the command to run in the container, e.g."
+        " make run-task ENV=local CMD=\"python -c 'print(42)'\" (a job runs without one: WORKLOAD=<job>)"
+    )
+
+
 def split_command(command: str) -> list[str]:
     if not command.strip():
-        raise OpsError(
-            "CMD is empty; allowed: the command to run in the container, e.g."
-            " make run-task ENV=local CMD=\"python -c 'print(42)'\""
-        )
+        raise empty_command()
     try:
         return shlex.split(command)
     except ValueError as exc:
@@ -129,18 +152,8 @@ def plan_run(ecs: Any, ref: ServiceRef, command: Sequence[str], container: str |
     if not network or not network.get("subnets"):
         raise OpsError("service %r has no awsvpc network configuration to copy; allowed: a Fargate service" % ref.service)
     td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
-    definitions = td.get("containerDefinitions", [])
-    names = [c.get("name") for c in definitions]
-    if container is None:
-        lb_container = next((lb.get("containerName") for lb in svc.get("loadBalancers", []) if lb.get("containerName")), None)
-        essential = next((c.get("name") for c in definitions if c.get("essential", True)), None)
-        container = lb_container or essential or (names[0] if names else None)
-    if container is None or container not in names:
-        raise OpsError(
-            "container %r is not in task definition %s; allowed: %s"
-            % (container, short_id(td.get("taskDefinitionArn")), ", ".join(map(str, names)) or "(none)")
-        )
-    definition = definitions[names.index(container)]
+    lb_container = next((lb.get("containerName") for lb in svc.get("loadBalancers", []) if lb.get("containerName")), None)
+    container, definition = _container_plan(td, container, lb_container)
     log_config = definition.get("logConfiguration") or {}
     options = log_config.get("options") or {}
     awslogs = log_config.get("logDriver") == "awslogs"
@@ -166,6 +179,54 @@ def plan_run(ecs: Any, ref: ServiceRef, command: Sequence[str], container: str |
         request=request,
         container=container,
         log_group=options.get("awslogs-group") if awslogs else None,
+        log_stream_prefix=options.get("awslogs-stream-prefix") if awslogs else None,
+    )
+
+
+def _container_plan(td: Mapping[str, Any], container: str | None, default: str | None) -> tuple[str, dict[str, Any]]:
+    """The container to run (``container``, else ``default``, else the first essential one) and its definition."""
+    definitions = td.get("containerDefinitions", [])
+    names = [c.get("name") for c in definitions]
+    if container is None:
+        essential = next((c.get("name") for c in definitions if c.get("essential", True)), None)
+        container = default or essential or (names[0] if names else None)
+    if container is None or container not in names:
+        raise OpsError(
+            "container %r is not in task definition %s; allowed: %s"
+            % (container, short_id(td.get("taskDefinitionArn")), ", ".join(map(str, names)) or "(none)")
+        )
+    return container, definitions[names.index(container)]
+
+
+def plan_job_run(ecs: Any, ref: WorkloadRef, command: Sequence[str] | None, container: str | None = None) -> RunPlan:
+    """The RunTask request of a job: its family's latest revision, the schedule's subnets and security group."""
+    assert ref.cluster and ref.task_definition_family and ref.task_security_group_id
+    td = ecs.describe_task_definition(taskDefinition=ref.task_definition_family)["taskDefinition"]
+    container, definition = _container_plan(td, container, None)
+    log_config = definition.get("logConfiguration") or {}
+    options = log_config.get("options") or {}
+    awslogs = log_config.get("logDriver") == "awslogs"
+    request: dict[str, Any] = {
+        "cluster": ref.cluster,
+        "taskDefinition": td["taskDefinitionArn"],
+        "count": 1,
+        "launchType": "FARGATE",
+        "networkConfiguration": {
+            "awsvpcConfiguration": {
+                "subnets": list(ref.subnet_ids),
+                "securityGroups": [ref.task_security_group_id],
+                "assignPublicIp": "ENABLED" if ref.assign_public_ip else "DISABLED",
+            }
+        },
+        "startedBy": STARTED_BY,
+        "propagateTags": "TASK_DEFINITION",
+    }
+    if command is not None:
+        request["overrides"] = {"containerOverrides": [{"name": container, "command": list(command)}]}
+    return RunPlan(
+        request=request,
+        container=container,
+        log_group=(options.get("awslogs-group") or ref.log_group) if awslogs else None,
         log_stream_prefix=options.get("awslogs-stream-prefix") if awslogs else None,
     )
 
@@ -246,9 +307,10 @@ def summarize(task: Mapping[str, Any], container: str) -> dict[str, Any]:
 def run(
     ref: ServiceRef,
     client: ClientFactory,
-    command: Sequence[str],
+    command: Sequence[str] | None,
     *,
     container: str | None = None,
+    plan: RunPlan | None = None,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     poll_seconds: float = DEFAULT_POLL_SECONDS,
     stop_on_timeout: bool = True,
@@ -256,17 +318,23 @@ def run(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> RunResult:
-    """Start the one-off task, wait for it, read its logs. Does not exit the process."""
+    """Start the one-off task (``plan``, else one from ``ref``'s service), wait for it, read its logs.
+
+    Does not exit the process. ``command`` None keeps the task definition's own command.
+    """
     progress = progress or sys.stderr
     assert ref.cluster
     ecs = client("ecs")
-    plan = plan_run(ecs, ref, command, container)
+    if plan is None:
+        assert command is not None, "a one-off task from a service's definition needs a command"
+        plan = plan_run(ecs, ref, command, container)
     print(
         "run-task: ENV=%s cluster %s, task definition %s, container %s, command %s"
-        % (ref.env, ref.cluster, short_id(plan.request["taskDefinition"]), plan.container, shlex.join(command)),
+        % (ref.env, ref.cluster, short_id(plan.request["taskDefinition"]), plan.container,
+           shlex.join(command) if command is not None else "(the task definition's)"),
         file=progress,
         flush=True,
-    )
+    )  # fmt: skip
     task_arn = start_task(ecs, plan)
     result = RunResult(task_arn=task_arn, container=plan.container, log_group=plan.log_group)
     print("   started %s; waiting up to %g s" % (task_arn, timeout_seconds), file=progress, flush=True)
@@ -312,7 +380,8 @@ def main(
 ) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.run_task", description=__doc__.split("\n")[0])
     add_target_args(parser)
-    parser.add_argument("--command", required=True, help="command line for the container (shell-style quoting)")
+    add_workload_arg(parser, default=primary_workload())
+    parser.add_argument("--command", help="command line for the container (shell-style quoting); a job's own without it")
     parser.add_argument("--container", help="container to run the command in (default: the service's app container)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="most seconds to wait (default 900)")
     parser.add_argument("--poll-seconds", type=float, default=DEFAULT_POLL_SECONDS, help="DescribeTasks interval (default 5)")
@@ -327,15 +396,32 @@ def main(
 
     cfg = None
     try:
-        command = split_command(args.command)
+        command = split_command(args.command) if args.command is not None else None
         cfg = load_config(args.env, args.config)
-        ref = resolve_service(
-            cfg, need=("cluster", "service"), given={"cluster": args.cluster, "service": args.service},
-            out=args.out, reader=reader,
-        )  # fmt: skip
-        result = run(ref, client or client_factory(cfg), command, container=args.container,
+        workload = check_workload(cfg, args.workload)
+        kind = workload_kind(cfg, workload)
+        plan = None
+        if kind == "job":
+            ref = resolve_workload(
+                cfg, workload, need=("cluster", "task_definition_family", "task_security_group_id", "subnet_ids"),
+                given={"cluster": args.cluster}, out=args.out, reader=reader,
+            )  # fmt: skip
+            factory = client or client_factory(cfg)
+            plan = plan_job_run(factory("ecs"), ref, command, args.container)
+        else:
+            if command is None:  # a service's own command is its server: a one-off task needs CMD
+                raise empty_command()
+            ref = resolve_workload(
+                cfg, workload, need=("cluster", "service"), given={"cluster": args.cluster, "service": args.service},
+                out=args.out, reader=reader,
+            )  # fmt: skip
+            factory = client or client_factory(cfg)
+        result = run(ref.service_ref(), factory, command, container=args.container, plan=plan,
                      timeout_seconds=args.timeout, poll_seconds=args.poll_seconds,
                      stop_on_timeout=not args.keep_on_timeout, sleep=sleep, clock=clock)  # fmt: skip
+    except UsageError as exc:
+        print("run-task: error: %s" % exc, file=sys.stderr)
+        return exc.exit_code
     except OpsError as exc:
         print("run-task: error: %s" % exc, file=sys.stderr)
         return 1
@@ -347,6 +433,9 @@ def main(
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     code = result.process_exit_code
+    if result.log_group and result.log_stream:
+        print("run-task: logs: log group %s, stream %s (make logs ENV=%s WORKLOAD=%s SINCE=1h)"
+              % (result.log_group, result.log_stream, args.env, workload), file=sys.stderr)  # fmt: skip
     if args.json:
         print(json.dumps({**asdict(result), "process_exit_code": code}, indent=2))
     else:

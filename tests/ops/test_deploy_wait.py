@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from envconfig import load_environment
-from ops.deploy import check_service, diagnostics, wait_for_service
+from ops.deploy import ServiceWait, check_service, diagnostics, wait_for_service, wait_for_services
 
 NEW = "arn:aws:ecs:us-east-1:123456789012:task-definition/flask-app-prod-web:8"
 OLD = "arn:aws:ecs:us-east-1:123456789012:task-definition/flask-app-prod-web:7"
@@ -99,6 +99,27 @@ def test_wait_for_service_against_the_emulator(client_for: Callable[[str], Any])
     result = wait_for_service(load_environment("local"), outputs, first, 10, log, client=client_for, poll_seconds=0.1)
     assert not result.ok
     assert result.reason.startswith("the service was rolled back to wait:2")
+
+
+def test_every_service_is_waited_for_and_an_idle_worker_counts_as_stable_on_the_emulator(
+    client_for: Callable[[str], Any],
+) -> None:
+    """The emulator reports MOTO_ECS_SERVICE_RUNNING (1 here) running tasks even for a service at desired count 0."""
+    ecs = client_for("ecs")
+    ecs.create_cluster(clusterName="many")
+    td = {"containerDefinitions": [{"name": "a", "image": "x", "memory": 128}]}
+    web = ecs.register_task_definition(family="many-web", **td)["taskDefinition"]["taskDefinitionArn"]
+    worker = ecs.register_task_definition(family="many-worker", **td)["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(cluster="many", serviceName="web", taskDefinition=web, desiredCount=1)
+    ecs.create_service(cluster="many", serviceName="worker", taskDefinition=worker, desiredCount=0)
+    log = io.StringIO()
+    waits = [ServiceWait("web", "many", "web", web), ServiceWait("worker", "many", "worker", worker)]
+    result = wait_for_services(load_environment("local"), waits, 10, log, client=client_for, poll_seconds=0.1)
+    assert result.ok, log.getvalue()
+    assert log.getvalue().splitlines() == [
+        "   web: rollout COMPLETED, running 1/1, pending 0, failed tasks 0, deployments 1",
+        "   worker: rollout COMPLETED, running 1/0, pending -1, failed tasks 0, deployments 1",
+    ]
 
 
 def test_timeout_then_diagnostics_name_what_to_look_up(

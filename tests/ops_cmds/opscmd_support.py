@@ -1,8 +1,8 @@
 """Helpers for the operate-command tests: the small deployment on moto, recorded responses, a fake clock.
 
 The deployment mirrors what the ``local`` stack creates for the service (VPC with DNS hostnames,
-two subnets, a security group, cluster, awsvpc/Fargate task definition logging to CloudWatch,
-log group, IP target group, service behind it), built with boto3 so these tests do not need
+two subnets, a security group, cluster, awsvpc/Fargate task definition logging to CloudWatch
+under the stream prefix ``web``, log group, IP target group, service behind it), built with boto3 so these tests do not need
 Terraform. Where moto cannot produce a response (service events, non-zero exit codes, unhealthy
 targets) the tests use ``tests/fixtures/recorded/`` through ``botocore.stub.Stubber`` instead and
 say so in their names.
@@ -89,7 +89,7 @@ def deploy(url: str) -> Deployment:
                 "portMappings": [{"containerPort": 3000, "protocol": "tcp"}],
                 "logConfiguration": {
                     "logDriver": "awslogs",
-                    "options": {"awslogs-group": LOG_GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": "app"},
+                    "options": {"awslogs-group": LOG_GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": "web"},
                 },
             }
         ],
@@ -198,3 +198,95 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+# ---- the workloads of the shipped `local` config: a queue worker and a nightly job -------------
+
+WORKER_SERVICE = "flask-app-local-worker"
+REPORT_FAMILY = "flask-app-local-report"
+REPORT_SCHEDULE = "flask-app-local-report"
+
+
+@dataclass
+class Workloads:
+    """What the `local` stack creates for `worker` and `report` (envconfig/environments.toml), built with boto3."""
+
+    deployment: Deployment
+    worker_task_definition_arn: str
+    report_task_definition_arn: str
+    report_security_group: str
+    queue_url: str
+    dlq_url: str
+    report_run_arn: str
+
+    def outputs(self) -> dict[str, Any]:
+        """The `local` stack's outputs as `terraform output -json` gives them (values only)."""
+        d = self.deployment
+        return {
+            "cluster_name": CLUSTER, "service_name": SERVICE, "log_group_name": LOG_GROUP,
+            "target_group_arn": d.target_group_arn, "task_definition_family": "flask-app-local",
+            "task_security_group_id": d.security_group, "private_subnet_ids": d.subnets,
+            "public_subnet_ids": ["subnet-public-a", "subnet-public-b"],
+            "workloads": {
+                "worker": {
+                    "kind": "worker", "log_group_name": LOG_GROUP, "log_stream_prefix": "worker",
+                    "service_name": WORKER_SERVICE, "task_definition_family": WORKER_SERVICE, "queue_url": self.queue_url,
+                    "dlq_url": self.dlq_url,
+                },
+                "report": {
+                    "kind": "job", "log_group_name": LOG_GROUP, "log_stream_prefix": "report",
+                    "task_definition_family": REPORT_FAMILY,
+                    "task_security_group_id": self.report_security_group, "schedule_name": REPORT_SCHEDULE,
+                    "queue_url": self.queue_url, "dlq_url": self.dlq_url,
+                },
+            },
+        }  # fmt: skip
+
+
+def _app_task_definition(ecs: Any, family: str, stream_prefix: str, command: list[str]) -> str:
+    """A workload's task definition: it logs to the environment's log group under its own stream prefix."""
+    group = LOG_GROUP
+    arn: str = ecs.register_task_definition(
+        family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        containerDefinitions=[{
+            "name": CONTAINER, "image": IMAGE, "essential": True, "memory": 512, "command": command,
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": group, "awslogs-region": REGION, "awslogs-stream-prefix": stream_prefix}},
+        }],
+    )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+    return arn
+
+
+def deploy_workloads(deployment: Deployment) -> Workloads:
+    """The worker (service at desired 0, queue with 3 waiting and 1 in-flight message, empty
+    dead-letter queue) and the job (task definition, security group, schedule, one earlier run)."""
+    url = deployment.url
+    ecs, ec2, sqs = boto(url, "ecs"), boto(url, "ec2"), boto(url, "sqs")
+    network = {"awsvpcConfiguration": {"subnets": deployment.subnets, "securityGroups": [deployment.security_group],
+                                       "assignPublicIp": "DISABLED"}}  # fmt: skip
+    worker = _app_task_definition(ecs, WORKER_SERVICE, "worker", ["python", "-m", "app.worker"])
+    ecs.create_service(cluster=CLUSTER, serviceName=WORKER_SERVICE, taskDefinition=worker, desiredCount=0,
+                       launchType="FARGATE", networkConfiguration=network)  # fmt: skip
+    dlq = sqs.create_queue(QueueName="flask-app-local-worker-dlq")["QueueUrl"]
+    queue = sqs.create_queue(QueueName="flask-app-local-worker", Attributes={"VisibilityTimeout": "300"})["QueueUrl"]
+    for n in range(3):
+        sqs.send_message(QueueUrl=queue, MessageBody='{"job": %d}' % n)
+    sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1)  # one in flight, two visible
+    sqs.send_message(QueueUrl=queue, MessageBody='{"job": 3}')
+
+    report = _app_task_definition(ecs, REPORT_FAMILY, "report", ["python", "-m", "app.job"])
+    group = ec2.create_security_group(GroupName="flask-app-local-report-task", Description="job tasks",
+                                      VpcId=deployment.vpc_id)["GroupId"]  # fmt: skip
+    cluster_arn = ecs.describe_clusters(clusters=[CLUSTER])["clusters"][0]["clusterArn"]
+    boto(url, "scheduler").create_schedule(
+        Name=REPORT_SCHEDULE, ScheduleExpression="cron(30 1 * * ? *)", ScheduleExpressionTimezone="Asia/Ho_Chi_Minh",
+        State="ENABLED", FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": cluster_arn, "RoleArn": "arn:aws:iam::123456789012:role/flask-app-local-report-scheduler",
+                "EcsParameters": {"TaskDefinitionArn": report, "TaskCount": 1}},
+    )  # fmt: skip
+    run = ecs.run_task(
+        cluster=CLUSTER, taskDefinition=report, launchType="FARGATE", startedBy="scheduler-nightly",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": deployment.subnets, "securityGroups": [group]}},
+    )["tasks"][0]["taskArn"]  # fmt: skip
+    ecs.stop_task(cluster=CLUSTER, task=run, reason="Essential container in task exited")
+    return Workloads(deployment, worker, report, group, queue, dlq, run)

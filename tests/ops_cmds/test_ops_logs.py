@@ -21,12 +21,12 @@ def no_outputs(cfg: Any, out: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def written(deployment: Deployment) -> Deployment:
-    put_events(deployment.url, "app/app/task1", [
+    put_events(deployment.url, "web/app/task1", [
         (NOW - dt.timedelta(hours=2), "old: booting"),
         (NOW - dt.timedelta(minutes=10), "GET /health 200"),
         (NOW - dt.timedelta(minutes=5), "ERROR database unreachable"),
     ])  # fmt: skip
-    put_events(deployment.url, "app/app/task2", [(NOW - dt.timedelta(minutes=1), "GET / 200")])
+    put_events(deployment.url, "web/app/task2", [(NOW - dt.timedelta(minutes=1), "GET / 200")])
     return deployment
 
 
@@ -43,8 +43,8 @@ def test_logs_since_15m_shows_only_recent_events_in_time_order(
     code, lines, err = run_logs(capsys, "--env", "local", "--log-group", LOG_GROUP, reader=no_outputs)
     assert code == 0, err
     assert [line.split("  ", 2)[2] for line in lines] == ["GET /health 200", "ERROR database unreachable", "GET / 200"]
-    assert lines[0].split("  ")[1] == "app/app/task1" and lines[2].split("  ")[1] == "app/app/task2"
-    assert "3 event(s) in /ecs/flask-app-local since" in err
+    assert lines[0].split("  ")[1] == "web/app/task1" and lines[2].split("  ")[1] == "web/app/task2"
+    assert "3 event(s) in /ecs/flask-app-local streams web/* since" in err
     assert "emulator" in err
 
 
@@ -66,7 +66,7 @@ def test_logs_json_gives_one_object_per_event(written: Deployment, emulator_env:
     assert code == 0
     events = [json.loads(line) for line in lines]
     assert [e["message"] for e in events] == ["GET /health 200", "ERROR database unreachable", "GET / 200"]
-    assert events[0]["stream"] == "app/app/task1"
+    assert events[0]["stream"] == "web/app/task1"
     assert events[0]["timestamp"] == (NOW - dt.timedelta(minutes=10)).isoformat(timespec="milliseconds")
 
 

@@ -63,13 +63,34 @@ def test_make_run_task_passes_cmd_verbatim() -> None:
                     "--command", "python -c 'print(\"hi there\")'", "--timeout", "60"]  # fmt: skip
 
 
+def test_make_status_logs_and_run_task_pass_workload() -> None:
+    assert make_argv("status", "WORKLOAD=worker") == [
+        "-m", "ops.status", "--env", "local", "--out", "cdktf.out", "--format", "table", "--workload", "worker"
+    ]  # fmt: skip
+    assert make_argv("logs", "ENV=prod", "WORKLOAD=report") == [
+        "-m", "ops.logs", "--env", "prod", "--out", "cdktf.out", "--since", "15m", "--workload", "report"
+    ]  # fmt: skip
+    # A job runs its own command: without CMD no --command is passed.
+    assert make_argv("run-task", "ENV=prod", "WORKLOAD=report") == [
+        "-m", "ops.run_task", "--env", "prod", "--out", "cdktf.out", "--workload", "report"
+    ]  # fmt: skip
+    assert make_argv("run-task", "WORKLOAD=worker", "CMD=python -m app.worker --once") == [
+        "-m", "ops.run_task", "--env", "local", "--out", "cdktf.out", "--workload", "worker",
+        "--command", "python -m app.worker --once",
+    ]  # fmt: skip
+
+
 def test_make_help_lists_the_operate_targets() -> None:
     result = subprocess.run(["make", "--no-print-directory", "help"], cwd=REPO, capture_output=True, text=True,
                             timeout=60, check=False)  # fmt: skip
     assert result.returncode == 0
     assert "Operate" in result.stdout
+    lines = _plain(result.stdout).splitlines()
     for target in ("status", "logs", "run-task", "cost"):
-        assert any(line.split()[:1] == [target] for line in _plain(result.stdout).splitlines()), target
+        assert any(line.split()[:1] == [target] for line in lines), target
+    for target in ("status", "logs", "run-task"):
+        [line] = [line for line in lines if line.split()[:1] == [target]]
+        assert "WORKLOAD" in line, line
 
 
 def _plain(text: str) -> str:

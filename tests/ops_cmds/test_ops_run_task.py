@@ -50,7 +50,7 @@ def test_run_task_against_emulator_uses_service_network_waits_prints_logs_and_ex
         # Stand in for the container: write to the task's awslogs stream while it "runs".
         if not clock.sleeps:
             [arn] = ecs.list_tasks(cluster=CLUSTER, startedBy="ops.run_task")["taskArns"]
-            put_events(deployment.url, "app/%s/%s" % (CONTAINER, arn.rsplit("/", 1)[1]),
+            put_events(deployment.url, "web/%s/%s" % (CONTAINER, arn.rsplit("/", 1)[1]),
                        [(dt.datetime.now(dt.UTC), "42")])  # fmt: skip
         clock.sleep(seconds)
 
@@ -84,7 +84,7 @@ def test_run_task_plan_copies_subnets_security_groups_and_public_ip_from_the_ser
     network = plan.request["networkConfiguration"]["awsvpcConfiguration"]
     assert network == {"subnets": deployment.subnets, "securityGroups": [deployment.security_group], "assignPublicIp": "DISABLED"}
     assert plan.container == CONTAINER  # the load balancer's container
-    assert (plan.log_group, plan.log_stream_prefix) == (LOG_GROUP, "app")
+    assert (plan.log_group, plan.log_stream_prefix) == (LOG_GROUP, "web")
     with pytest.raises(OpsError, match=r"container 'worker' is not in task definition flask-app-local:1; allowed: app"):
         run_task.plan_run(deployment.client("ecs"), ref, ["x"], container="worker")
 
