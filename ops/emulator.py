@@ -137,6 +137,7 @@ def apply_compat() -> list[str]:
     _applied.extend(_patch_servicediscovery_delete_namespace_zone())
     _applied.extend(_patch_ec2_revoke_unknown_rule_id())
     _applied.extend(_patch_elbv2_deletion_protection())
+    _applied.extend(_patch_sqs_attributes())
     return list(_applied)
 
 
@@ -442,6 +443,40 @@ def _patch_elbv2_deletion_protection() -> list[str]:
 
     ELBv2Backend.delete_load_balancer = delete_load_balancer  # type: ignore[method-assign]
     return ["elbv2:DeleteLoadBalancer.deletion-protection"]
+
+
+def _patch_sqs_attributes() -> list[str]:
+    """SQS queue attributes: ``RedriveAllowPolicy`` exists, and SetQueueAttributes keeps ``Policy``.
+
+    moto 5.2.5 answers ``InvalidAttributeName`` for ``RedriveAllowPolicy`` (the provider's
+    ``aws_sqs_queue_redrive_allow_policy`` then polls until it times out), and every
+    SetQueueAttributes call resets ``Policy`` to the value in that request (``None`` when the call
+    sets another attribute), so applying a dead-letter queue's redrive-allow policy after its
+    TLS-only policy silently dropped the latter. AWS changes only the attributes named in the
+    request; the patch does the same, and stores ``RedriveAllowPolicy`` like the other attributes.
+    """
+    from moto.sqs.models import Queue
+
+    if "RedriveAllowPolicy" in Queue.BASE_ATTRIBUTES:
+        return []  # moto knows it now; tests/ops/test_emulator_compat.py says so too
+
+    Queue.BASE_ATTRIBUTES = [*Queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
+    Queue.redrive_allow_policy = None  # type: ignore[attr-defined]  # class default: unset
+    original_set = Queue._set_attributes
+    original_attributes = Queue.attributes
+
+    def _set_attributes(self: Any, attributes: dict[str, Any], now: float | None = None) -> None:
+        kept = getattr(self, "policy", None)
+        original_set(self, attributes, now)
+        if "Policy" not in attributes:
+            self.policy = kept
+
+    def attributes(self: Any) -> dict[str, Any]:
+        return {k: v for k, v in original_attributes.fget(self).items() if v is not None}  # type: ignore[attr-defined]
+
+    Queue._set_attributes = _set_attributes  # type: ignore[method-assign]
+    Queue.attributes = property(attributes)  # type: ignore[assignment,method-assign]
+    return ["sqs:RedriveAllowPolicy", "sqs:SetQueueAttributes.keeps-policy"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -106,6 +106,20 @@ PROBE = textwrap.dedent(
 
         out["elbv2_delete_protected"] = delete_protected_load_balancer(boto3.client("elbv2", **kw), ec2, vpc)
 
+        sqs = boto3.client("sqs", **kw)
+        dlq = sqs.create_queue(QueueName="d")["QueueUrl"]
+        sqs.set_queue_attributes(QueueUrl=dlq, Attributes={"Policy": json.dumps({"Version": "2012-10-17",
+            "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "*",
+                           "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})})
+        sqs.set_queue_attributes(QueueUrl=dlq, Attributes={"MessageRetentionPeriod": "1209600"})
+        out["sqs_policy_after_other_attribute"] = "Policy" in sqs.get_queue_attributes(
+            QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
+        try:
+            sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["RedriveAllowPolicy"])
+            out["sqs_redrive_allow_policy"] = "ok"
+        except ClientError as exc:
+            out["sqs_redrive_allow_policy"] = exc.response["Error"]["Code"]
+
         sd.create_private_dns_namespace(Name="internal", Vpc=vpc)
         namespace = [n for n in sd.list_namespaces()["Namespaces"] if n["Name"] == "internal"][0]
         ns_zone = sd.get_namespace(Id=namespace["Id"])["Namespace"]["Properties"]["DnsProperties"]["HostedZoneId"]
@@ -259,6 +273,36 @@ def test_moto_still_deletes_a_protected_load_balancer(plain_moto: dict[str, Any]
         "moto now refuses (%s): delete _patch_elbv2_deletion_protection from ops/emulator.py"
         % plain_moto["elbv2_delete_protected"]
     )
+
+
+def test_moto_still_lacks_redrive_allow_policy(plain_moto: dict[str, Any]) -> None:
+    assert plain_moto["sqs_redrive_allow_policy"] == "InvalidAttributeName", (
+        "moto now knows the SQS attribute RedriveAllowPolicy: delete that part of _patch_sqs_attributes from"
+        " ops/emulator.py"
+    )
+
+
+def test_moto_still_drops_a_queue_policy_when_another_attribute_is_set(plain_moto: dict[str, Any]) -> None:
+    assert plain_moto["sqs_policy_after_other_attribute"] is False, (
+        "moto now keeps Policy when SetQueueAttributes sets another attribute: delete that part of"
+        " _patch_sqs_attributes from ops/emulator.py"
+    )
+
+
+def test_patched_sqs_keeps_the_policy_and_knows_redrive_allow_policy(patched: str) -> None:
+    sqs = _client(patched, "sqs")
+    dlq = sqs.create_queue(QueueName="compat-dlq")["QueueUrl"]
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sqs:*",
+                                                                 "Resource": "*"}]})  # fmt: skip
+    allow = json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": ["arn:aws:sqs:us-east-1:123456789012:q"]})
+    sqs.set_queue_attributes(QueueUrl=dlq, Attributes={"Policy": policy})
+    sqs.set_queue_attributes(QueueUrl=dlq, Attributes={"RedriveAllowPolicy": allow})
+    got = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
+    assert got["Policy"] == policy and got["RedriveAllowPolicy"] == allow
+    only = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["RedriveAllowPolicy"])["Attributes"]
+    assert only == {"RedriveAllowPolicy": allow}
+    plain = sqs.create_queue(QueueName="compat-plain")["QueueUrl"]
+    assert "RedriveAllowPolicy" not in sqs.get_queue_attributes(QueueUrl=plain, AttributeNames=["All"])["Attributes"]
 
 
 def test_patched_delete_of_a_protected_load_balancer_is_refused_until_protection_is_off(patched: str) -> None:
