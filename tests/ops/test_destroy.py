@@ -234,6 +234,11 @@ def _state(client_for: Callable[[str], Any]) -> list[tuple[Deployed, Callable[[]
     aas.register_scalable_target(ServiceNamespace="ecs", ResourceId="service/state-cluster/web",
                                  ScalableDimension="ecs:service:DesiredCount", MinCapacity=1, MaxCapacity=2)  # fmt: skip
     scaling = {"service_namespace": "ecs", "resource_id": "service/state-cluster/web", "scalable_dimension": "ecs:service:DesiredCount"}
+    sqs, events, scheduler = client_for("sqs"), client_for("events"), client_for("scheduler")
+    queue = sqs.create_queue(QueueName="state-queue")["QueueUrl"]
+    events.put_rule(Name="state-rule", EventPattern=json.dumps({"source": ["aws.ecs"]}))
+    scheduler.create_schedule(Name="state-schedule", ScheduleExpression="rate(1 day)", FlexibleTimeWindow={"Mode": "OFF"},
+                              Target={"Arn": cluster, "RoleArn": role["Arn"]})  # fmt: skip
 
     def d(rtype: str, **values: Any) -> Deployed:
         return Deployed("local", rtype, "%s.x" % rtype, values)
@@ -264,6 +269,10 @@ def _state(client_for: Callable[[str], Any]) -> list[tuple[Deployed, Callable[[]
          lambda: ecs.delete_service(cluster="state-cluster", service="web", force=True)),
         (d("aws_ecs_cluster", arn=cluster), lambda: ecs.delete_cluster(cluster=cluster)),
         (d("aws_kms_key", arn=key["Arn"]), lambda: kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)),
+        (d("aws_sqs_queue", url=queue), lambda: sqs.delete_queue(QueueUrl=queue)),
+        (d("aws_cloudwatch_event_rule", name="state-rule"), lambda: events.delete_rule(Name="state-rule")),
+        (d("aws_scheduler_schedule", name="state-schedule", group_name="default"),
+         lambda: scheduler.delete_schedule(Name="state-schedule")),
     ]  # fmt: skip
 
 
