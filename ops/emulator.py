@@ -453,7 +453,8 @@ def _patch_sqs_attributes() -> list[str]:
     SetQueueAttributes call resets ``Policy`` to the value in that request (``None`` when the call
     sets another attribute), so applying a dead-letter queue's redrive-allow policy after its
     TLS-only policy silently dropped the latter. AWS changes only the attributes named in the
-    request; the patch does the same, and stores ``RedriveAllowPolicy`` like the other attributes.
+    request; the patch does the same, stores ``RedriveAllowPolicy`` like the other attributes, and
+    treats an attribute set to ``""`` as removed.
     """
     from moto.sqs.models import Queue
 
@@ -472,7 +473,8 @@ def _patch_sqs_attributes() -> list[str]:
             self.policy = kept
 
     def attributes(self: Any) -> dict[str, Any]:
-        return {k: v for k, v in original_attributes.fget(self).items() if v is not None}  # type: ignore[attr-defined]
+        # An attribute set to "" is removed, as on AWS (the provider deletes a policy that way).
+        return {k: v for k, v in original_attributes.fget(self).items() if v not in (None, "")}  # type: ignore[attr-defined]
 
     Queue._set_attributes = _set_attributes  # type: ignore[method-assign]
     Queue.attributes = property(attributes)  # type: ignore[assignment,method-assign]

@@ -301,6 +301,9 @@ def test_patched_sqs_keeps_the_policy_and_knows_redrive_allow_policy(patched: st
     assert got["Policy"] == policy and got["RedriveAllowPolicy"] == allow
     only = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["RedriveAllowPolicy"])["Attributes"]
     assert only == {"RedriveAllowPolicy": allow}
+    sqs.set_queue_attributes(QueueUrl=dlq, Attributes={"RedriveAllowPolicy": ""})  # how the provider deletes it
+    assert "RedriveAllowPolicy" not in sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
+    assert sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["Policy"])["Attributes"] == {"Policy": policy}
     plain = sqs.create_queue(QueueName="compat-plain")["QueueUrl"]
     assert "RedriveAllowPolicy" not in sqs.get_queue_attributes(QueueUrl=plain, AttributeNames=["All"])["Attributes"]
 
