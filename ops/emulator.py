@@ -454,7 +454,9 @@ def _patch_sqs_attributes() -> list[str]:
     sets another attribute), so applying a dead-letter queue's redrive-allow policy after its
     TLS-only policy silently dropped the latter. AWS changes only the attributes named in the
     request; the patch does the same, stores ``RedriveAllowPolicy`` like the other attributes, and
-    treats an attribute set to ``""`` as removed.
+    treats an attribute set to ``""`` as removed. moto also answers ``RedrivePolicy`` re-serialized
+    with spaces (``{"deadLetterTargetArn": ..., "maxReceiveCount": 3}``), which the provider shows as
+    a change on every plan; AWS answers it compact, as the provider sent it, and so does the patch.
     """
     from moto.sqs.models import Queue
 
@@ -474,7 +476,10 @@ def _patch_sqs_attributes() -> list[str]:
 
     def attributes(self: Any) -> dict[str, Any]:
         # An attribute set to "" is removed, as on AWS (the provider deletes a policy that way).
-        return {k: v for k, v in original_attributes.fget(self).items() if v not in (None, "")}  # type: ignore[attr-defined]
+        result = {k: v for k, v in original_attributes.fget(self).items() if v not in (None, "")}  # type: ignore[attr-defined]
+        if self.redrive_policy:  # AWS answers the JSON as it was sent, without moto's added spaces
+            result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
+        return result
 
     Queue._set_attributes = _set_attributes  # type: ignore[method-assign]
     Queue.attributes = property(attributes)  # type: ignore[assignment,method-assign]

@@ -114,6 +114,10 @@ PROBE = textwrap.dedent(
         sqs.set_queue_attributes(QueueUrl=dlq, Attributes={"MessageRetentionPeriod": "1209600"})
         out["sqs_policy_after_other_attribute"] = "Policy" in sqs.get_queue_attributes(
             QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
+        redriven = sqs.create_queue(QueueName="r", Attributes={"RedrivePolicy": json.dumps(
+            {"deadLetterTargetArn": "arn:aws:sqs:us-east-1:123456789012:d", "maxReceiveCount": 3}, separators=(",", ":"))})
+        out["sqs_redrive_policy_text"] = sqs.get_queue_attributes(
+            QueueUrl=redriven["QueueUrl"], AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
         try:
             sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["RedriveAllowPolicy"])
             out["sqs_redrive_allow_policy"] = "ok"
@@ -287,6 +291,22 @@ def test_moto_still_drops_a_queue_policy_when_another_attribute_is_set(plain_mot
         "moto now keeps Policy when SetQueueAttributes sets another attribute: delete that part of"
         " _patch_sqs_attributes from ops/emulator.py"
     )
+
+
+def test_moto_still_adds_spaces_to_the_redrive_policy(plain_moto: dict[str, Any]) -> None:
+    assert ", " in plain_moto["sqs_redrive_policy_text"], (
+        "moto now answers RedrivePolicy as it was sent (%r): delete that part of _patch_sqs_attributes from"
+        " ops/emulator.py" % plain_moto["sqs_redrive_policy_text"]
+    )
+
+
+def test_patched_sqs_answers_the_redrive_policy_as_sent(patched: str) -> None:
+    sqs = _client(patched, "sqs")
+    sqs.create_queue(QueueName="compat-rp-dlq")
+    sent = json.dumps({"deadLetterTargetArn": "arn:aws:sqs:us-east-1:123456789012:compat-rp-dlq", "maxReceiveCount": 3},
+                      separators=(",", ":"))  # fmt: skip
+    url = sqs.create_queue(QueueName="compat-rp", Attributes={"RedrivePolicy": sent})["QueueUrl"]
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"] == sent
 
 
 def test_patched_sqs_keeps_the_policy_and_knows_redrive_allow_policy(patched: str) -> None:
