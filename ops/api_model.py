@@ -18,16 +18,18 @@ regexes; one that Python's ``re`` cannot compile (``\\p{L}``, ``&&`` class inter
 is not checked and the report counts it with the reason.
 
 Requests are parsed back per protocol: ``json`` (``X-Amz-Target``), ``query`` and ``ec2``
-(form bodies: ``member.N``, EC2's ``Name.N``, ``entry.N.key``), and ``rest-xml`` (operation from
-the model's ``requestUri`` and method, members from the URI, query string, headers and XML
-body). Anything else (S3's bucket-in-host addressing, rest-json, CBOR) is recorded as not
-validated, with the reason; nothing is guessed. The service comes from the SigV4 credential
-scope (its signing name), narrowed by the JSON target prefix or the query ``Version``.
+(form bodies: ``member.N``, EC2's ``Name.N``, ``entry.N.key``), and ``rest-xml`` and
+``rest-json`` (operation from the model's ``requestUri`` and method, members from the URI, query
+string, headers and the XML or JSON body). Anything else (S3's bucket-in-host addressing, CBOR)
+is recorded as not validated, with the reason; nothing is guessed. The service comes from the
+SigV4 credential scope (its signing name), narrowed by the JSON target prefix or the query
+``Version``.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import functools
 import io
 import json
@@ -41,7 +43,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import botocore.loaders
 import botocore.session
@@ -90,13 +92,18 @@ class Record:
 
 @dataclass(frozen=True)
 class Request:
-    """The parts of an HTTP request the check reads; ``headers`` keys are lower case."""
+    """The parts of an HTTP request the check reads; ``headers`` keys are lower case.
+
+    ``path`` is URL-decoded (WSGI's ``PATH_INFO``); ``raw_path`` is the path as sent, with its
+    %-escapes (an ARN in a URI label keeps its ``%2F``), or "" when the server does not pass it on.
+    """
 
     method: str
     path: str
     query: str
     headers: dict[str, str]
     body: bytes
+    raw_path: str = ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -373,7 +380,7 @@ class Checker:
         ]
         return self._validated(model.service_name, operation, params, extra)
 
-    # rest-xml --------------------------------------------------------------------------------
+    # rest-xml and rest-json -------------------------------------------------------------------
 
     def _check_rest(self, request: Request, signing: str | None) -> Record:
         if signing is None:
@@ -383,20 +390,28 @@ class Checker:
             return Record(
                 signing, "?", False, "no JSON target, no query Action, and no REST service signs as %r" % signing
             )
-        if model.protocol != "rest-xml" or model.service_name in ("s3", "s3control"):
+        if model.protocol not in ("rest-xml", "rest-json") or model.service_name in ("s3", "s3control"):
             why = (
                 "S3 addressing (bucket in the host)" if model.protocol == "rest-xml" else "protocol %s" % model.protocol
             )
             return Record(model.service_name, "?", False, "%s: request not parsed back" % why)
-        matched = _match_rest_operation(model, request)
+        # A rest-json URI label is often an ARN whose "/" is sent as %2F: match the path as sent.
+        path = (request.raw_path or request.path) if model.protocol == "rest-json" else request.path
+        matched = _match_rest_operation(model, request, path)
         if matched is None:
             return Record(
                 model.service_name,
                 "?",
                 False,
-                "no operation's requestUri matches %s %s" % (request.method, _id_free(request.path)),
+                "no operation's requestUri matches %s %s" % (request.method, _id_free(path)),
             )
         operation, labels = matched
+        if model.protocol == "rest-json":
+            try:
+                params, extra = _rest_json_params(operation, request, labels)
+            except _NotParsed as exc:
+                return Record(model.service_name, operation.name, False, str(exc))
+            return self._validated(model.service_name, operation, params, extra)
         try:
             params = _rest_xml_params(operation, request, labels)
         except ET.ParseError as exc:
@@ -419,7 +434,7 @@ def _id_free(path: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Parsing back: query/ec2 form keys, rest-xml URI + XML body.
+# Parsing back: query/ec2 form keys, rest-xml and rest-json URI + XML or JSON body.
 # --------------------------------------------------------------------------------------------
 
 
@@ -522,34 +537,64 @@ class _UnknownElement(ValueError):
 
 
 class _NotParsed(ValueError):
-    """A part of the XML body this module does not parse back (the message says which)."""
+    """A part of the body this module does not parse back (the message says which)."""
 
 
-def _match_rest_operation(model: Any, request: Request) -> tuple[Any, dict[str, str]] | None:
-    """The operation whose method and ``requestUri`` match (most literal characters wins)."""
-    query_keys = {k for k, _ in parse_qsl(request.query, keep_blank_values=True)}
-    best: tuple[int, Any, dict[str, str]] | None = None
+@dataclass(frozen=True)
+class _UriTemplate:
+    """A ``requestUri``: its path as a regex (one group per label) and what ranks a match."""
+
+    regex: re.Pattern[str]
+    literal_segments: int  # path segments without a label
+    literal_chars: int
+    query: tuple[tuple[str, str | None], ...]  # keys the request must send; a value if the template gives one
+
+
+@functools.cache
+def _uri_template(request_uri: str) -> _UriTemplate:
+    path_template, _, query_template = request_uri.partition("?")
+    regex, literal = "", 0
+    for part in re.split(r"(\{[^}]+\})", path_template):
+        label = _URI_LABEL.fullmatch(part)
+        if label:
+            greedy = label[1].endswith("+")
+            regex += "(?P<%s>%s)" % (_group(label[1].rstrip("+")), ".+" if greedy else "[^/]+")
+        else:
+            regex += re.escape(part)
+            literal += len(part)
+    segments = sum(1 for segment in path_template.split("/") if segment and not _URI_LABEL.search(segment))
+    query = []
+    for pair in query_template.split("&") if query_template else []:
+        key, equals, value = pair.partition("=")
+        query.append((unquote(key), unquote(value) if equals else None))
+    return _UriTemplate(re.compile(regex), segments, literal, tuple(query))
+
+
+def _match_rest_operation(model: Any, request: Request, path: str) -> tuple[Any, dict[str, str]] | None:
+    """The operation whose method and ``requestUri`` match ``path`` and the query string.
+
+    A label matches one path segment, a greedy one (``{Key+}``) the rest of the path; the query
+    keys of the template must be sent, with the template's value where it gives one. Of several
+    matches the one with the most literal path segments wins, then the most literal characters,
+    then the most query keys. The labels' values come back URL-decoded.
+    """
+    sent: dict[str, set[str]] = defaultdict(set)
+    for key, value in parse_qsl(request.query, keep_blank_values=True):
+        sent[key].add(value)
+    best: tuple[tuple[int, int, int], Any, dict[str, str]] | None = None
     for name in model.operation_names:
         operation = model.operation_model(name)
         if operation.http.get("method") != request.method:
             continue
-        path_template, _, query_template = operation.http["requestUri"].partition("?")
-        regex, literal = "", 0
-        for part in re.split(r"(\{[^}]+\})", path_template):
-            label = _URI_LABEL.fullmatch(part)
-            if label:
-                greedy = label[1].endswith("+")
-                regex += "(?P<%s>%s)" % (_group(label[1].rstrip("+")), ".+" if greedy else "[^/]+")
-            else:
-                regex += re.escape(part)
-                literal += len(part)
-        matched = re.fullmatch(regex, request.path) or re.fullmatch(regex, request.path.rstrip("/") + "/")
-        required_query = {k for k, _ in parse_qsl(query_template, keep_blank_values=True)}
-        if matched is None or not required_query <= query_keys:
+        template = _uri_template(operation.http["requestUri"])
+        matched = template.regex.fullmatch(path) or template.regex.fullmatch(path.rstrip("/") + "/")
+        if matched is None or not all(
+            key in sent and (value is None or value in sent[key]) for key, value in template.query
+        ):
             continue
-        labels = {key: unquote(value) for key, value in matched.groupdict().items()}
-        if best is None or literal > best[0]:
-            best = (literal, operation, labels)
+        rank = (template.literal_segments, template.literal_chars, len(template.query))
+        if best is None or rank > best[0]:
+            best = (rank, operation, {key: unquote(value) for key, value in matched.groupdict().items()})
     return (best[1], best[2]) if best else None
 
 
@@ -557,20 +602,38 @@ def _group(label: str) -> str:
     return re.sub(r"\W", "_", label)
 
 
-def _rest_xml_params(operation: Any, request: Request, labels: dict[str, str]) -> dict[str, Any]:
+def _located_params(operation: Any, request: Request, labels: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The input members sent in the URI, query string and headers, and the members left for the body.
+
+    As botocore serializes them: a query-string list repeats its key, a query-string map takes
+    the keys no other member (nor the ``requestUri``) uses, a header list is comma-separated
+    (items with a comma quoted), a ``headers`` map is every header with its prefix.
+    """
     shape = operation.input_shape
     params: dict[str, Any] = {}
-    if shape is None:
-        return params
+    body_members: dict[str, Any] = {}
     query: dict[str, list[str]] = defaultdict(list)
     for key, value in parse_qsl(request.query, keep_blank_values=True):
         query[key].append(value)
-    body_members = {}
+    taken = {key for key, _ in _uri_template(operation.http["requestUri"]).query} | {
+        member.serialization.get("name", name)
+        for name, member in shape.members.items()
+        if member.serialization.get("location") == "querystring" and member.type_name != "map"
+    }
     for name, member in shape.members.items():
         location, located = member.serialization.get("location"), member.serialization.get("name", name)
         if location == "uri":
             if _group(located) in labels:
                 params[name] = _scalar(labels[_group(located)], member)
+        elif location == "querystring" and member.type_name == "map":
+            rest = {key: values for key, values in query.items() if key not in taken}
+            if rest:
+                params[name] = {
+                    key: [_scalar(v, member.value.member) for v in values]
+                    if member.value.type_name == "list"
+                    else _scalar(values[0], member.value)
+                    for key, values in rest.items()
+                }
         elif location == "querystring":
             if located in query:
                 values = query[located]
@@ -581,9 +644,38 @@ def _rest_xml_params(operation: Any, request: Request, labels: dict[str, str]) -
                 )
         elif location == "header":
             if located.lower() in request.headers:
-                params[name] = _scalar(request.headers[located.lower()], member)
+                text = request.headers[located.lower()]
+                params[name] = (
+                    [_scalar(item, member.member) for item in _header_items(text)]
+                    if member.type_name == "list"
+                    else _scalar(text, member)
+                )
+        elif location == "headers":
+            prefix = located.lower()
+            found = {
+                key[len(prefix) :]: _scalar(value, member.value)
+                for key, value in request.headers.items()
+                if key.startswith(prefix)
+            }
+            if found:
+                params[name] = found
         elif location is None:
             body_members[name] = member
+    return params, body_members
+
+
+def _header_items(text: str) -> list[str]:
+    """A list header's items: botocore joins them with "," and quotes one holding "," or '"'."""
+    return [
+        item.strip() for item in next(csv.reader([text], skipinitialspace=True, escapechar="\\", doublequote=False))
+    ]
+
+
+def _rest_xml_params(operation: Any, request: Request, labels: dict[str, str]) -> dict[str, Any]:
+    shape = operation.input_shape
+    if shape is None:
+        return {}
+    params, body_members = _located_params(operation, request, labels)
     if request.body.strip() and body_members:
         root = ET.fromstring(request.body)
         payload = shape.serialization.get("payload")
@@ -592,6 +684,73 @@ def _rest_xml_params(operation: Any, request: Request, labels: dict[str, str]) -
         else:
             params.update(_xml_structure(root, shape, ""))
     return params
+
+
+def _rest_json_params(
+    operation: Any, request: Request, labels: dict[str, str]
+) -> tuple[dict[str, Any], list[Violation]]:
+    """The input of a rest-json request, and a violation for each body key no body member sends.
+
+    The body is a JSON object of the members without a location (keyed by their ``locationName``
+    where they have one), or, if the input has a ``payload`` member, that member's value: JSON
+    for a structure, the bytes or text as sent for a blob or string.
+    """
+    shape = operation.input_shape
+    if shape is None:
+        return {}, []
+    params, body_members = _located_params(operation, request, labels)
+    payload = shape.serialization.get("payload")
+    if payload:
+        member = shape.members[payload]
+        if member.type_name == "blob":
+            if request.body:
+                params[payload] = request.body
+        elif member.type_name == "string":
+            if request.body:
+                params[payload] = request.body.decode("utf-8", "replace")
+        elif request.body.strip():
+            params[payload] = _json_value(_json_body(request.body), member)
+        return params, []
+    if not request.body.strip():
+        return params, []
+    document = _json_body(request.body)
+    if not isinstance(document, dict):
+        raise _NotParsed("JSON body is not an object")
+    by_key = {member.serialization.get("name", name): (name, member) for name, member in body_members.items()}
+    extra = []
+    for key, value in document.items():
+        if key in by_key:
+            name, member = by_key[key]
+            params[name] = _json_value(value, member)
+        elif key in shape.members:
+            where = shape.members[key].serialization.get("location")
+            extra.append(Violation(key, "(present)", "sent in the JSON body; the model sends it in the %s" % where))
+        else:
+            extra.append(Violation(key, "(present)", "not a member of the input shape"))
+    return params, extra
+
+
+def _json_body(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise _NotParsed("body is not JSON (%s)" % exc) from exc
+
+
+def _json_value(value: Any, shape: Any) -> Any:
+    """A JSON value with each structure key that is a member's ``locationName`` renamed to the member."""
+    kind = shape.type_name
+    if kind == "structure" and not shape.is_document_type and isinstance(value, dict):
+        names = {member.serialization.get("name", name): name for name, member in shape.members.items()}
+        return {
+            names.get(key, key): _json_value(item, shape.members[names[key]]) if key in names else item
+            for key, item in value.items()
+        }
+    if kind == "list" and isinstance(value, list):
+        return [_json_value(item, shape.member) for item in value]
+    if kind == "map" and isinstance(value, dict):
+        return {key: _json_value(item, shape.value) for key, item in value.items()}
+    return value
 
 
 def _local(tag: str) -> str:
@@ -660,7 +819,14 @@ class ApiModelMiddleware:
         }
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = environ["CONTENT_TYPE"]
-        request = Request(environ.get("REQUEST_METHOD", "GET"), path, environ.get("QUERY_STRING", ""), headers, body)
+        request = Request(
+            environ.get("REQUEST_METHOD", "GET"),
+            path,
+            environ.get("QUERY_STRING", ""),
+            headers,
+            body,
+            _raw_path(environ),
+        )
         try:
             record = self.checker.check(request)
         except Exception as exc:  # the check must never break the emulator; the report shows it
@@ -677,6 +843,14 @@ class ApiModelMiddleware:
             record.status = int(statuses[0].split()[0]) if statuses else None
             with self._lock, self.log_path.open("a", encoding="utf-8") as log:
                 log.write(record.to_json() + "\n")
+
+
+def _raw_path(environ: dict[str, Any]) -> str:
+    """The path as sent (escapes kept) from ``RAW_URI``/``REQUEST_URI`` (werkzeug, gunicorn), or ""."""
+    target = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or "")
+    if target.startswith("/"):
+        return target.partition("?")[0].partition("#")[0]
+    return urlsplit(target).path if "://" in target else ""
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
