@@ -42,6 +42,7 @@ from modules.scheduled_task import ScheduledTask, ScheduledTaskProps
 from modules.service import Service, ServiceOptions, ServiceProps
 from modules.task import FargateTask, PolicyStatement, TaskProps
 from modules.web_service import WebService, WebServiceProps
+from rules.container import QUEUE_ENV
 from stacks.props import container_options, policy_statements, target_options
 
 
@@ -70,8 +71,9 @@ class Shared:
 
 
 def queue_environment(queue: WorkQueue) -> dict[str, str]:
-    """The variables a workload that uses ``queue`` finds it by."""
-    return {"QUEUE_URL": queue.queue_url, "DLQ_URL": queue.dlq_url}
+    """The variables a workload that uses ``queue`` finds it by (``rules.container.QUEUE_ENV``)."""
+    url_variable, dlq_variable = QUEUE_ENV
+    return {url_variable: queue.queue_url, dlq_variable: queue.dlq_url}
 
 
 def sender_statements(queue: WorkQueue) -> tuple[PolicyStatement, ...]:

@@ -315,3 +315,18 @@ def test_workload_contract_problems(workload: dict[str, Any], message: str) -> N
     problems = check_app_contract({"local": changed}, ROOT)
     assert [p for p in problems if re.search(message, p)], problems
     assert check_app_contract({"local": env}, ROOT) == []
+
+
+def test_the_queue_variables_the_stack_sets_are_the_ones_the_app_reads() -> None:
+    """QUEUE_URL / DLQ_URL: set by stacks/workloads.py (rules.container.QUEUE_ENV), read by app/queue.py."""
+    from envconfig.contracts import load_app_settings
+    from rules.container import QUEUE_ENV
+    from stacks.workloads import queue_environment
+
+    settings = load_app_settings(ROOT)
+    assert QUEUE_ENV == (settings.QUEUE_URL_VARIABLE, settings.DLQ_URL_VARIABLE)
+
+    class _Queue:
+        queue_url, dlq_url = "https://sqs/q", "https://sqs/q-dlq"
+
+    assert queue_environment(_Queue()) == {"QUEUE_URL": "https://sqs/q", "DLQ_URL": "https://sqs/q-dlq"}  # type: ignore[arg-type]
