@@ -85,8 +85,12 @@ synth: $(VENV_STAMP) $(KERNEL_NODE_STAMP) ## Synthesize every environment to cdk
 ##@ Quality
 
 .PHONY: test
-test: $(VENV_STAMP) $(NPM_STAMP) $(KERNEL_NODE_STAMP) ## Run the test suite (terraform tests skip with a reason if terraform is missing)
-	@$(PY) -m pytest -q -rs
+test: $(VENV_STAMP) $(NPM_STAMP) $(KERNEL_NODE_STAMP) ## Run the quick test suite (terraform tests skip with a reason if terraform is missing)
+	@$(PY) -m pytest -q -rs -m "not terraform_apply"
+
+.PHONY: test-terraform
+test-terraform: $(VENV_STAMP) $(NPM_STAMP) $(KERNEL_NODE_STAMP) ## CI lane: the ops runners' terraform plan/apply/migrate-state against the emulator (~1.5 min)
+	@$(PY) -m pytest -q -rs -m terraform_apply tests/ops
 
 .PHONY: lint
 lint: $(VENV_STAMP) ## ruff + mypy over main.py, modules/, app/ and the tooling

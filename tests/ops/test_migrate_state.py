@@ -25,6 +25,7 @@ def _config(backend: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@pytest.mark.terraform_apply
 def test_local_state_moves_to_s3_and_is_never_overwritten(
     terraform: str, patched: str, client_for: Callable[[str], Any], tmp_path: Path
 ) -> None:

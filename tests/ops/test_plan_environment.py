@@ -51,6 +51,7 @@ def workspace(tmp_path: Path, patched: str, monkeypatch: pytest.MonkeyPatch) -> 
     return out
 
 
+@pytest.mark.terraform_apply
 def test_plan_environment_from_empty_to_applied(terraform: str, workspace: Path, tmp_path: Path) -> None:
     env = load_environment("local")
     plans = tmp_path / "plans"

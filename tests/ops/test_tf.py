@@ -54,6 +54,7 @@ def test_missing_stack_directory_is_an_error(tmp_path: Path) -> None:
         tf.Stack(tmp_path / "nope", env=dict(os.environ), log=io.StringIO()).init()
 
 
+@pytest.mark.terraform_apply
 def test_runner_against_the_emulator(terraform: str, patched: str, stack_dir: Path) -> None:
     env = {**os.environ, "AWS_ENDPOINT_URL": patched, "AWS_ACCESS_KEY_ID": "testing",
            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}  # fmt: skip
