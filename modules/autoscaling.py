@@ -105,6 +105,21 @@ class AutoscalingProps(ScalingOptions):
             )
 
 
+def ecs_service_target(
+    scope: Construct, cluster_name: str, service_name: str, min_capacity: int, max_capacity: int
+) -> AppautoscalingTarget:
+    """The scalable target (id ``Target``) of an ECS service's desired count, between the two capacities."""
+    return AppautoscalingTarget(
+        scope,
+        "Target",
+        service_namespace="ecs",
+        scalable_dimension="ecs:service:DesiredCount",
+        resource_id="service/%s/%s" % (cluster_name, service_name),
+        min_capacity=min_capacity,
+        max_capacity=max_capacity,
+    )
+
+
 class Autoscaling(Construct):
     """Scalable target + target-tracking policies + scheduled actions."""
 
@@ -114,15 +129,7 @@ class Autoscaling(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, props: AutoscalingProps) -> None:
         super().__init__(scope, id_)
-        target = AppautoscalingTarget(
-            self,
-            "Target",
-            service_namespace="ecs",
-            scalable_dimension="ecs:service:DesiredCount",
-            resource_id="service/%s/%s" % (props.cluster_name, props.service_name),
-            min_capacity=props.min_capacity,
-            max_capacity=props.max_capacity,
-        )
+        target = ecs_service_target(self, props.cluster_name, props.service_name, props.min_capacity, props.max_capacity)
         service_namespace = target.service_namespace
         scalable_dimension = target.scalable_dimension
         resource_id = target.resource_id

@@ -87,13 +87,14 @@ from cdktf_cdktf_provider_aws.appautoscaling_policy import (
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricsMetricStatMetricDimensions as _Dimension,
 )
-from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
     CloudwatchMetricAlarm,
     CloudwatchMetricAlarmMetricQuery,
     CloudwatchMetricAlarmMetricQueryMetric,
 )
 from constructs import Construct
+
+from modules.autoscaling import ecs_service_target
 
 #: The metric-math expressions, by the ids of the metrics they combine.
 BACKLOG_PER_TASK = "(visible + in_flight) / running"
@@ -161,15 +162,7 @@ class BacklogScaling(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, props: BacklogScalingProps) -> None:
         super().__init__(scope, id_)
-        target = AppautoscalingTarget(
-            self,
-            "Target",
-            service_namespace="ecs",
-            scalable_dimension="ecs:service:DesiredCount",
-            resource_id="service/%s/%s" % (props.cluster_name, props.service_name),
-            min_capacity=props.min_capacity,
-            max_capacity=props.max_capacity,
-        )
+        target = ecs_service_target(self, props.cluster_name, props.service_name, props.min_capacity, props.max_capacity)
         self.resource_id = target.resource_id
         queue = {"QueueName": props.queue_name}
         service = {"ClusterName": props.cluster_name, "ServiceName": props.service_name}

@@ -154,31 +154,47 @@ def plan_run(ecs: Any, ref: ServiceRef, command: Sequence[str], container: str |
     td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
     lb_container = next((lb.get("containerName") for lb in svc.get("loadBalancers", []) if lb.get("containerName")), None)
     container, definition = _container_plan(td, container, lb_container)
+    awsvpc = {
+        "subnets": list(network["subnets"]),
+        "securityGroups": list(network.get("securityGroups", [])),
+        "assignPublicIp": network.get("assignPublicIp", "DISABLED"),
+    }
+    return _run_plan(ref.cluster, td, container, definition, awsvpc, command, platform_version=svc.get("platformVersion"))
+
+
+def _run_plan(
+    cluster: str,
+    td: Mapping[str, Any],
+    container: str,
+    definition: Mapping[str, Any],
+    awsvpc: dict[str, Any],
+    command: Sequence[str] | None,
+    *,
+    platform_version: str | None = None,
+    log_group: str | None = None,
+) -> RunPlan:
+    """One RunTask request on On-Demand FARGATE (``command`` replaces ``container``'s when given), and where it
+    logs: the container's awslogs group (``log_group`` when it names none) and stream prefix."""
     log_config = definition.get("logConfiguration") or {}
     options = log_config.get("options") or {}
     awslogs = log_config.get("logDriver") == "awslogs"
     request: dict[str, Any] = {
-        "cluster": ref.cluster,
+        "cluster": cluster,
         "taskDefinition": td["taskDefinitionArn"],
         "count": 1,
         "launchType": "FARGATE",
-        "networkConfiguration": {
-            "awsvpcConfiguration": {
-                "subnets": list(network["subnets"]),
-                "securityGroups": list(network.get("securityGroups", [])),
-                "assignPublicIp": network.get("assignPublicIp", "DISABLED"),
-            }
-        },
-        "overrides": {"containerOverrides": [{"name": container, "command": list(command)}]},
+        "networkConfiguration": {"awsvpcConfiguration": awsvpc},
         "startedBy": STARTED_BY,
         "propagateTags": "TASK_DEFINITION",
     }
-    if svc.get("platformVersion"):
-        request["platformVersion"] = svc["platformVersion"]
+    if command is not None:
+        request["overrides"] = {"containerOverrides": [{"name": container, "command": list(command)}]}
+    if platform_version:
+        request["platformVersion"] = platform_version
     return RunPlan(
         request=request,
         container=container,
-        log_group=options.get("awslogs-group") if awslogs else None,
+        log_group=(options.get("awslogs-group") or log_group) if awslogs else None,
         log_stream_prefix=options.get("awslogs-stream-prefix") if awslogs else None,
     )
 
@@ -203,32 +219,12 @@ def plan_job_run(ecs: Any, ref: WorkloadRef, command: Sequence[str] | None, cont
     assert ref.cluster and ref.task_definition_family and ref.task_security_group_id
     td = ecs.describe_task_definition(taskDefinition=ref.task_definition_family)["taskDefinition"]
     container, definition = _container_plan(td, container, None)
-    log_config = definition.get("logConfiguration") or {}
-    options = log_config.get("options") or {}
-    awslogs = log_config.get("logDriver") == "awslogs"
-    request: dict[str, Any] = {
-        "cluster": ref.cluster,
-        "taskDefinition": td["taskDefinitionArn"],
-        "count": 1,
-        "launchType": "FARGATE",
-        "networkConfiguration": {
-            "awsvpcConfiguration": {
-                "subnets": list(ref.subnet_ids),
-                "securityGroups": [ref.task_security_group_id],
-                "assignPublicIp": "ENABLED" if ref.assign_public_ip else "DISABLED",
-            }
-        },
-        "startedBy": STARTED_BY,
-        "propagateTags": "TASK_DEFINITION",
+    awsvpc = {
+        "subnets": list(ref.subnet_ids),
+        "securityGroups": [ref.task_security_group_id],
+        "assignPublicIp": "ENABLED" if ref.assign_public_ip else "DISABLED",
     }
-    if command is not None:
-        request["overrides"] = {"containerOverrides": [{"name": container, "command": list(command)}]}
-    return RunPlan(
-        request=request,
-        container=container,
-        log_group=(options.get("awslogs-group") or ref.log_group) if awslogs else None,
-        log_stream_prefix=options.get("awslogs-stream-prefix") if awslogs else None,
-    )
+    return _run_plan(ref.cluster, td, container, definition, awsvpc, command, log_group=ref.log_group)
 
 
 def start_task(ecs: Any, plan: RunPlan) -> str:
