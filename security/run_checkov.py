@@ -11,6 +11,12 @@ Runs ``checkov --framework terraform_json`` once over ``<out>/stacks`` (offline:
   names none), otherwise it is *stale* and must be removed;
 * the allow-list holds at most :data:`MAX_ENTRIES` entries, each with a one-line reason.
 
+A built-in check whose list of resource types is known to be incomplete is not allow-listed but
+*widened* (:data:`WIDENED`): the run skips it and runs, under its own id, the same definition
+read from the installed checkov with the missing types added, so every resource the built-in
+check covers is still covered. The widening is refused (exit 2) once checkov's own definition
+holds the added types (remove the entry then) or no longer has the expected shape.
+
 Exit 0 when there is no new failure and no stale entry, 1 otherwise, 2 when checkov or the
 allow-list cannot be read. Runs in the scanner venv; imports nothing from the project.
 """
@@ -22,6 +28,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +36,17 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ALLOWLIST = HERE / "checkov_allowlist.toml"
-MAX_ENTRIES = 6
+MAX_ENTRIES = 5
+
+#: Built-in graph checks run widened: id -> (the widened check's id, resource types to add, why).
+WIDENED: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "CKV2_AWS_5": (
+        "CKV2_PRJ_5",
+        ("aws_scheduler_schedule",),
+        "a job's task security group is used through aws_scheduler_schedule (ecs_parameters.network_configuration),"
+        " a type missing from the connected types of SGAttachedToResource.json in checkov 3.3.30",
+    ),
+}
 
 
 class CheckovError(Exception):
@@ -93,10 +110,68 @@ def load_allowlist(path: Path = ALLOWLIST) -> list[Entry]:
     return entries
 
 
-def checkov_command(stacks_dir: Path) -> list[str]:
+def builtin_graph_check(check_id: str) -> dict[str, Any]:
+    """The definition of a built-in terraform graph check, read from the installed checkov."""
+    import checkov  # the scanner venv's
+
+    root = Path(checkov.__file__).resolve().parent / "terraform" / "checks" / "graph_checks"
+    for path in sorted(root.rglob("*.json")):
+        document = json.loads(path.read_text())
+        if document.get("metadata", {}).get("id") == check_id:
+            return dict(document)
+    raise CheckovError("checkov %s has no graph check %s under %s" % (checkov_version(), check_id, root))
+
+
+def checkov_version() -> str:
+    """The installed checkov's version, or ``(not installed)`` outside the scanner venv."""
+    try:
+        from checkov.version import version
+    except ImportError:
+        return "(not installed)"
+    return str(version)
+
+
+def widened_check(check_id: str, document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` (a built-in graph check) under the widened id, its connection list holding the added types."""
+    new_id, added, _ = WIDENED[check_id]
+    connections = [c for c in document.get("definition", {}).get("and", []) if c.get("cond_type") == "connection"]
+    if len(connections) != 1 or not isinstance(connections[0].get("connected_resource_types"), list):
+        raise CheckovError(
+            "checkov %s: %s no longer has exactly one connection condition with connected_resource_types; update"
+            " WIDENED in %s" % (checkov_version(), check_id, Path(__file__).name)
+        )
+    known = connections[0]["connected_resource_types"]
+    if set(added) <= set(known):
+        raise CheckovError(
+            "checkov %s: %s now connects %s itself; remove its WIDENED entry from %s"
+            % (checkov_version(), check_id, ", ".join(added), Path(__file__).name)
+        )
+    widened: dict[str, Any] = json.loads(json.dumps(document))
+    widened["metadata"]["id"] = new_id
+    widened["metadata"]["name"] = "%s (%s widened with %s)" % (document["metadata"]["name"], check_id, ", ".join(added))
+    for condition in widened["definition"]["and"]:
+        if condition.get("cond_type") == "connection":
+            condition["connected_resource_types"] = known + [t for t in added if t not in known]
+    return widened
+
+
+def write_widened_checks(directory: Path) -> list[str]:
+    """Write every :data:`WIDENED` check into ``directory``; returns the built-in ids to skip."""
+    for check_id in WIDENED:
+        document = widened_check(check_id, builtin_graph_check(check_id))
+        (directory / ("%s.json" % document["metadata"]["id"])).write_text(json.dumps(document, indent=1))
+    return sorted(WIDENED)
+
+
+def checkov_command(stacks_dir: Path, checks_dir: Path | None = None, skip: list[str] | None = None) -> list[str]:
     exe = Path(sys.executable).with_name("checkov")
-    return [str(exe), "-d", str(stacks_dir), "--framework", "terraform_json", "-o", "json",
-            "--compact", "--skip-download"]  # fmt: skip
+    command = [str(exe), "-d", str(stacks_dir), "--framework", "terraform_json", "-o", "json",
+               "--compact", "--skip-download"]  # fmt: skip
+    if checks_dir is not None:
+        command += ["--external-checks-dir", str(checks_dir)]
+    if skip:
+        command += ["--skip-check", ",".join(skip)]
+    return command
 
 
 def _addresses(stack: dict[str, Any]) -> dict[str, str]:
@@ -119,7 +194,10 @@ def run_checkov(out: Path) -> tuple[dict[str, int], list[Result], list[Result]]:
     stacks = {p.name: json.loads((p / "cdk.tf.json").read_text()) for p in sorted(stacks_dir.iterdir())
               if (p / "cdk.tf.json").is_file()}  # fmt: skip
     env = dict(os.environ, BC_SKIP_MAPPING="TRUE", CHECKOV_RUN_SCA_PACKAGE_SCAN_V2="false", LOG_LEVEL="ERROR")
-    proc = subprocess.run(checkov_command(stacks_dir), capture_output=True, text=True, env=env, check=False)
+    with tempfile.TemporaryDirectory(prefix="checkov-widened-") as checks_dir:
+        skip = write_widened_checks(Path(checks_dir))
+        command = checkov_command(stacks_dir, Path(checks_dir), skip)
+        proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if proc.returncode not in (0, 1):
         raise CheckovError("checkov exited %d: %s" % (proc.returncode, proc.stderr[-2000:]))
     try:
@@ -186,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         "allowlist_entries": len(entries),
         "allowed": [r.__dict__ for r in allowed],
         "new_failures": [r.__dict__ for r in new],
+        "widened": {k: {"runs_as": v[0], "added": list(v[1])} for k, v in WIDENED.items()},
         "stale_entries": stale,
     }
     if args.json:
@@ -197,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
             print("STALE ALLOW-LIST ENTRY: %s" % line)
         for e in entries:
             print("allowed: %s (%d stack(s)): %s" % (e.describe(), len(e.matched), e.reason))
+        for check_id, (new_id, added, why) in sorted(WIDENED.items()):
+            print("widened: %s runs as %s with %s added: %s" % (check_id, new_id, ", ".join(added), why))
         print("checkov: %d passed, %d failed (%d allow-listed, %d new), %d skipped, across %d stacks; %d allow-list"
               " entries (max %d), %d stale"
               % (summary["passed"], summary["failed"], len(allowed), len(new), summary["skipped"],

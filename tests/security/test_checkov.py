@@ -3,6 +3,8 @@
 * no failed check outside ``security/checkov_allowlist.toml``;
 * no allow-list entry that no longer matches a failure (per stack it names);
 * at most five entries, each with a check id, a resource and a one-line reason;
+* a built-in check with an incomplete type list runs widened (``WIDENED``): everything it covers,
+  plus the missing types, under its own id; the widening goes away once checkov knows the types;
 * the gate itself works: an injected misconfiguration is reported as a new failure, and an
   entry matching nothing is reported as stale.
 """
@@ -19,26 +21,62 @@ import pytest
 from tests.security.scanners import load_script, run_json
 
 checkov = load_script("run_checkov")
-ALLOWLIST, MAX_ENTRIES = checkov.ALLOWLIST, checkov.MAX_ENTRIES
+ALLOWLIST, MAX_ENTRIES, WIDENED = checkov.ALLOWLIST, checkov.MAX_ENTRIES, checkov.WIDENED
+CheckovError, widened_check = checkov.CheckovError, checkov.widened_check
 Entry, Result, evaluate, load_allowlist = checkov.Entry, checkov.Result, checkov.evaluate, checkov.load_allowlist
 
 
 def test_allowlist_is_small_and_explained() -> None:
     entries = load_allowlist()
-    assert len(entries) <= MAX_ENTRIES == 6
+    assert len(entries) <= MAX_ENTRIES == 5
     for entry in entries:
         assert entry.check.startswith(("CKV_", "CKV2_")), entry
         assert "." in entry.resource, "resource must be an address like aws_lb.<name>: %s" % entry
         assert 20 <= len(entry.reason) <= 200 and "\n" not in entry.reason, entry
 
 
-def test_allowlist_rejects_more_than_six_entries(tmp_path: Path) -> None:
+def test_allowlist_rejects_more_than_five_entries(tmp_path: Path) -> None:
     path = tmp_path / "allow.toml"
     path.write_text(
-        "".join('[[allow]]\ncheck = "CKV_AWS_%d"\nresource = "aws_lb.x"\nreason = "r"\n' % i for i in range(7))
+        "".join('[[allow]]\ncheck = "CKV_AWS_%d"\nresource = "aws_lb.x"\nreason = "r"\n' % i for i in range(6))
     )
-    with pytest.raises(Exception, match="has 7 entries; allowed: at most 6"):
+    with pytest.raises(Exception, match="has 6 entries; allowed: at most 5"):
         load_allowlist(path)
+
+
+def _graph_check(connected: list[str]) -> dict[str, Any]:
+    return {
+        "metadata": {"id": "CKV2_AWS_5", "name": "Ensure that Security Groups are attached to another resource"},
+        "definition": {"and": [
+            {"cond_type": "filter", "attribute": "resource_type", "value": ["aws_security_group"], "operator": "within"},
+            {"resource_types": ["aws_security_group"], "connected_resource_types": connected, "operator": "exists",
+             "attribute": "networking", "cond_type": "connection"},
+        ]},
+    }  # fmt: skip
+
+
+def test_a_widened_check_keeps_every_type_of_the_builtin_and_adds_the_missing_ones() -> None:
+    builtin = _graph_check(["aws_lb", "aws_ecs_service"])
+    widened = widened_check("CKV2_AWS_5", builtin)
+    new_id, added, _ = WIDENED["CKV2_AWS_5"]
+    assert widened["metadata"]["id"] == new_id != "CKV2_AWS_5"
+    assert widened["definition"]["and"][1]["connected_resource_types"] == ["aws_lb", "aws_ecs_service", *added]
+    assert widened["definition"]["and"][0] == builtin["definition"]["and"][0]
+    assert builtin["definition"]["and"][1]["connected_resource_types"] == ["aws_lb", "aws_ecs_service"]  # not mutated
+
+
+def test_a_widening_checkov_made_unnecessary_is_refused() -> None:
+    with pytest.raises(
+        CheckovError, match=r"CKV2_AWS_5 now connects aws_scheduler_schedule itself; remove its WIDENED"
+    ):
+        widened_check("CKV2_AWS_5", _graph_check(["aws_lb", "aws_scheduler_schedule"]))
+
+
+def test_a_builtin_check_of_another_shape_is_refused() -> None:
+    document = _graph_check(["aws_lb"])
+    document["definition"]["and"].pop()
+    with pytest.raises(CheckovError, match=r"CKV2_AWS_5 no longer has exactly one connection condition"):
+        widened_check("CKV2_AWS_5", document)
 
 
 def test_evaluate_flags_new_failures_and_stale_entries() -> None:
@@ -92,6 +130,30 @@ def test_injected_misconfiguration_is_a_new_failure(tools_python: Path, synth_di
     assert code == 1, stderr
     new = {(r["stack"], r["check_id"]) for r in report["new_failures"]}
     assert {("prod-registry", "CKV_AWS_163"), ("prod-registry", "CKV_AWS_51")} <= new, new
+
+
+def test_the_widened_check_still_fails_a_security_group_nothing_uses(
+    tools_python: Path, synth_dir: Path, tmp_path: Path
+) -> None:
+    """prod's job group passes through its schedule; a copy of it that nothing references must fail the widened
+    check (and the built-in one must not run at all)."""
+    out = tmp_path / "cdktf.out"
+    shutil.copytree(synth_dir / "stacks" / "prod", out / "stacks" / "prod")
+    path = out / "stacks" / "prod" / "cdk.tf.json"
+    stack = json.loads(path.read_text())
+    groups = stack["resource"]["aws_security_group"]
+    groups["Orphan"] = dict(groups["Workload-report_TaskSecurityGroup_1968456A"], name_prefix="orphan-")
+    path.write_text(json.dumps(stack))
+    allow = tmp_path / "allow.toml"
+    allow.write_text("")
+
+    code, report, stderr = run_json(tools_python, "run_checkov.py", str(out), "--allowlist", str(allow))
+
+    assert code == 1, stderr
+    by_check = {(r["check_id"], r["resource"]) for r in report["new_failures"]}
+    assert ("CKV2_PRJ_5", "aws_security_group.Orphan") in by_check, by_check
+    assert not [r for r in report["new_failures"] if r["check_id"] in ("CKV2_AWS_5", "CKV2_PRJ_5")
+                and r["resource"] != "aws_security_group.Orphan"], by_check  # fmt: skip
 
 
 def test_an_existing_certificate_instead_of_a_requested_one_passes_too(tools_python: Path, tmp_path: Path) -> None:
