@@ -618,11 +618,55 @@ PRIMARY_WORKLOAD = "web"
 WorkloadKind = Literal["web", "backend", "worker", "job"]
 #: Fields each kind may set (besides kind, container, task_role_statements and sends_to).
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
-    "web": ("hosts", "paths", "priority", "scaling", "alarms"),
+    "web": ("hosts", "paths", "priority", "nlb", "scaling", "alarms"),
     "backend": ("callers", "scaling"),
     "worker": ("queue", "scaling"),
     "job": ("schedule", "timezone", "max_retries", "enabled"),
 }
+
+
+class NlbConfig(_Model):
+    """A web workload's own network load balancer (layer 4), instead of rules on the shared ALB."""
+
+    protocol: Literal["TCP", "TLS"] = Field(
+        "TLS", description="TLS: decrypted at the NLB with certificate_arn; TCP: bytes passed through. TLS unless set."
+    )
+    port: int = Field(443, description="Listener port; 443 unless set.")
+    certificate_arn: str | None = Field(None, description="ACM certificate of the TLS listener; required with TLS.")
+    ingress_cidrs: tuple[str, ...] = Field(("0.0.0.0/0",), description="Who may reach the port; everyone unless set.")
+    access_log_bucket: str | None = Field(
+        None, description="Existing S3 bucket for the TLS listener's access logs; none unless set."
+    )
+
+    @model_validator(mode="after")
+    def _checks(self) -> NlbConfig:
+        if not 1 <= self.port <= 65535:
+            raise ValueError("port=%r; allowed: 1..65535" % self.port)
+        if not self.ingress_cidrs:
+            raise ValueError("ingress_cidrs=[]; allowed: at least one IPv4 CIDR block")
+        for i, cidr in enumerate(self.ingress_cidrs):
+            _network(cidr, "ingress_cidrs[%d]" % i)
+        if self.protocol == "TLS" and self.certificate_arn is None:
+            raise ValueError(
+                "certificate_arn is not set for protocol='TLS'; allowed: an ACM certificate ARN, or protocol='TCP'"
+                " to pass TLS through to the tasks"
+            )
+        if self.protocol == "TCP" and self.certificate_arn is not None:
+            raise ValueError(
+                "certificate_arn=%r with protocol='TCP' (nothing terminates TLS at the NLB); allowed: unset, or"
+                " protocol='TLS'" % self.certificate_arn
+            )
+        if self.certificate_arn is not None and not CERT_ARN.match(self.certificate_arn):
+            raise ValueError(
+                "certificate_arn=%r is not an ACM certificate ARN; allowed: arn:aws:acm:<region>:<account>:certificate/<id>"
+                % self.certificate_arn
+            )
+        if self.access_log_bucket is not None and self.protocol != "TLS":
+            raise ValueError(
+                "access_log_bucket=%r with protocol='TCP': an NLB logs TLS listeners only; allowed: unset, or"
+                " protocol='TLS'" % self.access_log_bucket
+            )
+        return self
 
 
 class QueueConfig(_Model):
@@ -699,6 +743,11 @@ class WorkloadConfig(_Model):
     hosts: tuple[str, ...] = Field((), description="web: Host-header patterns it answers on the shared ALB.")
     paths: tuple[str, ...] = Field((), description="web: path patterns it answers on the shared ALB, e.g. '/api/*'.")
     priority: int | None = Field(None, description="web: listener-rule priority, unique in the environment.")
+    nlb: NlbConfig | None = Field(
+        None,
+        description="web: a network load balancer of its own (TCP or TLS on one port) instead of rules on the shared"
+        " ALB; the shared ALB unless set.",
+    )
     # backend
     callers: tuple[str, ...] = Field(
         (), description="backend: workloads ('web' is the environment's own) allowed to call its container port."
@@ -727,7 +776,14 @@ class WorkloadConfig(_Model):
                 "container.image_tag=%r: every workload runs the environment's image tag; allowed: unset"
                 % self.container.image_tag
             )
-        if self.kind == "web":
+        if self.kind == "web" and self.nlb is not None:
+            for field in ("hosts", "paths", "priority"):
+                if getattr(self, field):
+                    raise ValueError(
+                        "%s=%r with nlb: an NLB forwards connections, with no host or path rules; allowed: hosts/paths"
+                        " with a priority (on the shared ALB) or an [nlb] table, not both" % (field, getattr(self, field))
+                    )
+        elif self.kind == "web":
             problem = routing_problem(hosts=self.hosts, paths=self.paths, priority=self.priority)
             if problem:
                 raise ValueError(problem)
@@ -901,9 +957,10 @@ class EnvironmentConfig(_Model):
                 )
             if not WORKLOAD_NAME.match(name):
                 raise ValueError("%s: name=%r; allowed: 1-12 lowercase letters/digits starting with a letter" % (where, name))
-            for component, limit in (("", LIMITS["ecs_service"]), ("tg", LIMITS["target_group"])):
+            for component, limit in (("", LIMITS["ecs_service"]), ("tg", LIMITS["target_group"]), ("nlb", LIMITS["alb"])):
                 full = self.physical_name("%s-%s" % (name, component) if component else name)
-                if (component != "tg" or workload.kind == "web") and length_problem(full, limit):
+                applies = {"": True, "tg": workload.kind == "web", "nlb": workload.nlb is not None}[component]
+                if applies and length_problem(full, limit):
                     raise ValueError("%s: the name %s" % (where, length_problem(full, limit)))
             if workload.kind == "backend" and self.service.service_discovery_namespace is None:
                 raise ValueError(
@@ -930,7 +987,7 @@ class EnvironmentConfig(_Model):
                     "%s=%r is not a worker of this environment; allowed: %s"
                     % (field, target, ", ".join(map(repr, workers)) or "none (add a workload of kind 'worker')")
                 )
-        routed = sorted((w.priority or 0, n, w) for n, w in self.workloads.items() if w.kind == "web")
+        routed = sorted((w.priority or 0, n, w) for n, w in self.workloads.items() if w.kind == "web" and w.nlb is None)
         for i, (priority, name, workload) in enumerate(routed):
             for other_priority, other, other_workload in routed[i + 1 :]:
                 if priority == other_priority:

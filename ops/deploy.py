@@ -25,6 +25,8 @@ Steps (each prints a ``==> [n/6]`` line):
    -> ``x``), with its first host as the ``Host`` header (``*`` -> ``smoke``), or, with hosts only,
    on its container's health check path. A path the app has no page for (a 4xx answer) is
    reported as a skipped check, not a failure; no answer or a 5xx until the smoke timeout fails.
+   A web workload behind its own NLB is checked on its health path through that NLB
+   (``workloads.<name>.service_url``: ``https://`` for a TLS listener, ``http://`` for TCP).
 
 On failure or timeout - including a deployment circuit-breaker rollback - it exits 1 and prints
 what the troubleshooting flow looks up for the service that failed: the last service events, the
@@ -497,16 +499,27 @@ class SmokeCheck:
     path: str
     host: str | None = None
     strict: bool = True
+    base_url: str | None = None
+    """The workload's own load balancer (an NLB's ``service_url``); the environment's ALB unless set."""
+
+    def url(self, alb_url: str) -> str:
+        return self.base_url or alb_url
 
     def describe(self, url: str) -> str:
-        return "%s: GET %s%s%s" % (self.workload, url, self.path, " (Host: %s)" % self.host if self.host else "")
+        return "%s: GET %s%s%s" % (self.workload, self.url(url), self.path, " (Host: %s)" % self.host if self.host else "")
 
 
-def smoke_checks(env: EnvironmentConfig) -> list[SmokeCheck]:
-    """The health check of the web service, then one check per web workload (see the module docstring)."""
+def smoke_checks(env: EnvironmentConfig, outputs: Mapping[str, Any] | None = None) -> list[SmokeCheck]:
+    """The health check of the web service, then one check per web workload (see the module docstring);
+    a web workload behind its own NLB is checked on its health path there (``workloads.<name>.service_url``)."""
     checks = [SmokeCheck(primary_workload(), env.container.health_check_path)]
+    workload_outputs = (outputs or {}).get("workloads") or {}
     for name, workload in env.workloads.items():
         if workload.kind != "web":
+            continue
+        if workload.nlb is not None:
+            base = str((workload_outputs.get(name) or {}).get("service_url") or "")
+            checks.append(SmokeCheck(name, workload.container.health_check_path, base_url=base or "(no service_url output)"))
             continue
         host = concrete_host(workload.hosts[0]) if workload.hosts else None
         if workload.paths:
@@ -519,10 +532,15 @@ def smoke_checks(env: EnvironmentConfig) -> list[SmokeCheck]:
 def run_smoke_check(check: SmokeCheck, url: str, timeout: float, log: TextIO) -> tuple[bool, str | None]:
     """(passed, a note when the check was skipped); prints one line."""
     headers = {"Host": check.host} if check.host else None
+    if not check.url(url).startswith(("http://", "https://")):
+        print("   %s -> not requested: the stack has no workloads.%s.service_url output" % (check.describe(url),
+              check.workload), file=log)  # fmt: skip
+        return False, None
+    target = check.url(url) + check.path
     if check.strict:
-        status, body = http_get_until(url + check.path, timeout, lambda s: s == 200, headers=headers)
+        status, body = http_get_until(target, timeout, lambda s: s == 200, headers=headers)
     else:
-        status, body = http_get_until(url + check.path, timeout, lambda s: s is not None and s < 500, headers=headers)
+        status, body = http_get_until(target, timeout, lambda s: s is not None and s < 500, headers=headers)
     what = check.describe(url)
     if status is not None and (status == 200 or (not check.strict and status < 400)):
         print("   %s -> %d %s" % (what, status, body[:120]), file=log)
@@ -621,9 +639,10 @@ def roll_out(
         diagnostics(env, outputs, log, workload=result.workload, client=client)
         return Rollout(False, url, notes)
 
-    checks = smoke_checks(env)
+    checks = smoke_checks(env, outputs)
     step(6, "smoke test %s%s" % (url, checks[0].path) if len(checks) == 1 else "smoke test %s: %s" % (
-        url, ", ".join("%s %s%s" % (c.workload, c.path, " (Host: %s)" % c.host if c.host else "") for c in checks)),
+        url, ", ".join("%s %s%s%s" % (c.workload, c.base_url or "", c.path, " (Host: %s)" % c.host if c.host else "")
+                       for c in checks)),
         log)  # fmt: skip
     if env.emulator:
         notes.append(

@@ -8,7 +8,9 @@ All of them share the environment's network, cluster, image, log key and, for we
 its load balancer:
 
 * ``web``: a :class:`WebService` on the shared ALB, reached through listener rules on its
-  ``hosts``/``paths`` at its ``priority``;
+  ``hosts``/``paths`` at its ``priority``; or, with an ``nlb`` table, a
+  :class:`modules.service.Service` behind a :class:`modules.network_load_balancer.NetworkLoadBalancer`
+  of its own (TCP or TLS on one port), scaled on CPU;
 * ``backend``: a :class:`modules.service.Service` without a load balancer, registered in the
   environment's Cloud Map namespace as ``<name>.<namespace>``; only its ``callers`` may reach its
   port (an ingress rule on its security group and an egress rule on each caller's);
@@ -37,6 +39,7 @@ from modules.backlog_scaling import BacklogScaling, BacklogScalingProps
 from modules.container import ContainerOptions
 from modules.discovery import Discovery, DiscoveryProps
 from modules.interfaces import ICluster, ILoadBalancer, INetwork, IRegistry
+from modules.network_load_balancer import NetworkLoadBalancer, NetworkLoadBalancerProps
 from modules.queue import WorkQueue, WorkQueueProps
 from modules.scheduled_task import ScheduledTask, ScheduledTaskProps
 from modules.service import Service, ServiceOptions, ServiceProps
@@ -121,6 +124,8 @@ class Workloads:
     tasks: dict[str, FargateTask]
     """The task of each job."""
     schedules: dict[str, ScheduledTask]
+    network_load_balancers: dict[str, NetworkLoadBalancer]
+    """The NLB of each web workload that has one."""
 
     def __init__(self, stack: Construct, env: EnvironmentConfig) -> None:
         self.env = env
@@ -129,6 +134,7 @@ class Workloads:
         self.services = {}
         self.tasks = {}
         self.schedules = {}
+        self.network_load_balancers = {}
 
     def add_queues(self, shared: Shared) -> dict[str, WorkQueue]:
         """Create the workers' queues first: the environment's own web service may send to one."""
@@ -170,6 +176,8 @@ class Workloads:
             if name in self.services:
                 service = self.services[name]
                 entry.update(service_name=service.service_name, task_definition_family=service.task_definition_family)
+            if name in self.network_load_balancers:
+                entry.update(service_url=self.network_load_balancers[name].service_url)
             if name in self.tasks:
                 entry.update(task_definition_family=self.tasks[name].task_definition_family,
                              task_security_group_id=self.tasks[name].task_security_group_id,
@@ -212,7 +220,7 @@ class Workloads:
         container = self._container(name, workload)
         grants = self._grants(name, workload)
         scaling = workload.scaling
-        if workload.kind == "web":
+        if workload.kind == "web" and workload.nlb is None:
             web = WebService(
                 scope,
                 props=WebServiceProps(
@@ -259,6 +267,22 @@ class Workloads:
             )  # fmt: skip
             return
         callers = tuple(task_groups[c] for c in workload.callers)
+        nlb = None
+        if workload.nlb is not None:
+            assert container.port is not None and container.health_check_path is not None  # a web container's
+            nlb = self.network_load_balancers[name] = NetworkLoadBalancer(
+                scope,
+                "NetworkLoadBalancer",
+                props=NetworkLoadBalancerProps(
+                    name=prefix, vpc_id=shared.network.vpc_id, public_subnet_ids=shared.network.public_subnet_ids,
+                    target_port=container.port, health_check_path=container.health_check_path,
+                    port=workload.nlb.port, protocol=workload.nlb.protocol, certificate_arn=workload.nlb.certificate_arn,
+                    ingress_cidrs=workload.nlb.ingress_cidrs, deletion_protection=env.deletion_protection,
+                    access_log_bucket=workload.nlb.access_log_bucket,
+                    deregistration_delay_seconds=env.load_balancer.deregistration_delay_seconds,
+                    alarm_topic_arn=shared.alarm_topic_arn,
+                ),
+            )  # fmt: skip
         registry_arn = None
         if workload.kind == "backend":
             namespace = env.service.service_discovery_namespace
@@ -280,6 +304,9 @@ class Workloads:
                 assign_public_ip=shared.assign_public_ip, container=container,
                 service=ServiceOptions(task_role_statements=grants, discovery_client_security_group_ids=callers),
                 service_registry_arn=registry_arn,
+                alb_security_group_id=nlb.security_group_id if nlb else None,
+                target_group_arn=nlb.target_group_arn if nlb else None,
+                listeners=nlb.listeners if nlb else (),
             ),
         )  # fmt: skip
         task_groups[name] = service.task_security_group_id

@@ -9,6 +9,8 @@ import pytest
 from envconfig.model import EnvironmentConfig, WorkloadConfig
 
 WORKER = {"kind": "worker", "container": {"command": ["python", "-m", "app.worker"]}, "queue": {}}
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-45ef-67ab-89cd-0123456789ab"
+NLB_WEB = {"kind": "web", "nlb": {"certificate_arn": CERT}}
 JOB = {"kind": "job", "schedule": "cron(30 1 * * ? *)", "container": {"command": ["python", "-m", "app.job"]}}
 
 
@@ -56,6 +58,20 @@ def test_defaults_only_workloads() -> None:
         ({**WORKER, "queue": {"oldest_message_alarm_seconds": 30}}, r"oldest_message_alarm_seconds=30 is not between"),
         ({**WORKER, "scaling": {"min_capacity": 3, "max_capacity": 2}}, r"min_capacity=3 > max_capacity=2"),
         ({**WORKER, "container": {"command": ["x"], "image_tag": "abc1234"}}, r"container\.image_tag='abc1234'"),
+        ({"kind": "web", "nlb": {}}, r"certificate_arn is not set for protocol='TLS'; allowed: an ACM certificate ARN"),
+        ({"kind": "web", "nlb": {"protocol": "TCP", "certificate_arn": CERT}},
+         r"certificate_arn='arn:.*' with protocol='TCP' \(nothing terminates TLS at the NLB\); allowed: unset"),
+        ({"kind": "web", "nlb": {"protocol": "UDP"}}, r"protocol\s+Input should be 'TCP' or 'TLS'"),
+        ({"kind": "web", "nlb": {"certificate_arn": "cert-1"}}, r"certificate_arn='cert-1' is not an ACM certificate ARN"),
+        ({"kind": "web", "nlb": {"protocol": "TCP", "port": 0}}, r"port=0; allowed: 1\.\.65535"),
+        ({"kind": "web", "nlb": {"protocol": "TCP", "ingress_cidrs": ["10.0.0.1/16"]}},
+         r"ingress_cidrs\[0\]='10\.0\.0\.1/16' is not an IPv4 CIDR block"),
+        ({"kind": "web", "nlb": {"protocol": "TCP", "ingress_cidrs": []}}, r"ingress_cidrs=\[\]; allowed: at least one"),
+        ({"kind": "web", "nlb": {"protocol": "TCP", "access_log_bucket": "logs"}},
+         r"access_log_bucket='logs' with protocol='TCP': an NLB logs TLS listeners only"),
+        ({**NLB_WEB, "paths": ["/api/*"], "priority": 4},
+         r"paths=\('/api/\*',\) with nlb: an NLB forwards connections, with no host or path rules"),
+        ({**WORKER, "nlb": {"protocol": "TCP"}}, r"nlb is set for kind='worker'; allowed: only for kind 'web'"),
     ],
 )  # fmt: skip
 def test_workload_rules(workload: dict[str, Any], message: str) -> None:
@@ -86,6 +102,8 @@ def test_workload_rules(workload: dict[str, Any], message: str) -> None:
         (dict(scaling={"fargate_spot_percent": 50},
               workloads={"worker": {**WORKER, "container": {"command": ["x"], "cpu_architecture": "ARM64"}}}),
          r"workloads\.worker\.container\.cpu_architecture='ARM64' with scaling\.fargate_spot_percent=50"),
+        (dict(app_name="flask-app-xy", workloads={"abcdefghijkl": NLB_WEB}),
+         r"workloads\.abcdefghijkl: the name 'flask-app-xy-dev-abcdefghijkl-nlb' is 33 characters; allowed: at most 32"),
     ],
 )  # fmt: skip
 def test_environment_workload_rules(overrides: dict[str, Any], message: str) -> None:
@@ -97,3 +115,11 @@ def test_rules_on_different_hosts_do_not_overlap() -> None:
     config = env(workloads={"a": {"kind": "web", "hosts": ["a.example.com"], "paths": ["/api/*"], "priority": 5},
                             "b": {"kind": "web", "hosts": ["b.example.com"], "paths": ["/api/*"], "priority": 6}})  # fmt: skip
     assert sorted(config.workloads) == ["a", "b"]
+
+
+def test_web_workloads_behind_their_own_nlbs_need_no_priority_and_share_nothing() -> None:
+    config = env(workloads={"a": NLB_WEB, "b": {"kind": "web", "nlb": {"protocol": "TCP", "port": 9000}}})
+    a, b = config.workloads["a"].nlb, config.workloads["b"].nlb
+    assert a is not None and (a.protocol, a.port, a.ingress_cidrs) == ("TLS", 443, ("0.0.0.0/0",))
+    assert b is not None and (b.protocol, b.port, b.certificate_arn) == ("TCP", 9000, None)
+    assert config.workloads["a"].priority is None and config.workloads["b"].priority is None

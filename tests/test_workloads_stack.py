@@ -1,7 +1,8 @@
 """All four workload kinds in one environment: what stacks/workloads.py wires, and that Terraform accepts it.
 
 The shipped environments run a worker and a job; this test adds a web workload on the shared
-ALB and a backend called by the web service, so every kind is synthesized, checked and validated.
+ALB, a web workload behind an NLB of its own and a backend called by the web service, so every
+kind (and both load balancers) is synthesized, checked and validated.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 
 from tests.conftest import resources, run_terraform
 
+CERT = "arn:aws:acm:ap-southeast-1:123456789012:certificate/0123abcd-45ef-67ab-89cd-0123456789ab"
 ALL_KINDS = """
 [environments.local.workloads.admin]
 kind = "web"
@@ -24,6 +26,14 @@ container = { environment = { FEATURE = "admin" } }
 kind = "backend"
 callers = ["web", "worker"]
 container = { command = ["python", "-m", "app.worker"], port = 8080 }
+[environments.local.workloads.stream]
+kind = "web"
+nlb = { port = 8443, certificate_arn = "%s", ingress_cidrs = ["198.51.100.0/24"] }
+""" % CERT
+NLB_ONLY = """
+[environments.local.workloads.stream]
+kind = "web"
+nlb = { protocol = "TCP", port = 9000 }
 """
 
 
@@ -44,7 +54,7 @@ def _named(stack: dict[str, Any], rtype: str, workload: str) -> dict[str, dict[s
 
 
 def test_a_web_workload_gets_a_rule_on_the_shared_load_balancer(stack: dict[str, Any]) -> None:
-    assert len(resources(stack, "aws_lb")) == 1
+    assert [n for n in resources(stack, "aws_lb") if not n.startswith("Workload-stream_")] == ["LoadBalancer_10456B95"]
     ((tg_name, tg),) = _named(stack, "aws_lb_target_group", "admin").items()
     assert tg["name"] == "flask-app-local-admin-tg" and tg["health_check"]["path"] == "/health"
     ((rule_name, rule),) = _named(stack, "aws_lb_listener_rule", "admin").items()  # HTTP only redirects
@@ -114,3 +124,56 @@ def test_the_web_service_may_send_to_the_workers_queue_and_the_worker_may_consum
     (container,) = [c for c in json.loads(td["container_definitions"]) if c["name"] == "app"]
     variables = {e["name"]: e["value"] for e in container["environment"]}
     assert variables["QUEUE_URL"] == "${aws_sqs_queue.%s.url}" % queue
+
+
+# ---- a web workload behind an NLB of its own ------------------------------------------------------
+
+
+def test_a_web_workload_with_nlb_gets_its_own_tls_listener_target_group_and_security_group(stack: dict[str, Any]) -> None:
+    ((nlb_name, nlb),) = _named(stack, "aws_lb", "stream").items()
+    assert nlb["load_balancer_type"] == "network" and nlb["name"] == "flask-app-local-stream-nlb"
+    assert nlb["internal"] is False and nlb["enable_cross_zone_load_balancing"] is True
+    (nlb_group,) = nlb["security_groups"]
+    ((_, listener),) = _named(stack, "aws_lb_listener", "stream").items()
+    assert (listener["port"], listener["protocol"], listener["certificate_arn"]) == (8443, "TLS", CERT)
+    assert listener["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    ((tg_name, tg),) = _named(stack, "aws_lb_target_group", "stream").items()
+    assert (tg["protocol"], tg["port"], tg["target_type"]) == ("TCP", 3000, "ip")
+    assert (tg["health_check"]["protocol"], tg["health_check"]["path"]) == ("HTTP", "/health")
+    assert listener["default_action"] == [{"type": "forward", "target_group_arn": "${aws_lb_target_group.%s.arn}" % tg_name}]
+    ingress = [r for r in resources(stack, "aws_vpc_security_group_ingress_rule").values() if r["security_group_id"] == nlb_group]
+    assert [(r["from_port"], r.get("cidr_ipv4")) for r in ingress] == [(8443, "198.51.100.0/24")]
+    ((_, service),) = _named(stack, "aws_ecs_service", "stream").items()
+    assert service["load_balancer"] == [{"target_group_arn": "${aws_lb_target_group.%s.arn}" % tg_name,
+                                         "container_name": "app", "container_port": 3000}]  # fmt: skip
+    assert any(d.startswith("aws_lb_listener.Workload-stream_") for d in service["depends_on"])
+    (task_group,) = service["network_configuration"]["security_groups"]
+    into_tasks = [r for r in resources(stack, "aws_vpc_security_group_ingress_rule").values() if r["security_group_id"] == task_group]
+    assert [(r["referenced_security_group_id"], r["from_port"]) for r in into_tasks] == [(nlb_group, 3000)]
+    out_of_nlb = [r for r in resources(stack, "aws_vpc_security_group_egress_rule").values() if r["security_group_id"] == nlb_group]
+    assert [(r["referenced_security_group_id"], r["from_port"]) for r in out_of_nlb] == [(task_group, 3000)]
+    assert len(resources(stack, "aws_lb")) == 2  # the shared ALB is untouched beside it
+    assert not _named(stack, "aws_lb_listener_rule", "stream")
+    ((_, alarm),) = _named(stack, "aws_cloudwatch_metric_alarm", "stream").items()
+    assert alarm["namespace"] == "AWS/NetworkELB" and alarm["metric_name"] == "UnHealthyHostCount"
+    assert alarm["dimensions"]["LoadBalancer"] == "${aws_lb.%s.arn_suffix}" % nlb_name
+    ((_, scaling),) = _named(stack, "aws_appautoscaling_policy", "stream").items()
+    assert scaling["target_tracking_scaling_policy_configuration"]["predefined_metric_specification"][
+        "predefined_metric_type"] == "ECSServiceAverageCPUUtilization"  # fmt: skip
+    assert stack["output"]["workloads"]["value"]["stream"]["service_url"] == (
+        "https://${aws_lb.%s.dns_name}:8443" % nlb_name
+    )
+
+
+def test_a_tcp_nlb_passes_bytes_through(tmp_path: Path) -> None:
+    import main
+    from envconfig import DEFAULT_FILE
+
+    config = tmp_path / "environments.toml"
+    config.write_text(DEFAULT_FILE.read_text() + NLB_ONLY)
+    main.build(str(tmp_path / "out"), config=config, only=["local"])
+    stack = json.loads((tmp_path / "out" / "stacks" / "local" / "cdk.tf.json").read_text())
+    ((_, listener),) = _named(stack, "aws_lb_listener", "stream").items()
+    assert (listener["port"], listener["protocol"]) == (9000, "TCP")
+    assert "certificate_arn" not in listener and "ssl_policy" not in listener
+    assert stack["output"]["workloads"]["value"]["stream"]["service_url"].startswith("http://${aws_lb.")

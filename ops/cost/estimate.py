@@ -19,7 +19,7 @@ from ops.cost.prices import PriceTable
 from rules.capacity import StrategyItem
 
 EXCLUDED = (
-    "ALB LCUs (traffic)",
+    "ALB LCUs and NLB NLCUs (traffic)",
     "NAT gateway and interface-endpoint data processing",
     "data transfer out",
     "CloudWatch Logs Insights queries",
@@ -219,6 +219,9 @@ def estimate(fp: Footprint, prices: PriceTable) -> Estimate:
     lines.extend(workload_line(fp.env, w, prices, p) for w in fp.workloads)
     alb = fp.load_balancers * p["alb_hour"] * hours
     lines.append(Line("ALB hours", "%d x %s h" % (fp.load_balancers, _n(hours)), alb, alb))
+    if fp.network_load_balancers:
+        nlb = fp.network_load_balancers * p["nlb_hour"] * hours
+        lines.append(Line("NLB hours", "%d x %s h" % (fp.network_load_balancers, _n(hours)), nlb, nlb))
     nat = fp.nat_gateways * p["nat_gateway_hour"] * hours
     lines.append(Line("NAT gateways", "%d x %s h" % (fp.nat_gateways, _n(hours)), nat, nat))
     eni = fp.interface_endpoint_enis * p["interface_endpoint_az_hour"] * hours

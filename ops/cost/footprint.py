@@ -108,6 +108,8 @@ class Footprint:
     app_log_retention_days: tuple[int, ...]
     flow_log_retention_days: tuple[int, ...]
     waf_web_acls: int = 0
+    network_load_balancers: int = 0
+    """NLBs of web workloads (``nlb``), priced per hour like the ALB; NLCUs are usage, excluded."""
     waf_rules: int = 0
     waf_log_retention_days: tuple[int, ...] = ()
     kms_keys: int = 0
@@ -146,7 +148,8 @@ def footprint_from_config(cfg: EnvironmentConfig) -> Footprint:
         max_tasks=cfg.scaling.max_capacity,
         strategy=config_strategy(cfg.scaling.fargate_spot_percent),
         load_balancers=1,
-        load_balancer_public_ips=net.az_count,
+        network_load_balancers=sum(1 for w in cfg.workloads.values() if w.nlb is not None),
+        load_balancer_public_ips=net.az_count * (1 + sum(1 for w in cfg.workloads.values() if w.nlb is not None)),
         nat_gateways=nat,
         elastic_ips=nat,
         interface_endpoint_enis=CONFIG_INTERFACE_ENDPOINTS * net.az_count if net.vpc_endpoints else 0,
@@ -428,12 +431,16 @@ def footprint_from_stack(doc: Mapping[str, Any], *, env: str, region: str, emula
         strategy = cluster_strategy
     strategy = strategy or (StrategyItem("FARGATE", 1, 0),)
 
-    load_balancers = public_ips = 0
-    for name, body in items("aws_lb"):
-        if body.get("load_balancer_type", "application") != "application":
+    load_balancers = network_load_balancers = public_ips = 0
+    for name, body in resources.get("aws_lb", {}).items():  # a workload's NLB too
+        kind = body.get("load_balancer_type", "application")
+        if kind not in ("application", "network"):
             continue
         n = count("aws_lb", name, body)
-        load_balancers += n
+        if kind == "application":
+            load_balancers += n
+        else:
+            network_load_balancers += n
         if not body.get("internal", False):
             subnets = body.get("subnets")
             mappings = _blocks(body.get("subnet_mapping"))
@@ -501,6 +508,7 @@ def footprint_from_stack(doc: Mapping[str, Any], *, env: str, region: str, emula
         max_tasks=max_tasks,
         strategy=strategy,
         load_balancers=load_balancers,
+        network_load_balancers=network_load_balancers,
         load_balancer_public_ips=public_ips,
         nat_gateways=nat,
         elastic_ips=eips,
@@ -525,6 +533,7 @@ def footprint_from_stack(doc: Mapping[str, Any], *, env: str, region: str, emula
 # "workloads" compares the workload names, then WORKLOAD_CROSS_CHECKED of each workload.
 CROSS_CHECKED = (
     "cpu_units", "memory_mib", "cpu_architecture", "min_tasks", "max_tasks", "strategy", "load_balancers",
+    "network_load_balancers",
     "nat_gateways", "interface_endpoint_enis", "task_public_ip", "app_log_retention_days", "workloads",
 )  # fmt: skip
 # Per workload: everything but its alarms (stack-only, as the environment's). Queue, schedule, rule

@@ -26,6 +26,7 @@ REGION_PRICE_KEYS: tuple[str, ...] = (
     "fargate_arm64_gb_hour",
     "fargate_spot_discount",
     "alb_hour",
+    "nlb_hour",
     "nat_gateway_hour",
     "interface_endpoint_az_hour",
     "public_ipv4_hour",

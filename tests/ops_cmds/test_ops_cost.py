@@ -227,7 +227,7 @@ def test_cost_assumption_override_is_checked_like_the_price_table(
         (lambda t: t.replace("alb_hour = 0.02\n", ""), r"\[regions.us-east-1\].alb_hour is missing; allowed keys: "),
         (lambda t: t.replace("alb_hour = 0.02", "alb_hour = -1"), r"\[regions.us-east-1\].alb_hour=-1 is negative"),
         (lambda t: t.replace("alb_hour = 0.02", 'alb_hour = "cheap"'), r"alb_hour='cheap' is not a number"),
-        (lambda t: t.replace("alb_hour = 0.02", "alb_hour = 0.02\nnlb_hour = 0.01"), r"unknown key\(s\) nlb_hour"),
+        (lambda t: t.replace("alb_hour = 0.02", "alb_hour = 0.02\nglb_hour = 0.01"), r"unknown key\(s\) glb_hour"),
         (lambda t: t.replace("fargate_spot_discount = 0.7", "fargate_spot_discount = 70"),
          r"fargate_spot_discount=70; allowed: a fraction below 1"),
         (lambda t: t.replace('as_of = "2000-01-01"\n', ""), r"\[meta\].as_of is missing"),

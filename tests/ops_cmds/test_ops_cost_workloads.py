@@ -96,6 +96,21 @@ container = { command = ["python", "-m", "app.worker"] }
 queue = {}
 scaling = { min_capacity = 1, max_capacity = 2 }
 
+# A web workload behind an NLB of its own, beside the shared ALB.
+[environments.prod]
+[environments.prod.network]
+vpc_cidr = "10.73.0.0/16"
+az_count = 3
+nat_mode = "single"
+[environments.prod.scaling]
+desired_count = 1
+min_capacity = 1
+max_capacity = 1
+[environments.prod.workloads.stream]
+kind = "web"
+nlb = { protocol = "TCP", port = 9000 }
+scaling = { min_capacity = 1, max_capacity = 1 }
+
 # No workloads.
 [environments.local]
 emulator = true
@@ -257,6 +272,20 @@ def test_tasks_with_public_ips_pay_for_their_addresses(
     assert lines["worker Fargate"] == (D("12.410000"), D("24.820000"))
 
 
+def test_an_nlb_is_priced_per_hour_with_its_public_addresses(
+    synth_out: Path, configs: dict[str, EnvironmentConfig], prices: prices_mod.PriceTable, tmp_path: Path
+) -> None:
+    from_stack = fp_mod.footprint(configs["prod"], synth_out)
+    from_config = fp_mod.footprint(configs["prod"], tmp_path)  # nothing synthesized there
+    for fp in (from_stack, from_config):
+        # One ALB and one NLB, each internet-facing in the 3 public subnets: 6 public IPv4 addresses.
+        assert (fp.load_balancers, fp.network_load_balancers, fp.load_balancer_public_ips) == (1, 1, 6), fp.source
+        lines = lines_of(est_mod.estimate(fp, prices))
+        assert lines["NLB hours"] == (D("14.600000"), D("14.600000"))  # 0.02 x 730
+        assert lines["ALB hours"] == (D("14.600000"), D("14.600000"))
+    assert "NLB hours" not in lines_of(est_mod.estimate(fp_mod.footprint(configs["staging"], synth_out), prices))
+
+
 def test_totals_include_every_workload_line(
     synth_out: Path, configs: dict[str, EnvironmentConfig], prices: prices_mod.PriceTable
 ) -> None:
@@ -342,9 +371,10 @@ def test_cost_main_shows_each_workload_within_100_columns(
     for item in ("api Fargate", "internal Fargate", "report job runs", "worker Fargate", "SQS and Scheduler",
                  "CloudWatch alarms", "Workload logs"):  # fmt: skip
         assert item in rows, item
-    # staging, dev, local side by side: the workloads local does not have are "-".
-    assert rows["worker Fargate"].split()[2:] == ["0.00", "/", "25.84", "12.41", "/", "24.82", "-"]
-    assert rows["api Fargate"].split()[2:] == ["35.04", "/", "80.59", "-", "-"]
+    # staging, dev, prod, local side by side: the workloads an environment does not have are "-".
+    assert rows["worker Fargate"].split()[2:] == ["0.00", "/", "25.84", "12.41", "/", "24.82", "-", "-"]
+    assert rows["api Fargate"].split()[2:] == ["35.04", "/", "80.59", "-", "-", "-"]
+    assert rows["NLB hours"].split()[2:] == ["-", "-", "14.60", "/", "14.60", "-"]  # only prod has an NLB
     # The quantities, one environment at a time (side by side they would be wider than 100 columns).
     assert "120 runs x 6 min x 0.5 vCPU / 1 GB X86_64" in out
     assert "0/4 tasks (0/1.5 Spot) x 0.25 vCPU / 0.5 GB X86_64" in out

@@ -263,3 +263,20 @@ def test_a_5xx_on_a_web_workloads_path_fails_the_smoke_test(alb: str) -> None:
     passed, note = deploy.run_smoke_check(deploy.SmokeCheck("api", "/broken", strict=False), alb, 0, log)
     assert (passed, note) == (False, None)
     assert log.getvalue() == "   api: GET %s/broken -> 503 no healthy targets\n" % alb
+
+
+def test_a_web_workload_behind_its_own_nlb_is_checked_through_that_nlb(alb: str) -> None:
+    data = load_environment("prod").model_dump(exclude_unset=True)
+    data["workloads"]["stream"] = {"kind": "web", "nlb": {"protocol": "TCP", "port": 9000}}
+    env = EnvironmentConfig.model_validate(data)
+    nlb_url = alb  # the local server stands in for the NLB here
+    checks = deploy.smoke_checks(env, {"workloads": {"stream": {"kind": "web", "service_url": nlb_url}}})
+    assert checks == [deploy.SmokeCheck("web", "/health"), deploy.SmokeCheck("stream", "/health", base_url=nlb_url)]
+    log = io.StringIO()
+    assert deploy.run_smoke_check(checks[1], "https://unused.example.com", 0, log) == (True, None)
+    assert LoadBalancer.seen == [("/health", nlb_url.removeprefix("http://"))]  # not the ALB's URL
+    assert log.getvalue().startswith("   stream: GET %s/health -> 200" % nlb_url)
+    # Without outputs (an apply that has not written them) the check says what is missing, and fails.
+    (missing,) = deploy.smoke_checks(env)[1:]
+    assert missing.describe("https://flask-app.example.com") == "stream: GET (no service_url output)/health"
+    assert deploy.run_smoke_check(missing, "https://flask-app.example.com", 0, io.StringIO())[0] is False

@@ -183,3 +183,26 @@ def test_an_existing_certificate_instead_of_a_requested_one_passes_too(tools_pyt
     assert len(report["stacks"]) == 8, stderr
     assert report["new_failures"] == [] and report["stale_entries"] == [], report
     assert code == 0, stderr
+
+
+def test_a_web_workload_behind_an_nlb_passes_the_gate_in_prod(tools_python: Path, tmp_path: Path) -> None:
+    """An NLB web workload (TLS, access logs to a bucket) added to prod brings no new failure: the NLB, its
+    listener, target group, security group and rules pass with the shipped allow-list (no entry for them)."""
+    import main
+    from envconfig import DEFAULT_FILE
+
+    config = tmp_path / "environments.toml"
+    config.write_text(DEFAULT_FILE.read_text() + """
+[environments.prod.workloads.stream]
+kind = "web"
+nlb = { port = 8443, certificate_arn = "arn:aws:acm:ap-southeast-1:123456789012:certificate/0123abcd-45ef-67ab-89cd-0123456789ab", access_log_bucket = "flask-app-prod-lb-logs" }
+""")  # fmt: skip
+    out = tmp_path / "cdktf.out"
+    main.build(str(out), config=config, only=["prod"])
+    stack = json.loads((out / "stacks" / "prod" / "cdk.tf.json").read_text())
+    assert any(b.get("load_balancer_type") == "network" for b in stack["resource"]["aws_lb"].values())
+
+    code, report, stderr = run_json(tools_python, "run_checkov.py", str(out))
+
+    assert report, stderr
+    assert report["new_failures"] == [], report["new_failures"]
