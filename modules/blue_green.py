@@ -162,10 +162,6 @@ class BlueGreenProps:
         problem = length_problem(green, LIMITS["target_group"])
         if problem:
             raise ValueError("BlueGreenProps.name=%r makes the green target group name %s" % (self.name, problem))
-        role = "%s-codedeploy" % self.name
-        problem = length_problem(role, LIMITS["iam_role"])
-        if problem:
-            raise ValueError("BlueGreenProps.name=%r makes the IAM role name %s" % (self.name, problem))
         self.traffic.config_name(self.name)  # a custom config's name must be valid too
         if not self.production_listener_arns:
             raise ValueError(
