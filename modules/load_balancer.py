@@ -28,12 +28,17 @@ What it builds:
   validates through DNS (:class:`modules.certificate.Certificate`) when no ARN is given;
 * when ``domain_name`` is set: a lookup of the public zone ``hosted_zone_name`` (an account
   prerequisite, never created here) and a Route 53 alias A record ``domain_name`` -> the ALB.
+
+A service released through CodeDeploy (:class:`modules.blue_green.BlueGreen`) needs
+:meth:`LoadBalancer.leave_targets_to_codedeploy`: CodeDeploy then owns the forwarding listeners'
+default action.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
 from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import (
@@ -262,3 +267,10 @@ class LoadBalancer(Construct):
         self.default_target_group_arn = target_group_arn
         for listener in self.forwarding_listeners:
             listener.put_default_action([LbListenerDefaultAction(type="forward", target_group_arn=target_group_arn)])
+
+    def leave_targets_to_codedeploy(self) -> None:
+        """Let CodeDeploy own the forwarding listeners' default action (``ignore_changes``): a blue/green
+        release (:class:`modules.blue_green.BlueGreen`) points it at the other target group, and the next
+        ``terraform apply`` must not point it back."""
+        for listener in self.forwarding_listeners:
+            listener.lifecycle = TerraformResourceLifecycle(ignore_changes=["default_action"])

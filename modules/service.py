@@ -32,6 +32,9 @@ What it builds (``container`` and ``service`` default to :class:`ContainerOption
   registration, ``depends_on`` the listeners (and listener rules), its security-group rules and
   the execution policy, and ``ignore_changes=[desired_count]`` because
   autoscaling owns the count. ``wait_for_steady_state`` is off: the deploy waits itself.
+  With ``service.deployment_controller="CODE_DEPLOY"`` CodeDeploy rolls out new versions
+  (:class:`modules.blue_green.BlueGreen`): no circuit breaker, no deployment alarms, and
+  ``ignore_changes`` also holds ``task_definition`` and ``load_balancer``.
 """
 
 from __future__ import annotations
@@ -60,7 +63,25 @@ from modules.interfaces import ICluster, IRegistry
 from modules.task import ECS_EXEC_ACTIONS, FargateTask, PolicyStatement, TaskProps, secret_resources
 from rules.capacity import spot_architecture_problem
 
-__all__ = ["ECS_EXEC_ACTIONS", "PolicyStatement", "Service", "ServiceOptions", "ServiceProps", "secret_resources"]
+__all__ = [
+    "DEPLOYMENT_CONTROLLERS",
+    "ECS_EXEC_ACTIONS",
+    "PolicyStatement",
+    "Service",
+    "ServiceOptions",
+    "ServiceProps",
+    "secret_resources",
+]
+
+#: Deployment controllers a service may use: ECS rolling deploys, or CodeDeploy blue/green.
+DEPLOYMENT_CONTROLLERS = ("ECS", "CODE_DEPLOY")
+
+#: What Terraform leaves alone on the service: the count (autoscaling owns it) and, with CodeDeploy, the
+#: task definition and load balancer (each CodeDeploy deployment swaps them; Terraform must not undo it).
+IGNORED_BY_CONTROLLER: dict[str, tuple[str, ...]] = {
+    "ECS": ("desired_count",),
+    "CODE_DEPLOY": ("desired_count", "task_definition", "load_balancer"),
+}
 
 
 # ---- props --------------------------------------------------------------------------------
@@ -85,6 +106,12 @@ class ServiceOptions:
     unless set, so the tasks accept only the load balancer."""
     task_role_statements: tuple[PolicyStatement, ...] = ()
     """Grants of the task role; it has no permissions unless set."""
+    deployment_controller: str = "ECS"
+    """Who rolls out a new task definition: ``ECS`` (rolling deploys with the circuit breaker) unless set, or
+    ``CODE_DEPLOY`` (blue/green or canary through CodeDeploy, :class:`modules.blue_green.BlueGreen`): then the
+    service has no circuit breaker and no deployment alarms (ECS refuses both with CodeDeploy; roll back on
+    alarms with ``BlueGreenProps.alarm_names``), ``circuit_breaker_rollback`` is not used, and Terraform leaves
+    ``task_definition`` and ``load_balancer`` to CodeDeploy (``ignore_changes``). Needs a target group."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -192,6 +219,24 @@ class ServiceProps:
             raise ValueError(
                 "ServiceProps.container.cpu_architecture='ARM64' with a FARGATE_SPOT capacity-provider strategy:"
                 " %s; allowed: cpu_architecture='X86_64' or a cluster with fargate_spot_percent=0" % spot
+            )
+        controller = self.service.deployment_controller
+        if controller not in DEPLOYMENT_CONTROLLERS:
+            raise ValueError(
+                "ServiceProps.service.deployment_controller=%r; allowed: %s"
+                % (controller, ", ".join(repr(c) for c in DEPLOYMENT_CONTROLLERS))
+            )
+        if controller == "CODE_DEPLOY" and self.target_group_arn is None:
+            raise ValueError(
+                "ServiceProps.service.deployment_controller='CODE_DEPLOY' without target_group_arn: CodeDeploy moves"
+                " traffic between two target groups of a load balancer; allowed: a target_group_arn (and"
+                " alb_security_group_id), or deployment_controller='ECS'"
+            )
+        if controller == "CODE_DEPLOY" and self.deployment_alarm_names:
+            raise ValueError(
+                "ServiceProps.deployment_alarm_names=%r with service.deployment_controller='CODE_DEPLOY': ECS"
+                " deployment alarms act on ECS rolling deployments only; allowed: () here, and the alarms in"
+                " BlueGreenProps.alarm_names (CodeDeploy rolls back on them)" % (list(self.deployment_alarm_names),)
             )
         if self.desired_count < 0:
             raise ValueError("ServiceProps.desired_count=%r; allowed: >= 0" % self.desired_count)
@@ -321,9 +366,11 @@ class Service(Construct):
             health_check_grace_period_seconds=s.health_check_grace_period_seconds if behind_lb else None,
             deployment_minimum_healthy_percent=s.deployment_minimum_healthy_percent,
             deployment_maximum_percent=s.deployment_maximum_percent,
-            deployment_controller=EcsServiceDeploymentController(type="ECS"),
-            deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(
-                enable=True, rollback=s.circuit_breaker_rollback
+            deployment_controller=EcsServiceDeploymentController(type=s.deployment_controller),
+            deployment_circuit_breaker=(
+                EcsServiceDeploymentCircuitBreaker(enable=True, rollback=s.circuit_breaker_rollback)
+                if s.deployment_controller == "ECS"
+                else None
             ),
             alarms=(
                 EcsServiceAlarms(alarm_names=list(props.deployment_alarm_names), enable=True, rollback=True)
@@ -342,7 +389,7 @@ class Service(Construct):
             # The execution policy must outlive the tasks on destroy, or they cannot stop cleanly;
             # the security-group rules exist before tasks start and outlive them (terraform-aws-ecs).
             depends_on=[*props.listeners, task.execution_policy, *rules],
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
+            lifecycle=TerraformResourceLifecycle(ignore_changes=list(IGNORED_BY_CONTROLLER[s.deployment_controller])),
             tags={"Name": props.service_name},
         )
 
