@@ -70,10 +70,10 @@ class ClusterProps:
                 mixed_capacity_provider_strategy(self.ec2_capacity_providers, self.ec2_percent)
         except ValueError as error:
             raise ValueError("ClusterProps.%s" % error) from None
-        for name in self.ec2_capacity_providers:
+        for i, name in enumerate(self.ec2_capacity_providers):
             problem = None if Token.is_unresolved(name) else capacity_provider_name_problem(name)
             if problem:
-                raise ValueError("ClusterProps.ec2_capacity_providers[%r]=%s" % (name, problem))
+                raise ValueError("ClusterProps.ec2_capacity_providers[%d]=%s" % (i, problem))
         if self.ec2_percent and self.fargate_spot_percent:
             raise ValueError(
                 "ClusterProps.fargate_spot_percent=%d with ec2_percent=%d; allowed: fargate_spot_percent=0 when"
