@@ -16,8 +16,10 @@ What it builds (``container`` defaults to :class:`ContainerOptions`: 0.25 vCPU /
 * a CloudWatch log group (``log_group_path``, ``/ecs/{name}/web`` unless set) with the configured
   retention (and KMS key, when ``log_kms_key_arn`` is given), unless ``log_group_name`` names an
   existing one;
-* the task definition ``family``: ``awsvpc``, ``FARGATE``, cpu/memory checked against the Fargate
-  matrix, the configured runtime platform, and the app container of :mod:`modules.container`
+* the task definition ``family``: ``awsvpc``, compatible with ``requires_compatibilities`` (``FARGATE``
+  unless set; ``EC2`` for EC2 capacity, or both), cpu/memory checked against the Fargate matrix when
+  Fargate is among them (else against the EC2 task size range), the configured runtime platform,
+  and the app container of :mod:`modules.container`
   (image ``<repository url>:<image tag>``, awslogs to this log group under
   ``log_stream_prefix``, the health check from the props when the container has a port), then
   the sidecars of ``container.sidecars`` (awslogs under ``<log_stream_prefix>-<sidecar>``, each
@@ -78,6 +80,7 @@ from modules.container import (
 from modules.interfaces import IRegistry
 from modules.security_group import replaceable_security_group
 from rules.container import RESERVED_ENV, private_ecr_repository, sidecars_problem
+from rules.ec2 import ec2_task_size_problem
 from rules.fargate import check_task_size
 from rules.logs import retention_problem
 from rules.naming import LIMITS
@@ -89,6 +92,8 @@ ECS_EXEC_ACTIONS = (
     "ssmmessages:OpenControlChannel",
     "ssmmessages:OpenDataChannel",
 )
+#: Launch types a task definition can require (``requiresCompatibilities``) in this project.
+COMPATIBILITIES = frozenset({"EC2", "FARGATE"})
 ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 
 
@@ -152,9 +157,26 @@ class TaskProps:
     """Failures before the container is unhealthy; 3 unless set (ECS allows 1..10)."""
     health_check_start_period_seconds: int = 10
     """Failures ignored after start; 10 s unless set (ECS allows 0..300)."""
+    requires_compatibilities: tuple[str, ...] = ("FARGATE",)
+    """Launch types the task definition is valid for: ``("FARGATE",)`` unless set; ``("EC2",)`` for EC2
+    capacity providers only, ``("EC2", "FARGATE")`` for both. The network mode stays ``awsvpc`` either way
+    (each task its own ENI and security group)."""
 
     def __post_init__(self) -> None:
-        problem = check_task_size(self.container.cpu, self.container.memory_mib)
+        compatibilities = self.requires_compatibilities
+        if (
+            not compatibilities
+            or len(set(compatibilities)) < len(compatibilities)
+            or set(compatibilities) - COMPATIBILITIES
+        ):
+            raise ValueError(
+                "TaskProps.requires_compatibilities=%r; allowed: ('FARGATE',), ('EC2',) or ('EC2', 'FARGATE')"
+                % (compatibilities,)
+            )
+        if "FARGATE" in compatibilities:
+            problem = check_task_size(self.container.cpu, self.container.memory_mib)
+        else:
+            problem = ec2_task_size_problem(self.container.cpu, self.container.memory_mib)
         if problem:
             raise ValueError("TaskProps.container.%s" % problem)
         problem = retention_problem(self.log_retention_days)
@@ -378,7 +400,7 @@ class FargateTask:
             cpu=str(c.cpu),
             memory=str(c.memory_mib),
             network_mode="awsvpc",
-            requires_compatibilities=["FARGATE"],
+            requires_compatibilities=list(props.requires_compatibilities),
             runtime_platform=EcsTaskDefinitionRuntimePlatform(
                 operating_system_family="LINUX", cpu_architecture=c.cpu_architecture
             ),
