@@ -204,5 +204,5 @@ nlb = { port = 8443, certificate_arn = "arn:aws:acm:ap-southeast-1:123456789012:
 
     code, report, stderr = run_json(tools_python, "run_checkov.py", str(out))
 
-    assert report, stderr
+    assert code in (0, 1) and report, stderr  # 1: the entries of the stacks not built here are stale
     assert report["new_failures"] == [], report["new_failures"]
