@@ -89,7 +89,7 @@ test: $(VENV_STAMP) $(NPM_STAMP) $(KERNEL_NODE_STAMP) ## Run the quick test suit
 	@$(PY) -m pytest -q -rs -m "not terraform_apply"
 
 .PHONY: test-terraform
-test-terraform: $(VENV_STAMP) $(NPM_STAMP) $(KERNEL_NODE_STAMP) ## CI lane: the ops runners' terraform plan/apply/migrate-state against the emulator (~1.5 min)
+test-terraform: $(VENV_STAMP) $(NPM_STAMP) $(KERNEL_NODE_STAMP) ## CI lane: the ops runners' terraform plan/apply/migrate-state and an NLB apply against the emulator (~3 min)
 	@$(PY) -m pytest -q -rs -m terraform_apply tests/ops
 
 .PHONY: lint
@@ -110,6 +110,12 @@ help: ## Show this help
 	  /^[a-zA-Z0-9_.-]+:.*##/ {items[cur] = items[cur] sprintf("  \033[36m%-16s\033[0m %s\n", $$1, $$2)} \
 	  END {for (i = 0; i < n; i++) if (items[order[i]] != "") printf "\n\033[1m%s\033[0m\n%s", order[i], items[order[i]]}' $(MAKEFILE_LIST)
 	@echo; echo "Variables: ENV=$(ENV) (local|dev|staging|prod)"
+	@echo "WORKLOAD=<name>: web (the environment's own service) or a workload of envconfig/environments.toml, one of:"
+	@echo "  web      on the shared ALB: paths = [\"/admin/*\"], priority = 10; or its own NLB: nlb = { protocol = \"TCP\", port = 9000 }"
+	@echo "  backend  Cloud Map only: callers = [\"web\"]"
+	@echo "  worker   an SQS queue: queue = {}, container = { command = [\"python\", \"-m\", \"app.worker\"] }"
+	@echo "  job      a schedule: schedule = \"cron(30 1 * * ? *)\", timezone = \"Asia/Ho_Chi_Minh\""
+	@echo "  (README.md, Workloads: one full example of each kind)"
 
 # Feature areas keep their targets in mk/*.mk.
 -include $(sort $(wildcard mk/*.mk))

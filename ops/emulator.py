@@ -137,6 +137,7 @@ def apply_compat() -> list[str]:
     _applied.extend(_patch_servicediscovery_delete_namespace_zone())
     _applied.extend(_patch_ec2_revoke_unknown_rule_id())
     _applied.extend(_patch_elbv2_deletion_protection())
+    _applied.extend(_patch_elbv2_private_link_enforcement())
     _applied.extend(_patch_sqs_attributes())
     return list(_applied)
 
@@ -443,6 +444,34 @@ def _patch_elbv2_deletion_protection() -> list[str]:
 
     ELBv2Backend.delete_load_balancer = delete_load_balancer  # type: ignore[method-assign]
     return ["elbv2:DeleteLoadBalancer.deletion-protection"]
+
+
+def _patch_elbv2_private_link_enforcement() -> list[str]:
+    """ELBv2 SetSecurityGroups / DescribeLoadBalancers: keep ``EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic``.
+
+    A network load balancer with security groups (``modules.network_load_balancer``) sets it
+    through SetSecurityGroups. moto 5.2.5 ignores the field and never returns it, so the provider
+    plans to set it again on every run (drift that is not there). The patch keeps the value on the
+    load balancer, answers it from SetSecurityGroups, and DescribeLoadBalancers serializes it from
+    the attribute of the same (snake_case) name, as for the fields moto knows.
+    """
+    from moto.elbv2.responses import ELBV2Response
+
+    original = ELBV2Response.set_security_groups
+
+    def set_security_groups(self: Any) -> Any:
+        result = original(self)
+        value = self._get_param("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic")
+        balancer = self.elbv2_backend.load_balancers.get(self._get_param("LoadBalancerArn"))
+        if value and balancer is not None:
+            balancer.enforce_security_group_inbound_rules_on_private_link_traffic = value
+        current = getattr(balancer, "enforce_security_group_inbound_rules_on_private_link_traffic", None)
+        if current is not None and isinstance(result.result, dict):
+            result.result["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] = current
+        return result
+
+    ELBV2Response.set_security_groups = set_security_groups  # type: ignore[method-assign]
+    return ["elbv2:SetSecurityGroups.private-link-enforcement"]
 
 
 def _patch_sqs_attributes() -> list[str]:

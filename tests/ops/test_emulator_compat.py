@@ -105,6 +105,7 @@ PROBE = textwrap.dedent(
         out["route53_recreate_after_delete"] = recreate_after_delete(r53, zone)
 
         out["elbv2_delete_protected"] = delete_protected_load_balancer(boto3.client("elbv2", **kw), ec2, vpc)
+        out["elbv2_private_link_enforcement"] = private_link_enforcement(boto3.client("elbv2", **kw), ec2, vpc)
 
         sqs = boto3.client("sqs", **kw)
         dlq = sqs.create_queue(QueueName="d")["QueueUrl"]
@@ -178,6 +179,18 @@ PROTECTED_LB = textwrap.dedent(
             return "deleted"
         except ClientError as exc:
             return exc.response["Error"]["Code"]
+
+    def private_link_enforcement(elbv2, ec2, vpc):
+        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % (20 + i),
+                                     AvailabilityZone="us-east-1" + zone)["Subnet"]["SubnetId"]
+                   for i, zone in enumerate("ab")]
+        group = ec2.create_security_group(GroupName="nlb", Description="nlb", VpcId=vpc)["GroupId"]
+        arn = elbv2.create_load_balancer(Name="nlb", Subnets=subnets, Type="network",
+                                         SecurityGroups=[group])["LoadBalancers"][0]["LoadBalancerArn"]
+        elbv2.set_security_groups(LoadBalancerArn=arn, SecurityGroups=[group],
+                                  EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic="on")
+        (balancer,) = elbv2.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"]
+        return balancer.get("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic")
     """
 )
 
@@ -279,6 +292,13 @@ def test_moto_still_deletes_a_protected_load_balancer(plain_moto: dict[str, Any]
     )
 
 
+def test_moto_still_forgets_private_link_enforcement(plain_moto: dict[str, Any]) -> None:
+    assert plain_moto["elbv2_private_link_enforcement"] is None, (
+        "moto now keeps EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic (%r): delete"
+        " _patch_elbv2_private_link_enforcement from ops/emulator.py" % plain_moto["elbv2_private_link_enforcement"]
+    )
+
+
 def test_moto_still_lacks_redrive_allow_policy(plain_moto: dict[str, Any]) -> None:
     assert plain_moto["sqs_redrive_allow_policy"] == "InvalidAttributeName", (
         "moto now knows the SQS attribute RedriveAllowPolicy: delete that part of _patch_sqs_attributes from"
@@ -345,6 +365,26 @@ def test_patched_delete_of_a_protected_load_balancer_is_refused_until_protection
     elbv2.delete_load_balancer(LoadBalancerArn=arn)
     with pytest.raises(ClientError, match=r"LoadBalancerNotFound"):
         elbv2.describe_load_balancers(LoadBalancerArns=[arn])
+
+
+def test_patched_nlb_keeps_private_link_enforcement(patched: str) -> None:
+    ec2, elbv2 = _client(patched, "ec2"), _client(patched, "elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.92.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.92.%d.0/24" % i, AvailabilityZone="us-east-1" + zone)
+               ["Subnet"]["SubnetId"] for i, zone in enumerate("ab")]  # fmt: skip
+    group = ec2.create_security_group(GroupName="compat-nlb", Description="nlb", VpcId=vpc)["GroupId"]
+    arn = elbv2.create_load_balancer(Name="compat-nlb", Subnets=subnets, Type="network", SecurityGroups=[group])[
+        "LoadBalancers"][0]["LoadBalancerArn"]  # fmt: skip
+    answer = elbv2.set_security_groups(
+        LoadBalancerArn=arn, SecurityGroups=[group], EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic="on"
+    )
+    assert answer["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] == "on"
+    (balancer,) = elbv2.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"]
+    assert balancer["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] == "on"
+    elbv2.set_security_groups(LoadBalancerArn=arn, SecurityGroups=[group])  # unchanged when not sent
+    (balancer,) = elbv2.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"]
+    assert balancer["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] == "on"
+    elbv2.delete_load_balancer(LoadBalancerArn=arn)
 
 
 def test_patched_route53_re_creates_a_deleted_record_and_refuses_an_existing_one(patched: str) -> None:

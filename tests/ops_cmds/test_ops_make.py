@@ -91,6 +91,9 @@ def test_make_help_lists_the_operate_targets() -> None:
     for target in ("status", "logs", "run-task"):
         [line] = [line for line in lines if line.split()[:1] == [target]]
         assert "WORKLOAD" in line, line
+    kinds = {line.split()[0]: line for line in lines if line.split()[:1] in (["web"], ["backend"], ["worker"], ["job"])}
+    assert sorted(kinds) == ["backend", "job", "web", "worker"]  # one example of each workload kind
+    assert "nlb = {" in kinds["web"] and "schedule = " in kinds["job"] and "queue = {}" in kinds["worker"]
 
 
 def _plain(text: str) -> str:
