@@ -41,6 +41,15 @@ from rules.dns import (
     requests_certificate,
     serves_tls,
 )
+from rules.ec2 import (
+    architecture_problem,
+    capacity_provider_name_problem,
+    instance_types_problem,
+    range_problem,
+    size_problems,
+    spot_mix_problems,
+    tasks_fit_problem,
+)
 from rules.fargate import check_task_size
 from rules.images import tag_problem
 from rules.logs import retention_problem
@@ -371,6 +380,46 @@ class ScalingConfig(_Model):
         names = [a.name for a in self.scheduled_actions]
         if len(set(names)) != len(names):
             raise ValueError("scheduled_actions names %r repeat; allowed: unique names" % names)
+        return self
+
+
+class Ec2Config(_Model):
+    """EC2 capacity for the environment's cluster: an Auto Scaling group of ECS-optimized instances behind an
+    ECS capacity provider (managed scaling and termination protection, Spot draining)."""
+
+    instance_types: tuple[str, ...] = Field(
+        description="Instance types of the Auto Scaling group (rules/ec2.py's table), the first preferred; required."
+    )
+    min_size: int = Field(0, description="Fewest instances; 0 unless set (managed scaling starts them).")
+    max_size: int = Field(2, description="Most instances; 2 unless set.")
+    on_demand_base_capacity: int = Field(0, description="Instances that are always On-Demand; 0 unless set.")
+    on_demand_percentage_above_base: int = Field(
+        100, description="Share of the instances above the base that are On-Demand, the rest Spot; 100 unless set."
+    )
+    target_capacity_percent: int = Field(
+        100, description="Managed scaling's target use of the instances; 100 (no spare instance) unless set."
+    )
+    percent: int = Field(
+        100,
+        description="Share of every service's tasks placed on EC2, the rest on FARGATE; 100 (EC2 only) unless set.",
+    )
+    ssm_access: bool = Field(False, description="Session Manager access to the instances; off unless set.")
+    root_volume_gib: int = Field(30, description="Encrypted gp3 root volume of each instance; 30 GiB unless set.")
+
+    @model_validator(mode="after")
+    def _checks(self) -> Ec2Config:
+        problem = instance_types_problem(self.instance_types)
+        if problem:
+            raise ValueError("instance_types=%s" % problem)
+        problems = size_problems(self.min_size, self.max_size)
+        problems += spot_mix_problems(self.on_demand_base_capacity, self.on_demand_percentage_above_base, self.max_size)
+        for field, bounds in (("target_capacity_percent", (1, 100)), ("percent", (1, 100)), ("root_volume_gib", (30, 16384))):
+            problem = range_problem(getattr(self, field), bounds)
+            if problem:
+                problems.append((field, problem))
+        if problems:
+            field, problem = problems[0]
+            raise ValueError("%s=%s" % (field, problem))
         return self
 
 
@@ -842,6 +891,9 @@ class EnvironmentConfig(_Model):
     service: ServiceConfig = ServiceConfig()
     scaling: ScalingConfig = ScalingConfig()
     load_balancer: LoadBalancerConfig = LoadBalancerConfig()
+    ec2: Ec2Config | None = Field(
+        None, description="EC2 capacity for the cluster (the seed's second launch type); Fargate only unless set."
+    )
     logging: LoggingConfig = LoggingConfig()
     registry: RegistryConfig = RegistryConfig()
     backend: BackendConfig = BackendConfig()
@@ -912,6 +964,7 @@ class EnvironmentConfig(_Model):
             )
         self._check_workloads()
         self._check_sidecars()
+        self._check_ec2()
         if self.network.nat_mode == "none" and not (
             self.network.tasks_in_public_subnets or self.network.vpc_endpoints
         ):
@@ -920,6 +973,28 @@ class EnvironmentConfig(_Model):
                 " 'per_az', or vpc_endpoints=true, or tasks_in_public_subnets=true"
             )
         return self
+
+    def _check_ec2(self) -> None:
+        """EC2 capacity: every task fits an instance of every type and matches its architecture; no Fargate Spot."""
+        if self.ec2 is None:
+            return
+        problem = capacity_provider_name_problem(self.physical_name("ec2"))
+        if problem:
+            raise ValueError("app_name=%r: the EC2 capacity provider name %s" % (self.app_name, problem))
+        if self.scaling.fargate_spot_percent:
+            raise ValueError(
+                "scaling.fargate_spot_percent=%d with [ec2]: the cluster's strategy places %d%% of the tasks on EC2"
+                " (ec2.percent) and the rest on FARGATE; allowed: fargate_spot_percent=0 (use Spot instances through"
+                " ec2.on_demand_percentage_above_base instead)" % (self.scaling.fargate_spot_percent, self.ec2.percent)
+            )
+        tasks = [("container", self.container)] + [("workloads.%s.container" % n, w.container) for n, w in self.workloads.items()]
+        for where, container in tasks:
+            problem = architecture_problem(container.cpu_architecture, self.ec2.instance_types)
+            if problem:
+                raise ValueError("%s.cpu_architecture=%r with ec2.%s" % (where, container.cpu_architecture, problem))
+            problem = tasks_fit_problem(container.cpu, container.memory_mib, self.ec2.instance_types)
+            if problem:
+                raise ValueError("%s: a task of %s" % (where, problem))
 
     def _check_sidecars(self) -> None:
         """Each task's sidecars: a route to their registry, and task-role sids of their own."""

@@ -27,7 +27,9 @@ What it builds (``container`` and ``service`` default to :class:`ContainerOption
   container port) is added here too. Without a load balancer (a queue worker, an internal
   backend) the tasks accept only the client groups;
 * the ECS service: subnets and public-IP switch from the props, the cluster's capacity-provider
-  strategy, min/max healthy percent, circuit breaker (rollback from config), grace period,
+  strategy (which also decides the task's launch types, :func:`rules.capacity.compatibilities`:
+  on EC2 capacity only, the service spreads tasks over zones then binpacks on memory and has no
+  Fargate platform version), min/max healthy percent, circuit breaker (rollback from config), grace period,
   ECS Exec toggle, ``propagate_tags=SERVICE``, optional deployment alarms and Cloud Map
   registration, ``depends_on`` the listeners (and listener rules), its security-group rules and
   the execution policy, and ``ignore_changes=[desired_count]`` because
@@ -51,6 +53,7 @@ from cdktf_cdktf_provider_aws.ecs_service import (
     EcsServiceDeploymentController,
     EcsServiceLoadBalancer,
     EcsServiceNetworkConfiguration,
+    EcsServiceOrderedPlacementStrategy,
     EcsServiceServiceRegistries,
 )
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
@@ -61,7 +64,8 @@ from modules.cluster import Cluster, ClusterProps
 from modules.container import CONTAINER_NAME, ContainerDefinition, ContainerOptions
 from modules.interfaces import ICluster, IRegistry
 from modules.task import ECS_EXEC_ACTIONS, FargateTask, PolicyStatement, TaskProps, secret_resources
-from rules.capacity import spot_architecture_problem
+from rules.capacity import compatibilities, spot_architecture_problem
+from rules.ec2 import placement_strategies
 
 __all__ = [
     "DEPLOYMENT_CONTROLLERS",
@@ -205,6 +209,7 @@ class ServiceProps:
             health_check_timeout_seconds=self.health_check_timeout_seconds,
             health_check_retries=self.health_check_retries,
             health_check_start_period_seconds=self.health_check_start_period_seconds,
+            requires_compatibilities=compatibilities(self.cluster.strategy if self.cluster is not None else ()),
         )  # fmt: skip
 
     def __post_init__(self) -> None:
@@ -337,6 +342,7 @@ class Service(Construct):
 
         # ---- service
         behind_lb = props.target_group_arn is not None and port is not None
+        launch_types = compatibilities(cluster.strategy)
         service = EcsService(
             self,
             "Service",
@@ -350,7 +356,12 @@ class Service(Construct):
                 )
                 for item in cluster.strategy
             ],
-            platform_version="LATEST",
+            platform_version="LATEST" if "FARGATE" in launch_types else None,
+            ordered_placement_strategy=(
+                [EcsServiceOrderedPlacementStrategy(type=p.type, field=p.field) for p in placement_strategies()]
+                if launch_types == ("EC2",)
+                else None
+            ),
             network_configuration=EcsServiceNetworkConfiguration(
                 subnets=props.subnet_ids, security_groups=[sg_id], assign_public_ip=props.assign_public_ip
             ),

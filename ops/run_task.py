@@ -9,9 +9,10 @@ Example::
 This is the seed's "Task Definition -> Actions -> Run Task", done the way a one-off job should
 be: the task uses the service's current task definition, runs in the service's subnets with the
 service's security groups (and its public-IP setting), and its container's command is replaced by
-``--command`` (split like a shell would; the image's ENTRYPOINT stays). It always runs on
-On-Demand FARGATE, even when the service uses Fargate Spot, so a Spot interruption cannot cut
-a migration short.
+``--command`` (split like a shell would; the image's ENTRYPOINT stays). It runs on On-Demand
+FARGATE, even when the service uses Fargate Spot, so a Spot interruption cannot cut a migration
+short; a task definition that is EC2-only (an environment with ``ec2.percent = 100``) runs on the
+cluster's default capacity-provider strategy instead, its EC2 capacity.
 
 The command waits, polling DescribeTasks every ``--poll-seconds`` and printing each status change,
 for at most ``--timeout`` seconds; on timeout it stops the task (unless ``--keep-on-timeout``) so it
@@ -178,18 +179,21 @@ def _run_plan(
     log_config = definition.get("logConfiguration") or {}
     options = log_config.get("options") or {}
     awslogs = log_config.get("logDriver") == "awslogs"
+    fargate = "FARGATE" in td.get("requiresCompatibilities", ["FARGATE"])
     request: dict[str, Any] = {
         "cluster": cluster,
         "taskDefinition": td["taskDefinitionArn"],
         "count": 1,
-        "launchType": "FARGATE",
         "networkConfiguration": {"awsvpcConfiguration": awsvpc},
         "startedBy": STARTED_BY,
         "propagateTags": "TASK_DEFINITION",
     }
+    if fargate:
+        request["launchType"] = "FARGATE"
+    # else: neither launchType nor a strategy, so ECS uses the cluster's default strategy (its EC2 capacity)
     if command is not None:
         request["overrides"] = {"containerOverrides": [{"name": container, "command": list(command)}]}
-    if platform_version:
+    if platform_version and fargate:
         request["platformVersion"] = platform_version
     return RunPlan(
         request=request,

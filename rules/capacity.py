@@ -89,3 +89,18 @@ def mixed_capacity_provider_strategy(ec2_capacity_providers: Sequence[str], ec2_
         *(StrategyItem(p, ec2_percent // common, 0) for p in providers),
         StrategyItem("FARGATE", fargate // common, 0),
     ]
+
+
+#: The capacity providers that are Fargate; every other provider of a strategy is EC2 capacity.
+FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+
+
+def compatibilities(strategy: Sequence[StrategyItem]) -> tuple[str, ...]:
+    """The launch types a task definition must declare to run under ``strategy``.
+
+    ``("FARGATE",)`` when every provider is Fargate (or there is none: ECS's default is Fargate
+    here), ``("EC2",)`` when none is, ``("EC2", "FARGATE")`` for a mix.
+    """
+    ec2 = any(item.capacity_provider not in FARGATE_PROVIDERS for item in strategy)
+    fargate = not strategy or any(item.capacity_provider in FARGATE_PROVIDERS for item in strategy)
+    return tuple(kind for kind, used in (("EC2", ec2), ("FARGATE", fargate)) if used)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from envconfig.model import (
     ContainerConfig,
+    Ec2Config,
     IamStatement,
     LoadBalancerConfig,
     NetworkConfig,
@@ -23,6 +24,7 @@ from envconfig.model import (
 )
 from modules.autoscaling import ScalingOptions, ScheduledAction
 from modules.container import ContainerOptions, SidecarHealthCheck, SidecarOptions, SidecarPort
+from modules.ec2_capacity import Ec2CapacityProps
 from modules.listener_target import TargetOptions
 from modules.load_balancer import LoadBalancerOptions
 from modules.network import NetworkProps
@@ -159,3 +161,18 @@ def service_options(config: ServiceConfig, *, extra_statements: Sequence[PolicyS
         discovery_client_security_group_ids=config.discovery_client_security_group_ids,
         task_role_statements=(*policy_statements(config.task_role_statements), *extra_statements),
     )
+
+
+def ec2_capacity_props(
+    config: Ec2Config, *, name: str, cluster_name: str, vpc_id: str, subnet_ids: Sequence[str], cpu_architecture: str,
+    container_stop_timeout_seconds: int,
+) -> Ec2CapacityProps:
+    """:class:`Ec2CapacityProps` of the environment's ``[ec2]`` table; instances in ``subnet_ids`` (the private ones)."""
+    return Ec2CapacityProps(
+        name=name, cluster_name=cluster_name, vpc_id=vpc_id, subnet_ids=tuple(subnet_ids),
+        instance_types=config.instance_types, cpu_architecture=cpu_architecture, min_size=config.min_size,
+        max_size=config.max_size, on_demand_base_capacity=config.on_demand_base_capacity,
+        on_demand_percentage_above_base=config.on_demand_percentage_above_base,
+        target_capacity_percent=config.target_capacity_percent, ssm_access=config.ssm_access,
+        root_volume_gib=config.root_volume_gib, container_stop_timeout_seconds=container_stop_timeout_seconds,
+    )  # fmt: skip

@@ -17,6 +17,7 @@ from envconfig.model import (
     EnvironmentConfig,
 )
 from modules.cluster import Cluster, ClusterProps
+from modules.ec2_capacity import Ec2Capacity
 from modules.log_encryption import LogEncryptionKey, LogEncryptionKeyProps
 from modules.network import Network
 from modules.service import PolicyStatement
@@ -25,6 +26,7 @@ from rules.logs import security_log_retention_days
 from stacks.base import configure_stack
 from stacks.props import (
     container_options,
+    ec2_capacity_props,
     load_balancer_options,
     network_props,
     scaling_options,
@@ -109,12 +111,29 @@ class ServiceStack(TerraformStack):
                 log_kms_key_arn=self.log_key.key_arn,
             ),
         )
+        self.ec2_capacity = None
+        if env.ec2 is not None:
+            # The instances join the cluster by its name (a literal), so they need not wait for it.
+            self.ec2_capacity = Ec2Capacity(
+                self,
+                "Ec2Capacity",
+                props=ec2_capacity_props(
+                    env.ec2, name=env.physical_name("ec2"), cluster_name=env.physical_name(),
+                    vpc_id=self.network.vpc_id, subnet_ids=self.network.private_subnet_ids,
+                    cpu_architecture=env.container.cpu_architecture,
+                    container_stop_timeout_seconds=env.container.stop_timeout_seconds,
+                ),
+            )  # fmt: skip
         self.cluster = Cluster(
             self,
             "Cluster",
             props=ClusterProps(
                 name=env.physical_name(),
                 fargate_spot_percent=env.scaling.fargate_spot_percent,
+                ec2_capacity_providers=(
+                    (self.ec2_capacity.capacity_provider_name,) if self.ec2_capacity is not None else ()
+                ),
+                ec2_percent=env.ec2.percent if env.ec2 is not None else 0,
             ),
         )
         public = env.network.tasks_in_public_subnets

@@ -45,6 +45,7 @@ from modules.scheduled_task import ScheduledTask, ScheduledTaskProps
 from modules.service import Service, ServiceOptions, ServiceProps
 from modules.task import FargateTask, PolicyStatement, TaskProps
 from modules.web_service import WebService, WebServiceProps
+from rules.capacity import compatibilities
 from rules.container import QUEUE_ENV
 from stacks.props import container_options, policy_statements, target_options
 
@@ -246,7 +247,7 @@ class Workloads:
                 scope,
                 props=TaskProps(
                     **common, name=prefix, family=prefix, vpc_id=shared.network.vpc_id, container=container,
-                    task_role_statements=grants,
+                    task_role_statements=grants, requires_compatibilities=compatibilities(shared.cluster.strategy),
                     security_group_description="ECS tasks of a job: no ingress, HTTPS out",
                 ),
             )  # fmt: skip

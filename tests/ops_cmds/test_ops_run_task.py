@@ -278,3 +278,19 @@ def test_run_task_on_the_emulator_explains_motos_run_task_gap_with_a_recorded_ht
     assert code == 1
     assert "run-task: error: ENV=local: RunTask failed: 500" in err
     assert "no container-level memory" in err and "ops/emulator.py" in err
+
+
+def test_an_ec2_only_task_runs_on_the_clusters_default_strategy() -> None:
+    """An environment with ec2.percent = 100 registers EC2-only task definitions: RunTask with launchType FARGATE
+    would be refused, so the request names neither a launch type nor a platform version (ECS then uses the
+    cluster's default capacity-provider strategy, the EC2 capacity provider)."""
+    td = {**TASK_DEFINITION["taskDefinition"], "requiresCompatibilities": ["EC2"]}
+    awsvpc = {"subnets": ["subnet-0aaa1111bbbb2222c"], "securityGroups": ["sg-0123456789abcdef0"], "assignPublicIp": "DISABLED"}
+    plan = run_task._run_plan("flask-app-staging", td, "app", td["containerDefinitions"][0], awsvpc, ["true"],
+                              platform_version="LATEST")  # fmt: skip
+    assert "launchType" not in plan.request and "platformVersion" not in plan.request
+    assert "capacityProviderStrategy" not in plan.request
+    both = {**td, "requiresCompatibilities": ["EC2", "FARGATE"]}
+    plan = run_task._run_plan("flask-app-staging", both, "app", td["containerDefinitions"][0], awsvpc, None,
+                              platform_version="LATEST")  # fmt: skip
+    assert (plan.request["launchType"], plan.request["platformVersion"]) == ("FARGATE", "LATEST")
