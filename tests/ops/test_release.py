@@ -327,6 +327,13 @@ def test_stop_rolls_back_by_default(codedeploy: Any, stub: Any) -> None:
     )
 
 
+def test_stop_without_rollback_says_so(codedeploy: Any, stub: Any) -> None:
+    stub.add_response("stop_deployment", {"status": "Succeeded"}, {"deploymentId": ID, "autoRollbackEnabled": False})
+    log = io.StringIO()
+    assert stop_release(codedeploy, ID, log=log, auto_rollback=False) == "Succeeded"
+    assert log.getvalue() == "   release d-4TQ8XJ2LB: stop requested (no rollback): Succeeded\n"
+
+
 def test_stop_of_an_ended_release_is_refused(codedeploy: Any, stub: Any) -> None:
     stub.add_client_error("stop_deployment", service_error_code="DeploymentAlreadyCompletedException",
                           service_message="Deployment d-4TQ8XJ2LB has already completed",
