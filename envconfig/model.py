@@ -55,6 +55,14 @@ from rules.images import tag_problem
 from rules.logs import retention_problem
 from rules.naming import LIMITS, length_problem, physical_name
 from rules.queues import MAX_RECEIVE_COUNT, MESSAGE_RETENTION_SECONDS, VISIBILITY_TIMEOUT_SECONDS, age_threshold_problem
+from rules.releases import (
+    APPROVAL_WAIT_MINUTES,
+    TERMINATION_WAIT_MINUTES,
+    ingress_cidrs_problem,
+    listener_port_problem,
+    shift_problem,
+)
+from rules.releases import range_problem as minutes_problem
 from rules.routing import patterns_overlap, routing_problem
 from rules.s3 import bucket_name_problem, default_state_bucket, state_object_key
 from rules.schedules import RETRY_ATTEMPTS, schedule_expression_problem, timezone_problem
@@ -420,6 +428,71 @@ class Ec2Config(_Model):
         if problems:
             field, problem = problems[0]
             raise ValueError("%s=%s" % (field, problem))
+        return self
+
+
+class ReleaseConfig(_Model):
+    """How the environment's own web service is released: a rolling update (ECS), or blue/green through
+    CodeDeploy with a test listener and traffic moved all at once, linearly or canary."""
+
+    strategy: Literal["rolling", "all-at-once", "linear", "canary"] = Field(
+        "rolling",
+        description="rolling: ECS replaces tasks in place (circuit breaker, rollback); the others: a CodeDeploy"
+        " blue/green deployment moving traffic all at once, in equal steps, or a first share then the rest."
+        " rolling unless set.",
+    )
+    percent: int | None = Field(None, description="linear/canary: traffic moved per step or in the first step.")
+    minutes: int | None = Field(None, description="linear/canary: minutes between steps or before the rest moves.")
+    test_listener_port: int = Field(
+        8443, description="Blue/green: the port the new version answers on before it takes traffic; 8443 unless set."
+    )
+    test_ingress_cidrs: tuple[str, ...] = Field(
+        (), description="Blue/green: who may reach the test listener (testers, CI runners); required, never 0.0.0.0/0."
+    )
+    termination_wait_minutes: int = Field(
+        5, description="Blue/green: minutes the old task set keeps running after a release; 5 unless set."
+    )
+    approval_wait_minutes: int | None = Field(
+        None, description="Blue/green: wait this long for someone to continue before moving traffic; none unless set."
+    )
+    allow_controller_change: bool = Field(
+        False,
+        description="Let a deploy switch an existing service between rolling and blue/green. ECS cannot change a"
+        " service's deployment controller in place: the service is replaced (its tasks stop and start again)."
+        " Refused unless set.",
+    )
+
+    @property
+    def blue_green(self) -> bool:
+        return self.strategy != "rolling"
+
+    @property
+    def deployment_controller(self) -> str:
+        """The ECS service's deployment controller: ``ECS`` for rolling, ``CODE_DEPLOY`` for blue/green."""
+        return "CODE_DEPLOY" if self.blue_green else "ECS"
+
+    @model_validator(mode="after")
+    def _checks(self) -> ReleaseConfig:
+        if not self.blue_green:
+            for field in ("percent", "minutes", "test_ingress_cidrs", "approval_wait_minutes"):
+                if field in self.model_fields_set and getattr(self, field):
+                    raise ValueError(
+                        "%s=%r with strategy='rolling'; allowed: unset (a blue/green setting), or strategy"
+                        " 'all-at-once', 'linear' or 'canary'" % (field, getattr(self, field))
+                    )
+            return self
+        problem = shift_problem(self.strategy, self.percent, self.minutes)
+        if problem:
+            raise ValueError(problem)
+        for field, problem in (
+            ("test_listener_port", listener_port_problem(self.test_listener_port)),
+            ("test_ingress_cidrs", ingress_cidrs_problem(self.test_ingress_cidrs)),
+            ("termination_wait_minutes", minutes_problem(self.termination_wait_minutes, TERMINATION_WAIT_MINUTES, "minutes")),
+            ("approval_wait_minutes", None if self.approval_wait_minutes is None else
+             minutes_problem(self.approval_wait_minutes, APPROVAL_WAIT_MINUTES, "minutes")),
+        ):  # fmt: skip
+            if problem:
+                raise ValueError("%s=%s" % (field, problem))
         return self
 
 
@@ -891,6 +964,9 @@ class EnvironmentConfig(_Model):
     service: ServiceConfig = ServiceConfig()
     scaling: ScalingConfig = ScalingConfig()
     load_balancer: LoadBalancerConfig = LoadBalancerConfig()
+    release: ReleaseConfig = Field(
+        ReleaseConfig(), description="How the web service is released; a rolling update unless set."
+    )
     ec2: Ec2Config | None = Field(
         None, description="EC2 capacity for the cluster (the seed's second launch type); Fargate only unless set."
     )

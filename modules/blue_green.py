@@ -21,7 +21,8 @@ What it builds:
   ``ip``, HTTP on the container port, the same health check, thresholds and deregistration
   delay); CodeDeploy registers the new task set there and swaps the two on every release;
 * a test listener on the ALB at ``test_listener_port`` (HTTPS with ``certificate_arn``, else
-  HTTP), forwarding to the blue target group until CodeDeploy points it at the new task set,
+  HTTP), forwarding to the green target group (empty until the first release) until CodeDeploy
+  points it at the new task set,
   with ``ignore_changes=[default_action]`` (CodeDeploy swaps its target; Terraform must not swap
   it back), and ingress on that port in the ALB security group from ``test_ingress_cidrs`` only;
 * a CodeDeploy application ``{name}`` (compute platform ECS) and its service role
@@ -264,8 +265,11 @@ class BlueGreen(Construct):
             protocol="HTTPS" if tls else "HTTP",
             ssl_policy=TLS_POLICY if tls else None,
             certificate_arn=props.certificate_arn,
-            default_action=[LbListenerDefaultAction(type="forward", target_group_arn=props.blue_target_group_arn)],
-            # CodeDeploy points the test listener at the new task set's target group on every release.
+            # The green group at first, as aws-cdk's EcsDeploymentGroup example wires it: CodeDeploy finds the
+            # blue (original) group through the production listeners and points the test listener at the new
+            # task set's group on every release, so its first target only decides that nothing answers there
+            # before the first release, and both groups sit behind a listener Terraform knows.
+            default_action=[LbListenerDefaultAction(type="forward", target_group_arn=green.arn)],
             lifecycle=TerraformResourceLifecycle(ignore_changes=["default_action"]),
             depends_on=ingress,
             tags={"Name": "%s-test" % props.name},

@@ -150,9 +150,13 @@ def policy_statements(statements: Sequence[IamStatement]) -> tuple[PolicyStateme
     return tuple(PolicyStatement(sid=st.sid, actions=st.actions, resources=st.resources) for st in statements)
 
 
-def service_options(config: ServiceConfig, *, extra_statements: Sequence[PolicyStatement] = ()) -> ServiceOptions:
-    """An environment's ``service`` table as the service construct's :class:`ServiceOptions`."""
+def service_options(
+    config: ServiceConfig, *, extra_statements: Sequence[PolicyStatement] = (), deployment_controller: str = "ECS"
+) -> ServiceOptions:
+    """An environment's ``service`` table as the service construct's :class:`ServiceOptions`; the deployment
+    controller comes from its ``release`` table (``ReleaseConfig.deployment_controller``)."""
     return ServiceOptions(
+        deployment_controller=deployment_controller,
         health_check_grace_period_seconds=config.health_check_grace_period_seconds,
         deployment_minimum_healthy_percent=config.deployment_minimum_healthy_percent,
         deployment_maximum_percent=config.deployment_maximum_percent,

@@ -16,13 +16,17 @@ from constructs import Construct
 from envconfig.model import (
     EnvironmentConfig,
 )
+from modules.blue_green import BlueGreen, BlueGreenProps
 from modules.cluster import Cluster, ClusterProps
 from modules.ec2_capacity import Ec2Capacity
+from modules.listener_target import TargetProps
+from modules.load_balancer import LoadBalancer
 from modules.log_encryption import LogEncryptionKey, LogEncryptionKeyProps
 from modules.network import Network
 from modules.service import PolicyStatement
 from modules.web_service import WebService, WebServiceProps
 from rules.logs import security_log_retention_days
+from rules.releases import TrafficShift
 from stacks.base import configure_stack
 from stacks.props import (
     container_options,
@@ -168,7 +172,10 @@ class ServiceStack(TerraformStack):
                 log_retention_days=env.logging.retention_days,
                 log_kms_key_arn=self.log_key.key_arn,
                 container=container,
-                service=service_options(env.service, extra_statements=extra_statements),
+                service=service_options(
+                    env.service, extra_statements=extra_statements,
+                    deployment_controller=env.release.deployment_controller,
+                ),
                 load_balancer_options=load_balancer_options(
                     env.load_balancer, deletion_protection=env.deletion_protection
                 ),
@@ -177,10 +184,12 @@ class ServiceStack(TerraformStack):
                 web_acl_log_retention_days=security_log_retention_days(env.logging.retention_days),
                 discovery_namespace=env.service.service_discovery_namespace,
                 alarms=env.service.alarms,
-                deployment_alarms=env.service.deployment_alarms,
+                # Blue/green: the deployment group rolls back on these alarms (ECS refuses them with CODE_DEPLOY).
+                deployment_alarms=env.service.deployment_alarms and not env.release.blue_green,
                 alarm_email=env.service.alarm_email,
             ),
         )
+        self.blue_green = self._blue_green(env, web) if env.release.blue_green else None
         self.workloads.add_workloads(
             dataclasses.replace(
                 shared,
@@ -208,9 +217,46 @@ class ServiceStack(TerraformStack):
         TerraformOutput(self, "public_subnet_ids", value=self.network.public_subnet_ids)
         TerraformOutput(self, "repository_url", value=self.registry.repository_url,
                         description="ECR repository of the image (from the registry stack)")  # fmt: skip
+        if self.blue_green is not None:
+            release = self.blue_green
+            TerraformOutput(self, "task_definition_arn", value=service.task_definition_arn,
+                            description="The revision a blue/green release moves the service to")  # fmt: skip
+            TerraformOutput(self, "codedeploy_application", value=release.application_name)
+            TerraformOutput(self, "codedeploy_deployment_group", value=release.deployment_group_name)
+            TerraformOutput(self, "test_listener_port", value=env.release.test_listener_port)
         if web.discovery is not None:
             TerraformOutput(self, "discovery_endpoint", value=web.discovery.endpoint,
                             description="In-VPC name of the service (Cloud Map)")  # fmt: skip
         if env.workloads:
             TerraformOutput(self, "workloads", value=self.workloads.outputs(),
                             description="Each further workload: kind, service, task family, log group, queues")  # fmt: skip
+
+    def _blue_green(self, env: EnvironmentConfig, web: WebService) -> BlueGreen:
+        """CodeDeploy blue/green for the web service (``release.strategy`` other than rolling)."""
+        lb = web.load_balancer
+        assert isinstance(lb, LoadBalancer)  # the stack's web service creates its load balancer
+        lb.leave_targets_to_codedeploy()
+        release = env.release
+        port, path = env.container.port, env.container.health_check_path
+        alarm_names = web.alarms.deployment_alarm_names if web.alarms is not None and env.service.deployment_alarms else ()
+        return BlueGreen(
+            self,
+            "BlueGreen",
+            props=BlueGreenProps(
+                name=env.physical_name(), cluster_name=self.cluster.cluster_name,
+                service_name=web.service.service_name, vpc_id=self.network.vpc_id, alb_arn=lb.alb_arn,
+                alb_security_group_id=lb.security_group_id,
+                production_listener_arns=tuple(ref.arn for ref in lb.forwarding_refs),
+                blue_target_group_arn=web.target.target_group_arn,
+                blue_target=TargetProps(
+                    **{f.name: getattr(target_options(env.load_balancer), f.name)
+                       for f in dataclasses.fields(target_options(env.load_balancer))},
+                    target_group_name="%s-tg" % env.physical_name(), port=port, health_check_path=path,
+                ),
+                test_listener_port=release.test_listener_port, test_ingress_cidrs=release.test_ingress_cidrs,
+                certificate_arn=lb.certificate_arn,
+                traffic=TrafficShift(release.strategy, release.percent, release.minutes),
+                termination_wait_minutes=release.termination_wait_minutes,
+                approval_wait_minutes=release.approval_wait_minutes, alarm_names=tuple(alarm_names),
+            ),
+        )  # fmt: skip

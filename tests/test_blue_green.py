@@ -435,13 +435,13 @@ def test_green_target_group_has_the_blue_ones_shape(stack: dict[str, Any]) -> No
     assert (green["port"], green["target_type"], green["deregistration_delay"]) == (3000, "ip", "20")
 
 
-def test_test_listener_forwards_to_blue_and_leaves_its_action_to_codedeploy(stack: dict[str, Any]) -> None:
+def test_test_listener_forwards_to_green_and_leaves_its_action_to_codedeploy(stack: dict[str, Any]) -> None:
     listener = by_id(stack, "aws_lb_listener", "BlueGreen/TestListener")
     assert (listener["port"], listener["protocol"]) == (8080, "HTTP")
     assert "ssl_policy" not in listener and "certificate_arn" not in listener
     assert listener["load_balancer_arn"] == _ref(stack, "aws_lb", "LoadBalancer/LoadBalancer", "arn")
     assert listener["default_action"] == [
-        {"type": "forward", "target_group_arn": _ref(stack, "aws_lb_target_group", "LoadBalancer/TargetGroup", "arn")}
+        {"type": "forward", "target_group_arn": _ref(stack, "aws_lb_target_group", "BlueGreen/GreenTargetGroup", "arn")}
     ]
     assert listener["lifecycle"] == {"ignore_changes": ["default_action"]}
 
@@ -453,7 +453,8 @@ def test_test_listener_speaks_https_with_a_certificate(stack: dict[str, Any]) ->
     assert (listener["port"], listener["protocol"], listener["ssl_policy"], listener["certificate_arn"]) == (
         9443, "HTTPS", TLS_POLICY, CERT_ARN,
     )  # fmt: skip
-    assert listener["default_action"] == [{"type": "forward", "target_group_arn": BLUE_ARN}]
+    green = _ref(stack, "aws_lb_target_group", "Canary/GreenTargetGroup", "arn")
+    assert listener["default_action"] == [{"type": "forward", "target_group_arn": green}]
     assert listener["lifecycle"] == {"ignore_changes": ["default_action"]}
 
 
