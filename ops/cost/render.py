@@ -125,8 +125,8 @@ def comparison_table(e: Estimate) -> str:
             "%s / %s" % (money(low.ec2), money(high.ec2)), "%s / %s" % (money(low.fargate), money(high.fargate)),
             high.cheaper,
         ])  # fmt: skip
-    headers = ["EC2 vs Fargate: %s" % e.footprint.env, "instance", "tasks", "per inst.", "instances",
-               "on EC2", "on Fargate", "cheaper"]  # fmt: skip
+    # tasks on EC2 at min/max, tasks per instance (what caps it), instances at min/max, a month min / max
+    headers = ["on EC2: %s" % e.footprint.env, "instance", "tasks", "fit", "inst.", "EC2", "Fargate", "cheaper"]
     return format_table(headers, rows)
 
 
