@@ -5,6 +5,12 @@ Example::
     from ops.cost.estimate import estimate
     est = estimate(footprint(cfg, out), load_prices())
     est.total_min, est.total_max
+    est.comparisons     # services with tasks on EC2 capacity: the same tasks on EC2 and on Fargate
+
+Tasks a strategy places on an EC2 capacity provider are not priced as Fargate: the instances of
+the Auto Scaling group are (``EC2 On-Demand`` / ``EC2 Spot`` at its min and max size, ``EBS root
+volumes``). For each service with tasks on EC2, :func:`ops.cost.compare.compare_capacity` prices
+those tasks both ways (shown beside the table, not added to the total).
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ops.cost import CostError
-from ops.cost.footprint import Footprint, WorkloadFootprint
+from ops.cost.compare import CapacityComparison, compare_capacity
+from ops.cost.footprint import Ec2CapacityFootprint, Footprint, WorkloadFootprint
 from ops.cost.prices import PriceTable
 from rules.capacity import StrategyItem
 
@@ -37,34 +44,43 @@ NOT_COUNTED = (
 CENT = Decimal("0.01")
 MILLION = Decimal(1000000)
 MINUTES_PER_DAY = 24 * 60
+FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
 
-def split_tasks(tasks: int, strategy: Sequence[StrategyItem]) -> tuple[Decimal, Decimal]:
-    """(on-demand, spot) task counts for ``tasks`` under ``strategy``.
+def provider_shares(tasks: int, strategy: Sequence[StrategyItem]) -> dict[str, Decimal]:
+    """Tasks per capacity provider for ``tasks`` under ``strategy``.
 
     ECS first places each provider's ``base`` tasks, then shares the rest by weight. The share
-    is kept fractional: the estimate is an average over scaling, not a placement.
+    is kept fractional: the estimate is an average over scaling, not a placement. Without
+    weights the rest goes to FARGATE.
     """
-    on_demand = spot = Decimal(0)
+    shares: dict[str, Decimal] = {}
     remaining = Decimal(tasks)
     for item in strategy:
         placed = min(Decimal(item.base), remaining)
         remaining -= placed
-        if item.capacity_provider == "FARGATE_SPOT":
-            spot += placed
-        else:
-            on_demand += placed
+        shares[item.capacity_provider] = shares.get(item.capacity_provider, Decimal(0)) + placed
     total_weight = sum(item.weight for item in strategy)
     if remaining and total_weight:
         for item in strategy:
-            share = remaining * item.weight / total_weight
-            if item.capacity_provider == "FARGATE_SPOT":
-                spot += share
-            else:
-                on_demand += share
+            shares[item.capacity_provider] += remaining * item.weight / total_weight
     elif remaining:
-        on_demand += remaining
-    return on_demand, spot
+        shares["FARGATE"] = shares.get("FARGATE", Decimal(0)) + remaining
+    return shares
+
+
+def split_tasks(tasks: int, strategy: Sequence[StrategyItem]) -> tuple[Decimal, Decimal]:
+    """(on-demand, spot) Fargate task counts for ``tasks`` under ``strategy`` (see :func:`provider_shares`).
+
+    Tasks on other providers (EC2 capacity) are in neither: their instances are priced instead.
+    """
+    shares = provider_shares(tasks, strategy)
+    return shares.get("FARGATE", Decimal(0)), shares.get("FARGATE_SPOT", Decimal(0))
+
+
+def ec2_tasks(tasks: int, strategy: Sequence[StrategyItem]) -> dict[str, Decimal]:
+    """Tasks per EC2 capacity provider (every provider but FARGATE and FARGATE_SPOT) for ``tasks``."""
+    return {k: v for k, v in provider_shares(tasks, strategy).items() if k not in FARGATE_PROVIDERS}
 
 
 @dataclass(frozen=True)
@@ -76,9 +92,22 @@ class Line:
 
 
 @dataclass(frozen=True)
+class ServiceComparison:
+    """A service's tasks on one EC2 capacity provider, priced on its instances and on Fargate, at min and max."""
+
+    service: str
+    capacity_provider: str
+    at_min: CapacityComparison
+    at_max: CapacityComparison
+
+
+@dataclass(frozen=True)
 class Estimate:
     footprint: Footprint
     lines: tuple[Line, ...]
+    comparisons: tuple[ServiceComparison, ...] = ()
+    notes: tuple[str, ...] = ()
+    """What could not be compared (a strategy naming EC2 capacity the stack does not declare)."""
 
     @property
     def total_min(self) -> Decimal:
@@ -198,6 +227,70 @@ def workload_log_line(fp: Footprint, prices: PriceTable, p: dict[str, Decimal]) 
     )
 
 
+def ec2_lines(fp: Footprint, prices: PriceTable, p: dict[str, Decimal]) -> list[Line]:
+    """The Auto Scaling groups' instances at min and at max size, On-Demand and Spot, and their root volumes.
+
+    Each group is priced at its first instance type (the On-Demand allocation is ``prioritized``);
+    Spot at the table's assumed ``ec2_spot_discount`` off that type's On-Demand price.
+    """
+    hours = prices.hours_per_month
+    spot_off = p["ec2_spot_discount"]
+    od_cost, spot_cost, ebs_cost = [Decimal(0)] * 2, [Decimal(0)] * 2, [Decimal(0)] * 2
+    od_parts, spot_parts, ebs_parts = [], [], []
+    for c in fp.ec2_capacity:
+        kind = c.instance_types[0]
+        hourly = prices.instance_hour(fp.region, kind)
+        od, spot, gib = [], [], []
+        for i, size in enumerate((c.min_size, c.max_size)):
+            on_demand, on_spot = c.split(size)
+            od_cost[i] += on_demand * hourly * hours
+            spot_cost[i] += on_spot * hourly * (1 - spot_off) * hours
+            ebs_cost[i] += size * c.root_volume_gib * p["ebs_gp3_gb_month"]
+            od.append(on_demand)
+            spot.append(on_spot)
+            gib.append(size * c.root_volume_gib)
+        od_parts.append("%s/%s x %s" % (_n(od[0]), _n(od[1]), kind))
+        spot_parts.append("%s/%s x %s" % (_n(spot[0]), _n(spot[1]), kind))
+        ebs_parts.append("%d/%d GB" % (gib[0], gib[1]))
+    return [
+        Line("EC2 On-Demand", "; ".join(od_parts) + " instances", od_cost[0], od_cost[1]),
+        Line("EC2 Spot", "; ".join(spot_parts) + ", %s%% off" % _n(spot_off * 100), spot_cost[0], spot_cost[1]),
+        Line("EBS root volumes", "; ".join(ebs_parts) + " gp3", ebs_cost[0], ebs_cost[1]),
+    ]
+
+
+def _services(fp: Footprint) -> list[tuple[str, int, int, int, int, tuple[StrategyItem, ...]]]:
+    """(name, cpu, memory, min, max, strategy) of the web service and each further service (not jobs)."""
+    out = [("service", fp.cpu_units, fp.memory_mib, fp.min_tasks, fp.max_tasks, fp.strategy)]
+    for w in fp.workloads:
+        if w.kind != "job":
+            out.append((w.name, w.cpu_units, w.memory_mib, w.min_tasks, w.max_tasks, w.strategy))
+    return out
+
+
+def comparisons(fp: Footprint, prices: PriceTable) -> tuple[tuple[ServiceComparison, ...], tuple[str, ...]]:
+    """Each service's tasks on an EC2 capacity provider: on its group's first instance type vs on Fargate."""
+    groups: dict[str, Ec2CapacityFootprint] = {c.name: c for c in fp.ec2_capacity}
+    found, notes = [], []
+    for name, cpu, memory, low, high, strategy in _services(fp):
+        at_min, at_max = ec2_tasks(low, strategy), ec2_tasks(high, strategy)
+        for provider in at_max:
+            group = groups.get(provider)
+            if group is None and len(groups) == 1 and provider == "EC2":  # launch_type EC2 on the one group
+                group = next(iter(groups.values()))
+            if group is None:
+                notes.append("%s: %s places tasks on %s, which is no Auto Scaling group of the stack; not compared"
+                             % (fp.env, name, provider))  # fmt: skip
+                continue
+            kind = group.instance_types[0]
+            pair = [
+                compare_capacity(cpu, memory, tasks, kind, prices, fp.region, root_volume_gib=group.root_volume_gib)
+                for tasks in (at_min.get(provider, Decimal(0)), at_max[provider])
+            ]
+            found.append(ServiceComparison(name, provider, pair[0], pair[1]))
+    return tuple(found), tuple(notes)
+
+
 def estimate(fp: Footprint, prices: PriceTable) -> Estimate:
     """Monthly cost lines of one environment at min and at max tasks."""
     p = prices.region(fp.region)
@@ -217,6 +310,8 @@ def estimate(fp: Footprint, prices: PriceTable) -> Estimate:
              spot_min * spot_task_hour * hours, spot_max * spot_task_hour * hours),
     ]  # fmt: skip
     lines.extend(workload_line(fp.env, w, prices, p) for w in fp.workloads)
+    if fp.ec2_capacity:
+        lines.extend(ec2_lines(fp, prices, p))
     alb = fp.load_balancers * p["alb_hour"] * hours
     lines.append(Line("ALB hours", "%d x %s h" % (fp.load_balancers, _n(hours)), alb, alb))
     if fp.network_load_balancers:
@@ -268,4 +363,5 @@ def estimate(fp: Footprint, prices: PriceTable) -> Estimate:
                       stored_min * p["logs_storage_gb_month"], stored_max * p["logs_storage_gb_month"]))  # fmt: skip
     if fp.workloads:
         lines.append(workload_log_line(fp, prices, p))
-    return Estimate(fp, tuple(lines))
+    compared, notes = comparisons(fp, prices)
+    return Estimate(fp, tuple(lines), compared, notes)

@@ -5,6 +5,14 @@ Example::
     from ops.cost.footprint import footprint
     fp = footprint(load_environment("prod"), DEFAULT_OUT)   # the stack, cross-checked with the config
     fp.nat_gateways, fp.flow_log_retention_days
+    fp.ec2_capacity     # each Auto Scaling group of EC2 capacity: instance types, min/max, On-Demand split
+
+EC2 capacity (:class:`modules.ec2_capacity.Ec2Capacity`) is read from each ``aws_autoscaling_group``:
+its mixed instances policy (instance types in order, ``on_demand_base_capacity``,
+``on_demand_percentage_above_base_capacity``), ``min_size``/``max_size``, its launch template's
+root volume, and the capacity provider that names the group (strategies that reference the provider
+are resolved to its name). The config does not describe EC2 capacity yet: the config path calls
+:func:`ec2_capacity_from_values` once it does.
 """
 
 from __future__ import annotations
@@ -21,6 +29,14 @@ from ops.context import stack_dir
 from ops.cost import CostError, IncompleteStack
 from ops.cost.schedule import runs_per_month
 from rules.capacity import StrategyItem, capacity_provider_strategy
+from rules.ec2 import (
+    AMI_ROOT_VOLUME_GIB,
+    ROOT_VOLUME_GIB,
+    instance_types_problem,
+    range_problem,
+    size_problems,
+    spot_mix_problems,
+)
 from rules.logs import security_log_retention_days
 from rules.network import INTERFACE_ENDPOINTS
 
@@ -28,7 +44,7 @@ if TYPE_CHECKING:
     from envconfig import EnvironmentConfig
     from envconfig.model import WorkloadConfig
 
-__all__ = ["StrategyItem"]
+__all__ = ["Ec2CapacityFootprint", "StrategyItem", "ec2_capacity_from_values"]
 
 # Interface endpoints the network creates when network.vpc_endpoints is on, each with one ENI
 # per private subnet / AZ.
@@ -86,6 +102,75 @@ class WorkloadFootprint:
 
 
 @dataclass(frozen=True)
+class Ec2CapacityFootprint:
+    """One Auto Scaling group of EC2 capacity: ``min_size``..``max_size`` instances of ``instance_types``.
+
+    ``on_demand_base_capacity`` instances are On-Demand first; of the instances above it,
+    ``on_demand_percentage_above_base`` percent are On-Demand and the rest Spot (the mixed
+    instances policy). ``name`` is the capacity provider's name, as strategies name it.
+    """
+
+    name: str
+    instance_types: tuple[str, ...]
+    min_size: int
+    max_size: int
+    on_demand_base_capacity: int = 0
+    on_demand_percentage_above_base: int = 100
+    root_volume_gib: int = AMI_ROOT_VOLUME_GIB
+
+    def split(self, instances: int) -> tuple[Decimal, Decimal]:
+        """(On-Demand, Spot) instances of ``instances``: the base first, then the percentage above it.
+
+        The share above the base is kept fractional (an average, as :func:`ops.cost.estimate.split_tasks`);
+        Auto Scaling rounds it per launch.
+        """
+        base = Decimal(min(self.on_demand_base_capacity, instances))
+        above = Decimal(instances) - base
+        on_demand = base + above * self.on_demand_percentage_above_base / 100
+        return on_demand, Decimal(instances) - on_demand
+
+
+def ec2_capacity_from_values(
+    name: str,
+    *,
+    instance_types: tuple[str, ...],
+    min_size: int,
+    max_size: int,
+    on_demand_base_capacity: int = 0,
+    on_demand_percentage_above_base: int = 100,
+    root_volume_gib: int = AMI_ROOT_VOLUME_GIB,
+    where: str = "ec2_capacity",
+) -> Ec2CapacityFootprint:
+    """The footprint of EC2 capacity from plain values (the config path's hook), checked with rules/ec2.py.
+
+    The defaults are :class:`modules.ec2_capacity.Ec2CapacityProps`'s. ``where`` prefixes the field in
+    an error (``workloads.api.ec2.max_size=0; allowed: 1..100``).
+    """
+    problems: list[tuple[str, str]] = []
+    problem = instance_types_problem(instance_types)
+    if problem:
+        problems.append(("instance_types", problem))
+    problems += size_problems(min_size, max_size)
+    if not problems:
+        problems += spot_mix_problems(on_demand_base_capacity, on_demand_percentage_above_base, max_size)
+    problem = range_problem(root_volume_gib, ROOT_VOLUME_GIB)
+    if problem:
+        problems.append(("root_volume_gib", problem))
+    if problems:
+        field_name, problem = problems[0]
+        raise CostError("%s.%s=%s" % (where, field_name, problem))
+    return Ec2CapacityFootprint(
+        name=name,
+        instance_types=tuple(instance_types),
+        min_size=min_size,
+        max_size=max_size,
+        on_demand_base_capacity=on_demand_base_capacity,
+        on_demand_percentage_above_base=on_demand_percentage_above_base,
+        root_volume_gib=root_volume_gib,
+    )
+
+
+@dataclass(frozen=True)
 class Footprint:
     """The billable shape of one environment."""
 
@@ -116,6 +201,8 @@ class Footprint:
     alarms: int = 0
     alarm_metrics: int = 0
     workloads: tuple[WorkloadFootprint, ...] = ()
+    ec2_capacity: tuple[Ec2CapacityFootprint, ...] = ()
+    """Auto Scaling groups of EC2 capacity; tasks placed on their providers are not priced as Fargate."""
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -496,6 +583,9 @@ def footprint_from_stack(doc: Mapping[str, Any], *, env: str, region: str, emula
         warnings.append("no log group is referenced by the task definition; app log lines are zero")
     alarms, alarm_metrics = _count_alarms(items("aws_cloudwatch_metric_alarm"), count, warnings)
     workloads = _workloads_from_stack(resources, count, cluster_strategy or (StrategyItem("FARGATE", 1, 0),), warnings)
+    ec2_capacity, provider_names = _ec2_capacity_from_stack(resources, warnings)
+    strategy = _resolve(strategy, provider_names)
+    workloads = tuple(replace(w, strategy=_resolve(w.strategy, provider_names)) for w in workloads)
     return Footprint(
         env=env,
         region=region,
@@ -523,18 +613,87 @@ def footprint_from_stack(doc: Mapping[str, Any], *, env: str, region: str, emula
         alarms=alarms,
         alarm_metrics=alarm_metrics,
         workloads=workloads,
+        ec2_capacity=ec2_capacity,
         warnings=tuple(warnings),
     )
+
+
+def _resolve(strategy: tuple[StrategyItem, ...], names: Mapping[str, str]) -> tuple[StrategyItem, ...]:
+    """The strategy with references to capacity providers (``${aws_ecs_capacity_provider.<id>.name}``) named."""
+    return tuple(replace(s, capacity_provider=names.get(s.capacity_provider, s.capacity_provider)) for s in strategy)
+
+
+def _ec2_capacity_from_stack(
+    resources: Mapping[str, Mapping[str, Mapping[str, Any]]], warnings: list[str]
+) -> tuple[tuple[Ec2CapacityFootprint, ...], dict[str, str]]:
+    """Each ``aws_autoscaling_group`` as EC2 capacity, and reference -> name of the capacity providers."""
+    templates = list(resources.get("aws_launch_template", {}).items())
+    providers = resources.get("aws_ecs_capacity_provider", {})
+    names: dict[str, str] = {}
+    found = []
+    for group_name, group in resources.get("aws_autoscaling_group", {}).items():
+        where = "aws_autoscaling_group.%s" % group_name
+        policy = _block(group.get("mixed_instances_policy"))
+        if policy:
+            distribution = _block(policy.get("instances_distribution"))
+            base = _int(distribution.get("on_demand_base_capacity", 0),
+                        where + ".mixed_instances_policy.instances_distribution.on_demand_base_capacity")
+            percent = _int(distribution.get("on_demand_percentage_above_base_capacity", 100),
+                           where + ".mixed_instances_policy.instances_distribution.on_demand_percentage_above_base_capacity")
+            launch = _block(policy.get("launch_template"))
+            spec = _block(launch.get("launch_template_specification"))
+            types = [o.get("instance_type") for o in _blocks(launch.get("override")) if o.get("instance_type")]
+        else:  # one launch template, all On-Demand
+            base, percent = 0, 100
+            spec = _block(group.get("launch_template"))
+            types = []
+        template: Mapping[str, Any] = {}
+        if templates:
+            template = _referenced("aws_launch_template", templates, spec.get("id") or spec.get("launch_template_id"))[1]
+        if not types and template.get("instance_type"):
+            types = [template["instance_type"]]
+        if not all(isinstance(t, str) for t in types):
+            raise CostError("%s instance types %r are not literal in the synthesized stack" % (where, types))
+        root = _root_volume_gib(template, where, warnings)
+        name = str(group.get("name", group_name))
+        for provider_id, provider in providers.items():
+            arn = _block(provider.get("auto_scaling_group_provider")).get("auto_scaling_group_arn")
+            if "aws_autoscaling_group.%s." % group_name in json.dumps(arn):
+                name = str(provider.get("name", name))
+                names["${aws_ecs_capacity_provider.%s.name}" % provider_id] = name
+        found.append(ec2_capacity_from_values(
+            name, instance_types=tuple(str(t) for t in types), min_size=_int(group.get("min_size"), where + ".min_size"),
+            max_size=_int(group.get("max_size"), where + ".max_size"), on_demand_base_capacity=base,
+            on_demand_percentage_above_base=percent, root_volume_gib=root, where=where,
+        ))  # fmt: skip
+    return tuple(found), names
+
+
+def _root_volume_gib(template: Mapping[str, Any], where: str, warnings: list[str]) -> int:
+    """GiB of EBS the launch template gives each instance (priced as gp3); the AMI's snapshot when it sets none."""
+    volumes = [_block(m.get("ebs")) for m in _blocks(template.get("block_device_mappings"))]
+    volumes = [v for v in volumes if v]
+    if not volumes:
+        warnings.append("%s: its launch template sets no EBS volume; priced as the AMI's %d GiB root volume"
+                        % (where, AMI_ROOT_VOLUME_GIB))  # fmt: skip
+        return AMI_ROOT_VOLUME_GIB
+    for volume in volumes:
+        if volume.get("volume_type", "gp3") != "gp3":
+            warnings.append("%s: a %s volume of its launch template is priced as gp3" % (where, volume.get("volume_type")))
+    return sum(_int(v.get("volume_size", AMI_ROOT_VOLUME_GIB), where + " launch template volume_size") for v in volumes)
 
 
 # What the config decides. Flow-log/WAF retention, WAF rules, KMS keys and alarms are the stack's
 # own choices (see stacks/service.py), so they are taken from the stack and not cross-checked; the
 # config estimate applies the same flow-log rule (rules.logs), and a test compares the two.
 # "workloads" compares the workload names, then WORKLOAD_CROSS_CHECKED of each workload.
+# "ec2_capacity": the config path gives none until the config describes EC2 capacity (see
+# ec2_capacity_from_values), so a stack with an Auto Scaling group is warned about until then.
 CROSS_CHECKED = (
     "cpu_units", "memory_mib", "cpu_architecture", "min_tasks", "max_tasks", "strategy", "load_balancers",
     "network_load_balancers",
     "nat_gateways", "interface_endpoint_enis", "task_public_ip", "app_log_retention_days", "workloads",
+    "ec2_capacity",
 )  # fmt: skip
 # Per workload: everything but its alarms (stack-only, as the environment's). Queue, schedule, rule
 # and key counts are what the constructs create for the kind (KIND_RESOURCES).
@@ -576,6 +735,13 @@ def cross_check(synth: Footprint, config: Footprint) -> list[str]:
 def _plain(value: Any) -> str:
     if isinstance(value, tuple) and value and isinstance(value[0], StrategyItem):
         return "[%s]" % ", ".join("%s w=%d b=%d" % (s.capacity_provider, s.weight, s.base) for s in value)
+    if isinstance(value, tuple) and value and isinstance(value[0], Ec2CapacityFootprint):
+        return "[%s]" % ", ".join(
+            "%s %s %d..%d base=%d %d%% On-Demand %d GiB"
+            % (c.name, "/".join(c.instance_types), c.min_size, c.max_size, c.on_demand_base_capacity,
+               c.on_demand_percentage_above_base, c.root_volume_gib)
+            for c in value
+        )  # fmt: skip
     if isinstance(value, Decimal):
         return _places(value)
     return repr(value)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from ops.context import relative
+from ops.cost.compare import CapacityComparison
 from ops.cost.estimate import CENT, EXCLUDED, NOT_COUNTED, Estimate, Line, _n
 from ops.cost.prices import PriceTable
 from ops.render import format_table
@@ -84,6 +85,9 @@ def render(estimates: Sequence[Estimate], prices: PriceTable) -> str:
             parts += [format_table(["quantities (min/max)", e.footprint.env], own), ""]
     else:
         parts += [quantities, ""]
+    compared = [e for e in estimates if e.comparisons]
+    for e in compared:
+        parts += [comparison_table(e), ""]
     notes = [
         "Source of each column: " + "; ".join("%s <- %s" % (e.footprint.env, e.footprint.source) for e in estimates),
         "Prices: %s as of %s (public list prices; may need refreshing), %s h a month; assumptions: %s."
@@ -93,14 +97,51 @@ def render(estimates: Sequence[Estimate], prices: PriceTable) -> str:
         "Not included (usage-priced): " + ", ".join(EXCLUDED) + ".",
         "Not counted either: " + ", ".join(NOT_COUNTED) + ".",
     ]  # fmt: skip
+    if compared:
+        notes.append(
+            "EC2 vs Fargate: the tasks a service places on EC2 capacity, priced On-Demand on the group's first"
+            " instance type (tasks per instance: the least of cpu, memory after the ECS reservation, and ENIs"
+            " less one for awsvpc) with root volumes, and on Fargate; not in the total, which prices the"
+            " group's min/max instances. EC2 Spot uses the table's assumed ec2_spot_discount."
+        )
     if any(e.footprint.emulator for e in estimates):
         notes.append("Emulator environments cost nothing to run; their column prices the same shape in their region.")
     parts.extend(_wrap(note) for note in notes)
-    warnings = [w for e in estimates for w in e.footprint.warnings]
+    warnings = [w for e in estimates for w in e.footprint.warnings + e.notes]
     if warnings:
         parts.append("")
         parts.extend("warning: %s" % w for w in warnings)
     return "\n".join(parts)
+
+
+def comparison_table(e: Estimate) -> str:
+    """One environment's services on EC2: tasks, fit, instances, and a month on EC2 vs on Fargate (min / max)."""
+    rows = []
+    for s in e.comparisons:
+        low, high = s.at_min, s.at_max
+        rows.append([
+            s.service, low.instance_type, "%s/%s" % (_n(low.tasks), _n(high.tasks)),
+            "%d (%s)" % (high.tasks_per_instance, high.limited_by), "%d/%d" % (low.instances, high.instances),
+            "%s / %s" % (money(low.ec2), money(high.ec2)), "%s / %s" % (money(low.fargate), money(high.fargate)),
+            high.cheaper,
+        ])  # fmt: skip
+    # tasks on EC2 at min/max, tasks per instance (what caps it), instances at min/max, a month min / max
+    headers = ["on EC2: %s" % e.footprint.env, "instance", "tasks", "fit", "inst.", "EC2", "Fargate", "cheaper"]
+    return format_table(headers, rows)
+
+
+def comparison_json(c: CapacityComparison) -> dict[str, Any]:
+    return {
+        "instance_type": c.instance_type,
+        "tasks": float(c.tasks),
+        "tasks_per_instance": c.tasks_per_instance,
+        "limited_by": c.limited_by,
+        "instances": c.instances,
+        "ec2_on_demand": float(c.ec2.quantize(Decimal("0.0001"))),
+        "ec2_spot": float(c.ec2_spot.quantize(Decimal("0.0001"))),
+        "fargate_on_demand": float(c.fargate.quantize(Decimal("0.0001"))),
+        "cheaper": c.cheaper,
+    }
 
 
 def to_json(estimates: Sequence[Estimate], prices: PriceTable) -> dict[str, Any]:
@@ -121,6 +162,16 @@ def to_json(estimates: Sequence[Estimate], prices: PriceTable) -> dict[str, Any]
             ],
             "total_at_min": num(e.total_min),
             "total_at_max": num(e.total_max),
+            "ec2_vs_fargate": [
+                {
+                    "service": s.service,
+                    "capacity_provider": s.capacity_provider,
+                    "at_min": comparison_json(s.at_min),
+                    "at_max": comparison_json(s.at_max),
+                }
+                for s in e.comparisons
+            ],
+            "notes": list(e.notes),
         }
     return {
         "currency": prices.currency,
