@@ -11,8 +11,8 @@ EC2 capacity (:class:`modules.ec2_capacity.Ec2Capacity`) is read from each ``aws
 its mixed instances policy (instance types in order, ``on_demand_base_capacity``,
 ``on_demand_percentage_above_base_capacity``), ``min_size``/``max_size``, its launch template's
 root volume, and the capacity provider that names the group (strategies that reference the provider
-are resolved to its name). The config does not describe EC2 capacity yet: the config path calls
-:func:`ec2_capacity_from_values` once it does.
+are resolved to its name). The config path reads the environment's ``[ec2]`` table
+(:func:`config_ec2_capacity`) and the strategy the cluster derives from it (:func:`environment_strategy`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ops.context import stack_dir
 from ops.cost import CostError, IncompleteStack
 from ops.cost.schedule import runs_per_month
-from rules.capacity import StrategyItem, capacity_provider_strategy
+from rules.capacity import StrategyItem, capacity_provider_strategy, mixed_capacity_provider_strategy
 from rules.ec2 import (
     AMI_ROOT_VOLUME_GIB,
     ROOT_VOLUME_GIB,
@@ -219,6 +219,27 @@ def config_strategy(fargate_spot_percent: int) -> tuple[StrategyItem, ...]:
     return tuple(capacity_provider_strategy(fargate_spot_percent))
 
 
+def environment_strategy(cfg: EnvironmentConfig) -> tuple[StrategyItem, ...]:
+    """The cluster's default strategy as the stack derives it: ``ec2.percent`` on the environment's EC2 capacity
+    provider (named ``<app>-<env>-ec2``) and the rest on FARGATE, or the Fargate Spot share without ``[ec2]``."""
+    if cfg.ec2 is not None:
+        return tuple(mixed_capacity_provider_strategy((cfg.physical_name("ec2"),), cfg.ec2.percent))
+    return config_strategy(cfg.scaling.fargate_spot_percent)
+
+
+def config_ec2_capacity(cfg: EnvironmentConfig) -> tuple[Ec2CapacityFootprint, ...]:
+    """The environment's ``[ec2]`` table as the cost footprint of its Auto Scaling group."""
+    if cfg.ec2 is None:
+        return ()
+    ec2 = cfg.ec2
+    return (ec2_capacity_from_values(
+        cfg.physical_name("ec2"), instance_types=ec2.instance_types, min_size=ec2.min_size, max_size=ec2.max_size,
+        on_demand_base_capacity=ec2.on_demand_base_capacity,
+        on_demand_percentage_above_base=ec2.on_demand_percentage_above_base, root_volume_gib=ec2.root_volume_gib,
+        where="ec2",
+    ),)  # fmt: skip
+
+
 def footprint_from_config(cfg: EnvironmentConfig) -> Footprint:
     """The footprint the config implies (used when the environment is not synthesized)."""
     net = cfg.network
@@ -233,7 +254,8 @@ def footprint_from_config(cfg: EnvironmentConfig) -> Footprint:
         cpu_architecture=cfg.container.cpu_architecture,
         min_tasks=cfg.scaling.min_capacity,
         max_tasks=cfg.scaling.max_capacity,
-        strategy=config_strategy(cfg.scaling.fargate_spot_percent),
+        strategy=environment_strategy(cfg),
+        ec2_capacity=config_ec2_capacity(cfg),
         load_balancers=1,
         network_load_balancers=sum(1 for w in cfg.workloads.values() if w.nlb is not None),
         load_balancer_public_ips=net.az_count * (1 + sum(1 for w in cfg.workloads.values() if w.nlb is not None)),
@@ -264,7 +286,7 @@ def workload_from_config(name: str, workload: WorkloadConfig, cfg: EnvironmentCo
         memory_mib=container.memory_mib,
         cpu_architecture=container.cpu_architecture,
         # Every workload runs on the cluster's strategy (services and schedules alike).
-        strategy=config_strategy(cfg.scaling.fargate_spot_percent),
+        strategy=environment_strategy(cfg),
         task_public_ip=cfg.network.tasks_in_public_subnets,
         min_tasks=0 if job else workload.scaling.min_capacity,
         max_tasks=0 if job else workload.scaling.max_capacity,
@@ -687,8 +709,7 @@ def _root_volume_gib(template: Mapping[str, Any], where: str, warnings: list[str
 # own choices (see stacks/service.py), so they are taken from the stack and not cross-checked; the
 # config estimate applies the same flow-log rule (rules.logs), and a test compares the two.
 # "workloads" compares the workload names, then WORKLOAD_CROSS_CHECKED of each workload.
-# "ec2_capacity": the config path gives none until the config describes EC2 capacity (see
-# ec2_capacity_from_values), so a stack with an Auto Scaling group is warned about until then.
+# "ec2_capacity": the environment's [ec2] table (config_ec2_capacity) against its Auto Scaling group.
 CROSS_CHECKED = (
     "cpu_units", "memory_mib", "cpu_architecture", "min_tasks", "max_tasks", "strategy", "load_balancers",
     "network_load_balancers",

@@ -364,3 +364,31 @@ def test_every_instance_type_has_a_network_interface_limit() -> None:
 def test_compare_capacity_errors_name_the_value(args: tuple[Any, ...], message: str, fixed: prices_mod.PriceTable) -> None:
     with pytest.raises(cost.CostError, match=message):
         compare_mod.compare_capacity(*args, fixed, "us-east-1")
+
+
+def test_an_environment_with_ec2_capacity_agrees_with_its_stack(tmp_path: Path) -> None:
+    """The config path reads [ec2] as the stack builds it: the same Auto Scaling group and strategy, no warning."""
+    import main
+    from envconfig import DEFAULT_FILE, load_environment
+
+    config = tmp_path / "environments.toml"
+    config.write_text(DEFAULT_FILE.read_text().replace("fargate_spot_percent = 50", "fargate_spot_percent = 0") + """
+[environments.staging.ec2]
+instance_types = ["m6i.large", "m5.large"]
+min_size = 1
+max_size = 4
+on_demand_base_capacity = 1
+on_demand_percentage_above_base = 0
+percent = 75
+""")  # fmt: skip
+    main.build(str(tmp_path / "out"), config=config, only=["staging"])
+    env = load_environment("staging", config)
+    from_stack = fp_mod.footprint(env, tmp_path / "out")
+    from_config = fp_mod.footprint_from_config(env)
+    assert from_stack.source.endswith("cdk.tf.json") and from_stack.warnings == (), from_stack.warnings
+    (capacity,) = from_config.ec2_capacity
+    assert capacity == from_stack.ec2_capacity[0]
+    assert (capacity.name, capacity.instance_types, capacity.min_size, capacity.max_size) == (
+        "flask-app-staging-ec2", ("m6i.large", "m5.large"), 1, 4)  # fmt: skip
+    assert from_config.strategy == from_stack.strategy == (
+        fp_mod.StrategyItem("flask-app-staging-ec2", 3, 0), fp_mod.StrategyItem("FARGATE", 1, 0))  # fmt: skip
