@@ -77,6 +77,7 @@ from ops.context import (
     stack_dir,
     stack_names,
 )
+from rules.container import APP_CONTAINER_NAME
 
 if TYPE_CHECKING:
     from envconfig import EnvironmentConfig
@@ -313,6 +314,68 @@ def expected_services(client: Callable[[str], Any], env: EnvironmentConfig, outp
             target_group = outputs.get("target_group_arn") if workload == primary_workload() else None
             waits.append(ServiceWait(workload, cluster, service, current, str(target_group) if target_group else None))
     return waits
+
+
+def controller_change_problem(env: EnvironmentConfig, outputs_before: Mapping[str, Any]) -> str | None:
+    """Why the apply must not run: the deployed web service has another deployment controller than
+    ``release.strategy`` asks for, and ``release.allow_controller_change`` is not set; else None.
+
+    The deployed stack says which controller it gave the service: a blue/green stack outputs
+    ``codedeploy_deployment_group``, a rolling one does not (nothing deployed: no outputs, no problem).
+    ECS cannot change a service's deployment controller in place, so Terraform would replace the
+    service: its tasks stop and new ones start, and the load balancer has no target in between.
+    """
+    if not outputs_before.get("service_name"):
+        return None  # nothing deployed yet
+    live = "CODE_DEPLOY" if outputs_before.get("codedeploy_deployment_group") else "ECS"
+    wanted = env.release.deployment_controller
+    if live == wanted or env.release.allow_controller_change:
+        return None
+    return (
+        "service %s runs with the %s deployment controller, and release.strategy=%r needs %s. ECS cannot change a"
+        " service's controller in place: the apply would replace the service (its tasks stop and new ones start,"
+        " and the load balancer has no target in between). Allowed: keep the service's strategy (%s), or set"
+        " release.allow_controller_change = true for the environment %s in the config for this deploy"
+        % (outputs_before["service_name"], live, env.release.strategy, wanted,
+           "rolling" if live == "ECS" else "a blue/green one", env.name)
+    )  # fmt: skip
+
+
+def release_web(
+    env: EnvironmentConfig,
+    outputs: Mapping[str, Any],
+    client: Callable[[str], Any],
+    *,
+    timeout: float,
+    log: TextIO,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Any:
+    """Blue/green: release the revision the apply registered (``task_definition_arn`` output) through CodeDeploy
+    (:mod:`ops.release`), unless the web service already runs it (its first deploy, or an apply that changed no
+    task); returns the :class:`ops.release.ReleaseResult`, or None when there was nothing to release."""
+    from ops import release
+
+    cluster, service = str(outputs.get("cluster_name") or ""), str(outputs.get("service_name") or "")
+    new = str(outputs.get("task_definition_arn") or "")
+    if not new or not outputs.get("codedeploy_deployment_group"):
+        raise OpsError(
+            "ENV=%s uses release.strategy=%r but the stack has no task_definition_arn / codedeploy_deployment_group"
+            " output; run `make synth` and deploy again" % (env.name, env.release.strategy)
+        )
+    current = str((_describe(client("ecs"), cluster, [service]).get(service) or {}).get("taskDefinition") or "")
+    step(5, "release %s through CodeDeploy (%s)" % (new.rsplit("/", 1)[-1], env.release.strategy), log)
+    if current == new:
+        print("   web: the service already runs %s; nothing to release" % new.rsplit("/", 1)[-1], file=log)
+        return None
+    codedeploy = client("codedeploy")
+    deployment_id = release.start_release(
+        codedeploy, application=str(outputs["codedeploy_application"]),
+        deployment_group=str(outputs["codedeploy_deployment_group"]), task_definition_arn=new,
+        container_name=APP_CONTAINER_NAME, container_port=env.container.port,
+        description="make deploy ENV=%s: %s" % (env.name, new.rsplit("/", 1)[-1]), log=log,
+    )  # fmt: skip
+    return release.wait_for_release(codedeploy, deployment_id, timeout=timeout, log=log, sleep=sleep, clock=clock)
 
 
 def _target_health(elbv2: Any, wait: ServiceWait, service: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
@@ -618,14 +681,32 @@ def roll_out(
 
     import datetime as dt
 
+    problem = controller_change_problem(env, service_stack.outputs())
+    if problem:
+        print("%s: REFUSED at step 4: %s" % (command, problem), file=log)
+        return Rollout(False, "", [])
     applied_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
     apply()
     outputs = service_stack.outputs()
     url = str(outputs.get("service_url") or "")
 
+    if env.release.blue_green:
+        released = release_web(env, outputs, client, timeout=timeout, log=log, sleep=sleep, clock=clock)
+        if released is not None and not released.ok:
+            print("%s: FAILED at step 5: %s: %s" % (command, primary_workload(), released.reason), file=log)
+            for line in released.details:
+                print("   %s" % line, file=log)
+            diagnostics(env, outputs, log, workload=primary_workload(), client=client)
+            return Rollout(False, url, [])
     waits = expected_services(client, env, outputs)
-    step(5, "wait for %d service%s to roll out (at most %.0f s)" % (len(waits), "" if len(waits) == 1 else "s", timeout),
-         log)  # fmt: skip
+    what = "wait for %d service%s to roll out (at most %.0f s)" % (len(waits), "" if len(waits) == 1 else "s", timeout)
+    if env.release.blue_green:  # CodeDeploy rolled the web service out (its ECS deployments list stays empty)
+        waits = [w for w in waits if w.workload != primary_workload()]
+        what = "then wait for the %d other service%s (at most %.0f s)" % (len(waits), "" if len(waits) == 1 else "s",
+                                                                            timeout)  # fmt: skip
+        print("   %s" % what, file=log)
+    else:
+        step(5, what, log)
     for wait in waits:
         print("   %s: service %s, task definition %s" % (wait.workload, wait.service,
               wait.expected_task_definition.rsplit("/", 1)[-1] or "?"), file=log)  # fmt: skip
