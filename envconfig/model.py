@@ -1040,7 +1040,6 @@ class EnvironmentConfig(_Model):
             )
         self._check_workloads()
         self._check_sidecars()
-        self._check_ec2()
         if self.network.nat_mode == "none" and not (
             self.network.tasks_in_public_subnets or self.network.vpc_endpoints
         ):
@@ -1048,6 +1047,7 @@ class EnvironmentConfig(_Model):
                 "network.nat_mode='none' leaves private tasks unable to pull images; allowed: nat_mode 'single' or"
                 " 'per_az', or vpc_endpoints=true, or tasks_in_public_subnets=true"
             )
+        self._check_ec2()
         return self
 
     def _check_ec2(self) -> None:
@@ -1057,6 +1057,11 @@ class EnvironmentConfig(_Model):
         problem = capacity_provider_name_problem(self.physical_name("ec2"))
         if problem:
             raise ValueError("app_name=%r: the EC2 capacity provider name %s" % (self.app_name, problem))
+        if self.network.nat_mode == "none":
+            raise ValueError(
+                "network.nat_mode='none' with [ec2]: the instances run in the private subnets and reach the ECS, ECR"
+                " and CloudWatch endpoints through NAT; allowed: nat_mode 'single' or 'per_az'"
+            )
         if self.scaling.fargate_spot_percent:
             raise ValueError(
                 "scaling.fargate_spot_percent=%d with [ec2]: the cluster's strategy places %d%% of the tasks on EC2"

@@ -120,8 +120,10 @@ def estimate(settings: DeploySettings) -> Estimate:
 
 
 def _one(stack: dict[str, Any], rtype: str) -> dict[str, Any]:
-    """The web service's ``rtype`` resource: further workloads (``Workload-<name>``) are not behind the ALB."""
-    found = [body for name, body in stack.get("resource", {}).get(rtype, {}).items() if not name.startswith("Workload-")]
+    """The web service's ``rtype`` resource: further workloads (``Workload-<name>``) are not behind the ALB, and a
+    blue/green release's green target group (``BlueGreen``) is a copy of the service's own."""
+    found = [body for name, body in stack.get("resource", {}).get(rtype, {}).items()
+             if not name.startswith(("Workload-", "BlueGreen_"))]  # fmt: skip
     if len(found) != 1:
         raise ValueError("expected one %s in the stack, found %d" % (rtype, len(found)))
     return dict(found[0])
@@ -179,12 +181,33 @@ def report(stacks: dict[str, dict[str, Any]]) -> tuple[str, bool]:
         ))  # fmt: skip
         if not math.isinf(ours.total_seconds) and not math.isinf(base.total_seconds) and ours.total_seconds:
             lines[-1] += "  (%.1fx faster)" % (base.total_seconds / ours.total_seconds)
+    for env, stack in stacks.items():
+        note = blue_green_note(env, stack)
+        if note:
+            lines += ["", note]
     lines += [
         "",
         "min/max healthy percent decide the waves (100/200: every task is replaced in one wave).",
         "Not included: task placement + image pull (~15-60 s on Fargate), scheduler polling.",
     ]
     return "\n".join(lines), ok
+
+
+def blue_green_note(env: str, stack: dict[str, Any]) -> str | None:
+    """For an environment whose web service CodeDeploy releases (``aws_codedeploy_deployment_group``): what its
+    row means there (the new task set's time to become healthy) and what a release adds; else None."""
+    groups = list(stack.get("resource", {}).get("aws_codedeploy_deployment_group", {}).values())
+    if not groups:
+        return None
+    group = groups[0]
+    config = str(group.get("deployment_config_name", "?"))
+    wait = ((group.get("blue_green_deployment_config") or {}).get("terminate_blue_instances_on_deployment_success")
+            or {}).get("termination_wait_time_in_minutes", 0)  # fmt: skip
+    return (
+        "%s: the web service is released by CodeDeploy (%s), not rolled: its row is the time the new task set"
+        " needs to become healthy; then traffic moves as the config says, and the old task set stops %s min after"
+        " the release (a quick way back until then)." % (env, config.split(".")[-1], wait)
+    )
 
 
 def load_stacks(out: Path, only: list[str] | None = None) -> dict[str, dict[str, Any]]:

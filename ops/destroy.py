@@ -212,6 +212,7 @@ def _not_found(exc: Exception) -> bool:
     return (
         "NotFound" in code
         or code.startswith("NoSuch")
+        or "DoesNotExist" in code  # CodeDeploy: ApplicationDoesNotExistException, DeploymentGroupDoesNotExist...
         or code in ("WAFNonexistentItemException", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
     )
 
@@ -450,6 +451,18 @@ def _check_wafv2_logging_configuration(client: Client, r: Deployed) -> list[Left
     return _present(r, "wafv2:GetLoggingConfiguration", response)
 
 
+def _check_ecs_capacity_provider(client: Client, r: Deployed) -> list[Leftover]:
+    response = client("ecs").describe_capacity_providers(capacityProviders=[r.values["name"]])
+    return _ecs_status(r, "ecs:DescribeCapacityProviders", response.get("capacityProviders") or [])
+
+
+def _check_codedeploy_deployment_group(client: Client, r: Deployed) -> list[Leftover]:
+    v = r.values
+    response = _get(lambda: client("codedeploy").get_deployment_group(
+        applicationName=v["app_name"], deploymentGroupName=v["deployment_group_name"]))  # fmt: skip
+    return _present(r, "codedeploy:GetDeploymentGroup", response)
+
+
 def _check_scheduler_schedule(client: Client, r: Deployed) -> list[Leftover]:
     scheduler, v = client("scheduler"), r.values
     response = _get(lambda: scheduler.get_schedule(Name=v["name"], GroupName=v.get("group_name") or "default"))
@@ -462,20 +475,29 @@ CHECKS: dict[str, Checker] = {
     "aws_appautoscaling_policy": _check_appautoscaling_policy,
     "aws_appautoscaling_scheduled_action": _check_appautoscaling_scheduled_action,
     "aws_appautoscaling_target": _check_appautoscaling_target,
+    "aws_autoscaling_group": _lookup("autoscaling", "DescribeAutoScalingGroups", "AutoScalingGroupNames", "name",
+                                     "AutoScalingGroups"),
     "aws_cloudwatch_event_rule": _lookup("events", "DescribeRule", "Name", "name", many=False),
     "aws_cloudwatch_log_group": _check_log_group,
     "aws_cloudwatch_metric_alarm": _check_metric_alarm,
+    "aws_codedeploy_app": _lookup("codedeploy", "GetApplication", "applicationName", "name", many=False),
+    "aws_codedeploy_deployment_config": _lookup("codedeploy", "GetDeploymentConfig", "deploymentConfigName",
+                                                "deployment_config_name", many=False),
+    "aws_codedeploy_deployment_group": _check_codedeploy_deployment_group,
     "aws_default_security_group": _lookup("ec2", "DescribeSecurityGroups", "GroupIds", "id", "SecurityGroups"),
     "aws_ecr_repository": _lookup("ecr", "DescribeRepositories", "repositoryNames", "name"),
+    "aws_ecs_capacity_provider": _check_ecs_capacity_provider,
     "aws_ecs_cluster": _check_ecs_cluster,
     "aws_ecs_service": _check_ecs_service,
     "aws_ecs_task_definition": _check_ecs_task_definition,
     "aws_eip": _lookup("ec2", "DescribeAddresses", "AllocationIds", "id", "Addresses"),
     "aws_flow_log": _check_flow_log,
+    "aws_iam_instance_profile": _lookup("iam", "GetInstanceProfile", "InstanceProfileName", "name", many=False),
     "aws_iam_role": _lookup("iam", "GetRole", "RoleName", "name", many=False),
     "aws_iam_role_policy": _check_iam_role_policy,
     "aws_internet_gateway": _lookup("ec2", "DescribeInternetGateways", "InternetGatewayIds", "id", "InternetGateways"),
     "aws_kms_key": _check_kms_key,
+    "aws_launch_template": _lookup("ec2", "DescribeLaunchTemplates", "LaunchTemplateIds", "id", "LaunchTemplates"),
     "aws_lb": _lookup("elbv2", "DescribeLoadBalancers", "LoadBalancerArns", "arn", "LoadBalancers"),
     "aws_lb_listener": _lookup("elbv2", "DescribeListeners", "ListenerArns", "arn", "Listeners"),
     "aws_lb_target_group": _lookup("elbv2", "DescribeTargetGroups", "TargetGroupArns", "arn", "TargetGroups"),
@@ -507,6 +529,8 @@ CANNOT_BE_LEFT: dict[str, str] = {
     "aws_ecs_cluster_capacity_providers": "a setting of the cluster; it goes with it (aws_ecs_cluster is checked)",
     "aws_cloudwatch_event_target": "a target of its rule; EventBridge deletes no rule that still has targets, so a"
     " gone rule (aws_cloudwatch_event_rule is checked) has none left",
+    "aws_iam_role_policy_attachment": "a managed policy attached to its role; IAM deletes no role that still has"
+    " one attached, so a gone role (aws_iam_role is checked) has none left",
     "aws_sqs_queue_policy": "an attribute of the queue; it goes with it (aws_sqs_queue is checked)",
     "aws_sqs_queue_redrive_allow_policy": "an attribute of the queue; it goes with it (aws_sqs_queue is checked)",
 }

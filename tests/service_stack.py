@@ -181,9 +181,11 @@ def all_of(stack: dict[str, Any], rtype: str) -> list[dict[str, Any]]:
 
 
 def web_of(stack: dict[str, Any], rtype: str) -> list[dict[str, Any]]:
-    """Like :func:`all_of`, without the resources of further workloads (``Workload-<name>`` scopes): the
-    environment's own web service and what the environment shares."""
-    return [body for name, body in stack.get("resource", {}).get(rtype, {}).items() if not name.startswith("Workload-")]
+    """Like :func:`all_of`, without the resources of further workloads (``Workload-<name>`` scopes) and of a
+    blue/green release (``BlueGreen``: the green target group copies the blue one): the environment's own web
+    service and what the environment shares."""
+    return [body for name, body in stack.get("resource", {}).get(rtype, {}).items()
+            if not name.startswith(("Workload-", "BlueGreen_"))]  # fmt: skip
 
 
 def container_definitions(stack: dict[str, Any]) -> list[dict[str, Any]]:

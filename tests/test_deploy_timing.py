@@ -84,3 +84,13 @@ def test_main_reads_an_output_directory(synth_dir: Path, capsys: pytest.CaptureF
 def test_main_explains_a_missing_synth(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--out", str(tmp_path)]) == 2
     assert "run `make synth` first" in capsys.readouterr().err
+
+
+def test_a_blue_green_environment_says_what_its_row_means(synth_all: dict[str, Any]) -> None:
+    from ops.deploy_timing import blue_green_note
+
+    assert blue_green_note("prod", synth_all["prod"]) is None  # rolling
+    note = blue_green_note("staging", synth_all["staging"])
+    assert note is not None and note.startswith("staging: the web service is released by CodeDeploy"
+                                                " (ECSCanary10Percent5Minutes), not rolled")  # fmt: skip
+    assert "stops 5 min after the release" in note

@@ -47,6 +47,8 @@ def env(**overrides: Any) -> EnvironmentConfig:
         (dict(ec2=EC2, scaling={"fargate_spot_percent": 50}),
          r"scaling\.fargate_spot_percent=50 with \[ec2\].*allowed: fargate_spot_percent=0"),
         (dict(ec2=EC2, app_name="ecs-demo"), r"app_name='ecs-demo': the EC2 capacity provider name"),
+        (dict(ec2=EC2, network={"nat_mode": "none", "vpc_endpoints": True}),
+         r"network\.nat_mode='none' with \[ec2\]: the instances run in the private subnets"),
     ],
 )  # fmt: skip
 def test_ec2_rules(overrides: dict[str, Any], message: str) -> None:
@@ -69,33 +71,36 @@ def test_launch_types_follow_the_strategy() -> None:
     assert compatibilities([]) == ("FARGATE",)
 
 
-def _synth(tmp_path: Path, table: str) -> dict[str, Any]:
+SHIPPED_EC2 = """[environments.staging.ec2]
+instance_types = ["m6i.large", "m5.large"]
+min_size = 1
+max_size = 4
+on_demand_base_capacity = 1
+on_demand_percentage_above_base = 0
+"""
+
+
+def _synth(tmp_path: Path, ec2_table: str) -> dict[str, Any]:
+    """staging, shipped with EC2 capacity, its [ec2] table replaced by ``ec2_table``."""
     import main
     from envconfig import DEFAULT_FILE
 
+    text = DEFAULT_FILE.read_text()
+    assert SHIPPED_EC2 in text, "the shipped staging [ec2] table changed; update SHIPPED_EC2"
     config = tmp_path / "environments.toml"
-    text = DEFAULT_FILE.read_text().replace("fargate_spot_percent = 50", "fargate_spot_percent = 0")
-    config.write_text(text + table)
+    config.write_text(text.replace(SHIPPED_EC2, ec2_table))
     main.build(str(tmp_path / "out"), config=config, only=["staging"])
     return dict(json.loads((tmp_path / "out" / "stacks" / "staging" / "cdk.tf.json").read_text()))
 
 
 @pytest.fixture(scope="module")
 def ec2_only(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return _synth(tmp_path_factory.mktemp("ec2"), """
-[environments.staging.ec2]
-instance_types = ["m6i.large", "m5.large"]
-min_size = 1
-max_size = 4
-on_demand_base_capacity = 1
-on_demand_percentage_above_base = 0
-""")
+    return _synth(tmp_path_factory.mktemp("ec2"), SHIPPED_EC2)
 
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return _synth(tmp_path_factory.mktemp("mixed"), """
-[environments.staging.ec2]
+    return _synth(tmp_path_factory.mktemp("mixed"), """[environments.staging.ec2]
 instance_types = ["m6i.large"]
 max_size = 3
 percent = 75

@@ -152,8 +152,27 @@ def test_tag_sweep_finds_tagged_resources_and_ignores_deleted_and_foreign_ones(
 # ---- the leftover check by state ------------------------------------------------------------
 
 
-def test_every_declared_resource_type_has_a_leftover_check(synth_all: dict[str, dict[str, Any]]) -> None:
-    declared = {rtype for stack in synth_all.values() for rtype in stack.get("resource", {})}
+@pytest.fixture(scope="module")
+def custom_release(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """staging with a canary no predefined CodeDeploy config matches (20 % for 10 minutes): a custom config."""
+    import main
+    from envconfig import DEFAULT_FILE
+
+    work = tmp_path_factory.mktemp("custom-release")
+    text = DEFAULT_FILE.read_text()
+    shipped = "strategy = \"canary\"\npercent = 10\nminutes = 5\n"
+    assert text.count(shipped) == 1
+    (work / "environments.toml").write_text(text.replace(shipped, shipped.replace("10", "20").replace("5", "10")))
+    main.build(str(work / "out"), config=work / "environments.toml", only=["staging"])
+    return dict(json.loads((work / "out" / "stacks" / "staging" / "cdk.tf.json").read_text()))
+
+
+def test_every_declared_resource_type_has_a_leftover_check(
+    synth_all: dict[str, dict[str, Any]], custom_release: dict[str, Any]
+) -> None:
+    """Every type the shipped stacks declare, and those a config can add (a custom deployment config)."""
+    assert "aws_codedeploy_deployment_config" in custom_release["resource"]
+    declared = {rtype for stack in [*synth_all.values(), custom_release] for rtype in stack.get("resource", {})}
     missing = destroy.unchecked_types(declared)
     assert not missing, (
         "the synthesized stacks declare %s but ops/destroy.py has no leftover check for them: add a checker to"

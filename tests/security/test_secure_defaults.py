@@ -117,10 +117,13 @@ def test_task_security_group_admits_only_security_groups(env: str, synth_all: di
 def test_https_with_tls13_and_port_80_only_redirects(env: str, synth_all: dict[str, Any]) -> None:
     stack = synth_all[env]
     listeners = {body["port"]: body for body in resources(stack, "aws_lb_listener").values()}
-    assert sorted(listeners) == [80, 443]
-    assert listeners[443]["protocol"] == "HTTPS"
-    assert listeners[443]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    assert listeners[443]["certificate_arn"].startswith("${aws_acm_certificate_validation.")
+    release = CONFIGS[env].release
+    # A blue/green environment adds its test listener, HTTPS like the production one.
+    assert sorted(listeners) == sorted([80, 443, *([release.test_listener_port] if release.blue_green else [])])
+    for port in sorted(set(listeners) - {80}):
+        assert listeners[port]["protocol"] == "HTTPS", port
+        assert listeners[port]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06", port
+        assert listeners[port]["certificate_arn"].startswith("${aws_acm_certificate_validation."), port
     (redirect,) = listeners[80]["default_action"]
     assert redirect == {"type": "redirect", "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}}
     (cert,) = resources(stack, "aws_acm_certificate").values()
