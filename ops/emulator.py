@@ -139,6 +139,10 @@ def apply_compat() -> list[str]:
     _applied.extend(_patch_elbv2_deletion_protection())
     _applied.extend(_patch_elbv2_private_link_enforcement())
     _applied.extend(_patch_sqs_attributes())
+    _applied.extend(_patch_codedeploy_lifecycle())
+    _applied.extend(_patch_codedeploy_deployment_configs())
+    _applied.extend(_patch_codedeploy_ecs_deployments())
+    _applied.extend(_patch_ecs_code_deploy_task_set())
     return list(_applied)
 
 
@@ -513,6 +517,571 @@ def _patch_sqs_attributes() -> list[str]:
     Queue._set_attributes = _set_attributes  # type: ignore[method-assign]
     Queue.attributes = property(attributes)  # type: ignore[assignment,method-assign]
     return ["sqs:RedriveAllowPolicy", "sqs:SetQueueAttributes.keeps-policy"]
+
+
+# --------------------------------------------------------------------------------------------
+# CodeDeploy (blue/green releases of an ECS service, modules/blue_green.py).
+# --------------------------------------------------------------------------------------------
+
+# The CodeDeploy APIs moto 5.2.5 lacks that the provider calls for the BlueGreen construct's resources.
+CODEDEPLOY_LIFECYCLE_ACTIONS: tuple[str, ...] = ("DeleteApplication", "DeleteDeploymentGroup", "UpdateDeploymentGroup")
+CODEDEPLOY_CONFIG_ACTIONS: tuple[str, ...] = (
+    "CreateDeploymentConfig",
+    "GetDeploymentConfig",
+    "DeleteDeploymentConfig",
+    "ListDeploymentConfigs",
+)
+
+#: The predefined deployment configs (CodeDeploy User Guide, "Working with deployment configurations"):
+#: EC2/on-premises ones by minimum healthy hosts, ECS ones by traffic routing (rules.releases).
+_SERVER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "CodeDeployDefault.AllAtOnce": {"type": "FLEET_PERCENT", "value": 0},
+    "CodeDeployDefault.HalfAtATime": {"type": "FLEET_PERCENT", "value": 50},
+    "CodeDeployDefault.OneAtATime": {"type": "HOST_COUNT", "value": 1},
+}
+
+#: ECS deployment states that still block another deployment of the same group.
+_ACTIVE_DEPLOYMENT_STATES = ("Created", "Queued", "InProgress", "Ready", "Baking")
+
+
+def _codedeploy_error(code: str, message: str) -> Exception:
+    from moto.codedeploy.exceptions import CodeDeployException
+
+    return CodeDeployException(code, message)
+
+
+def _patch_codedeploy_lifecycle() -> list[str]:
+    """CodeDeploy DeleteApplication, DeleteDeploymentGroup, UpdateDeploymentGroup; alarms read back.
+
+    moto 5.2.5 creates applications and deployment groups but cannot update or delete them (HTTP
+    500 ``NotImplementedError``, which the provider retries for minutes before ``terraform destroy``
+    fails), and GetDeploymentGroup answers ``alarmConfiguration`` as ``{}`` whatever was sent, so a
+    group with rollback alarms (``BlueGreenProps.alarm_names``) would plan an update on every run.
+    As on AWS: deleting an application deletes its deployment groups; deleting what is not there
+    succeeds (the provider deletes idempotently); UpdateDeploymentGroup changes the fields sent,
+    renames with ``newDeploymentGroupName`` and answers ``hooksNotCleanedUp``.
+    """
+    from moto.codedeploy import responses as cd
+    from moto.core.responses import ActionResult
+
+    cls = cd.CodeDeployResponse
+    if hasattr(cls, "delete_deployment_group"):
+        return []  # moto implements it now; tests/ops/test_emulator_compat.py says so too
+
+    def delete_application(self: Any) -> Any:
+        backend = self.codedeploy_backend
+        name = self._get_param("applicationName")
+        backend.applications.pop(name, None)
+        for group_name in backend.deployment_groups.pop(name, {}):
+            backend.tagger.delete_all_tags_for_resource(backend._deployment_group_arn(name, group_name))
+        backend.tagger.delete_all_tags_for_resource(backend._application_arn(name))
+        return ActionResult({})
+
+    def delete_deployment_group(self: Any) -> Any:
+        backend = self.codedeploy_backend
+        name, group_name = self._get_param("applicationName"), self._get_param("deploymentGroupName")
+        backend.get_application(name)  # ApplicationDoesNotExistException as on AWS
+        if backend.deployment_groups.get(name, {}).pop(group_name, None) is not None:
+            backend.tagger.delete_all_tags_for_resource(backend._deployment_group_arn(name, group_name))
+        return ActionResult({"hooksNotCleanedUp": []})
+
+    updatable = {
+        "deploymentConfigName": "deployment_config_name", "ec2TagFilters": "ec2_tag_filters",
+        "onPremisesInstanceTagFilters": "on_premises_instance_tag_filters", "autoScalingGroups": "auto_scaling_groups",
+        "serviceRoleArn": "service_role_arn", "triggerConfigurations": "trigger_configurations",
+        "alarmConfiguration": "alarm_configuration", "autoRollbackConfiguration": "auto_rollback_configuration",
+        "outdatedInstancesStrategy": "outdated_instances_strategy", "deploymentStyle": "deployment_style",
+        "blueGreenDeploymentConfiguration": "blue_green_deployment_configuration",
+        "loadBalancerInfo": "load_balancer_info", "ec2TagSet": "ec2_tag_set", "ecsServices": "ecs_services",
+        "onPremisesTagSet": "on_premises_tag_set", "terminationHookEnabled": "termination_hook_enabled",
+    }  # fmt: skip
+
+    def update_deployment_group(self: Any) -> Any:
+        backend = self.codedeploy_backend
+        name = self._get_param("applicationName")
+        current = self._get_param("currentDeploymentGroupName")
+        group = backend.get_deployment_group(name, current)  # ...DoesNotExistException as on AWS
+        for param, attribute in updatable.items():
+            value = self._get_param(param)
+            if value is not None:
+                setattr(group, attribute, value)
+        new_name = self._get_param("newDeploymentGroupName")
+        if new_name and new_name != current:
+            groups = backend.deployment_groups[name]
+            if new_name in groups:
+                from moto.codedeploy.exceptions import DeploymentGroupAlreadyExistsException
+
+                raise DeploymentGroupAlreadyExistsException("Deployment group %s already exists." % new_name)
+            groups[new_name] = groups.pop(current)
+            group.deployment_group_name = new_name
+            old_arn, new_arn = backend._deployment_group_arn(name, current), backend._deployment_group_arn(name, new_name)
+            tags = backend.tagger.list_tags_for_resource(old_arn)["Tags"]
+            backend.tagger.delete_all_tags_for_resource(old_arn)
+            if tags:
+                backend.tagger.tag_resource(new_arn, tags)
+        return ActionResult({"hooksNotCleanedUp": []})
+
+    original_info = cd._deployment_group_info
+
+    def deployment_group_info(group: Any) -> dict[str, Any]:
+        info = original_info(group)
+        info["alarmConfiguration"] = group.alarm_configuration or {}
+        return info
+
+    cls.delete_application = delete_application  # type: ignore[attr-defined]
+    cls.delete_deployment_group = delete_deployment_group  # type: ignore[attr-defined]
+    cls.update_deployment_group = update_deployment_group  # type: ignore[attr-defined]
+    cd._deployment_group_info = deployment_group_info  # type: ignore[assignment]
+    return ["codedeploy:" + action for action in CODEDEPLOY_LIFECYCLE_ACTIONS] + [
+        "codedeploy:GetDeploymentGroup.alarmConfiguration"
+    ]
+
+
+def _deployment_configs(backend: Any) -> dict[str, dict[str, Any]]:
+    """The custom deployment configs of one CodeDeploy backend (account and region), by name."""
+    configs: dict[str, dict[str, Any]] = backend.__dict__.setdefault("compat_deployment_configs", {})
+    return configs
+
+
+def _predefined_deployment_config(name: str) -> dict[str, Any] | None:
+    """DeploymentConfigInfo of a predefined config, or None."""
+    from rules.releases import PREDEFINED_CONFIGS, ROUTING_TYPES
+
+    if name in _SERVER_DEFAULTS:
+        return {"deploymentConfigName": name, "computePlatform": "Server", "minimumHealthyHosts": _SERVER_DEFAULTS[name]}
+    for (strategy, percent, minutes), config in PREDEFINED_CONFIGS.items():
+        if config != name:
+            continue
+        routing: dict[str, Any] = {"type": ROUTING_TYPES[strategy]}
+        if strategy == "canary":
+            routing["timeBasedCanary"] = {"canaryPercentage": percent, "canaryInterval": minutes}
+        elif strategy == "linear":
+            routing["timeBasedLinear"] = {"linearPercentage": percent, "linearInterval": minutes}
+        return {"deploymentConfigName": name, "computePlatform": "ECS", "trafficRoutingConfig": routing}
+    return None
+
+
+def _find_deployment_config(backend: Any, name: str) -> dict[str, Any]:
+    found = _predefined_deployment_config(name) or _deployment_configs(backend).get(name)
+    if found is None:
+        raise _codedeploy_error(
+            "DeploymentConfigDoesNotExistException",
+            "The deployment configuration %s does not exist with the user or AWS account." % name,
+        )
+    return found
+
+
+def _patch_codedeploy_deployment_configs() -> list[str]:
+    """CodeDeploy Create/Get/Delete/ListDeploymentConfig(s), and the predefined configs.
+
+    moto 5.2.5 has no deployment configs at all: the ``aws_codedeploy_deployment_config`` that
+    ``BlueGreen`` creates for a traffic shift without a predefined config (``TrafficShift("linear",
+    percent=20, minutes=2)``) cannot be created, read or destroyed. As on AWS: a config is created
+    once per name (``DeploymentConfigAlreadyExistsException``), GetDeploymentConfig answers the
+    predefined ``CodeDeployDefault.*`` configs too and ``DeploymentConfigDoesNotExistException`` for
+    an unknown name, a predefined config cannot be deleted (``InvalidOperationException``), nor one
+    a deployment group uses (``DeploymentConfigInUseException``).
+    """
+    import uuid
+
+    from moto.codedeploy import responses as cd
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+
+    cls = cd.CodeDeployResponse
+    if hasattr(cls, "create_deployment_config"):
+        return []  # moto implements it now; tests/ops/test_emulator_compat.py says so too
+
+    def create_deployment_config(self: Any) -> Any:
+        backend = self.codedeploy_backend
+        name = self._get_param("deploymentConfigName")
+        configs = _deployment_configs(backend)
+        if name in configs or _predefined_deployment_config(name) is not None:
+            raise _codedeploy_error(
+                "DeploymentConfigAlreadyExistsException",
+                "A deployment configuration with the name %s already exists with the user or AWS account." % name,
+            )
+        info: dict[str, Any] = {
+            "deploymentConfigId": str(uuid.uuid4()),
+            "deploymentConfigName": name,
+            "computePlatform": self._get_param("computePlatform") or "Server",
+            "createTime": utcnow(),
+        }
+        for field in ("minimumHealthyHosts", "trafficRoutingConfig", "zonalConfig"):
+            value = self._get_param(field)
+            if value is not None:
+                info[field] = value
+        configs[name] = info
+        return ActionResult({"deploymentConfigId": info["deploymentConfigId"]})
+
+    def get_deployment_config(self: Any) -> Any:
+        info = _find_deployment_config(self.codedeploy_backend, self._get_param("deploymentConfigName"))
+        return ActionResult({"deploymentConfigInfo": info})
+
+    def delete_deployment_config(self: Any) -> Any:
+        backend = self.codedeploy_backend
+        name = self._get_param("deploymentConfigName")
+        if _predefined_deployment_config(name) is not None:
+            raise _codedeploy_error(
+                "InvalidOperationException", "The predefined deployment configuration %s cannot be deleted." % name
+            )
+        for groups in backend.deployment_groups.values():
+            if any(str(group.deployment_config_name) == name for group in groups.values()):
+                raise _codedeploy_error(
+                    "DeploymentConfigInUseException", "The deployment configuration %s is still in use." % name
+                )
+        _deployment_configs(backend).pop(name, None)
+        return ActionResult({})
+
+    def list_deployment_configs(self: Any) -> Any:
+        from rules.releases import PREDEFINED_CONFIGS
+
+        names = [*_SERVER_DEFAULTS, *PREDEFINED_CONFIGS.values(), *_deployment_configs(self.codedeploy_backend)]
+        return ActionResult({"deploymentConfigsList": names})
+
+    cls.create_deployment_config = create_deployment_config  # type: ignore[attr-defined]
+    cls.get_deployment_config = get_deployment_config  # type: ignore[attr-defined]
+    cls.delete_deployment_config = delete_deployment_config  # type: ignore[attr-defined]
+    cls.list_deployment_configs = list_deployment_configs  # type: ignore[attr-defined]
+    return ["codedeploy:" + action for action in CODEDEPLOY_CONFIG_ACTIONS]
+
+
+def _parse_appspec(revision: dict[str, Any]) -> dict[str, Any]:
+    """The AppSpec of an ``AppSpecContent`` (or ``String``) revision, parsed (JSON or YAML). Raises ValueError."""
+    import yaml
+
+    kind = revision.get("revisionType")
+    content = (revision.get("appSpecContent") or {}).get("content") if kind == "AppSpecContent" else None
+    if kind == "String":
+        content = (revision.get("string") or {}).get("content")
+    if not content:
+        raise ValueError("revisionType %r with no AppSpec content" % kind)
+    try:
+        spec = yaml.safe_load(content)  # YAML 1.1 reads JSON too
+    except yaml.YAMLError as exc:
+        raise ValueError("the AppSpec content is neither JSON nor YAML (%s)" % str(exc).splitlines()[0]) from None
+    if not isinstance(spec, dict):
+        raise ValueError("the AppSpec content is not a mapping")
+    return spec
+
+
+def _ecs_target(spec: dict[str, Any]) -> tuple[str, str, int, dict[str, Any]]:
+    """(task definition, container name, container port, properties) of the AppSpec's ECS service. Raises ValueError."""
+    for resource in spec.get("Resources") or []:
+        target = (resource or {}).get("TargetService") or {}
+        if target.get("Type") == "AWS::ECS::Service":
+            props = target.get("Properties") or {}
+            info = props.get("LoadBalancerInfo") or {}
+            task_definition, container, port = props.get("TaskDefinition"), info.get("ContainerName"), info.get("ContainerPort")
+            if not task_definition or not container or port is None:
+                raise ValueError(
+                    "the AppSpec's TargetService needs Properties.TaskDefinition and LoadBalancerInfo.ContainerName"
+                    " and ContainerPort; got %r" % props
+                )
+            return str(task_definition), str(container), int(port), props
+    raise ValueError("the AppSpec has no Resources entry with a TargetService of Type AWS::ECS::Service")
+
+
+def _swap_forward(listener: Any, current: str, replacement: str) -> None:
+    """Point a listener's forward default action from ``current`` to ``replacement`` (the rest unchanged)."""
+    from moto.elbv2.models import FakeAction
+
+    actions = []
+    for action in listener.default_actions:
+        data = json.loads(json.dumps(action.data, default=str))
+        if str(data.get("Type", "")).lower() == "forward":
+            if data.get("TargetGroupArn") == current:
+                data["TargetGroupArn"] = replacement
+            for group in (data.get("ForwardConfig") or {}).get("TargetGroups") or []:
+                if group.get("TargetGroupArn") == current:
+                    group["TargetGroupArn"] = replacement
+        actions.append(FakeAction(data))
+    listener.default_actions = actions
+    listener._default_rule[0].actions = actions
+
+
+def _forward_target(listener: Any) -> str | None:
+    for action in listener.default_actions:
+        if str(action.data.get("Type", "")).lower() == "forward":
+            single = action.data.get("TargetGroupArn")
+            groups = (action.data.get("ForwardConfig") or {}).get("TargetGroups") or []
+            return str(single or (groups[0]["TargetGroupArn"] if groups else "")) or None
+    return None
+
+
+def _release_ecs(backend: Any, deployment: Any) -> tuple[str, str] | None:
+    """Carry out an ECS blue/green deployment at once; returns (error code, message) when it fails, else None.
+
+    The steps AWS runs (CodeDeploy User Guide, "What happens during an Amazon ECS deployment"), here
+    one after the other with no waits:
+
+    1. Install: "CodeDeploy creates a replacement task set" from the AppSpec's TaskDefinition, its
+       tasks registered with the replacement target group (the target group of the pair that the
+       production listener does not forward to). A task definition that does not exist, or an
+       AppSpec container (name and port) it does not have, fails the deployment here
+       (``ECS_UPDATE_ERROR``), before any traffic moved.
+    2. AllowTestTraffic: the test listener is pointed at the replacement target group.
+    3. AllowTraffic: the production listeners are pointed at it (all at once: the canary and linear
+       intervals of the deployment config are not waited for).
+    4. The replacement task set becomes the service's PRIMARY one (DescribeServices then reports
+       its taskDefinition and loadBalancers), and the original task set is terminated (the group's
+       termination wait is not waited for either).
+
+    Lifecycle hooks (Lambda functions) in the AppSpec are not called.
+    """
+    from moto.ecs.models import ecs_backends
+    from moto.elbv2.models import elbv2_backends
+
+    try:
+        task_definition, container, port, props = _ecs_target(_parse_appspec(deployment.revision or {}))
+    except ValueError as exc:
+        return "INVALID_REVISION", "The AppSpec file cannot be used: %s." % exc
+    group = deployment.deployment_group
+    ecs_service: dict[str, Any] = (group.ecs_services or [{}])[0]
+    cluster_name, service_name = ecs_service.get("clusterName", ""), ecs_service.get("serviceName", "")
+    ecs = ecs_backends[backend.account_id][backend.region_name]
+    try:
+        service = ecs._get_service(cluster_name, service_name)
+    except Exception:
+        return "INVALID_ECS_SERVICE", "The ECS service %s in cluster %s does not exist." % (service_name, cluster_name)
+    if service.deployment_controller.get("type") != "CODE_DEPLOY":
+        return "INVALID_ECS_SERVICE", (
+            "The ECS service %s does not use the CODE_DEPLOY deployment controller." % service_name
+        )
+    try:
+        definition = ecs.describe_task_definition(task_definition)
+    except Exception:
+        return "ECS_UPDATE_ERROR", (
+            "The ECS service cannot be updated: the task definition %s in the AppSpec file does not exist."
+            % task_definition
+        )
+    containers: dict[str, dict[str, Any]] = {str(c.get("name")): c for c in definition.container_definitions}
+    if container not in containers:
+        return "ECS_UPDATE_ERROR", (
+            "The ECS service cannot be updated: the container %s in the AppSpec file is not in the task definition"
+            " %s (its containers: %s)." % (container, definition.arn, ", ".join(sorted(map(str, containers))))
+        )
+    ports = [int(m.get("containerPort", -1)) for m in containers[container].get("portMappings") or []]
+    if port not in ports:
+        return "ECS_UPDATE_ERROR", (
+            "The ECS service cannot be updated: the container %s of task definition %s does not map port %d in the"
+            " AppSpec file (its ports: %s)." % (container, definition.arn, port, ports)
+        )
+
+    elbv2 = elbv2_backends[backend.account_id][backend.region_name]
+    pair: dict[str, Any] = (group.load_balancer_info.get("targetGroupPairInfoList") or [{}])[0]
+    names = [t.get("name") for t in pair.get("targetGroups") or []]
+    arns = {tg.name: tg.arn for tg in elbv2.target_groups.values()}
+    prod = (pair.get("prodTrafficRoute") or {}).get("listenerArns") or []
+    test = (pair.get("testTrafficRoute") or {}).get("listenerArns") or []
+    try:
+        listeners = {arn: elbv2.describe_listeners(None, [arn])[0] for arn in [*prod, *test]}
+    except Exception:
+        return "ELASTIC_LOAD_BALANCING_INVALID", "A listener of the deployment group does not exist: %s." % (prod + test)
+    if len(names) != 2 or any(name not in arns for name in names) or not prod:
+        return "ELASTIC_LOAD_BALANCING_INVALID", (
+            "The deployment group needs a production listener and two existing target groups; it has %s and %s."
+            % (prod, names)
+        )
+    current = _forward_target(listeners[prod[0]])
+    pair_arns = [arns[name] for name in names]
+    if current not in pair_arns:
+        return "ELASTIC_LOAD_BALANCING_INVALID", (
+            "The production listener %s forwards to %s, neither target group of the deployment group (%s)."
+            % (prod[0], current, ", ".join(names))
+        )
+    replacement = pair_arns[1 - pair_arns.index(current)]
+
+    # 1. Install: the replacement task set.
+    strategy = getattr(service, "capacity_provider_strategy", None) or []
+    task_set = ecs.create_task_set(
+        service.name, service.cluster_name, definition.arn, external_id=deployment.deployment_id,
+        network_configuration=(props.get("NetworkConfiguration") and _lower_keys(props["NetworkConfiguration"]))
+        or service.network_configuration or None,
+        load_balancers=[{"targetGroupArn": replacement, "containerName": container, "containerPort": port}],
+        launch_type=service.launch_type or (None if strategy else "FARGATE"), capacity_provider_strategy=strategy,
+        platform_version=props.get("PlatformVersion") or service.platform_version,
+    )  # fmt: skip
+    if strategy and not service.launch_type:
+        task_set.launch_type = None  # placed by the capacity-provider strategy, as the service's tasks are
+    # 2. AllowTestTraffic, 3. AllowTraffic.
+    for arn in [*test, *prod]:
+        _swap_forward(listeners[arn], current, replacement)
+    # 4. The replacement task set serves; the original one is terminated.
+    ecs.update_service_primary_task_set(service.cluster_name, service.name, task_set.task_set_arn)
+    service.task_sets = [task_set]
+    return None
+
+
+def _lower_keys(value: Any) -> Any:
+    """An AppSpec's NetworkConfiguration (``AwsvpcConfiguration``: ``Subnets``...) in ECS API casing."""
+    if isinstance(value, dict):
+        return {k[:1].lower() + k[1:]: _lower_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_lower_keys(v) for v in value]
+    return value
+
+
+def _patch_codedeploy_ecs_deployments() -> list[str]:
+    """CodeDeploy ECS blue/green deployments that run: CreateDeployment, GetDeployment, StopDeployment.
+
+    moto 5.2.5 records a deployment and leaves it ``Created`` forever: it reads no AppSpec, changes
+    neither the ECS service nor a listener, answers ``errorInformation`` as ``{}``, and has no
+    StopDeployment. The patch runs ECS deployments (the application's compute platform is ``ECS``)
+    as CodeDeploy does, one step per read: CreateDeployment answers a ``d-XXXXXXXXX`` id in status
+    ``Created``; the first GetDeployment (or BatchGetDeployments) of it moves it to ``InProgress``;
+    the next carries the release out (:func:`_release_ecs`: replacement task set, test then production
+    listeners to the other target group of the pair, the new task set PRIMARY) and answers
+    ``Succeeded``, or ``Failed`` with ``errorInformation`` (``code``, ``message``). A poller therefore
+    sees Created -> InProgress -> Succeeded in three reads, in well under a second rather than the
+    deployment config's minutes.
+
+    As on AWS, CreateDeployment refuses a second deployment while the group has an active one
+    (``DeploymentLimitExceededException``) and a deployment config that does not exist
+    (``DeploymentConfigDoesNotExistException``); the AppSpec itself is checked when the deployment
+    runs, so a bad one fails the deployment, not the call. StopDeployment stops an active
+    deployment (status ``Stopped``, ``errorInformation.code`` ``MANUAL_STOP``; nothing had moved yet,
+    so the original task set keeps serving) and refuses a finished one
+    (``DeploymentAlreadyCompletedException``). ListDeployments is moto's own. Deployments of the
+    other compute platforms stay as moto makes them.
+    """
+    from moto.codedeploy import responses as cd
+    from moto.codedeploy.models import CodeDeployBackend
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+    from moto.moto_api._internal import mock_random
+
+    cls = cd.CodeDeployResponse
+    if hasattr(cls, "stop_deployment"):
+        return []  # moto implements it now; tests/ops/test_emulator_compat.py says so too
+
+    original_create = CodeDeployBackend.create_deployment
+    original_get = CodeDeployBackend.get_deployment
+    original_batch = CodeDeployBackend.batch_get_deployments
+    original_info = cd._deployment_info
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+    def create_deployment(self: Any, application_name: str, deployment_group_name: str, revision: dict[str, Any],
+                          deployment_config_name: str | None = None, **kwargs: Any) -> str:  # fmt: skip
+        application = self.applications.get(application_name)
+        group = self.deployment_groups.get(application_name, {}).get(deployment_group_name)
+        if application is None or group is None or application.compute_platform != "ECS":
+            return original_create(self, application_name, deployment_group_name, revision,  # type: ignore[no-any-return]
+                                   deployment_config_name=deployment_config_name, **kwargs)  # fmt: skip
+        config_name = str(deployment_config_name or group.deployment_config_name)
+        _find_deployment_config(self, config_name)
+        for other in self.deployments.values():
+            if other.deployment_group is group and other.status in _ACTIVE_DEPLOYMENT_STATES:
+                raise _codedeploy_error(
+                    "DeploymentLimitExceededException",
+                    "The Deployment Group '%s' already has an active Deployment '%s'"
+                    % (deployment_group_name, other.deployment_id),
+                )
+        moto_id = original_create(self, application_name, deployment_group_name, revision,
+                                  deployment_config_name=config_name, **kwargs)  # fmt: skip
+        deployment = self.deployments.pop(moto_id)
+        deployment.deployment_id = "d-" + "".join(mock_random.choice(alphabet) for _ in range(9))
+        self.deployments[deployment.deployment_id] = deployment
+        old_arn, new_arn = self._arn("deployment:%s" % moto_id), self._arn("deployment:%s" % deployment.deployment_id)
+        tags = self.tagger.list_tags_for_resource(old_arn)["Tags"]
+        self.tagger.delete_all_tags_for_resource(old_arn)
+        if tags:
+            self.tagger.tag_resource(new_arn, tags)
+        deployment.compat_ecs = True
+        deployment.compat_error = None
+        deployment.deployment_overview.update(Pending=1)
+        return str(deployment.deployment_id)
+
+    def advance(self: Any, deployment: Any) -> None:
+        if not getattr(deployment, "compat_ecs", False):
+            return
+        overview = deployment.deployment_overview
+        if deployment.status == "Created":
+            deployment.status, deployment.start_time = "InProgress", utcnow()
+            overview.update(Pending=0, InProgress=1)
+        elif deployment.status == "InProgress":
+            error = _release_ecs(self, deployment)
+            deployment.complete_time = utcnow()
+            overview.update(InProgress=0)
+            if error is None:
+                deployment.status = "Succeeded"
+                overview.update(Succeeded=1)
+            else:
+                deployment.status = "Failed"
+                deployment.compat_error = {"code": error[0], "message": error[1]}
+                overview.update(Failed=1)
+
+    def get_deployment(self: Any, deployment_id: str) -> Any:
+        deployment = original_get(self, deployment_id)
+        advance(self, deployment)
+        return deployment
+
+    def batch_get_deployments(self: Any, deployment_ids: list[str]) -> Any:
+        deployments = original_batch(self, deployment_ids)
+        for deployment in deployments:
+            advance(self, deployment)
+        return deployments
+
+    def deployment_info(deployment: Any) -> dict[str, Any]:
+        info = original_info(deployment)
+        error = getattr(deployment, "compat_error", None)
+        info["errorInformation"] = error or {}
+        return info
+
+    def stop_deployment(self: Any) -> Any:
+        backend = self.codedeploy_backend
+        deployment_id = self._get_param("deploymentId")
+        deployment = backend.deployments.get(deployment_id)
+        if deployment is None:
+            original_get(backend, deployment_id)  # DeploymentDoesNotExistException as on AWS
+        if deployment.status not in _ACTIVE_DEPLOYMENT_STATES:
+            raise _codedeploy_error(
+                "DeploymentAlreadyCompletedException", "The deployment %s has already completed." % deployment_id
+            )
+        deployment.status, deployment.complete_time = "Stopped", utcnow()
+        deployment.compat_error = {"code": "MANUAL_STOP", "message": "The deployment was stopped by a user."}
+        deployment.deployment_overview.update(Pending=0, InProgress=0, Skipped=1)
+        return ActionResult({"status": "Succeeded", "statusMessage": "The deployment %s is stopped." % deployment_id})
+
+    CodeDeployBackend.create_deployment = create_deployment  # type: ignore[method-assign,assignment]
+    CodeDeployBackend.get_deployment = get_deployment  # type: ignore[method-assign]
+    CodeDeployBackend.batch_get_deployments = batch_get_deployments  # type: ignore[method-assign]
+    cd._deployment_info = deployment_info
+    cls.stop_deployment = stop_deployment  # type: ignore[attr-defined]
+    return ["codedeploy:CreateDeployment.ecs", "codedeploy:GetDeployment.ecs", "codedeploy:StopDeployment"]
+
+
+def _patch_ecs_code_deploy_task_set() -> list[str]:
+    """ECS CreateService with the ``CODE_DEPLOY`` controller: the service's first task set.
+
+    On AWS such a service starts with one PRIMARY task set (its task definition and load
+    balancers), which a CodeDeploy deployment later replaces; DescribeServices lists it under
+    ``taskSets``. moto 5.2.5 creates none, so the original task set a release terminates did not
+    exist. The patch creates it.
+    """
+    from moto.ecs import responses as ecs
+
+    cls = ecs.EC2ContainerServiceResponse
+    original = cls.create_service
+
+    def create_service(self: Any) -> Any:
+        result = original(self)
+        service = result.result["service"]  # type: ignore[index]
+        if service.deployment_controller.get("type") == "CODE_DEPLOY" and not service.task_sets and service.task_definition:
+            strategy = getattr(service, "capacity_provider_strategy", None) or []
+            task_set = self.ecs_backend.create_task_set(
+                service.name, service.cluster_name, service.task_definition,
+                network_configuration=service.network_configuration or None, load_balancers=service.load_balancers,
+                launch_type=service.launch_type or (None if strategy else "FARGATE"),
+                capacity_provider_strategy=strategy, platform_version=service.platform_version,
+            )  # fmt: skip
+            if strategy and not service.launch_type:
+                task_set.launch_type = None
+            task_set.status = "PRIMARY"
+        return result
+
+    cls.create_service = create_service  # type: ignore[method-assign]
+    return ["ecs:CreateService.code-deploy-task-set"]
 
 
 # --------------------------------------------------------------------------------------------

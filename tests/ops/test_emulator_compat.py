@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -134,6 +135,7 @@ PROBE = textwrap.dedent(
             out["servicediscovery_zone_after_delete"] = "kept"
         except ClientError as exc:
             out["servicediscovery_zone_after_delete"] = exc.response["Error"]["Code"]
+        out.update(codedeploy_gaps(boto3.client("codedeploy", **kw), ecs, subnet, sg_a))
     print(json.dumps(out))
     """
 )
@@ -195,10 +197,68 @@ PROTECTED_LB = textwrap.dedent(
 )
 
 
+# CodeDeploy of an ECS blue/green service: what plain moto does with each call the BlueGreen construct and a
+# release make. Returns a dict of outcomes ("ok", an error code, or a value read back).
+CODEDEPLOY = textwrap.dedent(
+    """
+    def codedeploy_gaps(cd, ecs, subnet, group):
+        from botocore.exceptions import ClientError
+
+        def outcome(call, **kw):
+            try:
+                call(**kw)
+                return "ok"
+            except ClientError as exc:
+                return exc.response["Error"]["Code"]
+            except Exception as exc:
+                return "error " + type(exc).__name__
+
+        out = {}
+        td = ecs.register_task_definition(family="bg", containerDefinitions=[
+            {"name": "app", "image": "x", "memory": 128, "portMappings": [{"containerPort": 3000}]}])[
+            "taskDefinition"]["taskDefinitionArn"]
+        ecs.create_service(cluster="c", serviceName="bg", taskDefinition=td, desiredCount=1,
+                           deploymentController={"type": "CODE_DEPLOY"},
+                           networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}})
+        out["ecs_code_deploy_task_sets"] = len(
+            ecs.describe_services(cluster="c", services=["bg"])["services"][0].get("taskSets") or [])
+        cd.create_application(applicationName="a", computePlatform="ECS")
+        cd.create_deployment_group(
+            applicationName="a", deploymentGroupName="g", serviceRoleArn="arn:aws:iam::123456789012:role/r",
+            alarmConfiguration={"enabled": True, "alarms": [{"name": "x"}]},
+            ecsServices=[{"serviceName": "bg", "clusterName": "c"}],
+            deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"})
+        out["codedeploy_group_alarms"] = cd.get_deployment_group(applicationName="a", deploymentGroupName="g")[
+            "deploymentGroupInfo"].get("alarmConfiguration")
+        out["codedeploy_update_group"] = outcome(
+            cd.update_deployment_group, applicationName="a", currentDeploymentGroupName="g",
+            serviceRoleArn="arn:aws:iam::123456789012:role/r2")
+        out["codedeploy_create_config"] = outcome(
+            cd.create_deployment_config, deploymentConfigName="c1", computePlatform="ECS",
+            trafficRoutingConfig={"type": "TimeBasedLinear",
+                                  "timeBasedLinear": {"linearPercentage": 20, "linearInterval": 2}})
+        out["codedeploy_get_config"] = outcome(cd.get_deployment_config,
+                                               deploymentConfigName="CodeDeployDefault.ECSAllAtOnce")
+        out["codedeploy_delete_config"] = outcome(cd.delete_deployment_config, deploymentConfigName="c1")
+        spec = json.dumps({"version": 0.0, "Resources": [{"TargetService": {"Type": "AWS::ECS::Service", "Properties": {
+            "TaskDefinition": td, "LoadBalancerInfo": {"ContainerName": "app", "ContainerPort": 3000}}}}]})
+        deployment = cd.create_deployment(applicationName="a", deploymentGroupName="g", revision={
+            "revisionType": "AppSpecContent", "appSpecContent": {"content": spec}})["deploymentId"]
+        out["codedeploy_deployment_statuses"] = [
+            cd.get_deployment(deploymentId=deployment)["deploymentInfo"]["status"] for _ in range(3)]
+        out["codedeploy_stop_deployment"] = outcome(cd.stop_deployment, deploymentId=deployment)
+        out["codedeploy_delete_group"] = outcome(cd.delete_deployment_group, applicationName="a",
+                                                 deploymentGroupName="g")
+        out["codedeploy_delete_application"] = outcome(cd.delete_application, applicationName="a")
+        return out
+    """
+)
+
+
 @pytest.fixture(scope="module")
 def plain_moto() -> dict[str, Any]:
     """What plain moto (no compat layer) does for each gap."""
-    script = RECREATE + PROTECTED_LB + PROBE % {"fields": list(emulator.ECS_CREATE_SERVICE_DROPPED_FIELDS)}
+    script = RECREATE + PROTECTED_LB + CODEDEPLOY + PROBE % {"fields": list(emulator.ECS_CREATE_SERVICE_DROPPED_FIELDS)}
     env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": "1", "AWS_EC2_METADATA_DISABLED": "true"}
     env.pop("AWS_ENDPOINT_URL", None)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300, check=False)
@@ -279,6 +339,39 @@ def test_moto_still_keeps_the_zone_of_a_deleted_namespace(plain_moto: dict[str, 
         "moto now deletes a Cloud Map namespace's hosted zone with it (GetHostedZone: %r): delete"
         " _patch_servicediscovery_delete_namespace_zone from ops/emulator.py"
         % plain_moto["servicediscovery_zone_after_delete"]
+    )
+
+
+@pytest.mark.parametrize("action", ["update_group", "create_config", "get_config", "delete_config", "delete_group",
+                                    "delete_application", "stop_deployment"])  # fmt: skip
+def test_moto_still_lacks_codedeploy_action(plain_moto: dict[str, Any], action: str) -> None:
+    patch = {"update_group": "_patch_codedeploy_lifecycle", "delete_group": "_patch_codedeploy_lifecycle",
+             "delete_application": "_patch_codedeploy_lifecycle", "stop_deployment": "_patch_codedeploy_ecs_deployments",
+             }.get(action, "_patch_codedeploy_deployment_configs")  # fmt: skip
+    assert plain_moto["codedeploy_" + action] != "ok", (
+        "moto now implements CodeDeploy %s: delete that part of %s from ops/emulator.py (or all of it, when moto"
+        " has every API it adds)" % (action, patch)
+    )
+
+
+def test_moto_still_answers_no_deployment_group_alarms(plain_moto: dict[str, Any]) -> None:
+    assert plain_moto["codedeploy_group_alarms"] == {}, (
+        "moto now answers a deployment group's alarmConfiguration (%r): delete deployment_group_info from"
+        " _patch_codedeploy_lifecycle in ops/emulator.py" % plain_moto["codedeploy_group_alarms"]
+    )
+
+
+def test_moto_still_leaves_an_ecs_deployment_created(plain_moto: dict[str, Any]) -> None:
+    assert plain_moto["codedeploy_deployment_statuses"] == ["Created"] * 3, (
+        "moto now runs CodeDeploy deployments (statuses %r): compare with _patch_codedeploy_ecs_deployments in"
+        " ops/emulator.py and delete what moto does itself" % plain_moto["codedeploy_deployment_statuses"]
+    )
+
+
+def test_moto_still_creates_no_task_set_for_a_code_deploy_service(plain_moto: dict[str, Any]) -> None:
+    assert plain_moto["ecs_code_deploy_task_sets"] == 0, (
+        "moto now gives a CODE_DEPLOY service its first task set: delete _patch_ecs_code_deploy_task_set from"
+        " ops/emulator.py"
     )
 
 
@@ -595,3 +688,199 @@ def test_bad_port_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("EMULATOR_PORT", "80")
     with pytest.raises(emulator.EmulatorError, match=r"EMULATOR_PORT=80 is out of range; allowed: 1024\.\.65535"):
         emulator.port()
+
+
+# ---- CodeDeploy (blue/green releases) on the patched emulator -------------------------------------
+
+
+def _blue_green(url: str, name: str, cidr: str) -> dict[str, Any]:
+    """An ECS service with the CODE_DEPLOY controller behind an ALB (production listener on 80, test listener on
+    8080, both forwarding to the blue target group), and its CodeDeploy application and deployment group."""
+    ec2, ecs, elbv2, cd = (_client(url, s) for s in ("ec2", "ecs", "elbv2", "codedeploy"))
+    vpc = ec2.create_vpc(CidrBlock="%s.0.0/16" % cidr)["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="%s.%d.0/24" % (cidr, i), AvailabilityZone="us-east-1" + zone)
+               ["Subnet"]["SubnetId"] for i, zone in enumerate("ab")]  # fmt: skip
+    group = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
+    alb = elbv2.create_load_balancer(Name=name, Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    blue, green = (elbv2.create_target_group(Name="%s-%s" % (name, color), Protocol="HTTP", Port=3000, VpcId=vpc,
+                                             TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+                   for color in ("tg", "tg2"))  # fmt: skip
+    forward = [{"Type": "forward", "TargetGroupArn": blue}]
+    production, test = (elbv2.create_listener(LoadBalancerArn=alb, Protocol="HTTP", Port=port, DefaultActions=forward)
+                        ["Listeners"][0]["ListenerArn"] for port in (80, 8080))  # fmt: skip
+    ecs.create_cluster(clusterName=name)
+    container = {"name": "app", "image": "repo:v1", "portMappings": [{"containerPort": 3000}]}
+    td = {"requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc", "cpu": "256", "memory": "512"}
+    first = ecs.register_task_definition(family=name, containerDefinitions=[container], **td)["taskDefinition"][
+        "taskDefinitionArn"]  # fmt: skip
+    second = ecs.register_task_definition(family=name, containerDefinitions=[dict(container, image="repo:v2")], **td)[
+        "taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+    ecs.create_service(
+        cluster=name, serviceName=name, taskDefinition=first, desiredCount=1, launchType="FARGATE",
+        deploymentController={"type": "CODE_DEPLOY"},
+        loadBalancers=[{"targetGroupArn": blue, "containerName": "app", "containerPort": 3000}],
+        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [group]}},
+    )  # fmt: skip
+    cd.create_application(applicationName=name, computePlatform="ECS")
+    cd.create_deployment_group(
+        applicationName=name, deploymentGroupName=name, serviceRoleArn="arn:aws:iam::123456789012:role/%s" % name,
+        deploymentConfigName="CodeDeployDefault.ECSAllAtOnce", ecsServices=[{"serviceName": name, "clusterName": name}],
+        deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        loadBalancerInfo={"targetGroupPairInfoList": [{
+            "targetGroups": [{"name": "%s-tg" % name}, {"name": "%s-tg2" % name}],
+            "prodTrafficRoute": {"listenerArns": [production]}, "testTrafficRoute": {"listenerArns": [test]}}]},
+    )  # fmt: skip
+    return {"ecs": ecs, "elbv2": elbv2, "cd": cd, "name": name, "first": first, "second": second, "blue": blue,
+            "green": green, "production": production, "test": test}  # fmt: skip
+
+
+def _deploy(bg: dict[str, Any], task_definition: str, container: str = "app", port: int = 3000) -> str:
+    from rules.releases import appspec, appspec_text
+
+    content = appspec_text(appspec(task_definition_arn=task_definition, container_name=container, container_port=port))
+    deployment_id: str = bg["cd"].create_deployment(
+        applicationName=bg["name"], deploymentGroupName=bg["name"],
+        revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": content}},
+    )["deploymentId"]  # fmt: skip
+    return deployment_id
+
+
+def _statuses(bg: dict[str, Any], deployment_id: str) -> list[str]:
+    return [bg["cd"].get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] for _ in range(3)]
+
+
+def _targets(bg: dict[str, Any]) -> list[str]:
+    listeners = bg["elbv2"].describe_listeners(ListenerArns=[bg["production"], bg["test"]])["Listeners"]
+    by_arn = {item["ListenerArn"]: item["DefaultActions"][0]["TargetGroupArn"] for item in listeners}
+    return [by_arn[bg["production"]], by_arn[bg["test"]]]
+
+
+def _service(bg: dict[str, Any]) -> dict[str, Any]:
+    (service,) = bg["ecs"].describe_services(cluster=bg["name"], services=[bg["name"]])["services"]
+    return dict(service)
+
+
+def test_patched_code_deploy_service_starts_with_a_primary_task_set(patched: str) -> None:
+    bg = _blue_green(patched, "compat-bg-ts", "10.94")
+    (task_set,) = _service(bg)["taskSets"]
+    assert (task_set["status"], task_set["taskDefinition"]) == ("PRIMARY", bg["first"])
+    assert [lb["targetGroupArn"] for lb in task_set["loadBalancers"]] == [bg["blue"]]
+
+
+def test_patched_ecs_deployment_runs_and_swaps_the_target_groups(patched: str) -> None:
+    bg = _blue_green(patched, "compat-bg-run", "10.95")
+    deployment_id = _deploy(bg, bg["second"])
+    assert re.fullmatch(r"d-[A-Z0-9]{9}", deployment_id)
+    assert _statuses(bg, deployment_id) == ["InProgress", "Succeeded", "Succeeded"]
+    info = bg["cd"].get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    assert info["creator"] == "user" and info["errorInformation"] == {}
+    assert info["revision"]["revisionType"] == "AppSpecContent"
+    assert info["deploymentOverview"]["Succeeded"] == 1 and info["completeTime"] >= info["startTime"]
+    service = _service(bg)
+    assert service["taskDefinition"] == bg["second"]
+    (task_set,) = service["taskSets"]
+    assert (task_set["status"], task_set["externalId"]) == ("PRIMARY", deployment_id)
+    assert _targets(bg) == [bg["green"], bg["green"]]
+    # The next release goes back to the blue target group (the other one of the pair).
+    again = _deploy(bg, bg["first"])
+    assert _statuses(bg, again)[-1] == "Succeeded"
+    assert _service(bg)["taskDefinition"] == bg["first"] and _targets(bg) == [bg["blue"], bg["blue"]]
+    listed = bg["cd"].list_deployments(applicationName=bg["name"], deploymentGroupName=bg["name"])["deployments"]
+    assert sorted(listed) == sorted([deployment_id, again])
+
+
+@pytest.mark.parametrize(
+    ("case", "cidr", "container", "port", "message"),
+    [
+        ("missing", "10.96", "app", 3000, r"task definition \S+:99 in the AppSpec file does not exist"),
+        ("container", "10.97", "web", 3000, r"container web in the AppSpec file is not in the task definition"),
+        ("port", "10.99", "app", 8000, r"does not map port 8000"),
+    ],
+)
+def test_patched_ecs_deployment_with_a_bad_appspec_fails_and_moves_nothing(
+    patched: str, case: str, cidr: str, container: str, port: int, message: str
+) -> None:
+    bg = _blue_green(patched, "compat-bg-%s" % case, cidr)
+    task_definition = bg["second"].rsplit(":", 1)[0] + ":99" if case == "missing" else bg["second"]
+    deployment_id = _deploy(bg, task_definition, container, port)
+    assert _statuses(bg, deployment_id) == ["InProgress", "Failed", "Failed"]
+    error = bg["cd"].get_deployment(deploymentId=deployment_id)["deploymentInfo"]["errorInformation"]
+    assert error["code"] == "ECS_UPDATE_ERROR" and re.search(message, error["message"]), error
+    assert _service(bg)["taskDefinition"] == bg["first"] and _targets(bg) == [bg["blue"], bg["blue"]]
+
+
+def test_patched_one_active_deployment_per_group_and_stop(patched: str) -> None:
+    from botocore.exceptions import ClientError
+
+    bg = _blue_green(patched, "compat-bg-stop", "10.98")
+    deployment_id = _deploy(bg, bg["second"])
+    with pytest.raises(ClientError, match=r"DeploymentLimitExceededException.*already has an active Deployment"):
+        _deploy(bg, bg["second"])
+    answer = bg["cd"].stop_deployment(deploymentId=deployment_id)
+    assert answer["status"] == "Succeeded"
+    info = bg["cd"].get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    assert (info["status"], info["errorInformation"]["code"]) == ("Stopped", "MANUAL_STOP")
+    assert _service(bg)["taskDefinition"] == bg["first"] and _targets(bg) == [bg["blue"], bg["blue"]]
+    with pytest.raises(ClientError, match=r"DeploymentAlreadyCompletedException"):
+        bg["cd"].stop_deployment(deploymentId=deployment_id)
+    with pytest.raises(ClientError, match=r"DeploymentConfigDoesNotExistException"):
+        bg["cd"].create_deployment(applicationName=bg["name"], deploymentGroupName=bg["name"],
+                                   deploymentConfigName="no-such-config", revision={"revisionType": "AppSpecContent",
+                                   "appSpecContent": {"content": "{}"}})  # fmt: skip
+
+
+def test_patched_codedeploy_groups_update_and_delete(patched: str) -> None:
+    from botocore.exceptions import ClientError
+
+    cd = _client(patched, "codedeploy")
+    role = "arn:aws:iam::123456789012:role/compat-cd"
+    cd.create_application(applicationName="compat-cd", computePlatform="ECS")
+    alarms = {"enabled": True, "ignorePollAlarmFailure": False, "alarms": [{"name": "compat-5xx"}]}
+    cd.create_deployment_group(applicationName="compat-cd", deploymentGroupName="g1", serviceRoleArn=role,
+                               alarmConfiguration=alarms)  # fmt: skip
+    info = cd.get_deployment_group(applicationName="compat-cd", deploymentGroupName="g1")["deploymentGroupInfo"]
+    assert info["alarmConfiguration"] == alarms
+    answer = cd.update_deployment_group(applicationName="compat-cd", currentDeploymentGroupName="g1",
+                                        newDeploymentGroupName="g2", serviceRoleArn=role + "-2")  # fmt: skip
+    assert answer["hooksNotCleanedUp"] == []
+    info = cd.get_deployment_group(applicationName="compat-cd", deploymentGroupName="g2")["deploymentGroupInfo"]
+    assert (info["serviceRoleArn"], info["alarmConfiguration"]) == (role + "-2", alarms)
+    with pytest.raises(ClientError, match="DeploymentGroupDoesNotExistException"):
+        cd.get_deployment_group(applicationName="compat-cd", deploymentGroupName="g1")
+    cd.delete_deployment_group(applicationName="compat-cd", deploymentGroupName="g2")
+    with pytest.raises(ClientError, match="DeploymentGroupDoesNotExistException"):
+        cd.get_deployment_group(applicationName="compat-cd", deploymentGroupName="g2")
+    cd.create_deployment_group(applicationName="compat-cd", deploymentGroupName="g3", serviceRoleArn=role)
+    cd.delete_application(applicationName="compat-cd")  # its groups go with it
+    assert "compat-cd" not in cd.list_applications()["applications"]
+    with pytest.raises(ClientError, match="ApplicationDoesNotExistException"):
+        cd.get_deployment_group(applicationName="compat-cd", deploymentGroupName="g3")
+    cd.delete_application(applicationName="compat-cd")  # gone already: nothing to do, as on AWS
+
+
+def test_patched_codedeploy_deployment_configs(patched: str) -> None:
+    from botocore.exceptions import ClientError
+
+    cd = _client(patched, "codedeploy")
+    routing = {"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 20, "linearInterval": 2}}
+    cd.create_deployment_config(deploymentConfigName="compat-linear", computePlatform="ECS", trafficRoutingConfig=routing)
+    info = cd.get_deployment_config(deploymentConfigName="compat-linear")["deploymentConfigInfo"]
+    assert (info["computePlatform"], info["trafficRoutingConfig"]) == ("ECS", routing)
+    with pytest.raises(ClientError, match="DeploymentConfigAlreadyExistsException"):
+        cd.create_deployment_config(deploymentConfigName="compat-linear", computePlatform="ECS",
+                                    trafficRoutingConfig=routing)  # fmt: skip
+    canary = cd.get_deployment_config(deploymentConfigName="CodeDeployDefault.ECSCanary10Percent5Minutes")
+    assert canary["deploymentConfigInfo"]["trafficRoutingConfig"] == {
+        "type": "TimeBasedCanary", "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 5}}  # fmt: skip
+    assert "compat-linear" in cd.list_deployment_configs()["deploymentConfigsList"]
+    with pytest.raises(ClientError, match="InvalidOperationException"):
+        cd.delete_deployment_config(deploymentConfigName="CodeDeployDefault.ECSAllAtOnce")
+    cd.create_application(applicationName="compat-cfg", computePlatform="ECS")
+    cd.create_deployment_group(applicationName="compat-cfg", deploymentGroupName="g", deploymentConfigName="compat-linear",
+                               serviceRoleArn="arn:aws:iam::123456789012:role/compat-cfg")  # fmt: skip
+    with pytest.raises(ClientError, match="DeploymentConfigInUseException"):
+        cd.delete_deployment_config(deploymentConfigName="compat-linear")
+    cd.delete_application(applicationName="compat-cfg")
+    cd.delete_deployment_config(deploymentConfigName="compat-linear")
+    with pytest.raises(ClientError, match="DeploymentConfigDoesNotExistException"):
+        cd.get_deployment_config(deploymentConfigName="compat-linear")
