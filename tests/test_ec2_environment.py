@@ -75,7 +75,6 @@ SHIPPED_EC2 = """[environments.staging.ec2]
 instance_types = ["m6i.large", "m5.large"]
 min_size = 1
 max_size = 4
-on_demand_base_capacity = 1
 on_demand_percentage_above_base = 0
 """
 
@@ -113,7 +112,7 @@ def test_an_ec2_only_environment_places_every_service_on_its_capacity_provider(e
     ((_, asg),) = resources(ec2_only, "aws_autoscaling_group").items()
     assert (asg["min_size"], asg["max_size"]) == (1, 4)
     distribution = asg["mixed_instances_policy"]["instances_distribution"]
-    assert (distribution["on_demand_base_capacity"], distribution["on_demand_percentage_above_base_capacity"]) == (1, 0)
+    assert (distribution["on_demand_base_capacity"], distribution["on_demand_percentage_above_base_capacity"]) == (0, 0)
     private = {"${aws_subnet.%s.id}" % n for n in resources(ec2_only, "aws_subnet") if "Private" in n}
     assert set(asg["vpc_zone_identifier"]) == private  # instances in the private subnets only
     ref = "${aws_ecs_capacity_provider.%s.name}" % provider_name
