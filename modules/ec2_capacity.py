@@ -34,7 +34,8 @@ What it builds:
   IP), ``min_size``..``max_size`` instances of ``instance_types`` from a mixed instances policy
   (``on_demand_base_capacity`` On-Demand first, then ``on_demand_percentage_above_base`` percent
   On-Demand, the rest Spot by ``price-capacity-optimized``), scale-in protection (managed termination
-  protection requires it), the ``AmazonECSManaged`` tag propagated to instances, and
+  protection requires it; ``force_delete`` so a destroy does not wait on protected instances), the
+  ``AmazonECSManaged`` tag propagated to instances, and
   ``desired_capacity`` left to ECS managed scaling (ignored in drift);
 * the capacity provider ``{name}``: managed scaling (target ``target_capacity_percent`` of the
   instances' capacity in use, step sizes, warm-up), managed termination protection (an instance with
@@ -328,6 +329,10 @@ class Ec2Capacity(Construct):
             health_check_type="EC2",
             health_check_grace_period=props.health_check_grace_period_seconds,
             protect_from_scale_in=True,
+            # Destroy without waiting for the instances: they are protected from scale-in (managed termination
+            # protection needs it), and once the capacity provider is gone nothing lifts that, so the provider's
+            # drain would wait until its timeout. The services are gone first; the instances then terminate.
+            force_delete=True,
             mixed_instances_policy=AutoscalingGroupMixedInstancesPolicy(
                 instances_distribution=AutoscalingGroupMixedInstancesPolicyInstancesDistribution(
                     on_demand_allocation_strategy="prioritized",

@@ -37,6 +37,7 @@ Settings (environment variables):
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import logging
 import os
@@ -112,6 +113,7 @@ ECS_CREATE_SERVICE_DROPPED_FIELDS: tuple[str, ...] = (
     "deploymentConfiguration",
     "enableECSManagedTags",
     "enableExecuteCommand",
+    "placementStrategy",
 )
 
 # The Application Auto Scaling tagging APIs moto 5.2.5 does not implement (HTTP 500
@@ -139,6 +141,7 @@ def apply_compat() -> list[str]:
     _applied.extend(_patch_elbv2_deletion_protection())
     _applied.extend(_patch_elbv2_private_link_enforcement())
     _applied.extend(_patch_sqs_attributes())
+    _applied.extend(_patch_ec2_launch_template_own_tags())
     _applied.extend(_patch_codedeploy_lifecycle())
     _applied.extend(_patch_codedeploy_deployment_configs())
     _applied.extend(_patch_codedeploy_ecs_deployments())
@@ -476,6 +479,36 @@ def _patch_elbv2_private_link_enforcement() -> list[str]:
 
     ELBV2Response.set_security_groups = set_security_groups  # type: ignore[method-assign]
     return ["elbv2:SetSecurityGroups.private-link-enforcement"]
+
+
+def _patch_ec2_launch_template_own_tags() -> list[str]:
+    """EC2 CreateLaunchTemplate: keep the template's own tags out of its launch template data.
+
+    The request's top-level ``TagSpecifications`` (resource type ``launch-template``) tag the
+    template itself. moto 5.2.5 also appends them to the first version's
+    ``LaunchTemplateData.TagSpecifications``, where AWS accepts only instance, volume,
+    network-interface and similar types, so DescribeLaunchTemplateVersions shows a
+    ``launch-template`` entry the configuration never had and every plan proposes a new version.
+    The patch leaves the version's data as sent.
+    """
+    from moto.ec2.responses.launch_templates import LaunchTemplates
+
+    original = LaunchTemplates.create_launch_template
+
+    def create_launch_template(self: Any) -> Any:
+        # A copy: moto extends the parsed request's own list in place.
+        sent = copy.deepcopy(self._get_param("LaunchTemplateData", {}).get("TagSpecifications"))
+        result = original(self)
+        template = self.ec2_backend.get_launch_template_by_name(self._get_param("LaunchTemplateName"))
+        data = template.versions[0].data
+        if sent is None:
+            data.pop("TagSpecifications", None)
+        else:
+            data["TagSpecifications"] = sent
+        return result
+
+    LaunchTemplates.create_launch_template = create_launch_template  # type: ignore[method-assign]
+    return ["ec2:CreateLaunchTemplate.own-tags"]
 
 
 def _patch_sqs_attributes() -> list[str]:

@@ -537,6 +537,7 @@ def test_auto_scaling_group_defaults(stack: dict[str, Any]) -> None:
     assert "desired_capacity" not in group
     assert group["lifecycle"] == {"ignore_changes": ["desired_capacity"]}
     assert group["protect_from_scale_in"] is True
+    assert group["force_delete"] is True  # protected instances would block a destroy until its timeout
     assert (group["health_check_type"], group["health_check_grace_period"]) == ("EC2", 300)
     assert "launch_template" not in group  # the mixed instances policy names it
     policy = group["mixed_instances_policy"]

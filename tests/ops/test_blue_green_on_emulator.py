@@ -125,7 +125,8 @@ def test_a_blue_green_service_applies_releases_plans_clean_and_destroys_on_the_e
     second = _register_revision(ecs, first, image_tag="v2")
     blue, green = _target_group_arns(elbv2, "%s-tg" % NAME, "%s-tg2" % NAME)
     production, test = _listener_arns(elbv2, "%s-alb" % NAME, 80, 8080)
-    assert _forwards_to(elbv2, production) == _forwards_to(elbv2, test) == blue
+    # Before the first release: production traffic to blue, the test listener to the (empty) green group.
+    assert (_forwards_to(elbv2, production), _forwards_to(elbv2, test)) == (blue, green)
 
     deployment_id = _release(codedeploy, second)
     statuses = _poll(codedeploy, deployment_id)

@@ -72,8 +72,16 @@ PROBE = textwrap.dedent(
             deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100,
                                      "deploymentCircuitBreaker": {"enable": True, "rollback": True}},
             enableECSManagedTags=True, enableExecuteCommand=True,
+            placementStrategy=[{"type": "spread", "field": "attribute:ecs.availability-zone"}],
             networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [sg_a]}},
         )
+        template = ec2.create_launch_template(
+            LaunchTemplateName="own-tags", LaunchTemplateData={"ImageId": "ami-12c6146b"},
+            TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "Name", "Value": "t"}]}],
+        )["LaunchTemplate"]["LaunchTemplateId"]
+        (version,) = ec2.describe_launch_template_versions(LaunchTemplateId=template)["LaunchTemplateVersions"]
+        out["ec2_launch_template_own_tags"] = [t["ResourceType"] for t in
+                                               version["LaunchTemplateData"].get("TagSpecifications", [])]
         svc = ecs.describe_services(cluster="c", services=["s"])["services"][0]
         out["ecs_create_service"] = {f: svc.get(f) for f in FIELDS}
         ecs.update_service(cluster="c", service="s", taskDefinition=second)
@@ -392,6 +400,13 @@ def test_moto_still_forgets_private_link_enforcement(plain_moto: dict[str, Any])
     )
 
 
+def test_moto_still_copies_a_launch_templates_own_tags_into_its_data(plain_moto: dict[str, Any]) -> None:
+    assert plain_moto["ec2_launch_template_own_tags"] == ["launch-template"], (
+        "moto now keeps the template's own tags out of its data (%r): delete _patch_ec2_launch_template_own_tags"
+        " from ops/emulator.py" % plain_moto["ec2_launch_template_own_tags"]
+    )
+
+
 def test_moto_still_lacks_redrive_allow_policy(plain_moto: dict[str, Any]) -> None:
     assert plain_moto["sqs_redrive_allow_policy"] == "InvalidAttributeName", (
         "moto now knows the SQS attribute RedriveAllowPolicy: delete that part of _patch_sqs_attributes from"
@@ -458,6 +473,22 @@ def test_patched_delete_of_a_protected_load_balancer_is_refused_until_protection
     elbv2.delete_load_balancer(LoadBalancerArn=arn)
     with pytest.raises(ClientError, match=r"LoadBalancerNotFound"):
         elbv2.describe_load_balancers(LoadBalancerArns=[arn])
+
+
+def test_patched_launch_template_data_is_as_sent(patched: str) -> None:
+    ec2 = _client(patched, "ec2")
+    own = [{"ResourceType": "launch-template", "Tags": [{"Key": "Name", "Value": "compat"}]}]
+    instance = [{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "node"}]}]
+    bare = ec2.create_launch_template(LaunchTemplateName="compat-bare", LaunchTemplateData={"ImageId": "ami-12c6146b"},
+                                      TagSpecifications=own)["LaunchTemplate"]  # fmt: skip
+    tagged = ec2.create_launch_template(LaunchTemplateName="compat-tagged", TagSpecifications=own,
+                                        LaunchTemplateData={"ImageId": "ami-12c6146b", "TagSpecifications": instance})[
+        "LaunchTemplate"]  # fmt: skip
+    for template, expected in ((bare, None), (tagged, instance)):
+        (version,) = ec2.describe_launch_template_versions(LaunchTemplateId=template["LaunchTemplateId"])[
+            "LaunchTemplateVersions"]  # fmt: skip
+        assert version["LaunchTemplateData"].get("TagSpecifications") == expected
+        assert {"Key": "Name", "Value": "compat"} in template["Tags"]  # the template itself is still tagged
 
 
 def test_patched_nlb_keeps_private_link_enforcement(patched: str) -> None:
@@ -591,6 +622,8 @@ def test_patched_create_service_keeps_every_field(patched: str) -> None:
         },
         "enableECSManagedTags": True,
         "enableExecuteCommand": True,
+        "placementStrategy": [{"type": "spread", "field": "attribute:ecs.availability-zone"},
+                              {"type": "binpack", "field": "memory"}],
     }
     assert set(sent) == set(emulator.ECS_CREATE_SERVICE_DROPPED_FIELDS)
     ecs.create_service(
