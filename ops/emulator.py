@@ -955,6 +955,11 @@ def _lower_keys(value: Any) -> Any:
     return value
 
 
+#: The lifecycle events of an ECS blue/green deployment, in order (CodeDeploy User Guide).
+_ECS_LIFECYCLE_EVENTS = ("BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "AfterAllowTestTraffic",
+                         "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")  # fmt: skip
+
+
 def _patch_codedeploy_ecs_deployments() -> list[str]:
     """CodeDeploy ECS blue/green deployments that run: CreateDeployment, GetDeployment, StopDeployment.
 
@@ -977,6 +982,13 @@ def _patch_codedeploy_ecs_deployments() -> list[str]:
     so the original task set keeps serving) and refuses a finished one
     (``DeploymentAlreadyCompletedException``). ListDeployments is moto's own. Deployments of the
     other compute platforms stay as moto makes them.
+
+    ListDeploymentTargets / BatchGetDeploymentTargets (which moto 5.2.5 does not implement: HTTP 500)
+    answer the deployment's one ECS target, ``<cluster>:<service>``, as AWS does once it started
+    (before, ``DeploymentNotStartedException``): its status, the ECS lifecycle events so far
+    (InProgress: BeforeInstall done, Install running; Succeeded: all done; Failed: Install failed with
+    the deployment's error as its diagnostics) and the task sets' traffic weights (blue 100 while in
+    progress, green 100 once it succeeded).
     """
     from moto.codedeploy import responses as cd
     from moto.codedeploy.models import CodeDeployBackend
@@ -1076,12 +1088,53 @@ def _patch_codedeploy_ecs_deployments() -> list[str]:
         deployment.deployment_overview.update(Pending=0, InProgress=0, Skipped=1)
         return ActionResult({"status": "Succeeded", "statusMessage": "The deployment %s is stopped." % deployment_id})
 
+    def ecs_target(backend: Any, deployment_id: str) -> dict[str, Any]:
+        deployment = original_get(backend, deployment_id)
+        if deployment.status == "Created" or not getattr(deployment, "compat_ecs", False):
+            raise _codedeploy_error("DeploymentNotStartedException", "The deployment %s has not started." % deployment_id)
+        group = deployment.deployment_group
+        service = (group.ecs_services or [{}])[0]
+        target_id = "%s:%s" % (service.get("clusterName", "?"), service.get("serviceName", "?"))
+        status = deployment.status
+        events: list[dict[str, Any]] = []
+        for i, name in enumerate(_ECS_LIFECYCLE_EVENTS):
+            if status == "Succeeded" or (status == "InProgress" and i == 0):
+                events.append({"lifecycleEventName": name, "status": "Succeeded"})
+            elif status == "InProgress" and i == 1:
+                events.append({"lifecycleEventName": name, "status": "InProgress"})
+            elif status == "Failed" and i == 1:
+                error = getattr(deployment, "compat_error", None) or {}
+                events.append({"lifecycleEventName": name, "status": "Failed", "diagnostics": {
+                    "errorCode": "UnknownError", "message": str(error.get("message", ""))[:1000]}})  # fmt: skip
+            else:
+                events.append({"lifecycleEventName": name, "status": "Skipped" if status in ("Failed", "Stopped")
+                               else "Pending"})  # fmt: skip
+        green = 100.0 if status == "Succeeded" else 0.0
+        return {"deploymentTargetType": "ECSTarget", "ecsTarget": {
+            "deploymentId": deployment_id, "targetId": target_id, "lastUpdatedAt": utcnow(), "status": status,
+            "lifecycleEvents": events,
+            "taskSetsInfo": [{"taskSetLabel": "Blue", "trafficWeight": 100.0 - green},
+                             {"taskSetLabel": "Green", "trafficWeight": green}],
+        }}  # fmt: skip
+
+    def list_deployment_targets(self: Any) -> Any:
+        target = ecs_target(self.codedeploy_backend, self._get_param("deploymentId"))
+        return ActionResult({"targetIds": [target["ecsTarget"]["targetId"]]})
+
+    def batch_get_deployment_targets(self: Any) -> Any:
+        target = ecs_target(self.codedeploy_backend, self._get_param("deploymentId"))
+        wanted = self._get_param("targetIds") or []
+        return ActionResult({"deploymentTargets": [target] if target["ecsTarget"]["targetId"] in wanted else []})
+
     CodeDeployBackend.create_deployment = create_deployment  # type: ignore[method-assign,assignment]
     CodeDeployBackend.get_deployment = get_deployment  # type: ignore[method-assign]
     CodeDeployBackend.batch_get_deployments = batch_get_deployments  # type: ignore[method-assign]
     cd._deployment_info = deployment_info
     cls.stop_deployment = stop_deployment  # type: ignore[attr-defined]
-    return ["codedeploy:CreateDeployment.ecs", "codedeploy:GetDeployment.ecs", "codedeploy:StopDeployment"]
+    cls.list_deployment_targets = list_deployment_targets  # type: ignore[attr-defined]
+    cls.batch_get_deployment_targets = batch_get_deployment_targets  # type: ignore[attr-defined]
+    return ["codedeploy:CreateDeployment.ecs", "codedeploy:GetDeployment.ecs", "codedeploy:StopDeployment",
+            "codedeploy:ListDeploymentTargets.ecs", "codedeploy:BatchGetDeploymentTargets.ecs"]  # fmt: skip
 
 
 def _patch_ecs_code_deploy_task_set() -> list[str]:

@@ -217,9 +217,13 @@ def _ecs_target(codedeploy: Any, deployment_id: str, target_ids: list[str]) -> M
                 return None
         answer = codedeploy.batch_get_deployment_targets(deploymentId=deployment_id, targetIds=target_ids)
     except ClientError as exc:
-        if _error(exc)[0] == "DeploymentNotStartedException":
+        code, message = _error(exc)
+        if code == "DeploymentNotStartedException":
             return None
-        raise
+        raise ReleaseError(
+            "release %s: CodeDeploy could not describe the deployment's target (%s: %s); the deployment goes on:"
+            " follow it with `aws deploy get-deployment --deployment-id %s`" % (deployment_id, code, message, deployment_id)
+        ) from None
     for target in answer.get("deploymentTargets", []):
         if target.get("ecsTarget"):
             return dict(target["ecsTarget"])

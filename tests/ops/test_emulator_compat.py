@@ -254,6 +254,7 @@ CODEDEPLOY = textwrap.dedent(
             "revisionType": "AppSpecContent", "appSpecContent": {"content": spec}})["deploymentId"]
         out["codedeploy_deployment_statuses"] = [
             cd.get_deployment(deploymentId=deployment)["deploymentInfo"]["status"] for _ in range(3)]
+        out["codedeploy_list_targets"] = outcome(cd.list_deployment_targets, deploymentId=deployment)
         out["codedeploy_stop_deployment"] = outcome(cd.stop_deployment, deploymentId=deployment)
         out["codedeploy_delete_group"] = outcome(cd.delete_deployment_group, applicationName="a",
                                                  deploymentGroupName="g")
@@ -351,10 +352,11 @@ def test_moto_still_keeps_the_zone_of_a_deleted_namespace(plain_moto: dict[str, 
 
 
 @pytest.mark.parametrize("action", ["update_group", "create_config", "get_config", "delete_config", "delete_group",
-                                    "delete_application", "stop_deployment"])  # fmt: skip
+                                    "delete_application", "stop_deployment", "list_targets"])  # fmt: skip
 def test_moto_still_lacks_codedeploy_action(plain_moto: dict[str, Any], action: str) -> None:
     patch = {"update_group": "_patch_codedeploy_lifecycle", "delete_group": "_patch_codedeploy_lifecycle",
              "delete_application": "_patch_codedeploy_lifecycle", "stop_deployment": "_patch_codedeploy_ecs_deployments",
+             "list_targets": "_patch_codedeploy_ecs_deployments",
              }.get(action, "_patch_codedeploy_deployment_configs")  # fmt: skip
     assert plain_moto["codedeploy_" + action] != "ok", (
         "moto now implements CodeDeploy %s: delete that part of %s from ops/emulator.py (or all of it, when moto"
@@ -840,6 +842,31 @@ def test_patched_ecs_deployment_with_a_bad_appspec_fails_and_moves_nothing(
     error = bg["cd"].get_deployment(deploymentId=deployment_id)["deploymentInfo"]["errorInformation"]
     assert error["code"] == "ECS_UPDATE_ERROR" and re.search(message, error["message"]), error
     assert _service(bg)["taskDefinition"] == bg["first"] and _targets(bg) == [bg["blue"], bg["blue"]]
+
+
+def test_patched_release_is_followed_by_ops_release(patched: str) -> None:
+    """The deploy's release step (ops.release) against the patched emulator: its target, lifecycle events and
+    traffic split, from Created to Succeeded."""
+    import io
+
+    from ops import release
+
+    bg = _blue_green(patched, "compat-bg-ops", "10.93")
+    first = _deploy(bg, bg["first"])
+    with pytest.raises(Exception, match="DeploymentNotStartedException"):
+        bg["cd"].list_deployment_targets(deploymentId=first)  # Created: not started yet
+    assert _statuses(bg, first)[-1] == "Succeeded"
+    log = io.StringIO()
+    deployment_id = release.start_release(
+        bg["cd"], application=bg["name"], deployment_group=bg["name"], task_definition_arn=bg["second"],
+        container_name="app", container_port=3000, description="compat", log=log,
+    )  # fmt: skip
+    result = release.wait_for_release(bg["cd"], deployment_id, timeout=30, log=log, poll_seconds=0.01)
+    lines = log.getvalue().splitlines()
+    assert result.ok and result.status == "Succeeded", lines
+    assert any("InProgress: BeforeInstall Succeeded, Install InProgress" in line for line in lines), lines
+    assert "traffic green 100% / blue 0%" in lines[-1] or any("green 100%" in line for line in lines), lines
+    assert _service(bg)["taskDefinition"] == bg["second"]
 
 
 def test_patched_one_active_deployment_per_group_and_stop(patched: str) -> None:

@@ -388,3 +388,13 @@ def test_status_values_and_error_codes_are_those_of_the_model() -> None:
     assert release.IN_PROGRESS_ERROR in errors("CreateDeployment")
     assert "DeploymentAlreadyCompletedException" in errors("StopDeployment")
     assert "DeploymentNotStartedException" in errors("ListDeploymentTargets")
+
+
+def test_an_unexpected_error_describing_the_target_is_a_release_error(codedeploy: Any, stub: Any, clock: FakeClock) -> None:
+    """Not a traceback: make deploy prints one line saying the deployment goes on and how to follow it."""
+    stub.add_response("get_deployment", info("InProgress"), {"deploymentId": ID})
+    stub.add_client_error("list_deployment_targets", service_error_code="InternalFailure", service_message="boom",
+                          http_status_code=500)  # fmt: skip
+    with pytest.raises(ReleaseError, match=r"could not describe the deployment's target \(InternalFailure: boom\);"
+                                           r" the deployment goes on: follow it with `aws deploy get-deployment"):  # fmt: skip
+        wait_for_release(codedeploy, ID, timeout=60, log=io.StringIO(), sleep=clock.sleep, clock=clock)
