@@ -81,11 +81,10 @@ from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
-from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from modules.listener_target import TargetProps
+from modules.listener_target import TargetProps, http_target_group
 from modules.load_balancer import TLS_POLICY
 from rules.naming import LIMITS, length_problem
 from rules.releases import (
@@ -218,28 +217,10 @@ class BlueGreen(Construct):
         blue = props.blue_target
 
         # ---- the green target group: the blue one's shape
-        green = LbTargetGroup(
-            self,
-            "GreenTargetGroup",
-            name=props.green_target_group_name,
-            port=blue.port,
-            protocol="HTTP",
-            target_type="ip",
-            vpc_id=props.vpc_id,
-            deregistration_delay=str(blue.deregistration_delay_seconds),
-            health_check=LbTargetGroupHealthCheck(
-                enabled=True,
-                path=blue.health_check_path,
-                port="traffic-port",
-                protocol="HTTP",
-                matcher="200",
-                interval=blue.health_check_interval_seconds,
-                timeout=blue.health_check_timeout_seconds,
-                healthy_threshold=blue.healthy_threshold_count,
-                unhealthy_threshold=blue.unhealthy_threshold_count,
-            ),
-            tags={"Name": props.green_target_group_name},
-        )
+        green = http_target_group(
+            self, "GreenTargetGroup", name=props.green_target_group_name, port=blue.port, vpc_id=props.vpc_id,
+            health_check_path=blue.health_check_path, options=blue,
+        )  # fmt: skip
 
         # ---- the test listener, reachable from the listed blocks only
         port = props.test_listener_port

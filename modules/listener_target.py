@@ -97,6 +97,35 @@ class TargetProps(TargetOptions):
             raise ValueError("TargetProps.%s" % problem)
 
 
+def http_target_group(
+    scope: Construct, id_: str, *, name: str, port: int, vpc_id: str, health_check_path: str, options: TargetOptions
+) -> LbTargetGroup:
+    """An ``ip`` target group speaking HTTP to ``port``, health-checked on ``health_check_path`` (200 only) with
+    ``options``' interval, timeout, thresholds and deregistration delay; tagged ``Name``."""
+    return LbTargetGroup(
+        scope,
+        id_,
+        name=name,
+        port=port,
+        protocol="HTTP",
+        target_type="ip",
+        vpc_id=vpc_id,
+        deregistration_delay=str(options.deregistration_delay_seconds),
+        health_check=LbTargetGroupHealthCheck(
+            enabled=True,
+            path=health_check_path,
+            port="traffic-port",
+            protocol="HTTP",
+            matcher="200",
+            interval=options.health_check_interval_seconds,
+            timeout=options.health_check_timeout_seconds,
+            healthy_threshold=options.healthy_threshold_count,
+            unhealthy_threshold=options.unhealthy_threshold_count,
+        ),
+        tags={"Name": name},
+    )
+
+
 class ListenerTarget:
     """Target group, plus listener rules when routed (see module docstring). Not a construct scope of its own."""
 
@@ -105,28 +134,10 @@ class ListenerTarget:
     rules: list[LbListenerRule]
 
     def __init__(self, scope: Construct, *, load_balancer: ILoadBalancer, props: TargetProps) -> None:
-        tg = LbTargetGroup(
-            scope,
-            "TargetGroup",
-            name=props.target_group_name,
-            port=props.port,
-            protocol="HTTP",
-            target_type="ip",
-            vpc_id=load_balancer.vpc_id,
-            deregistration_delay=str(props.deregistration_delay_seconds),
-            health_check=LbTargetGroupHealthCheck(
-                enabled=True,
-                path=props.health_check_path,
-                port="traffic-port",
-                protocol="HTTP",
-                matcher="200",
-                interval=props.health_check_interval_seconds,
-                timeout=props.health_check_timeout_seconds,
-                healthy_threshold=props.healthy_threshold_count,
-                unhealthy_threshold=props.unhealthy_threshold_count,
-            ),
-            tags={"Name": props.target_group_name},
-        )
+        tg = http_target_group(
+            scope, "TargetGroup", name=props.target_group_name, port=props.port, vpc_id=load_balancer.vpc_id,
+            health_check_path=props.health_check_path, options=props,
+        )  # fmt: skip
         self.target_group_arn = tg.arn
         self.target_group_arn_suffix = tg.arn_suffix
         self.rules = []

@@ -53,6 +53,13 @@ def serve_emulator(folder: Path, records: Path) -> Iterator[str]:
         process.wait(timeout=15)
 
 
+def terraform_env(url: str) -> dict[str, str]:
+    """The environment Terraform (and boto3) run with against the emulator at ``url``: dummy credentials, us-east-1,
+    no instance-metadata lookups."""
+    return {**os.environ, "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def patched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The project's emulator for the ops tests; its API-model records stay out of the project's .state/."""

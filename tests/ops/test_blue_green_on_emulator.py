@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ import pytest
 
 from ops import tf
 from tests.conftest import synth_construct
+from tests.ops.conftest import terraform_env
 
 NAME = "bg-emu"
 CLUSTER = NAME
@@ -100,8 +100,7 @@ def test_a_blue_green_service_applies_releases_plans_clean_and_destroys_on_the_e
     stack_dir = tmp_path / "stacks" / "blue-green"
     stack_dir.mkdir(parents=True)
     (stack_dir / "cdk.tf.json").write_text(json.dumps(_stack()))
-    env = {**os.environ, "AWS_ENDPOINT_URL": patched, "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}  # fmt: skip
+    env = terraform_env(patched)
     log = io.StringIO()
     stack = tf.Stack(stack_dir, env=env, log=log)
     stack.init()

@@ -13,6 +13,7 @@ import pytest
 
 from ops import tf
 from ops.migrate_state import MigrateError, migrate_stack
+from tests.ops.conftest import terraform_env
 
 BUCKET = "migrate-state-test"
 
@@ -29,8 +30,7 @@ def _config(backend: dict[str, Any]) -> dict[str, Any]:
 def test_local_state_moves_to_s3_and_is_never_overwritten(
     terraform: str, patched: str, client_for: Callable[[str], Any], tmp_path: Path
 ) -> None:
-    env = {**os.environ, "AWS_ENDPOINT_URL": patched, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-           "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}  # fmt: skip
+    env = terraform_env(patched)
     log = io.StringIO()
     local_state = tmp_path / "state" / "tiny.tfstate"
     local_dir = tmp_path / "local" / "tiny"

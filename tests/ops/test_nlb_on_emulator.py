@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 
 from ops import tf
 from tests.conftest import synth_construct
+from tests.ops.conftest import terraform_env
 
 
 def _stack() -> dict[str, Any]:
@@ -47,8 +47,7 @@ def test_an_nlb_applies_plans_clean_and_destroys_on_the_emulator(terraform: str,
     stack_dir = tmp_path / "stacks" / "nlb"
     stack_dir.mkdir(parents=True)
     (stack_dir / "cdk.tf.json").write_text(json.dumps(_stack()))
-    env = {**os.environ, "AWS_ENDPOINT_URL": patched, "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}  # fmt: skip
+    env = terraform_env(patched)
     log = io.StringIO()
     stack = tf.Stack(stack_dir, env=env, log=log)
     stack.init()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 
 from envconfig import load_environment
 from ops import access, deploy, fingerprint, plan, synth, tf
+from tests.ops.conftest import terraform_env
 
 
 def _stack(name: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -42,8 +42,7 @@ def workspace(tmp_path: Path, patched: str, monkeypatch: pytest.MonkeyPatch) -> 
     for name, config in (("local-registry", REGISTRY), ("local", SERVICE)):
         (out / "stacks" / name).mkdir(parents=True)
         (out / "stacks" / name / "cdk.tf.json").write_text(json.dumps(config))
-    env = {**os.environ, "AWS_ENDPOINT_URL": patched, "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}  # fmt: skip
+    env = terraform_env(patched)
     monkeypatch.setattr(access, "prepare", lambda *args, **kwargs: env)
     monkeypatch.setattr(synth, "run", lambda *args, **kwargs: None)
     monkeypatch.setattr(deploy, "image_tag", lambda env, explicit: "sha0001")

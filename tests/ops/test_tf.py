@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ops import context, emulator, tf
+from tests.ops.conftest import terraform_env
 
 CONFIG = {
     "terraform": {
@@ -56,8 +57,7 @@ def test_missing_stack_directory_is_an_error(tmp_path: Path) -> None:
 
 @pytest.mark.terraform_apply
 def test_runner_against_the_emulator(terraform: str, patched: str, stack_dir: Path) -> None:
-    env = {**os.environ, "AWS_ENDPOINT_URL": patched, "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}  # fmt: skip
+    env = terraform_env(patched)
     log = io.StringIO()
     stack = tf.Stack(stack_dir, env=env, log=log)
     stack.init()

@@ -51,3 +51,19 @@ def load_script(name: str) -> ModuleType:
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def checkov_without_exceptions(python: Path, stack: dict[str, Any], name: str, tmp_path: Path) -> list[str]:
+    """Run security/run_checkov.py over ``stack`` (as the stack ``name``) with an empty allow-list; returns the
+    failures (``<check> on <resource>: <title>``), after checking that checkov ran and passed some checks."""
+    out = tmp_path / "cdktf.out"
+    (out / "stacks" / name).mkdir(parents=True)
+    (out / "stacks" / name / "cdk.tf.json").write_text(json.dumps(stack))
+    allow = tmp_path / "allow.toml"
+    allow.write_text("")
+    code, report, stderr = run_json(python, "run_checkov.py", str(out), "--allowlist", str(allow))
+    assert report, "run_checkov.py printed no report (exit %d): %s" % (code, stderr)
+    assert report["summary"]["passed"] > 0 and report["summary"]["parsing_errors"] == 0
+    new = ["%(check_id)s on %(resource)s: %(check_name)s" % r for r in report["new_failures"]]
+    assert code == (1 if new else 0), stderr
+    return new

@@ -7,14 +7,13 @@ scanner tests) and finds nothing (``EXPECTED``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import resources, synth_construct
-from tests.security.scanners import run_json
+from tests.security.scanners import checkov_without_exceptions
 
 ACCOUNT = "123456789012"
 ALB_ARN = "arn:aws:elasticloadbalancing:us-east-1:%s:loadbalancer/app/flask-app-prod-alb/0123456789abcdef" % ACCOUNT
@@ -94,16 +93,5 @@ EXPECTED: list[str] = []
 
 def test_checkov_finds_nothing(tools_python: Path, stack: dict[str, Any], tmp_path: Path) -> None:
     """Empty allow-list: every check that applies to these resources passes (security/run_checkov.py)."""
-    out = tmp_path / "cdktf.out"
-    (out / "stacks" / "bluegreen").mkdir(parents=True)
-    (out / "stacks" / "bluegreen" / "cdk.tf.json").write_text(json.dumps(stack))
-    allow = tmp_path / "allow.toml"
-    allow.write_text("")
-
-    code, report, stderr = run_json(tools_python, "run_checkov.py", str(out), "--allowlist", str(allow))
-
-    assert report, "run_checkov.py printed no report (exit %d): %s" % (code, stderr)
-    new = ["%(check_id)s on %(resource)s: %(check_name)s" % r for r in report["new_failures"]]
+    new = checkov_without_exceptions(tools_python, stack, "bluegreen", tmp_path)
     assert new == EXPECTED, "\n".join(new)
-    assert report["summary"]["passed"] > 0 and report["summary"]["parsing_errors"] == 0
-    assert code == 0, stderr

@@ -9,14 +9,13 @@ this module.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import resources, synth_construct
-from tests.security.scanners import run_json
+from tests.security.scanners import checkov_without_exceptions
 
 SUBNETS = ("subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb")
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/0123abcd-45ef-67ab-89cd-0123456789ab"
@@ -80,16 +79,5 @@ def test_nothing_can_reach_the_instances(stack: dict[str, Any]) -> None:
 
 def test_checkov_finds_nothing(tools_python: Path, stack: dict[str, Any], tmp_path: Path) -> None:
     """No exception needed: every check that applies to these resources passes (security/run_checkov.py)."""
-    out = tmp_path / "cdktf.out"
-    (out / "stacks" / "ec2-capacity").mkdir(parents=True)
-    (out / "stacks" / "ec2-capacity" / "cdk.tf.json").write_text(json.dumps(stack))
-    allow = tmp_path / "allow.toml"
-    allow.write_text("")
-
-    code, report, stderr = run_json(tools_python, "run_checkov.py", str(out), "--allowlist", str(allow))
-
-    assert report, "run_checkov.py printed no report (exit %d): %s" % (code, stderr)
-    new = ["%(check_id)s on %(resource)s: %(check_name)s" % r for r in report["new_failures"]]
+    new = checkov_without_exceptions(tools_python, stack, "ec2-capacity", tmp_path)
     assert new == [], "\n".join(new)
-    assert report["summary"]["passed"] > 0 and report["summary"]["parsing_errors"] == 0
-    assert code == 0, stderr

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import resources, synth_construct
-from tests.security.scanners import run_json
+from tests.security.scanners import checkov_without_exceptions
 
 ACCOUNT = "123456789012"
 
@@ -97,16 +97,5 @@ def test_alarm_actions_are_never_disabled(stack: dict[str, Any]) -> None:
 
 def test_checkov_finds_nothing(tools_python: Path, stack: dict[str, Any], tmp_path: Path) -> None:
     """No exception needed: every check that applies to these resources passes (security/run_checkov.py)."""
-    out = tmp_path / "cdktf.out"
-    (out / "stacks" / "workloads").mkdir(parents=True)
-    (out / "stacks" / "workloads" / "cdk.tf.json").write_text(json.dumps(stack))
-    allow = tmp_path / "allow.toml"
-    allow.write_text("")
-
-    code, report, stderr = run_json(tools_python, "run_checkov.py", str(out), "--allowlist", str(allow))
-
-    assert report, "run_checkov.py printed no report (exit %d): %s" % (code, stderr)
-    new = ["%(check_id)s on %(resource)s: %(check_name)s" % r for r in report["new_failures"]]
+    new = checkov_without_exceptions(tools_python, stack, "workloads", tmp_path)
     assert new == [], "\n".join(new)
-    assert report["summary"]["passed"] > 0 and report["summary"]["parsing_errors"] == 0
-    assert code == 0, stderr
