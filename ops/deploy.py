@@ -690,6 +690,7 @@ def roll_out(
     outputs = service_stack.outputs()
     url = str(outputs.get("service_url") or "")
 
+    release_notes: list[str] = []
     if env.release.blue_green:
         released = release_web(env, outputs, client, timeout=timeout, log=log, sleep=sleep, clock=clock)
         if released is not None and not released.ok:
@@ -698,6 +699,11 @@ def roll_out(
                 print("   %s" % line, file=log)
             diagnostics(env, outputs, log, workload=primary_workload(), client=client)
             return Rollout(False, url, [])
+        if released is not None and env.emulator:
+            release_notes.append(
+                "emulator: the release ran at once (the compat layer's CodeDeploy): no canary or linear interval,"
+                " no termination wait and no lifecycle hooks were waited for"
+            )
     waits = expected_services(client, env, outputs)
     what = "wait for %d service%s to roll out (at most %.0f s)" % (len(waits), "" if len(waits) == 1 else "s", timeout)
     if env.release.blue_green:  # CodeDeploy rolled the web service out (its ECS deployments list stays empty)
@@ -714,7 +720,7 @@ def roll_out(
         if workload.kind == "job":
             print("   %s: a job, no service to wait for (the apply updated its schedule)" % name, file=log)
     result = wait_for_services(env, waits, timeout, log, client=client, since=applied_at, sleep=sleep, clock=clock)
-    notes = list(result.notes)
+    notes = release_notes + list(result.notes)
     if not result.ok:
         print("%s: FAILED at step 5: %s: %s" % (command, result.workload, result.reason), file=log)
         diagnostics(env, outputs, log, workload=result.workload, client=client)
