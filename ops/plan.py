@@ -23,7 +23,10 @@ the keys of ``FLAG_TITLES``):
 * a stateful resource - ECR repository, log group, ALB, VPC, ECS cluster - replaced or destroyed;
 * a security group rule opening ingress to 0.0.0.0/0 or ::/0 (new or changed rules only);
 * deletion protection turned off: ``enable_deletion_protection`` / ``deletion_protection`` going
-  from true to false, ECR ``force_delete`` or log group ``skip_destroy`` loosening.
+  from true to false, ECR ``force_delete`` or log group ``skip_destroy`` loosening;
+* an ECS service switching its deployment controller (rolling ``ECS`` <-> blue/green
+  ``CODE_DEPLOY``, ``release.strategy``): ECS cannot change it in place, so the service is
+  replaced and its tasks stop and start again.
 
 The ``<env>`` stack is planned with the image tag it currently runs (its ``image_tag`` output),
 so an unchanged deployment gives an empty plan; ``--image-tag`` (``make plan IMAGE_TAG=<tag>``)
@@ -75,6 +78,7 @@ FLAG_TITLES: dict[str, str] = {
     "stateful-destroy": "DESTROYS a stateful resource",
     "open-ingress": "OPENS a security group to the internet",
     "protection-off": "TURNS OFF deletion protection",
+    "controller-switch": "SWITCHES a service's deployment controller",
 }
 
 
@@ -184,6 +188,24 @@ def _replace_reason(rc: Mapping[str, Any]) -> str:
     return "forces replacement: %s" % ", ".join(names) if names else "replaced"
 
 
+def _controller_switch(rtype: str, action: str, before: Any, after: Any) -> str | None:
+    """``ECS -> CODE_DEPLOY; ...`` when an ECS service is replaced to change its deployment controller."""
+    if rtype != "aws_ecs_service" or action != "replace":
+        return None
+
+    def controller(values: Any) -> str:
+        blocks = (values or {}).get("deployment_controller") or [{}]
+        return str((blocks[0] or {}).get("type") or "ECS")
+
+    old, new = controller(before), controller(after)
+    if old == new:
+        return None
+    return (
+        "%s -> %s: ECS cannot change a service's controller in place, so the service is replaced (its tasks stop"
+        " and new ones start; the load balancer has no target in between)" % (old, new)
+    )
+
+
 def summarize(stack: str, plan: Mapping[str, Any]) -> StackSummary:
     """Counts and warnings for one stack from its ``terraform show -json`` plan."""
     summary = StackSummary(stack=stack)
@@ -222,6 +244,9 @@ def summarize(stack: str, plan: Mapping[str, Any]) -> StackSummary:
                     summary.flags.append(Flag("open-ingress", stack, address, "ingress %s" % rule))
             for detail in _protection_off(rtype, before, after):
                 summary.flags.append(Flag("protection-off", stack, address, detail))
+        switch = _controller_switch(rtype, action, before, after)
+        if switch:
+            summary.flags.append(Flag("controller-switch", stack, address, switch))
     for name, oc in sorted((plan.get("output_changes") or {}).items()):
         if list(oc.get("actions") or []) != ["no-op"]:
             summary.outputs_changed.append(name)

@@ -192,7 +192,7 @@ def test_a_stale_plan_is_refused_before_its_warnings() -> None:
 def test_unknown_ack_kind_is_refused_with_the_allowed_kinds() -> None:
     with pytest.raises(
         ApplyError,
-        match=r"ACK=open-ingres: unknown warning kind 'open-ingres'; allowed: stateful-replace, stateful-destroy, open-ingress, protection-off",
+        match=r"ACK=open-ingres: unknown warning kind 'open-ingres'; allowed: stateful-replace, stateful-destroy, open-ingress, protection-off, controller-switch",
     ):
         apply.parse_ack("open-ingres")
     assert apply.parse_ack(None) == frozenset()

@@ -160,3 +160,36 @@ def test_a_stack_not_planned_counts_as_a_change() -> None:
 def test_no_stateful_flag_without_replace_or_destroy(case: str) -> None:
     s = summarize("fixture", plan(case))
     assert not [f for f in s.flags if f.kind.startswith("stateful")]
+
+
+def _service_change(before: str | None, after: str, actions: list[str]) -> dict[str, Any]:
+    def values(controller: str | None) -> dict[str, Any]:
+        return {"name": "flask-app-prod-web", "deployment_controller": [{"type": controller}] if controller else []}
+
+    return {"resource_changes": [{"address": "aws_ecs_service.Service_D69D759B", "mode": "managed",
+                                  "type": "aws_ecs_service", "change": {
+        "actions": actions, "before": values(before), "after": values(after),
+        "replace_paths": [["deployment_controller"]] if "delete" in actions else []}}]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "actions", "flagged"),
+    [
+        ("ECS", "CODE_DEPLOY", ["delete", "create"], "ECS -> CODE_DEPLOY"),
+        ("CODE_DEPLOY", "ECS", ["create", "delete"], "CODE_DEPLOY -> ECS"),
+        (None, "CODE_DEPLOY", ["delete", "create"], "ECS -> CODE_DEPLOY"),  # no block: ECS's default
+        ("ECS", "ECS", ["delete", "create"], None),  # replaced for another reason
+        ("ECS", "ECS", ["update"], None),
+    ],
+)  # fmt: skip
+def test_a_service_switching_its_deployment_controller_is_flagged(
+    before: str | None, after: str, actions: list[str], flagged: str | None
+) -> None:
+    s = summarize("prod", _service_change(before, after, actions))
+    switches = [f for f in s.flags if f.kind == "controller-switch"]
+    if flagged is None:
+        assert switches == []
+    else:
+        (flag,) = switches
+        assert flag.address == "aws_ecs_service.Service_D69D759B" and flag.detail.startswith(flagged + ": ECS cannot")
+        assert "SWITCHES a service's deployment controller" in flag.markdown()
