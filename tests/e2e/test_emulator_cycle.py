@@ -8,6 +8,10 @@ the same working tree with no state of its own (tests/e2e/operators.py). The sta
    `production = true`, `deletion_protection = true`): refused without `CONFIRM`; with it, the
    reviewed plan is applied (registry, then - `ACK=open-ingress` - the service); the load
    balancer really has deletion protection.
+   It runs on EC2 capacity and releases the web service as a CodeDeploy canary
+   (:data:`EC2_AND_CANARY`): the cluster has the EC2 capacity provider, the service the
+   CODE_DEPLOY controller. A second deploy with a new tag runs the canary to completion: the
+   primary task set runs the new image, and `make drift` finds no changes.
 2. **Its teardown**: `make destroy` refused without `CONFIRM`; with it, protection goes off in a
    first, shown apply, both stacks are destroyed (the emulator refuses to delete a protected load
    balancer, as AWS does) and nothing the stacks created is left, DNS included.
@@ -22,13 +26,15 @@ the same working tree with no state of its own (tests/e2e/operators.py). The sta
 8. `make destroy`: nothing left.
 
 Every stage runs while the previous ones passed; the final destroy always runs; all failures
-are reported together. Any `.state/local*.tfstate` and `plans/local/` of your own are moved
+are reported together. `E2E_STAGES=production_deploy,production_release make test-e2e` runs only
+the named stages, in order (a shortcut while working on one; CI runs them all). Any `.state/local*.tfstate` and `plans/local/` of your own are moved
 aside for the run and put back afterwards.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -65,7 +71,25 @@ def _production_shaped(text: str) -> str:
     text = text.replace("[environments.local]\n", "[environments.local]\nproduction = true\ndeletion_protection = true\n", 1)
     head, sep, tail = text.partition("[environments.local.registry]\n")
     assert sep, "environments.toml has no [environments.local.registry] table"
-    return head + sep + tail.replace("force_delete = true", "force_delete = false", 1)
+    return head + sep + tail.replace("force_delete = true", "force_delete = false", 1) + EC2_AND_CANARY
+
+
+# The production-shaped `local` also runs on EC2 capacity (Spot above one On-Demand instance) and
+# releases its web service as a CodeDeploy canary, the way staging ships: the first deploy builds
+# both, the second deploy (a new tag) runs the blue/green path to completion.
+EC2_AND_CANARY = """
+[environments.local.ec2]
+instance_types = ["m6i.large", "m5.large"]
+min_size = 1
+max_size = 3
+on_demand_base_capacity = 1
+on_demand_percentage_above_base = 0
+[environments.local.release]
+strategy = "canary"
+percent = 10
+minutes = 5
+test_ingress_cidrs = ["203.0.113.0/24"]
+"""
 
 
 @pytest.fixture(scope="module")
@@ -183,8 +207,35 @@ def test_the_emulator_cycle(cycle: Cycle) -> None:
         (balancer,) = elbv2.describe_load_balancers(Names=["flask-app-local-alb"])["LoadBalancers"]
         attributes = {a["Key"]: a["Value"] for a in elbv2.describe_load_balancer_attributes(
             LoadBalancerArn=balancer["LoadBalancerArn"])["Attributes"]}  # fmt: skip
+        ecs = emulator_client(env, "ecs")
+        (cluster,) = ecs.describe_clusters(clusters=["flask-app-local"])["clusters"]
+        ec2_providers = [p for p in cluster.get("capacityProviders", []) if not p.startswith("FARGATE")]
+        expect(bool(ec2_providers), "the production-shaped cluster has no EC2 capacity provider: %r" % cluster)
+        (service,) = ecs.describe_services(cluster="flask-app-local", services=["flask-app-local-web"])["services"]
+        controller = service.get("deploymentController", {}).get("type")
+        expect(controller == "CODE_DEPLOY", "the production-shaped web service's controller is %r, not CODE_DEPLOY" % controller)
         return ok and expect(attributes.get("deletion_protection.enabled") == "true",
                              "the production-shaped ALB has no deletion protection: %r" % attributes)  # fmt: skip
+
+    # 1b. A second production deploy, a new tag: the canary runs through CodeDeploy to the end;
+    # the task set serving traffic runs the new image, and drift then finds no changes.
+    def production_release() -> bool:
+        ok, out = make("release (production, canary)", "deploy", prodlike, "CONFIRM=local", "ACK=open-ingress",
+                       "IMAGE_TAG=e2e-release", says=(
+                           "through CodeDeploy (canary)",
+                           "deploy: local is up at https://flask-app.local.test (image e2e-release)",
+                       ))  # fmt: skip
+        expect(re.search(r"release d-\w+: Succeeded:", out) is not None, "the release did not say it Succeeded")
+        ecs = emulator_client(env, "ecs")
+        (service,) = ecs.describe_services(cluster="flask-app-local", services=["flask-app-local-web"])["services"]
+        primary = [s for s in service.get("taskSets", []) if s.get("status") == "PRIMARY"]
+        images = [ecs.describe_task_definition(taskDefinition=s["taskDefinition"])["taskDefinition"]
+                  ["containerDefinitions"][0]["image"] for s in primary]  # fmt: skip
+        expect(len(images) == 1 and images[0].endswith(":e2e-release"),
+               "after the release the primary task set runs %r, not the new tag" % images)  # fmt: skip
+        drift, _ = make("drift after the release (production)", "drift", prodlike,
+                        says=("Result: no changes",))  # fmt: skip
+        return ok and drift
 
     # 2. Its teardown: only with CONFIRM; protection off in a first, shown apply; nothing left.
     def production_teardown() -> bool:
@@ -276,7 +327,12 @@ def test_the_emulator_cycle(cycle: Cycle) -> None:
         expect(code == 0 and all(e in out for e in ("local", "dev", "staging", "prod")), "make cost did not show every environment")
         return True
 
-    stages += [production_deploy, production_teardown, redeploy, shared_state, reviewed_plan_and_lock, stale_plans, operate]
+    stages += [production_deploy, production_release, production_teardown, redeploy, shared_state, reviewed_plan_and_lock, stale_plans, operate]
+    only = [name for name in os.environ.get("E2E_STAGES", "").split(",") if name]
+    unknown = sorted(set(only) - {stage.__name__ for stage in stages})
+    assert not unknown, "E2E_STAGES names no stage %s; allowed: %s" % (unknown, ", ".join(s.__name__ for s in stages))
+    if only:  # a developer's shortcut to a few stages (in order); the lane runs them all
+        stages = [stage for stage in stages if stage.__name__ in only]
     try:
         for stage in stages:
             if not stage():
