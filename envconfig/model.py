@@ -36,8 +36,10 @@ from rules.container import (
 from rules.dns import (
     ACM_DOMAIN_NAME_MAX,
     DNS_NAME_ALLOWED,
+    certificate_arn_problem,
     is_dns_name,
     is_email_address,
+    nlb_listener_problem,
     requests_certificate,
     serves_tls,
 )
@@ -73,7 +75,6 @@ APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:(parameter/|secret:).+$")
-CERT_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")
 SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$")
 # Names that suggest a credential; such values must come through `secrets`, not `environment`.
 SECRET_LIKE = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)", re.I)
@@ -549,11 +550,9 @@ class LoadBalancerConfig(_Model):
             object.__setattr__(self, "redirect_http_to_https", self.tls)
         for i, cidr in enumerate(self.ingress_cidrs):
             _network(cidr, "ingress_cidrs[%d]" % i)
-        if self.certificate_arn is not None and not CERT_ARN.match(self.certificate_arn):
-            raise ValueError(
-                "certificate_arn=%r is not an ACM certificate ARN; allowed: arn:aws:acm:<region>:<account>:certificate/<id>"
-                % self.certificate_arn
-            )
+        problem = certificate_arn_problem(self.certificate_arn)
+        if problem:
+            raise ValueError(problem)
         for field in ("domain_name", "hosted_zone_name"):
             value = getattr(self, field)
             if value is not None and not is_dns_name(value):
@@ -768,26 +767,9 @@ class NlbConfig(_Model):
             raise ValueError("ingress_cidrs=[]; allowed: at least one IPv4 CIDR block")
         for i, cidr in enumerate(self.ingress_cidrs):
             _network(cidr, "ingress_cidrs[%d]" % i)
-        if self.protocol == "TLS" and self.certificate_arn is None:
-            raise ValueError(
-                "certificate_arn is not set for protocol='TLS'; allowed: an ACM certificate ARN, or protocol='TCP'"
-                " to pass TLS through to the tasks"
-            )
-        if self.protocol == "TCP" and self.certificate_arn is not None:
-            raise ValueError(
-                "certificate_arn=%r with protocol='TCP' (nothing terminates TLS at the NLB); allowed: unset, or"
-                " protocol='TLS'" % self.certificate_arn
-            )
-        if self.certificate_arn is not None and not CERT_ARN.match(self.certificate_arn):
-            raise ValueError(
-                "certificate_arn=%r is not an ACM certificate ARN; allowed: arn:aws:acm:<region>:<account>:certificate/<id>"
-                % self.certificate_arn
-            )
-        if self.access_log_bucket is not None and self.protocol != "TLS":
-            raise ValueError(
-                "access_log_bucket=%r with protocol='TCP': an NLB logs TLS listeners only; allowed: unset, or"
-                " protocol='TLS'" % self.access_log_bucket
-            )
+        problem = nlb_listener_problem(self.protocol, self.certificate_arn, self.access_log_bucket)
+        if problem:
+            raise ValueError(problem)
         return self
 
 

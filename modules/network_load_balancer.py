@@ -39,7 +39,6 @@ What it builds, each named ``{name}-<what>``:
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
@@ -51,12 +50,11 @@ from constructs import Construct
 
 from modules.load_balancer import TLS_POLICY
 from modules.security_group import replaceable_security_group
+from rules.dns import nlb_listener_problem
 from rules.naming import LIMITS, length_problem
 
 #: The listener protocols of this construct (UDP is not a web workload's).
 PROTOCOLS = ("TCP", "TLS")
-
-_CERT_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,26 +112,9 @@ class NetworkLoadBalancerProps:
         for field, port in (("port", self.port), ("target_port", self.target_port)):
             if not 1 <= port <= 65535:
                 raise ValueError("NetworkLoadBalancerProps.%s=%r; allowed: 1..65535" % (field, port))
-        if self.protocol == "TLS" and self.certificate_arn is None:
-            raise ValueError(
-                "NetworkLoadBalancerProps.certificate_arn=None with protocol='TLS'; allowed: an ACM certificate ARN,"
-                " or protocol='TCP' to pass TLS through to the tasks"
-            )
-        if self.protocol == "TCP" and self.certificate_arn is not None:
-            raise ValueError(
-                "NetworkLoadBalancerProps.certificate_arn=%r with protocol='TCP' (nothing terminates TLS at the NLB);"
-                " allowed: None, or protocol='TLS'" % self.certificate_arn
-            )
-        if self.certificate_arn is not None and not _CERT_ARN.match(self.certificate_arn):
-            raise ValueError(
-                "NetworkLoadBalancerProps.certificate_arn=%r; allowed: arn:aws:acm:<region>:<account>:certificate/<id>"
-                % self.certificate_arn
-            )
-        if self.access_log_bucket is not None and self.protocol != "TLS":
-            raise ValueError(
-                "NetworkLoadBalancerProps.access_log_bucket=%r with protocol='TCP': an NLB logs TLS listeners only;"
-                " allowed: None, or protocol='TLS'" % self.access_log_bucket
-            )
+        problem = nlb_listener_problem(self.protocol, self.certificate_arn, self.access_log_bucket)
+        if problem:
+            raise ValueError("NetworkLoadBalancerProps.%s" % problem)
         if not self.health_check_path.startswith("/"):
             raise ValueError(
                 "NetworkLoadBalancerProps.health_check_path=%r; allowed: an absolute path such as '/health'"

@@ -46,7 +46,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from rules.stacks import REGISTRY_SUFFIX
+from rules.stacks import REGISTRY_SUFFIX, of_web_service
 
 TARGET_SECONDS = 90
 
@@ -123,7 +123,7 @@ def _one(stack: dict[str, Any], rtype: str) -> dict[str, Any]:
     """The web service's ``rtype`` resource: further workloads (``Workload-<name>``) are not behind the ALB, and a
     blue/green release's green target group (``BlueGreen``) is a copy of the service's own."""
     found = [body for name, body in stack.get("resource", {}).get(rtype, {}).items()
-             if not name.startswith(("Workload-", "BlueGreen_"))]  # fmt: skip
+             if of_web_service(name)]  # fmt: skip
     if len(found) != 1:
         raise ValueError("expected one %s in the stack, found %d" % (rtype, len(found)))
     return dict(found[0])

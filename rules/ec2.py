@@ -96,6 +96,13 @@ class MemoryReservation:
 #: has no reservation: the agent registers 1024 cpu units per vCPU.
 MEMORY_RESERVATION = MemoryReservation(minimum_mib=256, percent=6)
 
+#: Network interfaces an instance of each size can attach, for every family of :data:`INSTANCE_TYPES`
+#: (m5, m6i, c6i, t3, m7g, c7g, t4g): Amazon EC2 User Guide, "Maximum IP addresses per network
+#: interface" (the per-type table of network interfaces); large 3, xlarge 4, 2xlarge 4. Transcribed
+#: without a cross-check on this machine (no internet); it agrees with modules/ec2_capacity.py ("2 on
+#: a large").
+MAX_NETWORK_INTERFACES: dict[str, int] = {"large": 3, "xlarge": 4, "2xlarge": 4}
+
 #: cpu units of a task hosted on EC2 instances (task size).
 EC2_TASK_CPU = (128, 196608)
 TARGET_CAPACITY_PERCENT = (1, 100)

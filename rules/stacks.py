@@ -16,6 +16,21 @@ from __future__ import annotations
 
 REGISTRY_SUFFIX = "-registry"
 
+#: Construct ids in the ``<env>`` stack beside the environment's own web service: each further
+#: workload's scope, and the blue/green release (its green target group copies the web service's).
+WORKLOAD_SCOPE_PREFIX = "Workload-"
+BLUE_GREEN_SCOPE = "BlueGreen"
+
+
+def workload_scope(workload_name: str) -> str:
+    """``Workload-<name>``: the construct scope of a further workload in the ``<env>`` stack."""
+    return WORKLOAD_SCOPE_PREFIX + workload_name
+
+
+def of_web_service(logical_id: str) -> bool:
+    """True unless the synthesized resource id belongs to a workload's scope or to the blue/green release."""
+    return not logical_id.startswith((WORKLOAD_SCOPE_PREFIX, BLUE_GREEN_SCOPE + "_"))
+
 
 def registry_stack_name(env_name: str) -> str:
     """``<env>-registry``: the stack holding the environment's ECR repository."""

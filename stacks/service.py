@@ -27,6 +27,7 @@ from modules.service import PolicyStatement
 from modules.web_service import WebService, WebServiceProps
 from rules.logs import security_log_retention_days
 from rules.releases import TrafficShift
+from rules.stacks import BLUE_GREEN_SCOPE
 from stacks.base import configure_stack
 from stacks.props import (
     container_options,
@@ -239,9 +240,10 @@ class ServiceStack(TerraformStack):
         release = env.release
         port, path = env.container.port, env.container.health_check_path
         alarm_names = web.alarms.deployment_alarm_names if web.alarms is not None and env.service.deployment_alarms else ()
+        options = target_options(env.load_balancer)
         return BlueGreen(
             self,
-            "BlueGreen",
+            BLUE_GREEN_SCOPE,
             props=BlueGreenProps(
                 name=env.physical_name(), cluster_name=self.cluster.cluster_name,
                 service_name=web.service.service_name, vpc_id=self.network.vpc_id, alb_arn=lb.alb_arn,
@@ -249,8 +251,7 @@ class ServiceStack(TerraformStack):
                 production_listener_arns=tuple(ref.arn for ref in lb.forwarding_refs),
                 blue_target_group_arn=web.target.target_group_arn,
                 blue_target=TargetProps(
-                    **{f.name: getattr(target_options(env.load_balancer), f.name)
-                       for f in dataclasses.fields(target_options(env.load_balancer))},
+                    **{f.name: getattr(options, f.name) for f in dataclasses.fields(options)},
                     target_group_name="%s-tg" % env.physical_name(), port=port, health_check_path=path,
                 ),
                 test_listener_port=release.test_listener_port, test_ingress_cidrs=release.test_ingress_cidrs,

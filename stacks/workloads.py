@@ -47,6 +47,7 @@ from modules.task import FargateTask, PolicyStatement, TaskProps
 from modules.web_service import WebService, WebServiceProps
 from rules.capacity import compatibilities
 from rules.container import QUEUE_ENV
+from rules.stacks import workload_scope
 from stacks.props import container_options, policy_statements, target_options
 
 
@@ -130,7 +131,7 @@ class Workloads:
 
     def __init__(self, stack: Construct, env: EnvironmentConfig) -> None:
         self.env = env
-        self.scopes = {name: Construct(stack, "Workload-%s" % name) for name in env.workloads}
+        self.scopes = {name: Construct(stack, workload_scope(name)) for name in env.workloads}
         self.queues = {}
         self.services = {}
         self.tasks = {}

@@ -23,6 +23,7 @@ from envconfig.model import (
     ScheduledAction,
     ServiceConfig,
 )
+from rules.stacks import of_web_service
 
 VPC_ID = "vpc-0123456789abcdef0"
 SUBNETS = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
@@ -185,7 +186,7 @@ def web_of(stack: dict[str, Any], rtype: str) -> list[dict[str, Any]]:
     blue/green release (``BlueGreen``: the green target group copies the blue one): the environment's own web
     service and what the environment shares."""
     return [body for name, body in stack.get("resource", {}).get(rtype, {}).items()
-            if not name.startswith(("Workload-", "BlueGreen_"))]  # fmt: skip
+            if of_web_service(name)]  # fmt: skip
 
 
 def container_definitions(stack: dict[str, Any]) -> list[dict[str, Any]]:

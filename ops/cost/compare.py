@@ -11,7 +11,7 @@ Example::
 Tasks per instance: the floor of the instance's cpu units over the task's, of the memory tasks can use
 (``rules.ec2.task_memory_mib``: the instance's memory less ``MEMORY_RESERVATION``) over the task's, and
 of the ``awsvpc`` limit: every task has an ENI of its own and the instance keeps its primary ENI, so
-an instance runs at most its network interfaces less one (:data:`MAX_NETWORK_INTERFACES`; the
+an instance runs at most its network interfaces less one (``rules.ec2.MAX_NETWORK_INTERFACES``; the
 account setting ``awsvpcTrunking`` raises that limit, and this project does not turn it on). The
 instances are priced On-Demand (the first instance type of the group) with their root volumes; the
 Fargate tasks On-Demand at the architecture of the instance type. Instances are whole; tasks may be a
@@ -29,23 +29,16 @@ from ops.cost.prices import PriceTable
 from rules import ec2
 from rules.ec2 import AMI_ROOT_VOLUME_GIB, INSTANCE_TYPES, task_fits_problem
 
-#: Network interfaces an instance of each size can attach, for every family of rules/ec2.INSTANCE_TYPES
-#: (m5, m6i, c6i, t3, m7g, c7g, t4g): Amazon EC2 User Guide, "Maximum IP addresses per network
-#: interface" (the per-type table of network interfaces); large 3, xlarge 4, 2xlarge 4. Transcribed
-#: without a cross-check on this machine (no internet); it agrees with modules/ec2_capacity.py ("2 on
-#: a large"). An AWS fact: it belongs in rules/ec2.py beside the instance sizes.
-MAX_NETWORK_INTERFACES: dict[str, int] = {"large": 3, "xlarge": 4, "2xlarge": 4}
-
 
 def awsvpc_task_limit(instance_type: str) -> int:
     """``awsvpc`` tasks one instance can run: its network interfaces less the primary one."""
     size = instance_type.partition(".")[2]
-    if size not in MAX_NETWORK_INTERFACES:
+    if size not in ec2.MAX_NETWORK_INTERFACES:
         raise CostError(
-            "instance_type=%r has no network-interface limit in ops/cost/compare.py; allowed sizes: %s"
-            % (instance_type, ", ".join(MAX_NETWORK_INTERFACES))
+            "instance_type=%r has no network-interface limit in rules/ec2.py; allowed sizes: %s"
+            % (instance_type, ", ".join(ec2.MAX_NETWORK_INTERFACES))
         )
-    return MAX_NETWORK_INTERFACES[size] - 1
+    return ec2.MAX_NETWORK_INTERFACES[size] - 1
 
 
 @dataclass(frozen=True)

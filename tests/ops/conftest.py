@@ -60,6 +60,36 @@ def terraform_env(url: str) -> dict[str, str]:
             "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}  # fmt: skip
 
 
+def applied_stack(
+    doc: dict[str, Any], name: str, url: str, tmp_path: Path, addresses: tuple[str, ...]
+) -> tuple[Any, Any]:
+    """Apply the synthesized ``doc`` as stack ``name`` on the emulator at ``url`` through a saved plan; check that
+    every one of ``addresses`` (prefixes) is in the state and that a second plan finds no changes.
+
+    Returns ``(stack, log)``: the :class:`ops.tf.Stack` (to destroy it) and the StringIO of its progress lines.
+    """
+    import io
+    import json
+
+    from ops import tf
+
+    stack_dir = tmp_path / "stacks" / name
+    stack_dir.mkdir(parents=True)
+    doc["terraform"]["backend"] = {"local": {"path": "../state/%s.tfstate" % name}}
+    (stack_dir / "cdk.tf.json").write_text(json.dumps(doc))
+    log = io.StringIO()
+    stack = tf.Stack(stack_dir, env=terraform_env(url), log=log)
+    stack.init()
+    plan_file = stack_dir.parent / "plans" / ("%s.tfplan" % name)
+    assert stack.plan(plan_file, {}) == 2
+    stack.apply_plan(plan_file)
+    applied = stack.state_resources()
+    for address in addresses:
+        assert any(a.startswith(address) for a in applied), (address, applied)
+    assert stack.plan(None, {}) == 0, stack.last_plan_output  # nothing drifts right after the apply
+    return stack, log
+
+
 @pytest.fixture(scope="session")
 def patched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The project's emulator for the ops tests; its API-model records stay out of the project's .state/."""

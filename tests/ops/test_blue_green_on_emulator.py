@@ -16,8 +16,6 @@ provider, the constructs and the release calls agree, not that AWS would roll ou
 
 from __future__ import annotations
 
-import io
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +23,8 @@ from typing import Any
 
 import pytest
 
-from ops import tf
 from tests.conftest import synth_construct
-from tests.ops.conftest import terraform_env
+from tests.ops.conftest import applied_stack
 
 NAME = "bg-emu"
 CLUSTER = NAME
@@ -80,9 +77,7 @@ def _stack() -> dict[str, Any]:
             blue_target_group_arn=target.target_group_arn, blue_target=blue, test_listener_port=8080,
             test_ingress_cidrs=("10.0.0.0/8",), traffic=TrafficShift("canary", percent=10, minutes=5)))  # fmt: skip
 
-    doc = synth_construct(build)
-    doc["terraform"]["backend"] = {"local": {"path": "../state/blue-green.tfstate"}}
-    return doc
+    return synth_construct(build)
 
 
 def _clients(url: str) -> dict[str, Any]:
@@ -97,23 +92,12 @@ def _clients(url: str) -> dict[str, Any]:
 def test_a_blue_green_service_applies_releases_plans_clean_and_destroys_on_the_emulator(
     terraform: str, patched: str, tmp_path: Path
 ) -> None:
-    stack_dir = tmp_path / "stacks" / "blue-green"
-    stack_dir.mkdir(parents=True)
-    (stack_dir / "cdk.tf.json").write_text(json.dumps(_stack()))
-    env = terraform_env(patched)
-    log = io.StringIO()
-    stack = tf.Stack(stack_dir, env=env, log=log)
-    stack.init()
-    plan_file = stack_dir.parent / "plans" / "blue-green.tfplan"
     started = time.monotonic()
-    assert stack.plan(plan_file, {}) == 2
-    stack.apply_plan(plan_file)
-    applied = stack.state_resources()
-    for address in ("aws_codedeploy_app.BlueGreen_Application", "aws_codedeploy_deployment_group.BlueGreen_DeploymentGroup",
-                    "aws_lb_listener.BlueGreen_TestListener", "aws_lb_target_group.BlueGreen_GreenTargetGroup",
-                    "aws_ecs_service.Service_"):  # fmt: skip
-        assert any(a.startswith(address) for a in applied), (address, applied)
-    assert stack.plan(None, {}) == 0, stack.last_plan_output  # nothing drifts right after the apply
+    stack, _ = applied_stack(_stack(), "blue-green", patched, tmp_path, (
+        "aws_codedeploy_app.BlueGreen_Application", "aws_codedeploy_deployment_group.BlueGreen_DeploymentGroup",
+        "aws_lb_listener.BlueGreen_TestListener", "aws_lb_target_group.BlueGreen_GreenTargetGroup",
+        "aws_ecs_service.Service_",
+    ))  # fmt: skip
     applied_at = time.monotonic()
 
     aws = _clients(patched)

@@ -9,16 +9,13 @@ the provider and the emulator agree on the resources, not that AWS would.
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ops import tf
 from tests.conftest import synth_construct
-from tests.ops.conftest import terraform_env
+from tests.ops.conftest import applied_stack
 
 
 def _stack() -> dict[str, Any]:
@@ -37,28 +34,15 @@ def _stack() -> dict[str, Any]:
             name="flask-app-local-stream", vpc_id=vpc.id, public_subnet_ids=[s.id for s in subnets], target_port=3000,
             health_check_path="/health", protocol="TCP", port=9000, ingress_cidrs=("198.51.100.0/24",)))  # fmt: skip
 
-    doc = synth_construct(build)
-    doc["terraform"]["backend"] = {"local": {"path": "../state/nlb.tfstate"}}
-    return doc
+    return synth_construct(build)
 
 
 @pytest.mark.terraform_apply
 def test_an_nlb_applies_plans_clean_and_destroys_on_the_emulator(terraform: str, patched: str, tmp_path: Path) -> None:
-    stack_dir = tmp_path / "stacks" / "nlb"
-    stack_dir.mkdir(parents=True)
-    (stack_dir / "cdk.tf.json").write_text(json.dumps(_stack()))
-    env = terraform_env(patched)
-    log = io.StringIO()
-    stack = tf.Stack(stack_dir, env=env, log=log)
-    stack.init()
-    plan_file = stack_dir.parent / "plans" / "nlb.tfplan"
-    assert stack.plan(plan_file, {}) == 2
-    stack.apply_plan(plan_file)
-    applied = stack.state_resources()
-    for address in ("aws_lb.Nlb_LoadBalancer", "aws_lb_listener.Nlb_Listener", "aws_lb_target_group.Nlb_TargetGroup",
-                    "aws_security_group.Nlb_SecurityGroup", "aws_cloudwatch_metric_alarm.Nlb_UnhealthyHostsAlarm"):  # fmt: skip
-        assert any(a.startswith(address) for a in applied), (address, applied)
-    assert stack.plan(None, {}) == 0, stack.last_plan_output  # nothing drifts right after the apply
+    stack, log = applied_stack(_stack(), "nlb", patched, tmp_path, (
+        "aws_lb.Nlb_LoadBalancer", "aws_lb_listener.Nlb_Listener", "aws_lb_target_group.Nlb_TargetGroup",
+        "aws_security_group.Nlb_SecurityGroup", "aws_cloudwatch_metric_alarm.Nlb_UnhealthyHostsAlarm",
+    ))  # fmt: skip
     stack.destroy({})
     assert stack.state_resources() == []
     assert "   terraform destroy nlb ... " in log.getvalue()

@@ -18,6 +18,7 @@ from botocore.stub import Stubber
 from ops import release
 from ops.release import ReleaseError, start_release, stop_release, wait_for_release
 from rules.releases import appspec, appspec_text
+from tests.ops_cmds.opscmd_support import FakeClock
 
 REGION = "ap-southeast-1"
 TD = "arn:aws:ecs:ap-southeast-1:777788889999:task-definition/flask-app-prod-web:8"
@@ -28,21 +29,6 @@ TARGET = "flask-app-prod:flask-app-prod"
 ECS_EVENTS = ("BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "AfterAllowTestTraffic",
               "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")  # fmt: skip
 STOP = "aws deploy stop-deployment --deployment-id %s --auto-rollback-enabled --region %s" % (ID, REGION)
-
-
-class FakeClock:
-    """A monotonic clock that advances only when ``sleep`` is called."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture()
