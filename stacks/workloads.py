@@ -47,7 +47,7 @@ from modules.task import FargateTask, PolicyStatement, TaskProps
 from modules.web_service import WebService, WebServiceProps
 from rules.capacity import compatibilities
 from rules.container import QUEUE_ENV
-from stacks.props import container_options, policy_statements, target_options
+from stacks.props import container_options, egress_rules, policy_statements, target_options
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -220,6 +220,7 @@ class Workloads:
         )  # fmt: skip
         container = self._container(name, workload)
         grants = self._grants(name, workload)
+        egress: dict[str, Any] = dict(egress_rules=egress_rules(workload.egress), open_egress_needs_reason=env.production)
         scaling = workload.scaling
         if workload.kind == "web" and workload.nlb is None:
             web = WebService(
@@ -227,7 +228,7 @@ class Workloads:
                 props=WebServiceProps(
                     **common, name=prefix, network=shared.network, cluster=shared.cluster,
                     load_balancer=shared.load_balancer, assign_public_ip=shared.assign_public_ip,
-                    container=container, service=ServiceOptions(task_role_statements=grants),
+                    container=container, service=ServiceOptions(task_role_statements=grants, **egress),
                     target=dataclasses.replace(
                         target_options(env.load_balancer), hosts=workload.hosts, paths=workload.paths,
                         priority=workload.priority,
@@ -248,6 +249,7 @@ class Workloads:
                 props=TaskProps(
                     **common, name=prefix, family=prefix, vpc_id=shared.network.vpc_id, container=container,
                     task_role_statements=grants, requires_compatibilities=compatibilities(shared.cluster.strategy),
+                    **egress,
                     security_group_description="ECS tasks of a job: no ingress, HTTPS out",
                 ),
             )  # fmt: skip
@@ -303,7 +305,8 @@ class Workloads:
                 **common, name=prefix, service_name=prefix, desired_count=scaling.min_capacity,
                 cluster=shared.cluster, vpc_id=shared.network.vpc_id, subnet_ids=shared.task_subnet_ids,
                 assign_public_ip=shared.assign_public_ip, container=container,
-                service=ServiceOptions(task_role_statements=grants, discovery_client_security_group_ids=callers),
+                service=ServiceOptions(task_role_statements=grants, discovery_client_security_group_ids=callers,
+                                       **egress),
                 service_registry_arn=registry_arn,
                 alb_security_group_id=nlb.security_group_id if nlb else None,
                 target_group_arn=nlb.target_group_arn if nlb else None,
