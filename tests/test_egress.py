@@ -534,3 +534,27 @@ def test_the_cost_estimate_counts_the_secret_endpoints_from_config_and_stack(har
     from_stack = fp.footprint_from_stack(_stack(hardened), env="prod", region=REGION, emulator=False, path="x")
     assert from_stack.interface_endpoint_enis == from_config.interface_endpoint_enis
     assert not [w for w in fp.cross_check(from_stack, from_config) if "endpoint" in w]
+
+
+def test_the_commented_postgresql_example_in_environments_toml_is_valid(tmp_path: Path) -> None:
+    """Uncommenting the two parts of prod's example gives a valid config with the rule, secret and key."""
+    from envconfig import DEFAULT_FILE
+
+    lines, inside, parts = [], False, 0
+    for line in DEFAULT_FILE.read_text().splitlines():
+        if line.startswith("# PostgreSQL example, part"):
+            inside, parts = True, parts + 1
+        elif line.startswith("# End of part"):
+            inside = False
+        elif inside:
+            assert line.startswith("# "), line
+            line = line[2:]
+        lines.append(line)
+    assert parts == 2
+    path = tmp_path / "environments.toml"
+    path.write_text("\n".join(lines) + "\n")
+    prod = load_environments(path, only=["prod"])["prod"]
+    rule = prod.service.egress["database"]
+    assert (rule.ports, rule.security_group_id, rule.protocol) == ((5432, 5432), SG, "tcp")
+    assert set(prod.container.secret_kms_key_arns) == set(prod.container.secrets) == {"DATABASE_PASSWORD"}
+    assert prod.container.environment["DATABASE_PORT"] == "5432"
