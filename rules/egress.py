@@ -2,7 +2,7 @@
 
 Example::
 
-    from rules.egress import destination_problem, needs_open_reason, port_range_problem
+    from rules.egress import destination_problem, kms_key_problem, needs_open_reason, port_range_problem
     port_range_problem(5432, 5432)                                   # None
     destination_problem(cidr=None, prefix_list_id=None, security_group_id="sg-0123456789abcdef0")   # None
     needs_open_reason("tcp", 5432, 5432, "0.0.0.0/0")                # True: open to the internet, not 443
@@ -97,7 +97,12 @@ def destination_problem(*, cidr: str | None, prefix_list_id: str | None, securit
 
 def description_problem(description: str) -> str | None:
     """Why ``description`` cannot describe a security group rule, else None."""
-    if not description.strip() or len(description) > DESCRIPTION_MAX:
+    if description and not description.strip():
+        return "description=%r is blank; allowed: 1..%d characters saying what the tasks reach" % (
+            description,
+            DESCRIPTION_MAX,
+        )
+    if not description or len(description) > DESCRIPTION_MAX:
         return "description=%r is %d characters; allowed: 1..%d" % (description, len(description), DESCRIPTION_MAX)
     if not _DESCRIPTION.match(description):
         bad = "".join(sorted({ch for ch in description if not _DESCRIPTION.match(ch)}))

@@ -49,6 +49,11 @@ def test_description_characters_are_ec2s_for_every_kind_of_rule() -> None:
     assert set.intersection(*sets) == set(egress.DESCRIPTION_PUNCTUATION)
     assert egress.description_problem("PostgreSQL (orders), port 5432: #1 [primary]") is None
     assert "contains '&'" in (egress.description_problem("db & cache") or "")
+    assert (
+        egress.description_problem("  ")
+        == "description='  ' is blank; allowed: 1..255 characters saying what the tasks reach"
+    )
+    assert egress.description_problem("x" * 256) == "description=%r is 256 characters; allowed: 1..255" % ("x" * 256)
 
 
 @pytest.mark.parametrize(
