@@ -170,13 +170,15 @@ class Workloads:
                 )
 
     def outputs(self) -> dict[str, dict[str, str]]:
-        """Per workload, what the operating commands need: kind, service or schedule, task family, logs, queues."""
+        """Per workload, what the operating commands need: kind, service or schedule, task family, logs, queues, and
+        its task security group (a database's security group admits it)."""
         out: dict[str, dict[str, str]] = {}
         for name, workload in self.env.workloads.items():
             entry = {"kind": workload.kind, "log_group_name": self.log_group_name, "log_stream_prefix": name}
             if name in self.services:
                 service = self.services[name]
-                entry.update(service_name=service.service_name, task_definition_family=service.task_definition_family)
+                entry.update(service_name=service.service_name, task_definition_family=service.task_definition_family,
+                             task_security_group_id=service.task_security_group_id)  # fmt: skip
             if name in self.network_load_balancers:
                 entry.update(service_url=self.network_load_balancers[name].service_url)
             if name in self.tasks:
