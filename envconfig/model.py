@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from envconfig.egress import EgressRuleConfig, egress_table_problem, open_egress_problem
 from rules.accounts import (
     EXTERNAL_ID_CHARS,
     EXTERNAL_ID_MAX,
@@ -52,10 +53,12 @@ from rules.ec2 import (
     spot_mix_problems,
     tasks_fit_problem,
 )
+from rules.egress import secret_keys_problem, secret_services
 from rules.fargate import check_task_size
 from rules.images import tag_problem
 from rules.logs import retention_problem
 from rules.naming import LIMITS, length_problem, physical_name
+from rules.network import secret_endpoints
 from rules.queues import MAX_RECEIVE_COUNT, MESSAGE_RETENTION_SECONDS, VISIBILITY_TIMEOUT_SECONDS, age_threshold_problem
 from rules.releases import (
     APPROVAL_WAIT_MINUTES,
@@ -271,6 +274,12 @@ class ContainerConfig(_Model):
     secrets: dict[str, str] = Field(
         default_factory=dict, description="Env var name -> SSM parameter or Secrets Manager ARN, injected by ECS."
     )
+    secret_kms_key_arns: dict[str, str] = Field(
+        default_factory=dict,
+        description="Secret name (a key of secrets) -> ARN of the customer-managed KMS key the secret is encrypted"
+        " with (a key ARN in the secret's region); the execution role may kms:Decrypt with exactly these keys,"
+        " through Secrets Manager / SSM only. None unless set (secrets under AWS-managed keys need no grant).",
+    )
     image_tag: str | None = Field(None, description="Image tag to run; the deploy passes the git sha when unset.")
     stop_timeout_seconds: int = Field(30, ge=2, le=120, description="SIGTERM-to-SIGKILL grace; 30 s unless set.")
     user: str = Field("10001:10001", description="Numeric uid:gid the container runs as (non-root).")
@@ -328,6 +337,9 @@ class ContainerConfig(_Model):
                 )
         problem = sidecars_problem(self.sidecars, cpu=self.cpu, memory_mib=self.memory_mib, app_port=self.port,
                                    app_environment=[*self.environment, *self.secrets])  # fmt: skip
+        if problem:
+            raise ValueError(problem)
+        problem = secret_keys_problem(self.secret_kms_key_arns, self.secrets)
         if problem:
             raise ValueError(problem)
         for sidecar in self.sidecars:
@@ -610,6 +622,12 @@ class ServiceConfig(_Model):
     task_role_statements: tuple[IamStatement, ...] = Field(
         (), description="Grants for the app's task role; the role has no permissions when empty."
     )
+    egress: dict[str, EgressRuleConfig] = Field(
+        default_factory=dict,
+        description="Egress rules of the web service's tasks beyond HTTPS, by name (a database, a cache, ...): a"
+        " port or from_port..to_port, tcp/udp, a description and one destination (cidr, prefix_list_id or"
+        " security_group_id); none unless set.",
+    )
     alarms: bool = Field(True, description="CloudWatch alarms for 5xx, unhealthy hosts, CPU and memory.")
     deployment_alarms: bool = Field(False, description="Roll back a deployment when an alarm fires.")
     alarm_email: str | None = Field(None, description="Subscribe this address to the alarm SNS topic.")
@@ -627,6 +645,9 @@ class ServiceConfig(_Model):
                 "service_discovery_namespace=%r is not a DNS name; allowed: %s (e.g. 'internal')"
                 % (namespace, DNS_NAME_ALLOWED)
             )
+        problem = egress_table_problem(self.egress)
+        if problem:
+            raise ValueError(problem)
         if self.deployment_alarms and not self.alarms:
             raise ValueError("deployment_alarms=true needs alarms=true; allowed: enable alarms or disable deployment_alarms")
         groups = self.discovery_client_security_group_ids
@@ -834,6 +855,10 @@ class WorkloadConfig(_Model):
     task_role_statements: tuple[IamStatement, ...] = Field(
         (), description="Grants of its task role beyond what its queues need; none unless set."
     )
+    egress: dict[str, EgressRuleConfig] = Field(
+        default_factory=dict,
+        description="Egress rules of its tasks beyond HTTPS, by name, as service.egress; none unless set.",
+    )
     sends_to: str | None = Field(
         None,
         description="A worker whose queue this workload uses: QUEUE_URL and DLQ_URL in its container, and the"
@@ -875,6 +900,9 @@ class WorkloadConfig(_Model):
                 raise ValueError(
                     "%s is set for kind=%r; allowed: only for kind %s" % (field, self.kind, " or ".join(map(repr, owners)))
                 )
+        problem = egress_table_problem(self.egress)
+        if problem:
+            raise ValueError(problem)
         if self.container.image_tag is not None:
             raise ValueError(
                 "container.image_tag=%r: every workload runs the environment's image tag; allowed: unset"
@@ -1022,6 +1050,11 @@ class EnvironmentConfig(_Model):
             )
         self._check_workloads()
         self._check_sidecars()
+        if self.production:
+            problem = open_egress_problem([("service.egress", self.service.egress)] + [
+                ("workloads.%s.egress" % n, w.egress) for n, w in self.workloads.items()])  # fmt: skip
+            if problem:
+                raise ValueError(problem)
         if self.network.nat_mode == "none" and not (
             self.network.tasks_in_public_subnets or self.network.vpc_endpoints
         ):
@@ -1141,6 +1174,14 @@ class EnvironmentConfig(_Model):
                         % (name, list(workload.hosts), list(workload.paths), other, list(other_workload.hosts),
                            list(other_workload.paths))
                     )  # fmt: skip
+
+    @property
+    def secret_endpoint_services(self) -> tuple[str, ...]:
+        """Interface endpoints the tasks need for their secrets: Secrets Manager / SSM when a task uses secrets of
+        that service and the tasks have no route out (no NAT, private subnets); ``rules.network.secret_endpoints``."""
+        arns = [*self.container.secrets.values()] + [a for w in self.workloads.values() for a in w.container.secrets.values()]
+        routed = self.network.nat_mode != "none" or self.network.tasks_in_public_subnets
+        return secret_endpoints(secret_services(arns), tasks_have_route_out=routed)
 
     @property
     def state_bucket(self) -> str:

@@ -271,6 +271,9 @@ class ContainerOptions:
     """Plain environment variables; none unless set."""
     secrets: Mapping[str, str] = field(default_factory=dict)
     """Env var name -> SSM parameter or Secrets Manager ARN, injected by ECS; none unless set."""
+    secret_kms_key_arns: Mapping[str, str] = field(default_factory=dict)
+    """Secret name (a key of ``secrets``) -> ARN of the customer-managed KMS key it is encrypted with; the
+    execution role may decrypt with exactly these keys. None unless set (AWS-managed keys need no grant)."""
     stop_timeout_seconds: int = 30
     """SIGTERM-to-SIGKILL grace; 30 s unless set (Fargate allows up to 120)."""
     user: str = "10001:10001"

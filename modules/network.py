@@ -25,6 +25,9 @@ What it builds:
   ``single`` (one NAT gateway in the first public subnet), ``per_az`` (one per AZ);
 * optional VPC endpoints so private tasks can pull images without NAT: ECR api + dkr and
   CloudWatch Logs (interface, private DNS) and S3 (gateway, on the private route tables);
+* interface endpoints for the services the tasks' secrets come from (``secret_endpoints``:
+  Secrets Manager, SSM), private DNS, in the private subnets, behind the same security group
+  (HTTPS from the VPC), for tasks without NAT;
 * VPC flow logs (all traffic) to a CloudWatch log group with the configured retention,
   encrypted with ``log_kms_key_arn`` when given.
 """
@@ -65,7 +68,7 @@ from constructs import Construct
 
 from modules.security_group import replaceable_security_group
 from rules.logs import retention_problem
-from rules.network import INTERFACE_ENDPOINTS
+from rules.network import INTERFACE_ENDPOINTS, SECRET_ENDPOINTS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,6 +97,9 @@ class NetworkProps:
     """Zone names, one per AZ; the first ``az_count`` of ``<region>a``, ``<region>b``, ... unless set."""
     log_kms_key_arn: str | None = None
     """KMS key of the flow-log group; CloudWatch Logs' own encryption unless set."""
+    secret_endpoints: tuple[str, ...] = ()
+    """Interface endpoints for the secrets' services (``secretsmanager``, ``ssm``), so tasks without NAT can
+    read their secrets; none unless set (:func:`rules.network.secret_endpoints` says which a task needs)."""
 
     @property
     def az_count(self) -> int:
@@ -128,6 +134,12 @@ class NetworkProps:
         problem = retention_problem(self.flow_log_retention_days)
         if problem:
             raise ValueError("NetworkProps.flow_log_retention_days=%s" % problem)
+        allowed = tuple(SECRET_ENDPOINTS.values())
+        if set(self.secret_endpoints) - set(allowed) or len(set(self.secret_endpoints)) < len(self.secret_endpoints):
+            raise ValueError(
+                "NetworkProps.secret_endpoints=%r; allowed: each of %s at most once"
+                % (self.secret_endpoints, ", ".join(map(repr, allowed)))
+            )
 
 
 class Network(Construct):
@@ -235,7 +247,7 @@ class Network(Construct):
         self.nat_gateway_count = nat_count
         self.endpoint_security_group_id = None
 
-        if props.vpc_endpoints:
+        if props.vpc_endpoints or props.secret_endpoints:
             self._endpoints(props)
         if props.flow_logs:
             self._flow_logs(props)
@@ -266,7 +278,8 @@ class Network(Construct):
             cidr_ipv4=self.vpc_cidr_block,
         )
         self.endpoint_security_group_id = sg_id
-        for service in INTERFACE_ENDPOINTS:
+        services = (*(INTERFACE_ENDPOINTS if props.vpc_endpoints else ()), *props.secret_endpoints)
+        for service in services:
             VpcEndpoint(
                 self,
                 "Endpoint-%s" % service.replace(".", "-"),
@@ -278,6 +291,8 @@ class Network(Construct):
                 security_group_ids=[sg_id],
                 tags={"Name": "%s-%s" % (props.name, service)},
             )
+        if not props.vpc_endpoints:
+            return
         # ECR keeps image layers in S3: the gateway endpoint keeps those pulls off the NAT.
         VpcEndpoint(
             self,

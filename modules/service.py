@@ -20,7 +20,7 @@ What it builds (``container`` and ``service`` default to :class:`ContainerOption
 * the task of :class:`modules.task.FargateTask`, its parts in this scope: the log group
   (``/ecs/{name}/web`` unless ``log_group_path`` is set, or ``log_group_name`` names an existing
   one), the task definition (family ``service_name``), the execution and task roles (grants from
-  ``service.task_role_statements``), and the task security group (egress HTTPS only);
+  ``service.task_role_statements``), and the task security group (egress HTTPS and ``service.egress_rules``);
 * ingress to the task security group on the container port from the ALB security group (with
   ``target_group_arn``), and from each of ``service.discovery_client_security_group_ids`` (none
   unless configured). The matching egress rule on the ALB security group (to this group,
@@ -62,6 +62,7 @@ from constructs import Construct
 
 from modules.cluster import Cluster, ClusterProps
 from modules.container import CONTAINER_NAME, ContainerDefinition, ContainerOptions
+from modules.egress import EgressRule
 from modules.interfaces import ICluster, IRegistry
 from modules.task import ECS_EXEC_ACTIONS, FargateTask, PolicyStatement, TaskProps, secret_resources
 from rules.capacity import compatibilities, spot_architecture_problem
@@ -116,6 +117,11 @@ class ServiceOptions:
     service has no circuit breaker and no deployment alarms (ECS refuses both with CodeDeploy; roll back on
     alarms with ``BlueGreenProps.alarm_names``), ``circuit_breaker_rollback`` is not used, and Terraform leaves
     ``task_definition`` and ``load_balancer`` to CodeDeploy (``ignore_changes``). Needs a target group."""
+    egress_rules: tuple[EgressRule, ...] = ()
+    """Egress rules of the task security group beyond HTTPS (:class:`modules.egress.EgressRule`); none unless set."""
+    open_egress_needs_reason: bool = False
+    """Refuse egress open to the whole internet on anything but TCP 443 without ``allow_open_reason``
+    (production); accepted unless set."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -210,6 +216,7 @@ class ServiceProps:
             health_check_retries=self.health_check_retries,
             health_check_start_period_seconds=self.health_check_start_period_seconds,
             requires_compatibilities=compatibilities(self.cluster.strategy if self.cluster is not None else ()),
+            egress_rules=s.egress_rules, open_egress_needs_reason=s.open_egress_needs_reason,
         )  # fmt: skip
 
     def __post_init__(self) -> None:

@@ -28,12 +28,14 @@ What it builds (``container`` defaults to :class:`ContainerOptions`: 0.25 vCPU /
 * the execution role ``{name}-execution``, allowed only to pull from this repository and from the
   private ECR repositories of sidecar images (plus ``ecr:GetAuthorizationToken``; other registries
   such as public.ecr.aws need no grant), write its own streams (``<log_stream_prefix>*``) of this
-  log group and read the listed secrets;
+  log group, read the listed secrets and, for secrets under a customer-managed KMS key
+  (``container.secret_kms_key_arns``), ``kms:Decrypt`` on exactly those keys, only through Secrets
+  Manager or SSM in the secret's region (``kms:ViaService``);
 * the task role ``{name}-task``, trusted by ECS tasks of this account and region only, with no
   permissions unless ``task_role_statements`` or a sidecar's own ``task_role_statements`` grant
   some (plus the four ``ssmmessages`` actions when ECS Exec is on);
 * the task security group ``{name}-tasks-*``: no ingress (the service adds who may call), egress
-  HTTPS only.
+  HTTPS, plus the ``egress_rules`` (:mod:`modules.egress`: a database's port to its security group, ...).
 
 Construct IDs are a contract, so ``FargateTask`` is not a scope of its own: its resources are
 created directly in ``scope`` (``LogGroup``, ``ExecutionRole``, ``TaskRole``, ``TaskDefinition``,
@@ -77,10 +79,12 @@ from modules.container import (
     sidecar_volume,
     to_api,
 )
+from modules.egress import EgressRule, add_egress_rules, egress_rules_problem
 from modules.interfaces import IRegistry
 from modules.security_group import replaceable_security_group
 from rules.container import RESERVED_ENV, private_ecr_repository, sidecars_problem
 from rules.ec2 import ec2_task_size_problem
+from rules.egress import decrypt_grants, secret_keys_problem
 from rules.fargate import check_task_size
 from rules.logs import retention_problem
 from rules.naming import LIMITS
@@ -161,6 +165,11 @@ class TaskProps:
     """Launch types the task definition is valid for: ``("FARGATE",)`` unless set; ``("EC2",)`` for EC2
     capacity providers only, ``("EC2", "FARGATE")`` for both. The network mode stays ``awsvpc`` either way
     (each task its own ENI and security group)."""
+    egress_rules: tuple[EgressRule, ...] = ()
+    """Egress rules of the task security group beyond its HTTPS rule (a database, a cache, ...); none unless set."""
+    open_egress_needs_reason: bool = False
+    """Refuse an egress rule open to the whole internet on anything but TCP 443 unless it carries
+    ``allow_open_reason`` (set in production); such rules are accepted unless set."""
 
     def __post_init__(self) -> None:
         compatibilities = self.requires_compatibilities
@@ -185,6 +194,12 @@ class TaskProps:
         c = self.container
         problem = sidecars_problem(c.sidecars, cpu=c.cpu, memory_mib=c.memory_mib, app_port=c.port,
                                    app_environment=[*c.environment, *c.secrets])  # fmt: skip
+        if problem:
+            raise ValueError("TaskProps.container.%s (task %s)" % (problem, self.family))
+        problem = egress_rules_problem(self.egress_rules, open_egress_needs_reason=self.open_egress_needs_reason)
+        if problem:
+            raise ValueError("TaskProps.%s (task %s)" % (problem, self.family))
+        problem = secret_keys_problem(c.secret_kms_key_arns, c.secrets)
         if problem:
             raise ValueError("TaskProps.container.%s (task %s)" % (problem, self.family))
         sids = [st.sid for st in self.task_role_statements] + [st.sid for s in c.sidecars for st in s.task_role_statements]
@@ -270,6 +285,8 @@ class _Policy:
     sid: str
     actions: tuple[str, ...]
     resources: tuple[str, ...]
+    via_services: tuple[str, ...] = ()
+    """``kms:ViaService`` values the statement is limited to; no condition unless set."""
 
 
 class FargateTask:
@@ -348,6 +365,10 @@ class FargateTask:
         secretsmanager = secret_resources(c.secrets, "secretsmanager")
         if secretsmanager:
             execution.append(_Policy("ReadSecrets", ("secretsmanager:GetSecretValue",), tuple(secretsmanager)))
+        # Secrets under a customer-managed key: decrypt with exactly those keys, and only when Secrets Manager
+        # or SSM asks KMS on the role's behalf while reading one of them.
+        for i, (keys, via) in enumerate(decrypt_grants(c.secret_kms_key_arns, c.secrets)):
+            execution.append(_Policy("DecryptSecrets%s" % (i or ""), ("kms:Decrypt",), keys, via_services=via))
         execution_doc = self._document("ExecutionPolicyDocument", execution)
         self.execution_policy = IamRolePolicy(
             scope, "ExecutionRolePolicy", name="pull-log-secrets", role=execution_role.id, policy=execution_doc.json
@@ -422,7 +443,7 @@ class FargateTask:
             scope, "TaskSecurityGroup", name="%s-tasks" % props.name, vpc_id=props.vpc_id,
             description=props.security_group_description,
         ).id  # fmt: skip
-        self.egress_rules = [VpcSecurityGroupEgressRule(
+        egress_rules = [VpcSecurityGroupEgressRule(
             scope,
             "TaskEgressHttps",
             security_group_id=sg_id,
@@ -432,6 +453,9 @@ class FargateTask:
             to_port=443,
             cidr_ipv4="0.0.0.0/0",
         )]  # fmt: skip
+        egress_rules += add_egress_rules(scope, security_group_id=sg_id, rules=props.egress_rules,
+                                         open_egress_needs_reason=props.open_egress_needs_reason)  # fmt: skip
+        self.egress_rules = egress_rules
 
         self.task_definition_arn = task_definition.arn
         self.task_definition_family = task_definition.family
@@ -479,6 +503,11 @@ class FargateTask:
                     effect="Allow",
                     actions=list(p.actions),
                     resources=list(p.resources),
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringEquals", variable="kms:ViaService", values=list(p.via_services)
+                        )
+                    ] if p.via_services else None,
                 )
                 for p in policies
             ],

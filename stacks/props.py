@@ -10,8 +10,9 @@ The only place where ``envconfig`` types meet ``modules`` types (docs/DESIGN.md,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from envconfig.egress import EgressRuleConfig
 from envconfig.model import (
     ContainerConfig,
     Ec2Config,
@@ -25,6 +26,7 @@ from envconfig.model import (
 from modules.autoscaling import ScalingOptions, ScheduledAction
 from modules.container import ContainerOptions, SidecarHealthCheck, SidecarOptions, SidecarPort
 from modules.ec2_capacity import Ec2CapacityProps
+from modules.egress import EgressRule
 from modules.listener_target import TargetOptions
 from modules.load_balancer import LoadBalancerOptions
 from modules.network import NetworkProps
@@ -39,6 +41,7 @@ def network_props(
     region: str,
     flow_log_retention_days: int = 30,
     log_kms_key_arn: str | None = None,
+    secret_endpoints: Sequence[str] = (),
 ) -> NetworkProps:
     """An environment's ``network`` table as :class:`NetworkProps` (name, region and flow-log settings given)."""
     return NetworkProps(
@@ -52,6 +55,7 @@ def network_props(
         flow_logs=config.flow_logs,
         flow_log_retention_days=flow_log_retention_days,
         log_kms_key_arn=log_kms_key_arn,
+        secret_endpoints=tuple(secret_endpoints),
     )
 
 
@@ -113,6 +117,7 @@ def container_options(config: ContainerConfig) -> ContainerOptions:
         cpu_architecture=config.cpu_architecture,
         environment=dict(config.environment),
         secrets=dict(config.secrets),
+        secret_kms_key_arns=dict(config.secret_kms_key_arns),
         stop_timeout_seconds=config.stop_timeout_seconds,
         user=config.user,
         readonly_root_filesystem=config.readonly_root_filesystem,
@@ -150,11 +155,25 @@ def policy_statements(statements: Sequence[IamStatement]) -> tuple[PolicyStateme
     return tuple(PolicyStatement(sid=st.sid, actions=st.actions, resources=st.resources) for st in statements)
 
 
+def egress_rules(config: Mapping[str, EgressRuleConfig]) -> tuple[EgressRule, ...]:
+    """A workload's ``egress`` table as the task construct's :class:`EgressRule` s, in name order."""
+    return tuple(
+        EgressRule(
+            name=name, description=rule.description, from_port=rule.ports[0], to_port=rule.ports[1],
+            protocol=rule.protocol, cidr=rule.cidr, prefix_list_id=rule.prefix_list_id,
+            security_group_id=rule.security_group_id, allow_open_reason=rule.allow_open_reason,
+        )
+        for name, rule in sorted(config.items())
+    )
+
+
 def service_options(
-    config: ServiceConfig, *, extra_statements: Sequence[PolicyStatement] = (), deployment_controller: str = "ECS"
+    config: ServiceConfig, *, extra_statements: Sequence[PolicyStatement] = (), deployment_controller: str = "ECS",
+    production: bool = False,
 ) -> ServiceOptions:
     """An environment's ``service`` table as the service construct's :class:`ServiceOptions`; the deployment
-    controller comes from its ``release`` table (``ReleaseConfig.deployment_controller``)."""
+    controller comes from its ``release`` table (``ReleaseConfig.deployment_controller``), and ``production``
+    refuses egress open to the internet without a reason."""
     return ServiceOptions(
         deployment_controller=deployment_controller,
         health_check_grace_period_seconds=config.health_check_grace_period_seconds,
@@ -164,6 +183,8 @@ def service_options(
         enable_execute_command=config.enable_execute_command,
         discovery_client_security_group_ids=config.discovery_client_security_group_ids,
         task_role_statements=(*policy_statements(config.task_role_statements), *extra_statements),
+        egress_rules=egress_rules(config.egress),
+        open_egress_needs_reason=production,
     )
 
 

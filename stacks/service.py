@@ -114,6 +114,7 @@ class ServiceStack(TerraformStack):
                 region=env.region,
                 flow_log_retention_days=security_log_retention_days(env.logging.retention_days),
                 log_kms_key_arn=self.log_key.key_arn,
+                secret_endpoints=env.secret_endpoint_services,
             ),
         )
         self.ec2_capacity = None
@@ -175,7 +176,7 @@ class ServiceStack(TerraformStack):
                 container=container,
                 service=service_options(
                     env.service, extra_statements=extra_statements,
-                    deployment_controller=env.release.deployment_controller,
+                    deployment_controller=env.release.deployment_controller, production=env.production,
                 ),
                 load_balancer_options=load_balancer_options(
                     env.load_balancer, deletion_protection=env.deletion_protection

@@ -48,7 +48,7 @@ from modules.web_service import WebService, WebServiceProps
 from rules.capacity import compatibilities
 from rules.container import QUEUE_ENV
 from rules.stacks import workload_scope
-from stacks.props import container_options, policy_statements, target_options
+from stacks.props import container_options, egress_rules, policy_statements, target_options
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -171,13 +171,15 @@ class Workloads:
                 )
 
     def outputs(self) -> dict[str, dict[str, str]]:
-        """Per workload, what the operating commands need: kind, service or schedule, task family, logs, queues."""
+        """Per workload, what the operating commands need: kind, service or schedule, task family, logs, queues, and
+        its task security group (a database's security group admits it)."""
         out: dict[str, dict[str, str]] = {}
         for name, workload in self.env.workloads.items():
             entry = {"kind": workload.kind, "log_group_name": self.log_group_name, "log_stream_prefix": name}
             if name in self.services:
                 service = self.services[name]
-                entry.update(service_name=service.service_name, task_definition_family=service.task_definition_family)
+                entry.update(service_name=service.service_name, task_definition_family=service.task_definition_family,
+                             task_security_group_id=service.task_security_group_id)  # fmt: skip
             if name in self.network_load_balancers:
                 entry.update(service_url=self.network_load_balancers[name].service_url)
             if name in self.tasks:
@@ -221,6 +223,7 @@ class Workloads:
         )  # fmt: skip
         container = self._container(name, workload)
         grants = self._grants(name, workload)
+        egress: dict[str, Any] = dict(egress_rules=egress_rules(workload.egress), open_egress_needs_reason=env.production)
         scaling = workload.scaling
         if workload.kind == "web" and workload.nlb is None:
             web = WebService(
@@ -228,7 +231,7 @@ class Workloads:
                 props=WebServiceProps(
                     **common, name=prefix, network=shared.network, cluster=shared.cluster,
                     load_balancer=shared.load_balancer, assign_public_ip=shared.assign_public_ip,
-                    container=container, service=ServiceOptions(task_role_statements=grants),
+                    container=container, service=ServiceOptions(task_role_statements=grants, **egress),
                     target=dataclasses.replace(
                         target_options(env.load_balancer), hosts=workload.hosts, paths=workload.paths,
                         priority=workload.priority,
@@ -249,6 +252,7 @@ class Workloads:
                 props=TaskProps(
                     **common, name=prefix, family=prefix, vpc_id=shared.network.vpc_id, container=container,
                     task_role_statements=grants, requires_compatibilities=compatibilities(shared.cluster.strategy),
+                    **egress,
                     security_group_description="ECS tasks of a job: no ingress, HTTPS out",
                 ),
             )  # fmt: skip
@@ -304,7 +308,8 @@ class Workloads:
                 **common, name=prefix, service_name=prefix, desired_count=scaling.min_capacity,
                 cluster=shared.cluster, vpc_id=shared.network.vpc_id, subnet_ids=shared.task_subnet_ids,
                 assign_public_ip=shared.assign_public_ip, container=container,
-                service=ServiceOptions(task_role_statements=grants, discovery_client_security_group_ids=callers),
+                service=ServiceOptions(task_role_statements=grants, discovery_client_security_group_ids=callers,
+                                       **egress),
                 service_registry_arn=registry_arn,
                 alb_security_group_id=nlb.security_group_id if nlb else None,
                 target_group_arn=nlb.target_group_arn if nlb else None,

@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 __all__ = ["Ec2CapacityFootprint", "StrategyItem", "ec2_capacity_from_values"]
 
 # Interface endpoints the network creates when network.vpc_endpoints is on, each with one ENI
-# per private subnet / AZ.
+# per private subnet / AZ; plus Secrets Manager / SSM for tasks without a route out that use their secrets
+# (EnvironmentConfig.secret_endpoint_services).
 CONFIG_INTERFACE_ENDPOINTS = len(INTERFACE_ENDPOINTS)
 
 # What the constructs always create for a workload kind besides its tasks (stacks/workloads.py):
@@ -261,7 +262,9 @@ def footprint_from_config(cfg: EnvironmentConfig) -> Footprint:
         load_balancer_public_ips=net.az_count * (1 + sum(1 for w in cfg.workloads.values() if w.nlb is not None)),
         nat_gateways=nat,
         elastic_ips=nat,
-        interface_endpoint_enis=CONFIG_INTERFACE_ENDPOINTS * net.az_count if net.vpc_endpoints else 0,
+        interface_endpoint_enis=net.az_count * (
+            (CONFIG_INTERFACE_ENDPOINTS if net.vpc_endpoints else 0) + len(cfg.secret_endpoint_services)
+        ),
         task_public_ip=net.tasks_in_public_subnets,
         app_log_retention_days=(cfg.logging.retention_days,),
         # The flow-log group keeps a year at least, as the stack applies it (rules.logs).

@@ -144,6 +144,15 @@ def _workload(name: str, workload: str, **values: Any) -> Callable[[Doc], None]:
     return mutate
 
 
+def _egress(name: str, rule: str, **values: Any) -> Callable[[Doc], None]:
+    """Mutation: add the egress rule ``environments.<name>.service.egress.<rule>``."""
+
+    def mutate(doc: Doc) -> None:
+        section(doc, name, "service").setdefault("egress", {})[rule] = values
+
+    return mutate
+
+
 def _no_environments(doc: Doc) -> None:
     del doc["environments"]
 
@@ -355,6 +364,21 @@ CASES: tuple[Case, ...] = (
          "prod.workloads.worker", "schedule", "kind='worker'", "allowed: only for kind 'job'"),
     Case("workload-task-size", _workload("prod", "worker", container={"command": ["x"], "cpu": 512, "memory_mib": 256}),
          "prod.workloads.worker.container", "memory_mib", "256", "allowed: 1024..4096"),
+    # --- reaching dependencies: egress rules and the secrets' KMS keys
+    Case("prod-open-egress-without-reason",
+         _egress("prod", "smtp", port=587, cidr="0.0.0.0/0", description="Mail relay"),
+         "prod", "service.egress.smtp", "cidr='0.0.0.0/0'", 'allow_open_reason = "<why>"'),
+    Case("egress-two-destinations",
+         _egress("local", "db", port=5432, cidr="10.40.128.0/17", security_group_id="sg-0123456789abcdef0",
+                 description="PostgreSQL"),
+         "local.service.egress.db", "destination", "cidr='10.40.128.0/17', security_group_id='sg-0123456789abcdef0'",
+         "allowed: exactly one of cidr, prefix_list_id or security_group_id"),
+    Case("secret-key-is-an-alias",
+         setting("prod", "container",
+                 secrets={"DATABASE_PASSWORD": "arn:aws:secretsmanager:ap-southeast-1:777788889999:secret:db-AbCdEf"},
+                 secret_kms_key_arns={"DATABASE_PASSWORD": "arn:aws:kms:ap-southeast-1:777788889999:alias/db"}),
+         "prod.container", "secret_kms_key_arns.DATABASE_PASSWORD", "'arn:aws:kms:ap-southeast-1:777788889999:alias/db'",
+         "allowed: arn:aws:kms:<region>:<account>:key/<key id> (a key ARN, not an alias)"),
     # --- a file without environments
     Case("no-environments", _no_environments,
          "environments.toml", "defines no environment", "", "allowed: at least one [environments.<name>] table"),
