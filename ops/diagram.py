@@ -153,9 +153,9 @@ def _expression_values(expr: Any) -> tuple[Any, set[str]]:
     if not isinstance(expr, Mapping):
         return expr, set()
     if "constant_value" in expr or "references" in expr:
-        refs = {_INDEX.sub("", ".".join(str(ref).split(".")[:2])) for ref in expr.get("references") or []}
-        refs = {ref for ref in refs if not ref.startswith(("var.", "data.", "local.", "module.", "count.", "each."))}
-        return expr.get("constant_value"), refs
+        named = {_INDEX.sub("", ".".join(str(ref).split(".")[:2])) for ref in expr.get("references") or []}
+        skip = ("var.", "data.", "local.", "module.", "count.", "each.")
+        return expr.get("constant_value"), {ref for ref in named if not ref.startswith(skip)}
     values: dict[str, Any] = {}
     refs: set[str] = set()
     for key, item in expr.items():
@@ -217,7 +217,8 @@ class Node:
     label: str
     cluster: str | None = None
     resources: tuple[str, ...] = ()
-    change: str | None = None  # an ACTIONS entry when a plan marks the node
+    change: str | None = None  # an ACTIONS entry when a plan marks the node: the strongest of its resources'
+    changed: tuple[str, ...] = ()  # "<action> <address>" for each of its resources the plan changes
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,7 @@ class Cluster:
     parent: str | None = None
     resources: tuple[str, ...] = ()
     change: str | None = None
+    changed: tuple[str, ...] = ()
 
 
 @dataclass
@@ -264,10 +266,12 @@ class Graph:
         data = {
             "title": self.title,
             "clusters": [
-                {**c.__dict__, "resources": list(c.resources)} for c in sorted(self.clusters.values(), key=lambda c: c.id)
+                {**c.__dict__, "resources": list(c.resources), "changed": list(c.changed)}
+                for c in sorted(self.clusters.values(), key=lambda c: c.id)
             ],
             "nodes": [
-                {**n.__dict__, "resources": list(n.resources)} for n in sorted(self.nodes.values(), key=lambda n: n.id)
+                {**n.__dict__, "resources": list(n.resources), "changed": list(n.changed)}
+                for n in sorted(self.nodes.values(), key=lambda n: n.id)
             ],
             "edges": [e.__dict__ for e in sorted(self.edges, key=lambda e: (e.source, e.target, e.label))],
         }
@@ -276,10 +280,8 @@ class Graph:
     def owner(self, address: str) -> Node | Cluster | None:
         """The node (or cluster) that stands for ``address`` (its count/for_each index ignored)."""
         base = _INDEX.sub("", address)
-        for part in [*self.nodes.values(), *self.clusters.values()]:
-            if base in part.resources:
-                return part
-        return None
+        parts: list[Node | Cluster] = [*self.nodes.values(), *self.clusters.values()]
+        return next((part for part in parts if base in part.resources), None)
 
 
 def _node_id(*parts: str) -> str:
@@ -398,9 +400,18 @@ class _Builder:
             for subnet in subnets:
                 tier = str((subnet.values.get("tags") or {}).get("Tier") or "")
                 if not tier:
-                    tier = "public" if "public" in subnet.address.lower() or subnet.values.get("map_public_ip_on_launch") else "private"
+                    tier = (
+                        "public"
+                        if "public" in subnet.address.lower() or subnet.values.get("map_public_ip_on_launch")
+                        else "private"
+                    )
                 cidr = _literal(subnet.values.get("cidr_block")) or ""
-                self.node("public_subnet" if tier == "public" else "private_subnet", subnet, "%s subnet\n%s" % (tier, cidr), zone)
+                self.node(
+                    "public_subnet" if tier == "public" else "private_subnet",
+                    subnet,
+                    "%s subnet\n%s" % (tier, cidr),
+                    zone,
+                )
                 subnet_zone[subnet.address] = zone
         for igw in self.of("aws_internet_gateway"):
             self.node("igw", igw, "internet gateway", cluster)
@@ -434,7 +445,9 @@ class _Builder:
         if not clusters:
             return None
         ecs = clusters[0]
-        cluster = self.graph.add_cluster(Cluster(_node_id("cluster", ecs.address), "ECS cluster %s" % self.name(ecs), vpc_cluster))
+        cluster = self.graph.add_cluster(
+            Cluster(_node_id("cluster", ecs.address), "ECS cluster %s" % self.name(ecs), vpc_cluster)
+        )
         self.attach(ecs.address, cluster)
         for asg in self.of("aws_autoscaling_group"):
             members = [*self.refs(asg, "aws_launch_template"), *self.referrers_of(asg, "aws_ecs_capacity_provider")]
@@ -445,7 +458,10 @@ class _Builder:
             if not types and template is not None and _literal(template.values.get("instance_type")):
                 types = [str(template.values["instance_type"])]
             label = "EC2 capacity\n%s\n%s..%s instances" % (
-                ", ".join(types) or "Auto Scaling group", asg.values.get("min_size", "?"), asg.values.get("max_size", "?"))
+                ", ".join(types) or "Auto Scaling group",
+                asg.values.get("min_size", "?"),
+                asg.values.get("max_size", "?"),
+            )
             self.node("asg", asg, label, cluster, *members)
         return cluster
 
@@ -463,7 +479,9 @@ class _Builder:
         cluster = self.graph.add_cluster(Cluster(_node_id("cluster", "logs"), "CloudWatch Logs"))
         for group in groups:
             days = group.values.get("retention_in_days")
-            self.node("log_group", group, "%s\n%s" % (self.name(group), "%s days" % days if days else "kept forever"), cluster)
+            self.node(
+                "log_group", group, "%s\n%s" % (self.name(group), "%s days" % days if days else "kept forever"), cluster
+            )
         for flow in self.of("aws_flow_log"):
             for group in self.refs(flow, "aws_cloudwatch_log_group"):
                 self.connect(flow, group)
@@ -491,7 +509,9 @@ class _Builder:
         for task in self.of("aws_ecs_task_definition"):
             family = self.name(task)
             size = "%s CPU units / %s MiB" % (task.values.get("cpu", "?"), task.values.get("memory", "?"))
-            cluster = self.graph.add_cluster(Cluster(_node_id("cluster", task.address), "task %s\n%s" % (family, size), ecs_cluster))
+            cluster = self.graph.add_cluster(
+                Cluster(_node_id("cluster", task.address), "task %s\n%s" % (family, size), ecs_cluster)
+            )
             from_ecr = [r for r in self.refs(task, "aws_ecr_repository")]
             definitions: list[Mapping[str, Any]] = []
             raw = task.values.get("container_definitions")
@@ -532,7 +552,9 @@ class _Builder:
         label = "logs (%s/...)" % prefix if prefix else "logs"
         for group in self.of("aws_cloudwatch_log_group"):
             named = _literal(group.values.get("name"))
-            if (isinstance(group_name, str) and "${%s." % group.address in group_name) or (named and named == group_name):
+            if (isinstance(group_name, str) and "${%s." % group.address in group_name) or (
+                named and named == group_name
+            ):
                 self.connect(node_id, group, label)
         for env in _many(definition.get("environment")):
             value = str(env.get("value") or "")
@@ -542,8 +564,12 @@ class _Builder:
 
     def services(self, ecs_cluster: str | None) -> None:
         for service in self.of("aws_ecs_service"):
-            strategy = [str(s.get("capacity_provider")) for s in _many(service.values.get("capacity_provider_strategy"))]
-            launch = ", ".join(s if "${" not in s else "EC2" for s in strategy) or str(service.values.get("launch_type") or "")
+            strategy = [
+                str(s.get("capacity_provider")) for s in _many(service.values.get("capacity_provider_strategy"))
+            ]
+            launch = ", ".join(s if "${" not in s else "EC2" for s in strategy) or str(
+                service.values.get("launch_type") or ""
+            )
             label = "service %s\n%s task%s%s" % (
                 self.name(service), service.values.get("desired_count", "?"),
                 "" if service.values.get("desired_count") == 1 else "s", "\n%s" % launch if launch else "")  # fmt: skip
@@ -577,7 +603,9 @@ class _Builder:
                 action = _one(listener.values.get("default_action"))
                 redirect = _one(action.get("redirect"))
                 target = " -> %s" % redirect.get("protocol") if redirect else ""
-                lines.append("%s :%s%s" % (listener.values.get("protocol", ""), listener.values.get("port", ""), target))
+                lines.append(
+                    "%s :%s%s" % (listener.values.get("protocol", ""), listener.values.get("port", ""), target)
+                )
             label = "%s %s\n%s" % ("NLB" if network else "ALB", self.name(lb), "\n".join(lines))
             members = [*listeners, *self.refs(lb, "aws_security_group")]
             for listener in listeners:
@@ -591,7 +619,9 @@ class _Builder:
                 rules = self.referrers_of(listener, "aws_lb_listener_rule")
                 routes: list[tuple[str, Resource]] = []
                 for group in self.refs(listener, "aws_lb_target_group"):
-                    routes.append(("%s :%s" % (listener.values.get("protocol", ""), listener.values.get("port", "")), group))
+                    routes.append(
+                        ("%s :%s" % (listener.values.get("protocol", ""), listener.values.get("port", "")), group)
+                    )
                 for rule in rules:
                     patterns = []
                     for condition in _many(rule.values.get("condition")):
@@ -602,7 +632,8 @@ class _Builder:
                 for label_text, group in routes:
                     for service in self.referrers_of(group, "aws_ecs_service"):
                         self.connect(lb, service, label_text)
-                    self.owned.setdefault(group.address, self.owned[lb.address])
+                    if group.address not in self.owned:
+                        self.attach(group.address, self.owned[lb.address])
         for record in self.of("aws_route53_record"):
             targets = self.refs(record, "aws_lb", "aws_alb")
             if not targets:
@@ -615,7 +646,9 @@ class _Builder:
             for lb in targets:
                 self.connect(record, lb, "alias")
         for acl in self.of("aws_wafv2_web_acl"):
-            members = [*self.referrers_of(acl, "aws_wafv2_web_acl_association", "aws_wafv2_web_acl_logging_configuration")]
+            members = [
+                *self.referrers_of(acl, "aws_wafv2_web_acl_association", "aws_wafv2_web_acl_logging_configuration")
+            ]
             self.node("waf", acl, "WAF %s" % self.name(acl), None, *members)
             for member in members:
                 for lb in self.refs(member, "aws_lb", "aws_alb"):
@@ -645,7 +678,10 @@ class _Builder:
             policies = self.referrers_of(target, "aws_appautoscaling_policy", "aws_appautoscaling_scheduled_action")
             kinds = sorted({self.policy_kind(p) for p in policies})
             label = "autoscaling %s..%s\n%s" % (
-                target.values.get("min_capacity", "?"), target.values.get("max_capacity", "?"), ", ".join(kinds))
+                target.values.get("min_capacity", "?"),
+                target.values.get("max_capacity", "?"),
+                ", ".join(kinds),
+            )
             self.node("autoscaling", target, label.strip(), None, *policies)
             for service in self.refs(target, "aws_ecs_service"):
                 self.connect(target, service, "scales")
@@ -702,7 +738,9 @@ class _Builder:
         if pending:
             node_id = "other_resources"
             types = sorted({a.split(".")[0].removeprefix("aws_") for a in pending})
-            self.graph.add_node(Node(node_id, "other", "%d more resources\n%s" % (len(pending), _wrap(types)), None, tuple(pending)))
+            self.graph.add_node(
+                Node(node_id, "other", "%d more resources\n%s" % (len(pending), _wrap(types)), None, tuple(pending))
+            )
             for address in pending:
                 self.owned[address] = node_id
 
@@ -737,26 +775,40 @@ def mark(graph: Graph, actions: Mapping[str, str]) -> Graph:
     create/update/replace/destroy) has on its resources; a changed address no node stands for
     (a resource the plan destroys) gets a node of its own in a "removed by this plan" cluster."""
     marked = Graph(title=graph.title, nodes=dict(graph.nodes), edges=set(graph.edges), clusters=dict(graph.clusters))
+
+    def changes(resources: Sequence[str]) -> dict[str, Any]:
+        found = sorted((ACTIONS.index(actions[a]), a) for a in resources if a in actions)
+        if not found:
+            return {}
+        return {"change": ACTIONS[found[0][0]], "changed": tuple("%s %s" % (ACTIONS[i], a) for i, a in found)}
+
     for node_id, node in graph.nodes.items():
-        found = [actions[a] for a in node.resources if a in actions]
-        if found:
-            strongest = min(found, key=ACTIONS.index)
-            marked.nodes[node_id] = replace(node, change=strongest)
+        marked.nodes[node_id] = replace(node, **changes(node.resources))
     for cluster_id, cluster in graph.clusters.items():
-        found = [actions[a] for a in cluster.resources if a in actions]
-        if found:
-            marked.clusters[cluster_id] = replace(cluster, change=min(found, key=ACTIONS.index))
+        marked.clusters[cluster_id] = replace(cluster, **changes(cluster.resources))
     orphans = sorted(a for a in actions if graph.owner(a) is None)
     if orphans:
-        cluster = marked.add_cluster(Cluster("cluster__removed", "not in the configuration"))
+        removed = marked.add_cluster(Cluster("cluster__removed", "not in the configuration"))
         for address in orphans:
-            marked.add_node(Node(_node_id("removed", address), "other", address, cluster, (address,), actions[address]))
+            marked.add_node(
+                Node(_node_id("removed", address), "other", address, removed, (address,), **changes([address]))
+            )
     return marked
+
+
+def change_label(part: Node | Cluster) -> str:
+    """``-/+ replace 1, ~ update 2``: what the plan does to the resources of a marked node or cluster."""
+    counts: dict[str, int] = {}
+    for entry in part.changed:
+        action = entry.split(" ", 1)[0]
+        counts[action] = counts.get(action, 0) + 1
+    return ", ".join("%s %d" % (ACTION_STYLE[a][0], counts[a]) for a in ACTIONS if a in counts)
 
 
 def changed_nodes(graph: Graph) -> dict[str, str]:
     """Node or cluster id -> action, for the marked parts of ``graph``."""
-    return {p.id: p.change for p in [*graph.nodes.values(), *graph.clusters.values()] if p.change}
+    parts: list[Node | Cluster] = [*graph.nodes.values(), *graph.clusters.values()]
+    return {p.id: p.change for p in parts if p.change}
 
 
 # --------------------------------------------------------------------------------------------
@@ -826,15 +878,22 @@ def require_graphviz() -> None:
 def _styled_label(node: Node) -> tuple[str, dict[str, str]]:
     if not node.change:
         return node.label, {}
-    suffix, colour = ACTION_STYLE[node.change]
-    return "%s\n[%s]" % (node.label, suffix), {"fontcolor": colour, "color": colour, "style": "bold"}
+    colour = ACTION_STYLE[node.change][1]
+    return "%s\n[%s]" % (node.label, change_label(node)), {"fontcolor": colour, "color": colour, "style": "bold"}
 
 
 @contextmanager
 def _quiet_diagram(path: Path, title: str) -> Iterator[Any]:
     from diagrams import Diagram
 
-    graph_attr = {"fontsize": "20", "pad": "0.5", "labelloc": "t", "splines": "spline", "nodesep": "0.5", "ranksep": "1.0"}
+    graph_attr = {
+        "fontsize": "20",
+        "pad": "0.5",
+        "labelloc": "t",
+        "splines": "spline",
+        "nodesep": "0.5",
+        "ranksep": "1.0",
+    }
     with Diagram(title, filename=str(path), outformat=list(FORMATS), show=False, direction="LR",
                  graph_attr=graph_attr) as diagram:  # fmt: skip
         yield diagram
@@ -867,8 +926,8 @@ def render(graph: Graph, directory: Path, stem: str) -> list[Path]:
             attrs = {"fontsize": "14"}
             label = child.label
             if child.change:
-                suffix, colour = ACTION_STYLE[child.change]
-                label = "%s [%s]" % (label, suffix)
+                colour = ACTION_STYLE[child.change][1]
+                label = "%s [%s]" % (label, change_label(child))
                 attrs.update(pencolor=colour, fontcolor=colour, penwidth="3", style="bold")
             with DCluster(label, graph_attr=attrs) as sub:
                 sub.name = child.id
@@ -934,11 +993,18 @@ def write_plan_diagram(env_name: str, out: Path, folder: Path, plans: Mapping[st
         print("   diagram: skipped: %s" % exc, file=log)
         return "Diagram of the plan skipped: %s" % exc
     marked = changed_nodes(graph)
-    print("   diagram: %s (%d of %d parts marked)" % (folder / ("%s.svg" % PLAN_STEM), len(marked), len(graph.nodes)), file=log)
+    print(
+        "   diagram: %s (%d of %d parts marked)" % (folder / ("%s.svg" % PLAN_STEM), len(marked), len(graph.nodes)),
+        file=log,
+    )
     legend = ", ".join("%s %s" % (colour_name, ACTION_STYLE[a][0]) for a, colour_name in
                        (("create", "green"), ("update", "orange"), ("replace", "pink"), ("destroy", "red")))  # fmt: skip
     return "Diagram of this plan: [%s.svg](%s.svg) ([png](%s.png)); changed parts are marked: %s." % (
-        PLAN_STEM, PLAN_STEM, PLAN_STEM, legend)
+        PLAN_STEM,
+        PLAN_STEM,
+        PLAN_STEM,
+        legend,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -950,9 +1016,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.diagram", description=__doc__.split("\n")[0])
     parser.add_argument("--env", default="local", help="environment name (default: local)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="synth output directory")
-    parser.add_argument("--dir", type=Path, default=None, help="where <env>.svg/.png/.json go (default: .build/diagram)")
+    parser.add_argument(
+        "--dir", type=Path, default=None, help="where <env>.svg/.png/.json go (default: .build/diagram)"
+    )
     parser.add_argument("--docs", action="store_true", help="write into docs/diagram/ (the checked-in picture)")
-    parser.add_argument("--config", type=Path, default=None, help="environments file (default: envconfig/environments.toml)")
+    parser.add_argument(
+        "--config", type=Path, default=None, help="environments file (default: envconfig/environments.toml)"
+    )
     parser.add_argument("--no-synth", action="store_true", help="draw cdktf.out as it is, without synthesizing first")
     args = parser.parse_args(argv)
     from ops import context
