@@ -999,11 +999,15 @@ def write_plan_diagram(env_name: str, out: Path, folder: Path, plans: Mapping[st
     )
     legend = ", ".join("%s %s" % (colour_name, ACTION_STYLE[a][0]) for a, colour_name in
                        (("create", "green"), ("update", "orange"), ("replace", "pink"), ("destroy", "red")))  # fmt: skip
-    return "Diagram of this plan: [%s.svg](%s.svg) ([png](%s.png)); changed parts are marked: %s." % (
-        PLAN_STEM,
-        PLAN_STEM,
-        PLAN_STEM,
-        legend,
+    return (
+        "Diagram of this plan: [%s.svg](%s.svg) ([png](%s.png)), next to this summary in plans/%s/; changed parts are marked: %s."
+        % (
+            PLAN_STEM,
+            PLAN_STEM,
+            PLAN_STEM,
+            env_name,
+            legend,
+        )
     )
 
 
