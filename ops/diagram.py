@@ -378,7 +378,9 @@ class _Builder:
         self.schedules()
         self.scaling()
         self.releases()
+        self.notifications()
         self.assign_the_rest()
+        self.alarm_edges()
         return self.graph
 
     def network(self) -> str | None:
@@ -714,6 +716,24 @@ class _Builder:
                 if name and name == ecs.get("service_name"):
                     self.connect(group, service, "releases")
 
+    def notifications(self) -> None:
+        for topic in self.of("aws_sns_topic"):
+            subscriptions = self.referrers_of(topic, "aws_sns_topic_subscription")
+            protocols = sorted({str(s.values.get("protocol")) for s in subscriptions if s.values.get("protocol")})
+            label = "SNS %s\n%s" % (self.name(topic), ", ".join(protocols) or "no subscription")
+            self.node("sns", topic, label, None, *subscriptions)
+
+    def alarm_edges(self) -> None:
+        """``<part> -> SNS topic``, labelled with the number of the part's alarms that notify it."""
+        counts: dict[tuple[str, str], int] = {}
+        for alarm in self.of("aws_cloudwatch_metric_alarm"):
+            for topic in self.refs(alarm, "aws_sns_topic"):
+                source, target = self.owned.get(alarm.address, ""), self.owned.get(topic.address, "")
+                if source in self.graph.nodes and source != target:
+                    counts[(source, target)] = counts.get((source, target), 0) + 1
+        for (source, target), count in sorted(counts.items()):
+            self.graph.connect(source, target, "%d alarm%s" % (count, "" if count == 1 else "s"))
+
     def assign_the_rest(self) -> None:
         """Every other resource joins the node of a resource that references it (its owner), else of
         one it references; what is left (e.g. an alarm on a literal name) joins one "other" node."""
@@ -729,7 +749,12 @@ class _Builder:
                 changed = False
                 for address in list(pending):
                     resource = self.by_address[address]
-                    near = sorted(self.referrers.get(address, ())) if prefer_owner else sorted(resource.refs)
+                    # an alarm belongs with what it watches, not with the topic it notifies
+                    near = (
+                        sorted(self.referrers.get(address, ()))
+                        if prefer_owner
+                        else sorted(resource.refs, key=lambda a: (a.startswith("aws_sns_topic."), a))
+                    )
                     owners = [self.owned[a] for a in near if self.owned.get(a)]
                     if owners:
                         self.attach(address, owners[0])
@@ -857,6 +882,7 @@ ICONS: dict[str, tuple[str, str]] = {  # kind -> (diagrams module, class)
     "igw": ("diagrams.aws.network", "InternetGateway"),
     "endpoint": ("diagrams.aws.network", "Endpoint"),
     "flow_log": ("diagrams.aws.network", "VPCFlowLogs"),
+    "sns": ("diagrams.aws.integration", "SimpleNotificationServiceSns"),
     "other": ("diagrams.aws.general", "General"),
 }
 
@@ -879,11 +905,13 @@ def _styled_label(node: Node) -> tuple[str, dict[str, str]]:
     if not node.change:
         return node.label, {}
     colour = ACTION_STYLE[node.change][1]
-    return "%s\n[%s]" % (node.label, change_label(node)), {"fontcolor": colour, "color": colour, "style": "bold"}
+    # a coloured frame around the icon, and the label in the same colour
+    attrs = {"shape": "box", "style": "rounded,bold", "penwidth": "3", "color": colour, "fontcolor": colour}
+    return "%s\n[%s]" % (node.label, change_label(node)), attrs
 
 
 @contextmanager
-def _quiet_diagram(path: Path, title: str) -> Iterator[Any]:
+def _diagram(path: Path, title: str) -> Iterator[Any]:
     from diagrams import Diagram
 
     graph_attr = {
@@ -904,6 +932,7 @@ def render(graph: Graph, directory: Path, stem: str) -> list[Path]:
     require_graphviz()
     import importlib
 
+    import graphviz
     from diagrams import Cluster as DCluster
     from diagrams import Edge as DEdge
 
@@ -923,21 +952,31 @@ def render(graph: Graph, directory: Path, stem: str) -> list[Path]:
             label, attrs = _styled_label(node)
             drawn[node.id] = icon(label, nodeid=node.id, **attrs)
         for child in sorted(children.get(cluster_id, []), key=lambda c: c.id):
-            attrs = {"fontsize": "14"}
+            # explicit on every cluster: a nested cluster would otherwise inherit a marked parent's colours
+            attrs = {
+                "fontsize": "14",
+                "pencolor": "#AEB6BE",
+                "fontcolor": "#2D3436",
+                "penwidth": "1",
+                "style": "rounded",
+            }
             label = child.label
             if child.change:
                 colour = ACTION_STYLE[child.change][1]
                 label = "%s [%s]" % (label, change_label(child))
-                attrs.update(pencolor=colour, fontcolor=colour, penwidth="3", style="bold")
+                attrs.update(pencolor=colour, fontcolor=colour, penwidth="3", style="rounded,bold")
             with DCluster(label, graph_attr=attrs) as sub:
                 sub.name = child.id
                 sub.dot.name = child.id  # unique subgraph names, whatever the labels
                 draw_nodes(child.id)
 
-    with _quiet_diagram(directory / stem, graph.title):
-        draw_nodes(None)
-        for edge in sorted(graph.edges, key=lambda e: (e.source, e.target, e.label)):
-            drawn[edge.source] >> DEdge(label=edge.label) >> drawn[edge.target]
+    try:
+        with _diagram(directory / stem, graph.title):
+            draw_nodes(None)
+            for edge in sorted(graph.edges, key=lambda e: (e.source, e.target, e.label)):
+                drawn[edge.source] >> DEdge(label=edge.label) >> drawn[edge.target]
+    except (graphviz.ExecutableNotFound, graphviz.CalledProcessError) as exc:
+        raise DiagramError("graphviz could not draw %s: %s" % (relative(directory / stem), exc)) from None
     svg = directory / ("%s.svg" % stem)
     _embed_icons(svg)
     return [directory / ("%s.%s" % (stem, fmt)) for fmt in FORMATS]

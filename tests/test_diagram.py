@@ -406,3 +406,28 @@ def test_make_diagram_writes_the_three_files(
     assert diagram.main(["--env", "staging", "--out", str(synth_dir), "--dir", str(tmp_path), "--no-synth"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["staging.json", "staging.png", "staging.svg"]
     assert capsys.readouterr().out.rstrip().splitlines()[-1].startswith("diagram of staging: ")
+
+
+def test_alarms_point_from_what_they_watch_to_the_topic_they_notify() -> None:
+    topic = "${aws_sns_topic.Alerts.arn}"
+    stack = {
+        "resource": {
+            "aws_sns_topic": {"Alerts": {"name": "app-alarms"}},
+            "aws_sns_topic_subscription": {"Mail": {"topic_arn": topic, "protocol": "email", "endpoint": "a@b.c"}},
+            "aws_ecs_service": {"Svc": {"name": "app-web"}},
+            "aws_sqs_queue": {"Work": {"name": "app-work"}},
+            "aws_cloudwatch_metric_alarm": {
+                "Cpu": {"dimensions": {"ServiceName": "${aws_ecs_service.Svc.name}"}, "alarm_actions": [topic]},
+                "Memory": {"dimensions": {"ServiceName": "${aws_ecs_service.Svc.name}"}, "alarm_actions": [topic]},
+                "Age": {"dimensions": {"QueueName": "${aws_sqs_queue.Work.name}"}, "alarm_actions": [topic]},
+            },
+        }
+    }
+    graph = diagram.build(diagram.resources_from_stacks([stack]), title="alarms")
+    sns = node_of(graph, "aws_sns_topic", "Alerts")
+    assert sns.kind == "sns" and "email" in sns.label
+    assert "aws_sns_topic_subscription.Mail" in sns.resources
+    service, queue = node_of(graph, "aws_ecs_service", "Svc"), node_of(graph, "aws_sqs_queue", "Work")
+    assert edges_from(graph, service.id) == {sns.id: "2 alarms"}
+    assert edges_from(graph, queue.id) == {sns.id: "1 alarm"}
+    assert graph.owner("aws_cloudwatch_metric_alarm.Age") == queue
