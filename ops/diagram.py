@@ -19,10 +19,11 @@ Two parts:
   zone (public and private subnets, NAT gateways), the internet gateway and the VPC endpoints; the
   ECS cluster with its services, task definitions, EC2 capacity (Auto Scaling group); SQS queues
   and their dead-letter queues, EventBridge Scheduler schedules, the ECR repository, application
-  autoscaling, Cloud Map and CodeDeploy. Every managed resource belongs to exactly one node
-  (IAM roles, security groups, alarms ... to the node that references them or that they reference),
-  so a plan can mark the nodes it changes (:func:`mark`). Node ids are the resources' Terraform
-  addresses and everything is sorted, so the same stacks always give the same model;
+  autoscaling, Cloud Map, CodeDeploy, and SNS topics with the alarms that notify them. Every
+  managed resource belongs to exactly one node or cluster (the VPC and the ECS cluster are boxes;
+  IAM roles, security groups, alarms ... join the part that references them, else one they
+  reference), so a plan can mark the parts it changes (:func:`mark`). Ids are derived from
+  Terraform addresses and everything is sorted, so the same stacks always give the same model;
 * **the rendering** (:func:`render`): the model drawn with the ``diagrams`` package's AWS icons
   through Graphviz, as SVG (icons embedded, so the file stands alone) and PNG. Graphviz's ``dot``
   is a system package (``apt-get install -y graphviz``); without it :func:`require_graphviz` raises
@@ -514,7 +515,7 @@ class _Builder:
             cluster = self.graph.add_cluster(
                 Cluster(_node_id("cluster", task.address), "task %s\n%s" % (family, size), ecs_cluster)
             )
-            from_ecr = [r for r in self.refs(task, "aws_ecr_repository")]
+            from_ecr = self.refs(task, "aws_ecr_repository")
             definitions: list[Mapping[str, Any]] = []
             raw = task.values.get("container_definitions")
             if isinstance(raw, str):
