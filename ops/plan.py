@@ -13,6 +13,9 @@ and writes, into ``plans/<env>/``:
 * ``<stack>.plan.json``   ``terraform show -json`` of it;
 * ``summary.md``          add / change / destroy per stack and the warnings below, ready to paste
   into a pull request. Its last line, and this command's, say whether anything changes;
+* ``diagram.svg`` / ``.png`` / ``.json``  the environment's picture with what the plan creates, changes,
+  replaces or destroys marked (``ops.diagram``), linked from ``summary.md``; without graphviz one
+  line says it was skipped and why;
 * ``fingerprint.json``    what the plans were made from (``ops.fingerprint``), so that ``make apply``
   (``ops.apply``) applies exactly them or refuses a stale plan. A plan with errors writes none,
   nor does ``--drift`` (a drift check is not a plan for review).
@@ -422,6 +425,7 @@ def plan_stacks(
     if service_name not in results:
         planned.append(service_name)
     variables: dict[str, dict[str, str]] = {}
+    shown: dict[str, dict[str, Any]] = {}  # stack -> `terraform show -json` of its plan
 
     def plan_one(name: str) -> StackSummary:
         stack = stacks[name]
@@ -431,6 +435,7 @@ def plan_stacks(
             stack.plan(plan_file, variables[name])
             (folder / ("%s.plan.txt" % name)).write_text(stack.last_plan_output)
             data = stack.show_json(plan_file)
+            shown[name] = data
             (folder / ("%s.plan.json" % name)).write_text(json.dumps(data, indent=1) + "\n")
             return summarize(name, data)
         except tf.TerraformError as exc:
@@ -446,6 +451,10 @@ def plan_stacks(
         notes.append(
             "Planned against the local AWS emulator (moto) at %s, not an AWS account." % subprocess_env["AWS_ENDPOINT_URL"]
         )
+    if not drift:  # the picture of the plan, linked from summary.md (ops.diagram; skipped without graphviz)
+        from ops import diagram
+
+        notes.append(diagram.write_plan_diagram(env.name, out, folder, shown, log=log))
     summary_path = folder / "summary.md"
     summary_path.write_text(render_markdown(env.name, summaries, drift=drift, notes=notes))
     if not drift and not any(s.error for s in summaries):
