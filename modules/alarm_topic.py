@@ -237,7 +237,8 @@ class AlarmTopic(Construct):
         for protocol, endpoint in [("email", e) for e in props.emails] + [("https", u) for u in props.https_endpoints]:
             SnsTopicSubscription(self, subscription_id(protocol, endpoint), topic_arn=topic.arn, protocol=protocol,
                                  endpoint=endpoint)  # fmt: skip
-        return topic.arn
+        arn: str = topic.arn
+        return arn
 
 
 def subscription_id(protocol: str, endpoint: str) -> str:

@@ -99,6 +99,18 @@ def is_placeholder_target(target: str) -> bool:
     return any(domain == d or domain.endswith("." + d) for d in PLACEHOLDER_DOMAINS)
 
 
+def placeholder_warning(env_name: str, targets: tuple[str, ...]) -> str | None:
+    """The warning ``make plan`` prints while an environment's alarms go to a placeholder, else None."""
+    placeholders = [t for t in targets if is_placeholder_target(t)]
+    if not placeholders:
+        return None
+    return (
+        "%s: alarms notify %s, a PLACEHOLDER that reaches no one (alarms.emails / alarms.https_endpoints at %s);"
+        ' replace it with your team\'s address in envconfig/environments.toml (README, "Alarms")'
+        % (env_name, ", ".join(placeholders), " / ".join(PLACEHOLDER_DOMAINS))
+    )
+
+
 def is_https_endpoint(value: str) -> bool:
     """True for ``https://host[:port][/path]`` (SNS delivers to an https subscription by POST)."""
     return bool(_HTTPS_URL.match(value))

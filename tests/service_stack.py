@@ -107,6 +107,7 @@ def build(
     public: bool = False,
     deletion_protection: bool = False,
     alarm_topic_arn: str | None = None,
+    alarm_thresholds: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The stack's composite, :class:`modules.web_service.WebService`, on literal VPC/subnet ids."""
     from modules.cluster import Cluster, ClusterProps
@@ -133,6 +134,7 @@ def build(
             target=target_options(lb), scaling=scaling_options(scaling),
             discovery_namespace=service.service_discovery_namespace, alarms=service.alarms,
             deployment_alarms=service.deployment_alarms, alarm_topic_arn=alarm_topic_arn,
+            alarm_thresholds=alarm_thresholds or {},
         ),
     )  # fmt: skip
     return {"service": web.service, "load_balancer": web.load_balancer, "target": web.target, "alarms": web.alarms,
