@@ -14,10 +14,11 @@ What it builds:
 
 * unless ``existing_topic_arn`` is given:
 
-  - a symmetric KMS key (yearly rotation, 30-day deletion window) and its alias
-    ``alias/{name}-alarms``; its key policy lets this account administer and use it
-    (``KeyAdministration``, as :mod:`modules.log_encryption`, plus the alias actions) and lets
-    CloudWatch and EventBridge generate data keys and decrypt (``AlarmPublishers``): a topic
+  - a symmetric KMS key (yearly rotation, 30-day deletion window), tagged ``Name={name}-alarms``
+    and without an alias (as :mod:`modules.log_encryption`: an alias would need ``kms:*Alias`` in
+    the key policy for nothing the stack uses); its key policy lets this account administer and
+    use it (``KeyAdministration``, the same actions as the log key) and lets CloudWatch and
+    EventBridge generate data keys and decrypt (``AlarmPublishers``): a topic
     encrypted with the AWS-managed key ``alias/aws/sns`` cannot receive their messages, because
     that key's policy cannot be changed to admit them (Amazon SNS Developer Guide, "Key
     management", *Enable compatibility between event sources from AWS services and encrypted
@@ -50,7 +51,6 @@ from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
-from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
@@ -61,10 +61,9 @@ from modules.log_encryption import KEY_ADMIN_ACTIONS
 from rules.alarms import is_https_endpoint, topic_arn_problem
 from rules.dns import is_email_address
 
-#: The alias of the key is created, pointed and deleted by the account's administrators (through IAM).
-ALIAS_ACTIONS = ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias")
-#: What a service that publishes to an encrypted topic needs of its key (the SNS guide above).
-PUBLISHER_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+#: What a service that publishes to an encrypted topic needs of its key. The SNS guide above writes
+#: ``kms:GenerateDataKey*``; publishing uses ``kms:GenerateDataKey`` only, so that is what is granted.
+PUBLISHER_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 #: The services that publish to the topic.
 PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
 #: ECS's event for a deployment that failed (and is rolled back when rollback is on).
@@ -170,7 +169,7 @@ class AlarmTopic(Construct):
                     "Sid": "KeyAdministration",
                     "Effect": "Allow",
                     "Principal": {"AWS": root},
-                    "Action": sorted(KEY_ADMIN_ACTIONS + ALIAS_ACTIONS),
+                    "Action": list(KEY_ADMIN_ACTIONS),
                     "Resource": "*",
                 },
                 {
@@ -194,7 +193,6 @@ class AlarmTopic(Construct):
             policy=json.dumps(key_policy, sort_keys=True),
             tags={"Name": "%s-alarms" % props.name},
         )
-        KmsAlias(self, "KeyAlias", name="alias/%s-alarms" % props.name, target_key_id=key.key_id)
         self.key_arn = key.arn
         topic = SnsTopic(self, "Topic", name="%s-alarms" % props.name, kms_master_key_id=key.arn)
         alarm_arns = "arn:%s:cloudwatch:%s:%s:alarm:%s-*" % (partition, props.region, account_id, props.name)

@@ -469,12 +469,6 @@ def _check_scheduler_schedule(client: Client, r: Deployed) -> list[Leftover]:
     return _present(r, "scheduler:GetSchedule", response)
 
 
-def _check_kms_alias(client: Client, r: Deployed) -> list[Leftover]:
-    kms, name = client("kms"), r.values["name"]
-    aliases = [a for page in kms.get_paginator("list_aliases").paginate() for a in page.get("Aliases", [])]
-    return _present(r, "kms:ListAliases", [a for a in aliases if a.get("AliasName") == name])
-
-
 def _check_sns_subscription(client: Client, r: Deployed) -> list[Leftover]:
     """A confirmed subscription by its ARN; one pending confirmation (no ARN yet) among its topic's subscriptions."""
     sns, v = client("sns"), r.values
@@ -517,7 +511,6 @@ CHECKS: dict[str, Checker] = {
     "aws_iam_role": _lookup("iam", "GetRole", "RoleName", "name", many=False),
     "aws_iam_role_policy": _check_iam_role_policy,
     "aws_internet_gateway": _lookup("ec2", "DescribeInternetGateways", "InternetGatewayIds", "id", "InternetGateways"),
-    "aws_kms_alias": _check_kms_alias,
     "aws_kms_key": _check_kms_key,
     "aws_launch_template": _lookup("ec2", "DescribeLaunchTemplates", "LaunchTemplateIds", "id", "LaunchTemplates"),
     "aws_lb": _lookup("elbv2", "DescribeLoadBalancers", "LoadBalancerArns", "arn", "LoadBalancers"),

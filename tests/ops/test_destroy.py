@@ -260,7 +260,6 @@ def _state(client_for: Callable[[str], Any]) -> list[tuple[Deployed, Callable[[]
                               Target={"Arn": cluster, "RoleArn": role["Arn"]})  # fmt: skip
 
     sns = client_for("sns")
-    kms.create_alias(AliasName="alias/state-alarms", TargetKeyId=key["KeyId"])
     topic = sns.create_topic(Name="state-alarms", Attributes={"KmsMasterKeyId": key["Arn"]})["TopicArn"]
     subscription = sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="oncall@local.test",
                                  ReturnSubscriptionArn=True)["SubscriptionArn"]  # fmt: skip
@@ -300,7 +299,6 @@ def _state(client_for: Callable[[str], Any]) -> list[tuple[Deployed, Callable[[]
         (d("aws_sns_topic_subscription", arn="pending confirmation", topic_arn=topic, protocol="https",
            endpoint="https://hooks.local.test/alarms"), lambda: None),
         (d("aws_sns_topic", arn=topic), lambda: sns.delete_topic(TopicArn=topic)),
-        (d("aws_kms_alias", name="alias/state-alarms"), lambda: kms.delete_alias(AliasName="alias/state-alarms")),
         (d("aws_kms_key", arn=key["Arn"]), lambda: kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)),
         (d("aws_sqs_queue", url=queue), lambda: sqs.delete_queue(QueueUrl=queue)),
         (d("aws_cloudwatch_event_rule", name="state-rule"), lambda: events.delete_rule(Name="state-rule")),
