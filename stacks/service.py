@@ -57,6 +57,8 @@ def public_subnet_warning(env: EnvironmentConfig) -> str | None:
 
 class ServiceStack(TerraformStack):
     log_key: LogEncryptionKey
+    alarm_topic: AlarmTopic | None
+    """The topic every alarm notifies, with the failed-deployment rule; None when ``[alarms]`` names no target."""
     network: Network
     cluster: Cluster
     web_service: WebService
