@@ -25,6 +25,13 @@ from rules.accounts import (
     account_problems,
     name_problem,
 )
+from rules.alarms import (
+    DEFAULT_THRESHOLDS,
+    Threshold,
+    is_https_endpoint,
+    threshold_problem,
+    topic_arn_problem,
+)
 from rules.capacity import spot_architecture_problem
 from rules.container import (
     APP_MIN_CPU_UNITS,
@@ -628,16 +635,22 @@ class ServiceConfig(_Model):
         " port or from_port..to_port, tcp/udp, a description and one destination (cidr, prefix_list_id or"
         " security_group_id); none unless set.",
     )
-    alarms: bool = Field(True, description="CloudWatch alarms for 5xx, unhealthy hosts, CPU and memory.")
+    alarms: bool = Field(
+        True,
+        description="The web service's CloudWatch alarms (5xx, latency, unhealthy hosts, CPU, memory); whom they"
+        " notify and their thresholds are the environment's [alarms] table.",
+    )
     deployment_alarms: bool = Field(False, description="Roll back a deployment when an alarm fires.")
-    alarm_email: str | None = Field(None, description="Subscribe this address to the alarm SNS topic.")
+    alarm_email: str | None = Field(
+        None, description="No longer used: refused with a pointer to [alarms] emails, where the address now goes."
+    )
 
     @model_validator(mode="after")
     def _checks(self) -> ServiceConfig:
-        if self.alarm_email is not None and not is_email_address(self.alarm_email):
+        if self.alarm_email is not None:
             raise ValueError(
-                "alarm_email=%r is not an e-mail address; allowed: one address such as oncall@example.com"
-                % self.alarm_email
+                "alarm_email=%r moved to the environment's alarms table; allowed: [environments.<env>.alarms]"
+                " emails = [%r] (service.alarm_email is no longer used)" % (self.alarm_email, self.alarm_email)
             )
         namespace = self.service_discovery_namespace
         if namespace is not None and not is_dns_name(namespace, min_labels=1):
@@ -667,6 +680,108 @@ class ServiceConfig(_Model):
                 " name to call; allowed: set service_discovery_namespace, or no client groups" % (list(groups),)
             )
         return self
+
+
+class AlarmThresholdConfig(_Model):
+    """One alarm's trigger: ``threshold`` breached in ``datapoints_to_alarm`` of ``evaluation_periods`` one-minute
+    periods. Each field unset keeps the alarm's default (``rules.alarms.DEFAULT_THRESHOLDS``); setting
+    ``evaluation_periods`` alone makes every period count (``datapoints_to_alarm`` = all)."""
+
+    threshold: float | None = Field(None, description="The alarm's default unless set.")
+    evaluation_periods: int | None = Field(None, description="The alarm's default unless set.")
+    datapoints_to_alarm: int | None = Field(None, description="M of an 'M out of N' alarm; see the class docstring.")
+
+    def rule(self, alarm: str) -> Threshold:
+        """This table over ``alarm``'s defaults."""
+        default = DEFAULT_THRESHOLDS[alarm]
+        datapoints = self.datapoints_to_alarm
+        if datapoints is None and self.evaluation_periods is None:
+            datapoints = default.datapoints_to_alarm
+        return Threshold(
+            default.threshold if self.threshold is None else self.threshold,
+            default.evaluation_periods if self.evaluation_periods is None else self.evaluation_periods,
+            datapoints,
+        )
+
+
+class AlarmsConfig(_Model):
+    """Whom the environment's alarms notify, and when they fire (README, "Alarms").
+
+    Targets: ``emails`` and/or ``https_endpoints`` (a topic ``{app}-{env}-alarms`` encrypted with a
+    customer-managed KMS key is created and they are subscribed), or ``topic_arn`` (an existing topic;
+    nothing is created). Without any target the alarms still exist but notify no one.
+    """
+
+    emails: tuple[str, ...] = Field((), description="Addresses subscribed to the alarm topic; none unless set.")
+    https_endpoints: tuple[str, ...] = Field(
+        (),
+        description="HTTPS URLs subscribed to the alarm topic (they must confirm the subscription); none unless set.",
+    )
+    topic_arn: str | None = Field(
+        None, description="An existing SNS topic (same region) every alarm notifies instead; no topic is created."
+    )
+    deployment_failures: bool = Field(
+        True,
+        description="Notify the topic of every failed ECS deployment of the environment's cluster (EventBridge);"
+        " on unless set (needs a target).",
+    )
+    target_5xx: AlarmThresholdConfig = Field(AlarmThresholdConfig(), description="Targets' 5xx a minute; 5 in 2 of 3.")
+    elb_5xx: AlarmThresholdConfig = Field(
+        AlarmThresholdConfig(), description="The ALB's own 5xx a minute; 5 in 2 of 3."
+    )
+    unhealthy_hosts: AlarmThresholdConfig = Field(
+        AlarmThresholdConfig(), description="Unhealthy targets; 1 for 2 minutes."
+    )
+    cpu_high: AlarmThresholdConfig = Field(AlarmThresholdConfig(), description="Service CPU percent; 85 for 5 minutes.")
+    memory_high: AlarmThresholdConfig = Field(
+        AlarmThresholdConfig(), description="Service memory percent; 85 for 5 minutes."
+    )
+    latency_p99: AlarmThresholdConfig = Field(
+        AlarmThresholdConfig(), description="p99 target response time in seconds; 2 for 5 minutes."
+    )
+
+    @model_validator(mode="after")
+    def _checks(self) -> AlarmsConfig:
+        for field in ("emails", "https_endpoints"):
+            values = getattr(self, field)
+            if len(set(values)) != len(values):
+                raise ValueError("%s=%r repeats an entry; allowed: each once" % (field, list(values)))
+        for i, email in enumerate(self.emails):
+            if not is_email_address(email):
+                raise ValueError(
+                    "emails[%d]=%r is not an e-mail address; allowed: an address such as oncall@example.com"
+                    % (i, email)
+                )
+        for i, url in enumerate(self.https_endpoints):
+            if not is_https_endpoint(url):
+                raise ValueError(
+                    "https_endpoints[%d]=%r is not an HTTPS URL; allowed: https://host[:port][/path]" % (i, url)
+                )
+        if self.topic_arn is not None and (self.emails or self.https_endpoints):
+            raise ValueError(
+                "topic_arn=%r with emails/https_endpoints: an existing topic's subscriptions are managed where the topic"
+                " is; allowed: topic_arn alone, or emails and/or https_endpoints (a topic is created for them)"
+                % self.topic_arn
+            )
+        for alarm in DEFAULT_THRESHOLDS:
+            problem = threshold_problem(alarm, self.threshold(alarm))
+            if problem:
+                raise ValueError("%s.%s" % (alarm, problem))
+        return self
+
+    def threshold(self, alarm: str) -> Threshold:
+        """``alarm``'s threshold (a key of ``rules.alarms.DEFAULT_THRESHOLDS``), its defaults filled in."""
+        config: AlarmThresholdConfig = getattr(self, alarm)
+        return config.rule(alarm)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """Every address and URL the topic created here delivers to."""
+        return self.emails + self.https_endpoints
+
+    @property
+    def notifies(self) -> bool:
+        return bool(self.targets or self.topic_arn)
 
 
 class IamStatement(_Model):
@@ -980,6 +1095,9 @@ class EnvironmentConfig(_Model):
     ec2: Ec2Config | None = Field(
         None, description="EC2 capacity for the cluster (the seed's second launch type); Fargate only unless set."
     )
+    alarms: AlarmsConfig = Field(
+        AlarmsConfig(), description="Whom the alarms notify and their thresholds; no one, and the defaults, unless set."
+    )
     logging: LoggingConfig = LoggingConfig()
     registry: RegistryConfig = RegistryConfig()
     backend: BackendConfig = BackendConfig()
@@ -1063,6 +1181,10 @@ class EnvironmentConfig(_Model):
                 " 'per_az', or vpc_endpoints=true, or tasks_in_public_subnets=true"
             )
         self._check_ec2()
+        if self.alarms.topic_arn is not None:
+            problem = topic_arn_problem(self.alarms.topic_arn, self.region)
+            if problem:
+                raise ValueError("alarms.topic_arn=%r %s" % (self.alarms.topic_arn, problem))
         return self
 
     def _check_ec2(self) -> None:

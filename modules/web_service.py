@@ -32,7 +32,8 @@ What it builds, each part the construct of its own module with props derived fro
   when this construct created it), or listener rules on hosts/paths;
 * :class:`modules.discovery.Discovery` (``Discovery``) when ``discovery_namespace`` is set: the
   service registers as ``{app_name}.{discovery_namespace}``;
-* :class:`modules.alarms.Alarms` (``Alarms``) unless ``alarms=False``; with
+* :class:`modules.alarms.Alarms` (``Alarms``) unless ``alarms=False``, notifying ``alarm_topic_arn``
+  (and alarming on the ALB's own 5xx when this construct created the ALB); with
   ``deployment_alarms`` its 5xx and unhealthy-host alarms roll a deployment back;
 * :class:`modules.service.Service` (``Service``): ECS service ``{name}-web`` in the private subnets
   (the public ones with ``assign_public_ip``), its task definition, roles, log group and task
@@ -48,6 +49,7 @@ same resource addresses as when a stack wires the parts itself.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -63,6 +65,7 @@ from modules.listener_target import ListenerTarget, TargetOptions, TargetProps
 from modules.load_balancer import LoadBalancer, LoadBalancerOptions, LoadBalancerProps
 from modules.service import Service, ServiceOptions, ServiceProps
 from modules.waf import WebAcl, WebAclProps
+from rules.alarms import DEFAULT_THRESHOLDS, Threshold
 
 
 def _values(options: Any) -> dict[str, Any]:
@@ -126,11 +129,13 @@ class WebServiceProps:
     discovery_namespace: str | None = None
     """Cloud Map private DNS namespace to register the tasks in; no registration unless set."""
     alarms: bool = True
-    """CloudWatch alarms for 5xx, unhealthy hosts, CPU and memory; on unless set."""
+    """CloudWatch alarms for 5xx, latency, unhealthy hosts, CPU and memory; on unless set."""
     deployment_alarms: bool = False
     """Roll a deployment back when the 5xx or unhealthy-host alarm fires; off unless set (needs ``alarms``)."""
-    alarm_email: str | None = None
-    """Address subscribed to the alarm topic; no subscription unless set."""
+    alarm_topic_arn: str | None = None
+    """SNS topic the alarms notify on ALARM and OK (:class:`modules.alarm_topic.AlarmTopic`); no one unless set."""
+    alarm_thresholds: Mapping[str, Threshold] = field(default_factory=dict)
+    """Thresholds by alarm (keys of ``rules.alarms.DEFAULT_THRESHOLDS``); those defaults unless set."""
 
     @property
     def desired_count(self) -> int:
@@ -146,6 +151,11 @@ class WebServiceProps:
             )
         if self.deployment_alarms and not self.alarms:
             raise ValueError("WebServiceProps.deployment_alarms=True needs alarms=True; allowed: alarms=True")
+        unknown = sorted(set(self.alarm_thresholds) - set(DEFAULT_THRESHOLDS))
+        if unknown:
+            raise ValueError(
+                "WebServiceProps.alarm_thresholds has %s; allowed: %s" % (", ".join(unknown), ", ".join(DEFAULT_THRESHOLDS))
+            )
         if self.load_balancer is not None:
             for field_name in ("load_balancer_options", "web_acl_log_retention_days"):
                 if getattr(self, field_name) is not None:
@@ -243,7 +253,9 @@ class WebService:
                     service_name=service_name,
                     alb_arn_suffix=lb.alb_arn_suffix,
                     target_group_arn_suffix=self.target.target_group_arn_suffix,
-                    alarm_email=props.alarm_email,
+                    topic_arn=props.alarm_topic_arn,
+                    load_balancer_alarms=props.load_balancer is None,
+                    **props.alarm_thresholds,
                 ),
             )
 

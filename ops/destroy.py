@@ -469,6 +469,21 @@ def _check_scheduler_schedule(client: Client, r: Deployed) -> list[Leftover]:
     return _present(r, "scheduler:GetSchedule", response)
 
 
+def _check_sns_subscription(client: Client, r: Deployed) -> list[Leftover]:
+    """A confirmed subscription by its ARN; one pending confirmation (no ARN yet) among its topic's subscriptions."""
+    sns, v = client("sns"), r.values
+    arn = str(v.get("arn") or v.get("id") or "")
+    if arn.startswith("arn:"):
+        response = _get(lambda: sns.get_subscription_attributes(SubscriptionArn=arn))
+        return _present(r, "sns:GetSubscriptionAttributes", response)
+    response = _get(lambda: sns.list_subscriptions_by_topic(TopicArn=v["topic_arn"]))
+    same = [
+        s for s in (response or {}).get("Subscriptions", [])
+        if s.get("Protocol") == v.get("protocol") and s.get("Endpoint") == v.get("endpoint")
+    ]  # fmt: skip
+    return _present(r, "sns:ListSubscriptionsByTopic", same)
+
+
 #: Terraform resource type -> the describe/get call that proves the resource is gone.
 CHECKS: dict[str, Checker] = {
     "aws_acm_certificate": _lookup("acm", "DescribeCertificate", "CertificateArn", "arn", many=False),
@@ -510,6 +525,8 @@ CHECKS: dict[str, Checker] = {
     "aws_service_discovery_private_dns_namespace": _check_private_dns_namespace,
     "aws_scheduler_schedule": _check_scheduler_schedule,
     "aws_service_discovery_service": _lookup("servicediscovery", "GetService", "Id", "id", many=False),
+    "aws_sns_topic": _lookup("sns", "GetTopicAttributes", "TopicArn", "arn", many=False),
+    "aws_sns_topic_subscription": _check_sns_subscription,
     "aws_sqs_queue": _lookup("sqs", "GetQueueAttributes", "QueueUrl", "url", many=False),
     "aws_subnet": _lookup("ec2", "DescribeSubnets", "SubnetIds", "id", "Subnets"),
     "aws_vpc": _lookup("ec2", "DescribeVpcs", "VpcIds", "id", "Vpcs"),
@@ -531,6 +548,7 @@ CANNOT_BE_LEFT: dict[str, str] = {
     " gone rule (aws_cloudwatch_event_rule is checked) has none left",
     "aws_iam_role_policy_attachment": "a managed policy attached to its role; IAM deletes no role that still has"
     " one attached, so a gone role (aws_iam_role is checked) has none left",
+    "aws_sns_topic_policy": "an attribute of the topic; it goes with it (aws_sns_topic is checked)",
     "aws_sqs_queue_policy": "an attribute of the queue; it goes with it (aws_sqs_queue is checked)",
     "aws_sqs_queue_redrive_allow_policy": "an attribute of the queue; it goes with it (aws_sqs_queue is checked)",
 }

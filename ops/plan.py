@@ -31,6 +31,10 @@ the keys of ``FLAG_TITLES``):
   ``CODE_DEPLOY``, ``release.strategy``): ECS cannot change it in place, so the service is
   replaced and its tasks stop and start again.
 
+Configuration warnings (``config_warnings``: printed as ``WARNING:`` lines and noted in
+``summary.md``, with no ``ACK``: they are about the config, not about what this plan changes):
+alarms that notify a placeholder address (``rules.alarms.placeholder_warning``).
+
 The ``<env>`` stack is planned with the image tag it currently runs (its ``image_tag`` output),
 so an unchanged deployment gives an empty plan; ``--image-tag`` (``make plan IMAGE_TAG=<tag>``)
 overrides it. Before anything is deployed, the tag is the one ``make deploy`` builds (the git commit).
@@ -316,6 +320,14 @@ def print_warnings(summaries: Sequence[StackSummary], log: TextIO) -> None:
             print("   WARNING: %s" % flag.markdown().removeprefix("- :warning: ").replace("**", ""), file=log)
 
 
+def config_warnings(env: EnvironmentConfig) -> list[str]:
+    """Warnings about ``env``'s configuration itself (see the module docstring)."""
+    from rules.alarms import placeholder_warning
+
+    warning = placeholder_warning(env.name, env.alarms.targets)
+    return [warning] if warning else []
+
+
 def exit_code(summaries: Sequence[StackSummary]) -> int:
     """Terraform's ``-detailed-exitcode`` over all stacks: 1 error, 2 changes, 0 none."""
     if any(s.error for s in summaries):
@@ -451,6 +463,9 @@ def plan_stacks(
         notes.append(
             "Planned against the local AWS emulator (moto) at %s, not an AWS account." % subprocess_env["AWS_ENDPOINT_URL"]
         )
+    for warning in config_warnings(env):
+        print("   WARNING: %s" % warning, file=log)
+        notes.append(":warning: **%s**" % warning)
     if not drift:  # the picture of the plan, linked from summary.md (ops.diagram; skipped without graphviz)
         from ops import diagram
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from envconfig.egress import EgressRuleConfig
 from envconfig.model import (
+    AlarmsConfig,
     ContainerConfig,
     Ec2Config,
     IamStatement,
@@ -23,6 +24,7 @@ from envconfig.model import (
     ServiceConfig,
     SidecarConfig,
 )
+from modules.alarm_topic import AlarmTopicProps
 from modules.autoscaling import ScalingOptions, ScheduledAction
 from modules.container import ContainerOptions, SidecarHealthCheck, SidecarOptions, SidecarPort
 from modules.ec2_capacity import Ec2CapacityProps
@@ -32,6 +34,7 @@ from modules.load_balancer import LoadBalancerOptions
 from modules.network import NetworkProps
 from modules.service import ServiceOptions
 from modules.task import PolicyStatement
+from rules.alarms import DEFAULT_THRESHOLDS, Threshold
 
 
 def network_props(
@@ -200,4 +203,19 @@ def ec2_capacity_props(
         on_demand_percentage_above_base=config.on_demand_percentage_above_base,
         target_capacity_percent=config.target_capacity_percent, ssm_access=config.ssm_access,
         root_volume_gib=config.root_volume_gib, container_stop_timeout_seconds=container_stop_timeout_seconds,
+    )  # fmt: skip
+
+
+def alarm_thresholds(config: AlarmsConfig) -> dict[str, Threshold]:
+    """Every alarm's threshold from the environment's ``[alarms]`` table (defaults filled in by the model)."""
+    return {name: config.threshold(name) for name in DEFAULT_THRESHOLDS}
+
+
+def alarm_topic_props(config: AlarmsConfig, *, name: str, region: str, cluster_name: str) -> AlarmTopicProps | None:
+    """The environment's alarm topic (created, or the existing ``topic_arn``); None when nobody is to be notified."""
+    if not config.notifies:
+        return None
+    return AlarmTopicProps(
+        name=name, region=region, emails=config.emails, https_endpoints=config.https_endpoints,
+        existing_topic_arn=config.topic_arn, cluster_name=cluster_name if config.deployment_failures else None,
     )  # fmt: skip

@@ -16,6 +16,7 @@ from constructs import Construct
 from envconfig.model import (
     EnvironmentConfig,
 )
+from modules.alarm_topic import AlarmTopic
 from modules.blue_green import BlueGreen, BlueGreenProps
 from modules.cluster import Cluster, ClusterProps
 from modules.ec2_capacity import Ec2Capacity
@@ -30,6 +31,8 @@ from rules.releases import TrafficShift
 from rules.stacks import BLUE_GREEN_SCOPE
 from stacks.base import configure_stack
 from stacks.props import (
+    alarm_thresholds,
+    alarm_topic_props,
     container_options,
     ec2_capacity_props,
     load_balancer_options,
@@ -40,18 +43,6 @@ from stacks.props import (
 )
 from stacks.registry import RegistryStack
 from stacks.workloads import Shared, Workloads, queue_environment, sender_statements
-
-
-def alarm_topic_arn(env: EnvironmentConfig) -> str | None:
-    """The ARN of the environment's alarm topic (:class:`modules.alarms.Alarms`), when it has one.
-
-    Built from the pinned account and region rather than read from the topic, because the
-    workers' queues, whose alarms notify it, are created before the web service that owns it
-    (the web service's container needs a queue's URL).
-    """
-    if not (env.service.alarms and env.service.alarm_email):
-        return None
-    return "arn:aws:sns:%s:%s:%s-alarms" % (env.region, env.account_id, env.physical_name())
 
 
 def public_subnet_warning(env: EnvironmentConfig) -> str | None:
@@ -67,6 +58,8 @@ def public_subnet_warning(env: EnvironmentConfig) -> str | None:
 
 class ServiceStack(TerraformStack):
     log_key: LogEncryptionKey
+    alarm_topic: AlarmTopic | None
+    """The topic every alarm notifies, with the failed-deployment rule; None when ``[alarms]`` names no target."""
     network: Network
     cluster: Cluster
     web_service: WebService
@@ -142,6 +135,12 @@ class ServiceStack(TerraformStack):
                 ec2_percent=env.ec2.percent if env.ec2 is not None else 0,
             ),
         )
+        # Before every workload: all their alarms notify it (README, "Alarms").
+        topic_props = alarm_topic_props(
+            env.alarms, name=env.physical_name(), region=env.region, cluster_name=env.physical_name()
+        )
+        self.alarm_topic = AlarmTopic(self, "AlarmTopic", props=topic_props) if topic_props is not None else None
+        topic_arn = self.alarm_topic.topic_arn if self.alarm_topic is not None else None
         public = env.network.tasks_in_public_subnets
         warning = public_subnet_warning(env)
         if warning:
@@ -149,7 +148,7 @@ class ServiceStack(TerraformStack):
         self.workloads = Workloads(self, env)
         shared = Shared(
             env=env, network=self.network, cluster=self.cluster, registry=self.registry, image_tag=image_tag,
-            log_kms_key_arn=self.log_key.key_arn, assign_public_ip=public, alarm_topic_arn=alarm_topic_arn(env),
+            log_kms_key_arn=self.log_key.key_arn, assign_public_ip=public, alarm_topic_arn=topic_arn,
         )  # fmt: skip
         queues = self.workloads.add_queues(shared)
         container = container_options(env.container)
@@ -188,7 +187,8 @@ class ServiceStack(TerraformStack):
                 alarms=env.service.alarms,
                 # Blue/green: the deployment group rolls back on these alarms (ECS refuses them with CODE_DEPLOY).
                 deployment_alarms=env.service.deployment_alarms and not env.release.blue_green,
-                alarm_email=env.service.alarm_email,
+                alarm_topic_arn=topic_arn,
+                alarm_thresholds=alarm_thresholds(env.alarms),
             ),
         )
         self.blue_green = self._blue_green(env, web) if env.release.blue_green else None

@@ -48,7 +48,7 @@ from modules.web_service import WebService, WebServiceProps
 from rules.capacity import compatibilities
 from rules.container import QUEUE_ENV
 from rules.stacks import workload_scope
-from stacks.props import container_options, egress_rules, policy_statements, target_options
+from stacks.props import alarm_thresholds, container_options, egress_rules, policy_statements, target_options
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -240,7 +240,8 @@ class Workloads:
                         min_capacity=scaling.min_capacity, max_capacity=scaling.max_capacity,
                         cpu_target_percent=scaling.cpu_target_percent, memory_target_percent=None,
                     ),
-                    alarms=workload.alarms,
+                    alarms=workload.alarms, alarm_topic_arn=shared.alarm_topic_arn,
+                    alarm_thresholds=alarm_thresholds(env.alarms),
                 ),
             )  # fmt: skip
             self.services[name] = web.service

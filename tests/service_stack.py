@@ -66,8 +66,9 @@ FULL_SERVICE = ServiceConfig(
     task_role_statements=(IamStatement(sid="ReadAssets", actions=("s3:GetObject",), resources=("arn:aws:s3:::assets/*",)),),
     alarms=True,
     deployment_alarms=True,
-    alarm_email="ops@example.com",
 )
+#: The topic the full stack's alarms notify (an existing one: modules.alarm_topic is tested on its own).
+FULL_TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:app-test-alarms"
 FULL_LB = LoadBalancerConfig(
     ingress_cidrs=("203.0.113.0/24", "198.51.100.0/24"),
     redirect_http_to_https=True,
@@ -106,6 +107,8 @@ def build(
     scaling: ScalingConfig,
     public: bool = False,
     deletion_protection: bool = False,
+    alarm_topic_arn: str | None = None,
+    alarm_thresholds: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The stack's composite, :class:`modules.web_service.WebService`, on literal VPC/subnet ids."""
     from modules.cluster import Cluster, ClusterProps
@@ -131,7 +134,8 @@ def build(
             load_balancer_options=load_balancer_options(lb, deletion_protection=deletion_protection),
             target=target_options(lb), scaling=scaling_options(scaling),
             discovery_namespace=service.service_discovery_namespace, alarms=service.alarms,
-            deployment_alarms=service.deployment_alarms, alarm_email=service.alarm_email,
+            deployment_alarms=service.deployment_alarms, alarm_topic_arn=alarm_topic_arn,
+            alarm_thresholds=alarm_thresholds or {},
         ),
     )  # fmt: skip
     return {"service": web.service, "load_balancer": web.load_balancer, "target": web.target, "alarms": web.alarms,
@@ -156,7 +160,7 @@ def defaults_stack() -> dict[str, Any]:
 @cache
 def full_stack() -> dict[str, Any]:
     return synth(container=FULL_CONTAINER, service=FULL_SERVICE, lb=FULL_LB, scaling=FULL_SCALING, public=True,
-                 deletion_protection=True)  # fmt: skip
+                 deletion_protection=True, alarm_topic_arn=FULL_TOPIC_ARN)  # fmt: skip
 
 
 def by_id(stack: dict[str, Any], rtype: str, construct_path: str, *, data: bool = False) -> dict[str, Any]:

@@ -453,9 +453,10 @@ def test_load_balancer_needs_two_azs() -> None:
         NetworkConfig(az_count=1)
 
 
-def test_alarm_email_must_be_an_address() -> None:
-    with pytest.raises(ValueError, match=r"alarm_email='oncall@' is not an e-mail address; allowed: one address"):
-        ServiceConfig(alarm_email="oncall@")
+def test_service_alarm_email_moved_to_the_alarms_table() -> None:
+    with pytest.raises(ValueError, match=r"alarm_email='oncall@corp\.test' moved to the environment's alarms table;"
+                       r" allowed: \[environments\.<env>\.alarms\] emails = \['oncall@corp\.test'\]"):  # fmt: skip
+        ServiceConfig(alarm_email="oncall@corp.test")
 
 
 def test_discovery_namespace_must_be_a_dns_name() -> None:

@@ -1,4 +1,4 @@
-"""Discovery (Cloud Map) and Alarms (CloudWatch + SNS) constructs, and their wiring per environment."""
+"""Discovery (Cloud Map) and Alarms (CloudWatch) constructs, and their wiring per environment."""
 
 from __future__ import annotations
 
@@ -97,9 +97,12 @@ def test_discovery_rejects_a_negative_ttl() -> None:
 # ---- alarms ----------------------------------------------------------------------------------
 
 
-def test_defaults_only_four_alarms_without_notifications(defaults: dict[str, Any]) -> None:
+def test_defaults_six_alarms_without_notifications(defaults: dict[str, Any]) -> None:
     alarms = {a["alarm_name"]: a for a in all_of(defaults, "aws_cloudwatch_metric_alarm")}
-    assert sorted(alarms) == ["app-test-cpu-high", "app-test-memory-high", "app-test-target-5xx", "app-test-unhealthy-hosts"]
+    assert sorted(alarms) == [
+        "app-test-cpu-high", "app-test-elb-5xx", "app-test-latency-p99", "app-test-memory-high", "app-test-target-5xx",
+        "app-test-unhealthy-hosts",
+    ]  # fmt: skip
     assert all(a["alarm_actions"] == [] and a["ok_actions"] == [] for a in alarms.values())
     assert "aws_sns_topic" not in defaults["resource"]
 
@@ -112,27 +115,38 @@ def test_defaults_only_four_alarms_without_notifications(defaults: dict[str, Any
     assert five["dimensions"]["LoadBalancer"].endswith(".arn_suffix}")
     assert five["treat_missing_data"] == "notBreaching"
 
+    elb = alarms["app-test-elb-5xx"]
+    assert (elb["metric_name"], elb["statistic"], elb["threshold"], elb["evaluation_periods"], elb["datapoints_to_alarm"]) == (
+        "HTTPCode_ELB_5XX_Count", "Sum", 5, 3, 2)  # fmt: skip
+    assert set(elb["dimensions"]) == {"LoadBalancer"}  # the load balancer's own metric has no target group
+
+    latency = alarms["app-test-latency-p99"]
+    assert (latency["metric_name"], latency["extended_statistic"], latency["threshold"]) == ("TargetResponseTime", "p99", 2)
+    assert "statistic" not in latency  # CloudWatch takes one of statistic / extended_statistic
+    assert (latency["evaluation_periods"], latency["comparison_operator"]) == (5, "GreaterThanThreshold")
+    assert "datapoints_to_alarm" not in latency
+
     unhealthy = alarms["app-test-unhealthy-hosts"]
     assert (unhealthy["metric_name"], unhealthy["statistic"], unhealthy["threshold"]) == ("UnHealthyHostCount", "Maximum", 1)
+    assert unhealthy["evaluation_periods"] == 2
 
     for name, metric in (("app-test-cpu-high", "CPUUtilization"), ("app-test-memory-high", "MemoryUtilization")):
         alarm = alarms[name]
         assert (alarm["namespace"], alarm["metric_name"], alarm["threshold"]) == ("AWS/ECS", metric, 85)
+        assert alarm["evaluation_periods"] == 5
         # the service name is a literal: no alarm -> service -> alarm cycle
         assert alarm["dimensions"]["ServiceName"] == "app-test-web"
         assert alarm["dimensions"]["ClusterName"].startswith("${aws_ecs_cluster.")
 
 
-def test_sns_topic_and_email_subscription_when_configured(full: dict[str, Any]) -> None:
-    topic = by_id(full, "aws_sns_topic", "Alarms/Topic")
-    assert topic["name"] == "app-test-alarms"
-    sub = by_id(full, "aws_sns_topic_subscription", "Alarms/EmailSubscription")
-    assert (sub["protocol"], sub["endpoint"]) == ("email", "ops@example.com")
-    (topic_ref,) = {"${aws_sns_topic.%s.arn}" % key for key in full["resource"]["aws_sns_topic"]}
+def test_every_alarm_notifies_the_topic_given(full: dict[str, Any]) -> None:
+    from tests.service_stack import FULL_TOPIC_ARN
+
     alarms = all_of(full, "aws_cloudwatch_metric_alarm")
-    assert len(alarms) == 4
+    assert len(alarms) == 6
     for alarm in alarms:
-        assert alarm["alarm_actions"] == alarm["ok_actions"] == [topic_ref]
+        assert alarm["alarm_actions"] == alarm["ok_actions"] == [FULL_TOPIC_ARN]
+    assert "aws_sns_topic" not in full["resource"]  # the topic is modules.alarm_topic's, not the alarms'
 
 
 def test_deployment_alarms_are_the_release_health_alarms(full: dict[str, Any]) -> None:
@@ -152,19 +166,26 @@ def _alarms_props(**overrides: Any) -> Any:
 
 
 def test_alarms_reject_a_zero_5xx_threshold() -> None:
-    with pytest.raises(ValueError, match=r"target_5xx_threshold=0; allowed: >= 1"):
-        _alarms_props(target_5xx_threshold=0)
+    from rules.alarms import Threshold
+
+    with pytest.raises(ValueError, match=r"AlarmsProps\.target_5xx\.threshold=0; allowed: a whole number >= 1"):
+        _alarms_props(target_5xx=Threshold(0, 3, 2))
 
 
-@pytest.mark.parametrize("field", ["cpu_high_percent", "memory_high_percent"])
+@pytest.mark.parametrize("field", ["cpu_high", "memory_high"])
 def test_alarms_reject_a_percentage_out_of_range(field: str) -> None:
-    with pytest.raises(ValueError, match=r"AlarmsProps\.%s=120; allowed: 0 < value <= 100" % field):
-        _alarms_props(**{field: 120})
+    from rules.alarms import Threshold
+
+    with pytest.raises(ValueError, match=r"AlarmsProps\.%s\.threshold=120; allowed: 0 < percent <= 100" % field):
+        _alarms_props(**{field: Threshold(120, 5)})
 
 
-def test_alarms_reject_a_malformed_email() -> None:
-    with pytest.raises(ValueError, match=r"alarm_email='ops-at-example\.com' is not an e-mail address"):
-        _alarms_props(alarm_email="ops-at-example.com")
+def test_alarms_reject_more_datapoints_than_periods() -> None:
+    from rules.alarms import Threshold
+
+    with pytest.raises(ValueError, match=r"AlarmsProps\.latency_p99\.datapoints_to_alarm=4 with evaluation_periods=3;"
+                       r" allowed: 1\.\.3"):  # fmt: skip
+        _alarms_props(latency_p99=Threshold(1, 3, 4))
 
 
 # ---- wiring per environment --------------------------------------------------------------------
@@ -174,7 +195,7 @@ def test_alarms_reject_a_malformed_email() -> None:
 def test_deployment_alarms_follow_the_environment_config(synth_all: dict[str, dict[str, Any]], env: str, wired: bool) -> None:
     (svc,) = web_of(synth_all[env], "aws_ecs_service")
     assert ("alarms" in svc) is wired
-    assert len(web_of(synth_all[env], "aws_cloudwatch_metric_alarm")) == 4
+    assert len(web_of(synth_all[env], "aws_cloudwatch_metric_alarm")) == 6
 
 
 @pytest.mark.parametrize(("env", "registered"), [("local", True), ("dev", False), ("staging", True), ("prod", True)])

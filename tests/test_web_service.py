@@ -67,7 +67,7 @@ def test_defaults_only_creates_a_cluster_and_no_optional_parts(defaults: dict[st
     assert (alb["name"], tg["name"], tg["port"]) == ("app-test-alb", "app-test-tg", 3000)
     for absent in ("aws_wafv2_web_acl", "aws_service_discovery_service", "aws_sns_topic_subscription"):
         assert absent not in defaults["resource"], absent
-    assert len(resources(defaults, "aws_cloudwatch_metric_alarm")) == 4
+    assert len(resources(defaults, "aws_cloudwatch_metric_alarm")) == 6  # with elb-5xx: it created the ALB
     (target,) = resources(defaults, "aws_appautoscaling_target").values()
     assert (target["min_capacity"], target["max_capacity"]) == (2, 4)
     assert target["resource_id"] == "service/${aws_ecs_cluster.%s.name}/${aws_ecs_service.%s.name}" % (
@@ -150,3 +150,12 @@ def test_a_second_service_shares_the_load_balancer_through_a_listener_rule(share
     egress = [r for r in resources(shared, "aws_vpc_security_group_egress_rule").values()
               if "LoadBalancer_SecurityGroup" in r["security_group_id"]]  # fmt: skip
     assert len(egress) == 2  # the ALB reaches each service's tasks, nothing else
+
+
+def test_only_the_service_that_created_the_load_balancer_alarms_on_its_own_5xx(shared: dict[str, Any]) -> None:
+    names = sorted(a["alarm_name"] for a in resources(shared, "aws_cloudwatch_metric_alarm").values())
+    assert [n for n in names if n.endswith("-elb-5xx")] == ["app-test-elb-5xx"]  # one ALB, one alarm on its 5xx
+    assert [n for n in names if n.startswith("app-test-api-")] == [
+        "app-test-api-cpu-high", "app-test-api-latency-p99", "app-test-api-memory-high", "app-test-api-target-5xx",
+        "app-test-api-unhealthy-hosts",
+    ]  # fmt: skip

@@ -303,8 +303,10 @@ CASES: tuple[Case, ...] = (
     Case("deployment-alarms-without-alarms", setting("prod", "service", alarms=False),
          "prod", "deployment_alarms", "true", "allowed: enable alarms or disable deployment_alarms"),
     # --- rules a construct checks too, caught by the config model first
-    Case("alarm-email-malformed", setting("prod", "service", alarm_email="oncall at example.com"),
-         "prod", "alarm_email", "'oncall at example.com'", "allowed: one address such as oncall@example.com"),
+    Case("alarm-email-malformed", setting("prod", "alarms", emails=["oncall at example.com"]),
+         "prod", "emails[0]", "'oncall at example.com'", "allowed: an address such as oncall@example.com"),
+    Case("alarm-email-moved", setting("prod", "service", alarm_email="ops@corp.test"),
+         "prod", "alarm_email", "'ops@corp.test'", "allowed: [environments.<env>.alarms] emails = ['ops@corp.test']"),
     Case("reserved-name-in-environment", _default_env_var("PORT", "8080"),
          "prod", "environment.PORT", "'8080'", "allowed: any name except PORT, APP_ENV, APP_NAME"),
     Case("reserved-name-in-secrets",

@@ -255,7 +255,23 @@ def test_the_emulator_cycle(cycle: Cycle) -> None:
         ))  # fmt: skip
         for n in range(1, 7):
             expect("==> [%d/6]" % n in out, "redeploy: make deploy printed no step %d/6" % n)
-        return ok
+        return ok and alarm_topic()
+
+    # The alarms reach someone: an encrypted topic, local's e-mail subscription, the failed-deployment rule.
+    def alarm_topic() -> bool:
+        sns, events = emulator_client(env, "sns"), emulator_client(env, "events")
+        topics = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":flask-app-local-alarms")]
+        if not expect(len(topics) == 1, "redeploy: no alarm topic flask-app-local-alarms: %r" % topics):
+            return False
+        attributes = sns.get_topic_attributes(TopicArn=topics[0])["Attributes"]
+        ok = expect(attributes.get("KmsMasterKeyId", "").startswith("arn:aws:kms:"),
+                    "redeploy: the alarm topic is not encrypted with a key of its own: %r" % attributes)  # fmt: skip
+        subscriptions = sns.list_subscriptions_by_topic(TopicArn=topics[0])["Subscriptions"]
+        ok = expect([(x["Protocol"], x["Endpoint"]) for x in subscriptions] == [("email", "oncall@local.test")],
+                    "redeploy: the alarm topic's subscriptions: %r" % subscriptions) and ok  # fmt: skip
+        targets = events.list_targets_by_rule(Rule="flask-app-local-deployment-failed")["Targets"]
+        return expect([t["Arn"] for t in targets] == topics,
+                      "redeploy: the failed-deployment rule's targets: %r" % targets) and ok  # fmt: skip
 
     # 4. Operator B, with no state of its own, sees the same deployment.
     def shared_state() -> bool:

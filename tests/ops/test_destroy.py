@@ -259,6 +259,12 @@ def _state(client_for: Callable[[str], Any]) -> list[tuple[Deployed, Callable[[]
     scheduler.create_schedule(Name="state-schedule", ScheduleExpression="rate(1 day)", FlexibleTimeWindow={"Mode": "OFF"},
                               Target={"Arn": cluster, "RoleArn": role["Arn"]})  # fmt: skip
 
+    sns = client_for("sns")
+    topic = sns.create_topic(Name="state-alarms", Attributes={"KmsMasterKeyId": key["Arn"]})["TopicArn"]
+    subscription = sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="oncall@local.test",
+                                 ReturnSubscriptionArn=True)["SubscriptionArn"]  # fmt: skip
+    sns.subscribe(TopicArn=topic, Protocol="https", Endpoint="https://hooks.local.test/alarms")
+
     def d(rtype: str, **values: Any) -> Deployed:
         return Deployed("local", rtype, "%s.x" % rtype, values)
 
@@ -287,6 +293,12 @@ def _state(client_for: Callable[[str], Any]) -> list[tuple[Deployed, Callable[[]
         (d("aws_ecs_service", id=service_arn, cluster=cluster),
          lambda: ecs.delete_service(cluster="state-cluster", service="web", force=True)),
         (d("aws_ecs_cluster", arn=cluster), lambda: ecs.delete_cluster(cluster=cluster)),
+        (d("aws_sns_topic_subscription", arn=subscription, topic_arn=topic, protocol="email", endpoint="oncall@local.test"),
+         lambda: sns.unsubscribe(SubscriptionArn=subscription)),
+        # Pending confirmation: no ARN in state, found among its topic's subscriptions until the topic goes.
+        (d("aws_sns_topic_subscription", arn="pending confirmation", topic_arn=topic, protocol="https",
+           endpoint="https://hooks.local.test/alarms"), lambda: None),
+        (d("aws_sns_topic", arn=topic), lambda: sns.delete_topic(TopicArn=topic)),
         (d("aws_kms_key", arn=key["Arn"]), lambda: kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)),
         (d("aws_sqs_queue", url=queue), lambda: sqs.delete_queue(QueueUrl=queue)),
         (d("aws_cloudwatch_event_rule", name="state-rule"), lambda: events.delete_rule(Name="state-rule")),
