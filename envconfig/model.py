@@ -51,7 +51,7 @@ from rules.ec2 import (
     tasks_fit_problem,
 )
 from rules.fargate import check_task_size
-from rules.images import tag_problem
+from rules.images import findings_reason_problem, image_platform, tag_problem
 from rules.logs import retention_problem
 from rules.naming import LIMITS, length_problem, physical_name
 from rules.queues import MAX_RECEIVE_COUNT, MESSAGE_RETENTION_SECONDS, VISIBILITY_TIMEOUT_SECONDS, age_threshold_problem
@@ -684,6 +684,18 @@ class RegistryConfig(_Model):
     encryption: Literal["AES256", "KMS"] = Field(
         "KMS", description="Image encryption at rest; KMS with the AWS-managed aws/ecr key unless set to AES256."
     )
+    allow_high_findings_reason: str | None = Field(
+        None, description="Why a production deploy may ship an image with HIGH scan findings (printed with them);"
+        " unset, HIGH findings stop it. CRITICAL findings always stop it (ops/image_scan.py).",
+    )
+
+    @field_validator("allow_high_findings_reason")
+    @classmethod
+    def _reason(cls, value: str | None) -> str | None:
+        problem = findings_reason_problem(value) if value is not None else None
+        if problem:
+            raise ValueError("allow_high_findings_reason=%s" % problem)
+        return value
 
 
 class BackendConfig(_Model):
@@ -1040,6 +1052,10 @@ class EnvironmentConfig(_Model):
             )
         self._check_workloads()
         self._check_sidecars()
+        image_platform(  # one image for every task: one cpu_architecture
+            {"container": self.container.cpu_architecture}
+            | {"workloads.%s.container" % n: w.container.cpu_architecture for n, w in self.workloads.items()}
+        )
         if self.network.nat_mode == "none" and not (
             self.network.tasks_in_public_subnets or self.network.vpc_endpoints
         ):
