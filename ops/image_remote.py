@@ -215,7 +215,9 @@ def registry_image(
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
                 return None
-            if exc.code == 401 and attempt == 0:
+            if exc.code == 401 and attempt == 1:
+                raise RemoteCheckError("GET %s: the registry refused the credentials (HTTP 401)" % url) from None
+            if exc.code == 401:
                 headers["Authorization"] = _authorization(
                     exc.headers.get("WWW-Authenticate", ""), user, password, url, timeout
                 )
@@ -225,7 +227,7 @@ def registry_image(
             ) from None
         except (urllib.error.URLError, OSError) as exc:
             raise RemoteCheckError("cannot reach %s: %s" % (url, exc)) from None
-    raise RemoteCheckError("GET %s: the registry refused the credentials (HTTP 401)" % url)
+    raise AssertionError("unreachable: the second attempt returns or raises")
 
 
 def _authorization(challenge: str, user: str | None, password: str | None, url: str, timeout: float) -> str:
