@@ -121,7 +121,7 @@ def image_tag(env: EnvironmentConfig, explicit: str | None) -> str:
     """``--image-tag``, else the config's ``container.image_tag``, else :func:`ops.image.image_tag`.
 
     The one tag computation (deploy, plan and apply call this): a production environment never
-    gets a tag for build inputs that differ from HEAD; others get ``<sha>-dirty`` for them.
+    gets a tag for build inputs that differ from HEAD; others get ``<sha>-dirty-<hash>`` for them.
     """
     if explicit:
         return explicit

@@ -473,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("wheels", help="download the pinned wheels into .build/wheels")
     for p in (p_tag, p_build, p_push):
         p.add_argument("--allow-dirty", action="store_true", default=_truthy(os.environ.get("ALLOW_DIRTY")),
-                       help="accept build inputs that differ from HEAD (tag <sha>-dirty)")
+                       help="accept build inputs that differ from HEAD (tag <sha>-dirty-<hash>)")
         p.add_argument("--tag", default=os.environ.get("IMAGE_TAG") or None, help="override the tag (never 'latest')")
     for p in (p_build, p_push):
         p.add_argument("--name", default=os.environ.get("IMAGE_NAME") or "flask-app", help="local image name")

@@ -87,7 +87,7 @@ def test_production_never_builds_a_dirty_tree(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(image, "image_tag", fake_tag)
     assert deploy.image_tag(load_environment("prod"), None) == "abc1234"
     assert deploy.image_tag(load_environment("dev"), None) == "abc1234"
-    assert asked == [False, True]  # prod: the dirty-tree check stops the tag; dev: a '-dirty' tag
+    assert asked == [False, True]  # prod: the dirty-tree check stops the tag; dev: a '-dirty-<hash>' tag
 
 
 def test_the_tag_comes_from_ops_image_and_its_errors_name_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
