@@ -230,3 +230,21 @@ def test_gate_on_the_emulator_without_the_image_says_it_did_not_check(local: Env
         "scan findings not checked: the emulator's ECR holds no image flask-app-local:e2e-never-pushed (it is not a registry)"
     ]
 
+
+
+def test_a_production_deploy_step_3_runs_the_gate_against_the_emulators_ecr(local: EnvironmentConfig) -> None:
+    # As the cycle's production-shaped deploy runs it (SKIP_IMAGE=1): the gate asks the emulator's ECR.
+    from ops import deploy
+
+    production = local.model_copy(update={"production": True, "deletion_protection": True})
+    log = io.StringIO()
+    notes = deploy.image_step(production, "e2e-prod-skip", skip_image=True, registry=None, log=log)
+    assert notes == [
+        "image step skipped: tag e2e-prod-skip was not built or pushed by this deploy",
+        "scan findings not checked: the emulator's ECR holds no image flask-app-local:e2e-prod-skip (it is not a registry)",
+    ]
+    _put(local, "e2e-prod-pushed", "sha256:" + "6" * 64)  # in the repository: its findings are read (moto's HIGH)
+    with pytest.raises(image_scan.ScanGateError, match=r"has 1 HIGH scan finding\(s\)"):
+        deploy.image_step(production, "e2e-prod-pushed", skip_image=True, registry=None, log=io.StringIO())
+    assert deploy.image_step(production, "e2e-prod-pushed", skip_image=True, registry=None, log=io.StringIO(),
+                             deployed_tag="e2e-prod-pushed") == []  # already runs: nothing shipped, no gate  # fmt: skip
