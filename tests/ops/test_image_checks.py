@@ -287,13 +287,23 @@ def test_push_stops_before_docker_push_when_the_tag_holds_another_image(monkeypa
 
 @pytest.fixture
 def registry() -> Iterator[tuple[str, dict[str, Any]]]:
-    state: dict[str, Any] = {"manifests": {}, "auth": None}
+    state: dict[str, Any] = {"manifests": {}, "auth": None, "basic": None, "token_queries": []}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            host = "127.0.0.1:%d" % self.server.server_address[1]
+            if self.path.startswith("/token?"):  # a token service: the bearer token for the basic credentials
+                state["token_queries"].append(self.path)
+                ok = self.headers.get("Authorization") == state["basic"]
+                self.send_response(200 if ok else 401)
+                self.end_headers()
+                self.wfile.write(json.dumps({"token": "t0ken"}).encode() if ok else b"{}")
+                return
             if state["auth"] and self.headers.get("Authorization") != state["auth"]:
                 self.send_response(401)
-                self.send_header("WWW-Authenticate", 'Basic realm="test"')
+                challenge = ('Bearer realm="http://%s/token",service="test-registry",scope="repository:flask-app:pull"'
+                             % host if state["auth"].startswith("Bearer") else 'Basic realm="test"')  # fmt: skip
+                self.send_header("WWW-Authenticate", challenge)
                 self.end_headers()
                 return
             tag = self.path.rsplit("/", 1)[-1]
@@ -337,6 +347,17 @@ def test_registry_image_logs_in_with_basic_auth(registry: tuple[str, dict[str, A
         image_remote.registry_image(host + "/flask-app", "t1")
     assert image_remote.registry_image(host + "/flask-app", "t1", user="ci", password="secret") == image_remote.RemoteImage(B, A)
     with pytest.raises(image_remote.RemoteCheckError, match=r"refused the credentials"):
+        image_remote.registry_image(host + "/flask-app", "t1", user="ci", password="wrong")
+
+
+def test_registry_image_follows_a_bearer_token_challenge(registry: tuple[str, dict[str, Any]]) -> None:
+    host, state = registry
+    state["basic"] = "Basic " + base64.b64encode(b"ci:secret").decode()
+    state["auth"] = "Bearer t0ken"
+    state["manifests"]["t1"] = (B, _manifest(A))
+    assert image_remote.registry_image(host + "/flask-app", "t1", user="ci", password="secret") == image_remote.RemoteImage(B, A)
+    assert state["token_queries"] == ["/token?service=test-registry&scope=repository%3Aflask-app%3Apull"]
+    with pytest.raises(image_remote.RemoteCheckError, match=r"^cannot get a registry token from http://127\.0\.0\.1:\d+/token"):
         image_remote.registry_image(host + "/flask-app", "t1", user="ci", password="wrong")
 
 
