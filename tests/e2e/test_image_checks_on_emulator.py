@@ -184,9 +184,13 @@ def _with_reason(env: EnvironmentConfig, reason: str | None) -> EnvironmentConfi
     return env.model_copy(update={"registry": env.registry.model_copy(update={"allow_high_findings_reason": reason})})
 
 
-def test_gate_starts_a_missing_scan_and_stops_on_high_without_a_reason(local: EnvironmentConfig) -> None:
-    # The emulator's scan finds one HIGH finding (moto's default result) once a scan was started.
-    _put(local, "e2e-scan-high", "sha256:" + "3" * 64)
+def test_gate_starts_a_missing_scan_and_stops_on_high_without_a_reason(local: EnvironmentConfig, emulator_url: str) -> None:
+    # No scan yet (moto does not scan on PutImage): the gate starts one, then reads its findings.
+    digest = _put(local, "e2e-scan-high", "sha256:" + "3" * 64)
+    _findings(emulator_url, digest, [
+        {"name": "CVE-9999-9999", "uri": "https://nvd.example/CVE-9999-9999", "severity": "HIGH",
+         "attributes": [{"key": "package_name", "value": "libfoo"}, {"key": "package_version", "value": "1.2"}]},
+    ])  # fmt: skip
     log = io.StringIO()
     with pytest.raises(image_scan.ScanGateError, match=r"^ENV=local: flask-app-local@sha256:[0-9a-f]{64} \(tag e2e-scan-high\)"
                        r" has 1 HIGH scan finding\(s\)"):  # fmt: skip
@@ -232,7 +236,7 @@ def test_gate_on_the_emulator_without_the_image_says_it_did_not_check(local: Env
 
 
 
-def test_a_production_deploy_step_3_runs_the_gate_against_the_emulators_ecr(local: EnvironmentConfig) -> None:
+def test_a_production_deploy_step_3_runs_the_gate_against_the_emulators_ecr(local: EnvironmentConfig, emulator_url: str) -> None:
     # As the cycle's production-shaped deploy runs it (SKIP_IMAGE=1): the gate asks the emulator's ECR.
     from ops import deploy
 
@@ -243,7 +247,8 @@ def test_a_production_deploy_step_3_runs_the_gate_against_the_emulators_ecr(loca
         "image step skipped: tag e2e-prod-skip was not built or pushed by this deploy",
         "scan findings not checked: the emulator's ECR holds no image flask-app-local:e2e-prod-skip (it is not a registry)",
     ]
-    _put(local, "e2e-prod-pushed", "sha256:" + "6" * 64)  # in the repository: its findings are read (moto's HIGH)
+    digest = _put(local, "e2e-prod-pushed", "sha256:" + "6" * 64)  # in the repository: its findings are read
+    _findings(emulator_url, digest, [{"name": "CVE-9999-0003", "uri": "", "severity": "HIGH", "attributes": []}])
     with pytest.raises(image_scan.ScanGateError, match=r"has 1 HIGH scan finding\(s\)"):
         deploy.image_step(production, "e2e-prod-pushed", skip_image=True, registry=None, log=io.StringIO())
     assert deploy.image_step(production, "e2e-prod-pushed", skip_image=True, registry=None, log=io.StringIO(),
