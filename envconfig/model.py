@@ -62,7 +62,7 @@ from rules.ec2 import (
 )
 from rules.egress import secret_keys_problem, secret_services
 from rules.fargate import check_task_size
-from rules.images import tag_problem
+from rules.images import findings_reason_problem, image_platform, tag_problem
 from rules.logs import retention_problem
 from rules.naming import LIMITS, length_problem, physical_name
 from rules.network import secret_endpoints
@@ -819,6 +819,18 @@ class RegistryConfig(_Model):
     encryption: Literal["AES256", "KMS"] = Field(
         "KMS", description="Image encryption at rest; KMS with the AWS-managed aws/ecr key unless set to AES256."
     )
+    allow_high_findings_reason: str | None = Field(
+        None, description="Why a production deploy may ship an image with HIGH scan findings (printed with them);"
+        " unset, HIGH findings stop it. CRITICAL findings always stop it (ops/image_scan.py).",
+    )
+
+    @field_validator("allow_high_findings_reason")
+    @classmethod
+    def _reason(cls, value: str | None) -> str | None:
+        problem = findings_reason_problem(value) if value is not None else None
+        if problem:
+            raise ValueError("allow_high_findings_reason=%s" % problem)
+        return value
 
 
 class BackendConfig(_Model):
@@ -1173,6 +1185,10 @@ class EnvironmentConfig(_Model):
                 ("workloads.%s.egress" % n, w.egress) for n, w in self.workloads.items()])  # fmt: skip
             if problem:
                 raise ValueError(problem)
+        image_platform(  # one image for every task: one cpu_architecture
+            {"container": self.container.cpu_architecture}
+            | {"workloads.%s.container" % n: w.container.cpu_architecture for n, w in self.workloads.items()}
+        )
         if self.network.nat_mode == "none" and not (
             self.network.tasks_in_public_subnets or self.network.vpc_endpoints
         ):

@@ -2,9 +2,10 @@
 
 # The app's container image (docs/image.md). The tag is the short git sha of HEAD;
 # `latest` is never used. Examples:
-#   make build                                   # flask-app:<sha>; refuses uncommitted app/ or Dockerfile changes
-#   make build ALLOW_DIRTY=1 BASE_IMAGE=local/bookworm-python3:<key>
+#   make build [ENV=prod]                        # flask-app:<sha> for ENV's --platform; refuses uncommitted app/ or Dockerfile changes
+#   make build ALLOW_DIRTY=1 BASE_IMAGE=local/bookworm-python3:<key>   # flask-app:<sha>-dirty-<hash of the changes>
 #   make push ENV=dev                            # to the dev-registry ECR repository, prints the digest
+#                                                # (a tag already there: same image -> skipped, another -> refused)
 #   make push REGISTRY=127.0.0.1:5000            # any registry (REGISTRY_USER/REGISTRY_PASSWORD to log in)
 #   make run                                     # web on http://127.0.0.1:3000 + worker, SQS emulator on :5056
 #   make run-job                                 # the job once against that emulator (scripts/run_local.py)
@@ -20,8 +21,8 @@ SQS_PORT ?= 5056
 export IMAGE_NAME BASE_IMAGE REGISTRY ALLOW_DIRTY IMAGE_TAG
 
 .PHONY: build
-build: $(VENV_STAMP) ## Build the image <IMAGE_NAME>:<short sha> (BASE_IMAGE=..., ALLOW_DIRTY=1)
-	@$(PY) -m ops.image build
+build: $(VENV_STAMP) ## Build the image <IMAGE_NAME>:<short sha> for ENV's task platform (BASE_IMAGE=..., ALLOW_DIRTY=1)
+	@ENV=$(ENV) $(PY) -m ops.image build
 
 .PHONY: push
 push: $(VENV_STAMP) ## Push the image to ENV's ECR repo (or REGISTRY=host:port) and print the digest

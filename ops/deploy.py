@@ -10,7 +10,9 @@ Steps (each prints a ``==> [n/6]`` line):
 
 1. check access (credentials, or start the emulator) and synth;
 2. apply ``<env>-registry``;
-3. build the image and push it, tagged with the git sha (:mod:`ops.image` in-process, as ``make build`` / ``make push``);
+3. build the image for the tasks' platform and push it, tagged with the git sha (:mod:`ops.image` in-process, as
+   ``make build`` / ``make push``; a tag already in the repository is not pushed again); in production, the
+   repository's scan findings for it must pass (:mod:`ops.image_scan`);
 4. apply ``<env>`` with ``-var image_tag=<tag>``;
 5. wait, at most ``--timeout`` seconds (``DEPLOY_TIMEOUT``, default 900) in all, until every
    service of the environment is stable: the web service and each web, backend and worker
@@ -119,7 +121,7 @@ def image_tag(env: EnvironmentConfig, explicit: str | None) -> str:
     """``--image-tag``, else the config's ``container.image_tag``, else :func:`ops.image.image_tag`.
 
     The one tag computation (deploy, plan and apply call this): a production environment never
-    gets a tag for build inputs that differ from HEAD; others get ``<sha>-dirty`` for them.
+    gets a tag for build inputs that differ from HEAD; others get ``<sha>-dirty-<hash>`` for them.
     """
     if explicit:
         return explicit
@@ -186,7 +188,7 @@ def build_and_push(env: EnvironmentConfig, tag: str, registry: str | None, log: 
         ]
         print("   SKIPPED: %s" % notes[-1], file=log)
         return notes
-    image.build(name=name, tag=tag, base_image=os.environ.get("BASE_IMAGE") or None)
+    image.build(name=name, tag=tag, base_image=os.environ.get("BASE_IMAGE") or None, platform=image.platform_for(env))
     if env.emulator:
         smoke_test_container("%s:%s" % (name, tag), env, log)
         if not registry:
@@ -631,15 +633,22 @@ def image_step(
     out: Path = DEFAULT_OUT,
     deployed_tag: str | None = None,
 ) -> list[str]:
-    """Step 3: build and push ``tag``, unless SKIP_IMAGE or ``<env>`` already runs it; returns notes."""
+    """Step 3: build and push ``tag``, unless SKIP_IMAGE or ``<env>`` already runs it; returns notes.
+
+    A production environment's new image then passes the scan findings gate (:mod:`ops.image_scan`).
+    """
     if deployed_tag == tag:
         step(3, "image: %s already runs tag %s; nothing to build" % (env.name, tag), log)
         return []
+    from ops import image_scan
+
     if skip_image:
         step(3, "image: skipped (SKIP_IMAGE); deploying tag %s, which must already be pushed" % tag, log)
-        return ["image step skipped: tag %s was not built or pushed by this deploy" % tag]
-    step(3, "build and push the image, tag %s" % tag, log)
-    return build_and_push(env, tag, registry, log, out)
+        notes = ["image step skipped: tag %s was not built or pushed by this deploy" % tag]
+    else:
+        step(3, "build and push the image, tag %s" % tag, log)
+        notes = build_and_push(env, tag, registry, log, out)
+    return notes + image_scan.before_deploy(env, tag, log=log)  # production: the scan findings gate
 
 
 @dataclass

@@ -10,8 +10,12 @@ Rules:
 
 * The tag is the short git sha of HEAD. A tree whose build inputs (Dockerfile,
   .dockerignore, requirements-app.txt, app/) differ from HEAD is refused, unless
-  ``--allow-dirty``; the tag is then ``<sha>-dirty`` so it can never pass for the commit.
-  ``latest`` is never used.
+  ``--allow-dirty``; the tag is then ``<sha>-dirty-<hash>``, the hash a content hash of the
+  uncommitted build inputs (untracked ones included), so it can never pass for the commit and
+  two different uncommitted trees never share a tag. ``latest`` is never used.
+* The image is built for the platform of the environment's tasks (``--env``: every workload's
+  ``container.cpu_architecture``, ``linux/amd64`` or ``linux/arm64``), and the built image's
+  platform is checked.
 * The Docker build needs no network: the pinned wheels of requirements-app.txt are
   downloaded first into .build/wheels (for CPython 3.11 on x86_64 and aarch64),
   and the legacy builder runs with ``--network none``.
@@ -20,7 +24,8 @@ Rules:
   ``<account>.dkr.ecr.<region>.amazonaws.com/<app>-<env>`` from STS and the
   environment's region; it logs in with ``aws ecr get-login-password | docker login
   --password-stdin`` (boto3's GetAuthorizationToken when the aws CLI is missing),
-  pushes, and prints the pushed digest. ``--registry host:port`` pushes to
+  checks whether the tag is already there (:mod:`ops.image_remote`: the same image skips the
+  push, another image stops it), pushes, and prints the pushed digest. ``--registry host:port`` pushes to
   ``host:port/<name>`` instead, logging in only when REGISTRY_USER and
   REGISTRY_PASSWORD are set.
 """
@@ -40,8 +45,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ops import image_remote
 from ops.context import REPO_ROOT, OpsError
-from rules.images import BUILD_INPUTS, deploy_tag, tag_problem
+from rules.images import BUILD_INPUTS, DIFF_HASH_LENGTH, deploy_tag, image_platform, tag_problem
 
 if TYPE_CHECKING:
     from envconfig import EnvironmentConfig
@@ -98,19 +104,54 @@ def short_sha(root: Path = REPO_ROOT) -> str:
 
 
 def dirty_inputs(root: Path = REPO_ROOT) -> list[str]:
-    """Build inputs that differ from HEAD (modified, staged, deleted or untracked)."""
-    out = _git(root, "status", "--porcelain", "--untracked-files=all", "--", *BUILD_INPUTS)
-    return [line[3:] for line in out.splitlines() if line.strip()]
+    """Build inputs that differ from HEAD (modified, staged, deleted or untracked; both paths of a rename)."""
+    out = _git(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", *BUILD_INPUTS)
+    fields = out.split("\0")
+    paths: list[str] = []
+    i = 0
+    while i < len(fields):
+        entry = fields[i]
+        i += 1
+        if len(entry) < 4:
+            continue
+        paths.append(entry[3:])
+        if entry[0] in "RC" or entry[1] in "RC":  # -z: the source path follows as its own field
+            paths.append(fields[i])
+            i += 1
+    return paths
+
+
+def diff_hash(root: Path, paths: Sequence[str]) -> str:
+    """Content hash of the uncommitted build inputs ``paths`` (from :func:`dirty_inputs`).
+
+    Each path counts with what the build would copy: the file's bytes and whether it is executable,
+    a symlink's target, or its absence (deleted). Together with the commit sha in the tag this names
+    the uncommitted tree exactly: the same changes give the same hash, any other change another one.
+    """
+    h = hashlib.sha256()
+    for path in sorted(set(paths)):
+        file = root / path
+        if file.is_symlink():
+            state = "link:" + os.readlink(file)
+        elif file.is_file():
+            executable = "x" if os.access(file, os.X_OK) else "-"
+            state = "file%s:%s" % (executable, hashlib.sha256(file.read_bytes()).hexdigest())
+        else:
+            state = "deleted"
+        h.update(("%s\0%s\n" % (path, state)).encode())
+    return h.hexdigest()[:DIFF_HASH_LENGTH]
 
 
 def image_tag(root: Path = REPO_ROOT, *, allow_dirty: bool = False) -> str:
-    """The deploy tag: the short sha of HEAD (``<sha>-dirty`` with allow_dirty on a dirty tree).
+    """The deploy tag: the short sha of HEAD, or ``<sha>-dirty-<hash>`` with allow_dirty on a dirty tree.
 
     The one tag computation: ``make build``/``make push``, deploy, plan and apply all call it;
     the rules (shape, ``latest``, the dirty tree) are :mod:`rules.images`.
     """
+    dirty = dirty_inputs(root)
     try:
-        return deploy_tag(short_sha(root), dirty=dirty_inputs(root), allow_dirty=allow_dirty)
+        return deploy_tag(short_sha(root), dirty=dirty, allow_dirty=allow_dirty,
+                          diff_hash=diff_hash(root, dirty) if dirty and allow_dirty else None)
     except ValueError as exc:
         raise ImageError(str(exc)) from None
 
@@ -179,20 +220,47 @@ def _docker(args: Sequence[str], *, input_text: str | None = None, check: bool =
     return result
 
 
-def build(*, name: str, tag: str, base_image: str | None, root: Path = REPO_ROOT) -> str:
-    """``docker build`` with the legacy builder and no network; returns the image id."""
+def platform_for(env: EnvironmentConfig) -> str:
+    """``linux/amd64`` or ``linux/arm64``: the platform of the environment's tasks (every workload's
+    ``container.cpu_architecture``; :func:`rules.images.image_platform`)."""
+    architectures = {"container": env.container.cpu_architecture}
+    architectures.update({"workloads.%s.container" % n: w.container.cpu_architecture for n, w in env.workloads.items()})
+    try:
+        return image_platform(architectures)
+    except ValueError as exc:
+        raise ImageError("ENV=%s: %s" % (env.name, exc)) from None
+
+
+def build(*, name: str, tag: str, base_image: str | None, platform: str, root: Path = REPO_ROOT) -> str:
+    """``docker build --platform`` with the legacy builder and no network; returns the image id.
+
+    The legacy builder of some engines (Debian's dockerd 20.10) accepts ``--platform`` and still
+    builds for the base image's platform when that image is local, so the built image's
+    ``Os/Architecture`` is checked against ``platform`` afterwards.
+    """
     validate_name(name)
     validate_tag(tag)
     download_wheels(root / "requirements-app.txt", root / WHEEL_DIR)
-    args = ["build", "--network", "none", "--tag", f"{name}:{tag}", "--build-arg", f"APP_VERSION={tag}"]
+    args = ["build", "--network", "none", "--platform", platform, "--tag", f"{name}:{tag}",
+            "--build-arg", f"APP_VERSION={tag}"]  # fmt: skip
     if base_image:
         args += ["--build-arg", f"BASE_IMAGE={base_image}"]
     args.append(str(root))
     env = {**os.environ, "DOCKER_BUILDKIT": "0"}
-    print(f"==> docker build {name}:{tag} (base: {base_image or 'Dockerfile default'})", flush=True)
+    print(f"==> docker build --platform {platform} {name}:{tag} (base: {base_image or 'Dockerfile default'})", flush=True)
     _docker(args, capture=False, env=env)
-    image_id = _docker(["image", "inspect", "--format", "{{.Id}}", f"{name}:{tag}"]).stdout.strip()
-    print(f"built {name}:{tag} ({image_id})")
+    image_id, built = _docker(
+        ["image", "inspect", "--format", "{{.Id}} {{.Os}}/{{.Architecture}}", f"{name}:{tag}"]
+    ).stdout.split()
+    if built != platform:
+        _docker(["image", "rm", f"{name}:{tag}"], check=False)  # never pushed by mistake
+        raise ImageError(
+            f"docker built {name}:{tag} for {built}, but the tasks run {platform}: the engine ignored --platform"
+            f" (the base image {base_image or 'of the Dockerfile'} is {built}); use a {platform} base image and an"
+            f" engine that can run {platform} (natively, or with QEMU binfmt for cross-builds), or build on a"
+            f" {platform} machine; the tag {name}:{tag} was removed"
+        )
+    print(f"built {name}:{tag} ({image_id}, platform {built})")
     return image_id
 
 
@@ -327,9 +395,32 @@ def require_local_image(name: str, tag: str) -> str:
     return local
 
 
+def remote_image(target: Target, tag: str, *, env_name: str, registry_user: str | None = None,
+                 registry_password: str | None = None) -> image_remote.RemoteImage | None:
+    """What the repository holds under ``tag`` (ECR's BatchGetImage, or the registry's v2 API), or None."""
+    if target.ecr_region is None:
+        return image_remote.registry_image(target.repository, tag, user=registry_user, password=registry_password,
+                                           scheme=image_remote.registry_scheme(target.host))  # fmt: skip
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from envconfig import load_environment
+    from ops import aws
+
+    name = image_remote.repository_name(target.repository)
+    try:
+        client = aws.client(load_environment(env_name), "ecr")
+        return image_remote.ecr_image(client, name, tag, image_remote.registry_id(target.repository))
+    except (ClientError, BotoCoreError) as exc:
+        raise ImageError(f"cannot check whether {target.repository}:{tag} exists (ECR BatchGetImage): {exc}") from None
+
+
 def push(*, name: str, tag: str, target: Target, env_name: str,
          registry_user: str | None = None, registry_password: str | None = None) -> str:
-    """Tag ``name:tag`` as ``<repository>:tag``, push it and return the pushed digest."""
+    """Tag ``name:tag`` as ``<repository>:tag``, push it and return the pushed digest.
+
+    First checks whether the repository already holds ``tag`` (:mod:`ops.image_remote`): the same
+    image skips the push (and returns the digest there), another image stops with an ImageError.
+    """
     validate_tag(tag)
     local = require_local_image(name, tag)
     if target.ecr_region is not None:
@@ -339,6 +430,15 @@ def push(*, name: str, tag: str, target: Target, env_name: str,
     elif registry_user or registry_password:
         raise ImageError("set both REGISTRY_USER and REGISTRY_PASSWORD, or neither")
     remote = f"{target.repository}:{tag}"
+    existing = remote_image(target, tag, env_name=env_name, registry_user=registry_user,
+                            registry_password=registry_password)  # fmt: skip
+    decision = image_remote.decide(image_remote.local_image(local, docker_binary()), existing,
+                                   repository=target.repository, tag=tag)  # fmt: skip
+    print(decision.message, flush=True)
+    if decision.action == "skip" and decision.digest:
+        print(f"digest {decision.digest}")
+        print(f"image  {target.repository}@{decision.digest}")
+        return decision.digest
     print(f"==> docker push {remote} (repository from {target.source})", flush=True)
     _docker(["tag", local, remote])
     result = _docker(["push", remote])
@@ -373,12 +473,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("wheels", help="download the pinned wheels into .build/wheels")
     for p in (p_tag, p_build, p_push):
         p.add_argument("--allow-dirty", action="store_true", default=_truthy(os.environ.get("ALLOW_DIRTY")),
-                       help="accept build inputs that differ from HEAD (tag <sha>-dirty)")
+                       help="accept build inputs that differ from HEAD (tag <sha>-dirty-<hash>)")
         p.add_argument("--tag", default=os.environ.get("IMAGE_TAG") or None, help="override the tag (never 'latest')")
     for p in (p_build, p_push):
         p.add_argument("--name", default=os.environ.get("IMAGE_NAME") or "flask-app", help="local image name")
     p_build.add_argument("--base-image", default=os.environ.get("BASE_IMAGE") or None,
                          help="base image for both stages (default: the Dockerfile's pinned python slim)")
+    p_build.add_argument("--env", default=os.environ.get("ENV") or "local",
+                         help="environment whose tasks' cpu_architecture sets --platform")
     p_push.add_argument("--env", default=os.environ.get("ENV") or "local", help="environment (its <env>-registry)")
     p_push.add_argument("--registry", default=os.environ.get("REGISTRY") or None,
                         help="push to host:port/<name> instead of the environment's ECR repository")
@@ -393,7 +495,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "tag":
             print(tag)
         elif args.command == "build":
-            build(name=args.name, tag=tag, base_image=args.base_image)
+            from envconfig import ConfigError, load_environment
+
+            try:
+                env = load_environment(args.env)
+            except ConfigError as exc:
+                raise ImageError(str(exc)) from None
+            platform = platform_for(env)
+            print(f"platform {platform} (the tasks' cpu_architecture in ENV={env.name})", flush=True)
+            build(name=args.name, tag=tag, base_image=args.base_image, platform=platform)
         elif args.command == "push":
             require_local_image(args.name, tag)  # before any AWS call
             target = resolve_target(env_name=args.env, name=args.name, registry=args.registry, out_dir=args.out)

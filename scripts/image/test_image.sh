@@ -6,12 +6,14 @@
 #  2. starts its own dockerd (overlay2, --iptables=false, own socket and exec root);
 #  3. starts a registry on 127.0.0.1 with htpasswd (bcrypt) auth;
 #  4. makes the local bookworm + python3 base image (scripts/image/base_image.sh, cached);
-#  5. runs `make build BASE_IMAGE=<that image>`;
+#  5. runs `make build BASE_IMAGE=<that image>` (--platform linux/amd64, the local environment's tasks);
 #  6. runs the image the way the ECS task does (read-only root, /tmp tmpfs, no
 #     capabilities) and waits for /health and for Docker's HEALTHCHECK to say healthy;
 #  7. checks it runs as uid 10001, not root, and that its logs are JSON;
 #  8. checks the registry refuses an anonymous push, then `make push REGISTRY=...`
 #     (which logs in with --password-stdin) and reads the digest back from the registry API;
+#     the manifest's config digest is the image id; a second push of the same image is
+#     skipped, and another image under the same tag is refused;
 #  9. deletes the local image, pulls it back by digest (same image id) and runs it again;
 # 10. stops everything it started, by PID, on success and on failure (trap).
 #
@@ -176,6 +178,8 @@ step "5/10 make build BASE_IMAGE=$BASE_IMAGE (tag $TAG)"
 "$MAKE_CMD" --no-print-directory build BASE_IMAGE="$BASE_IMAGE" IMAGE_NAME="$IMAGE_NAME"
 LOCAL_REF="$IMAGE_NAME:$TAG"
 IMAGE_ID=$(docker image inspect --format '{{.Id}}' "$LOCAL_REF")
+[ "$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$LOCAL_REF")" = linux/amd64 ] \
+  || fail "the image is not linux/amd64, the platform of the local environment's tasks"
 [ "$(docker image inspect --format '{{.Config.User}}' "$LOCAL_REF")" = "$EXPECTED_UID:$EXPECTED_UID" ] \
   || fail "image USER is not $EXPECTED_UID:$EXPECTED_UID"
 docker image inspect --format '{{json .Config.ExposedPorts}}' "$LOCAL_REF" | grep -q "\"$CONTAINER_PORT/tcp\"" \
@@ -260,6 +264,27 @@ api_digest=$(curl -fsS -I -u "$REG_USER:$REG_PASSWORD" \
   "http://$REGISTRY/v2/$IMAGE_NAME/manifests/$TAG" | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')
 [ "$api_digest" = "$DIGEST" ] || fail "registry API says $IMAGE_NAME:$TAG is '$api_digest', make push said $DIGEST"
 echo "registry API: $IMAGE_NAME:$TAG -> $api_digest"
+# What the check before a push relies on: the manifest names the image's config by the local image id.
+config_digest=$(curl -fsS -u "$REG_USER:$REG_PASSWORD" -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+  "http://$REGISTRY/v2/$IMAGE_NAME/manifests/$TAG" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["config"]["digest"])')
+[ "$config_digest" = "$IMAGE_ID" ] || fail "the manifest's config digest $config_digest is not the image id $IMAGE_ID"
+echo "registry manifest: config digest = the local image id ($IMAGE_ID)"
+# The tag is there now: the same image again is skipped, another image under the tag is refused.
+REGISTRY_USER="$REG_USER" REGISTRY_PASSWORD="$REG_PASSWORD" \
+  "$MAKE_CMD" --no-print-directory push REGISTRY="$REGISTRY" IMAGE_NAME="$IMAGE_NAME" | tee "$STATE/push-again.log"
+grep -q "^$REPO:$TAG already exists with the same image ($DIGEST, .*); push skipped$" "$STATE/push-again.log" \
+  || fail "a second make push of the same image was not skipped"
+grep -q "^digest $DIGEST$" "$STATE/push-again.log" || fail "the skipped push did not print the digest $DIGEST"
+printf 'FROM %s\nLABEL flask-app.test-image.other=1\n' "$LOCAL_REF" | DOCKER_BUILDKIT=0 docker build -q -t "$LOCAL_REF" - >/dev/null
+if REGISTRY_USER="$REG_USER" REGISTRY_PASSWORD="$REG_PASSWORD" \
+  "$MAKE_CMD" --no-print-directory push REGISTRY="$REGISTRY" IMAGE_NAME="$IMAGE_NAME" >"$STATE/push-other.log" 2>&1; then
+  fail "make push of another image under the existing tag $TAG was not refused"
+fi
+grep -q "$REPO:$TAG already exists with another image: the repository has digest $DIGEST" "$STATE/push-other.log" \
+  || { cat "$STATE/push-other.log" >&2; fail "the refusal does not name the tag and the repository's digest"; }
+echo "push of another image under $TAG refused: $(grep -o 'already exists with another image[^.]*' "$STATE/push-other.log")"
+other_id=$(docker image inspect --format '{{.Id}}' "$LOCAL_REF")
+docker tag "$IMAGE_ID" "$LOCAL_REF" && docker rmi "$other_id" >/dev/null
 
 # ---- 9. pull back and run again ---------------------------------------------------------------
 step "9/10 delete the local image, pull $REPO@$DIGEST, run it again"
@@ -290,4 +315,4 @@ containers=()
 for (( i=${#pids[@]}-1; i>=0; i-- )); do stop_pid "${pids[i]}" "${names[i]}"; done
 pids=(); names=()
 rm -rf "$STATE"
-echo "test-image: PROVEN in $(( $(date +%s) - started )) s: dockerd $(dockerd --version | awk '{print $3}' | tr -d ,) built $IMAGE_NAME:$TAG on $BASE_IMAGE (legacy builder, no network, hadolint clean), ran it healthy (GET /health 200 + HEALTHCHECK healthy) as uid $EXPECTED_UID with a read-only root, pushed it to an htpasswd registry on $REGISTRY ($DIGEST), pulled it back by digest (same image id) and ran it healthy again"
+echo "test-image: PROVEN in $(( $(date +%s) - started )) s: dockerd $(dockerd --version | awk '{print $3}' | tr -d ,) built $IMAGE_NAME:$TAG on $BASE_IMAGE (legacy builder, no network, hadolint clean), ran it healthy (GET /health 200 + HEALTHCHECK healthy) as uid $EXPECTED_UID with a read-only root, pushed it to an htpasswd registry on $REGISTRY ($DIGEST; pushed again: skipped; another image under the tag: refused), pulled it back by digest (same image id) and ran it healthy again"

@@ -6,7 +6,9 @@ against a real dockerd and registry; these tests cover the decisions around it.
 
 from __future__ import annotations
 
+import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +62,59 @@ def test_an_untracked_file_under_app_is_refused(repo: Path) -> None:
         image.image_tag(repo)
 
 
-def test_allow_dirty_builds_a_dirty_tag(repo: Path) -> None:
+def test_allow_dirty_builds_a_dirty_tag_named_by_the_changes(repo: Path) -> None:
     (repo / "Dockerfile").write_text("FROM scratch\nUSER 1\n")
-    assert image.image_tag(repo, allow_dirty=True) == _head(repo) + "-dirty"
+    tag = image.image_tag(repo, allow_dirty=True)
+    assert re.fullmatch(re.escape(_head(repo)) + r"-dirty-[0-9a-f]{12}", tag), tag
+    assert image.image_tag(repo, allow_dirty=True) == tag  # the same uncommitted tree: the same tag
+
+
+def _dirty_tags(repo: Path, change: Callable[[Path], object]) -> str:
+    change(repo)
+    return image.image_tag(repo, allow_dirty=True)
+
+
+def test_two_different_uncommitted_trees_never_share_a_tag(repo: Path) -> None:
+    first = _dirty_tags(repo, lambda r: (r / "app" / "main.py").write_text("x = 2\n"))
+    second = _dirty_tags(repo, lambda r: (r / "app" / "main.py").write_text("x = 3\n"))
+    back = _dirty_tags(repo, lambda r: (r / "app" / "main.py").write_text("x = 2\n"))
+    assert first != second and back == first
+
+
+def test_untracked_deleted_and_mode_changes_are_part_of_the_dirty_tag(repo: Path) -> None:
+    (repo / "app" / "main.py").write_text("x = 2\n")
+    base = image.image_tag(repo, allow_dirty=True)
+    (repo / "app" / "new.py").write_text("y = 1\n")  # an untracked build input
+    with_untracked = image.image_tag(repo, allow_dirty=True)
+    (repo / "app" / "new.py").write_text("y = 2\n")
+    untracked_changed = image.image_tag(repo, allow_dirty=True)
+    (repo / "app" / "new.py").chmod(0o755)
+    executable = image.image_tag(repo, allow_dirty=True)
+    (repo / "app" / "new.py").unlink()
+    assert image.image_tag(repo, allow_dirty=True) == base
+    (repo / "Dockerfile").unlink()
+    deleted = image.image_tag(repo, allow_dirty=True)
+    assert len({base, with_untracked, untracked_changed, executable, deleted}) == 5
+
+
+def test_changes_outside_the_build_inputs_leave_the_dirty_tag_alone(repo: Path) -> None:
+    (repo / "app" / "main.py").write_text("x = 2\n")
+    tag = image.image_tag(repo, allow_dirty=True)
+    (repo / "README.md").write_text("changed\n")
+    (repo / "notes.txt").write_text("untracked\n")
+    assert image.image_tag(repo, allow_dirty=True) == tag
+
+
+def test_a_staged_rename_counts_both_paths(repo: Path) -> None:
+    _git(repo, "mv", "app/main.py", "app/renamed.py")
+    assert sorted(image.dirty_inputs(repo)) == ["app/main.py", "app/renamed.py"]
+    (repo / "app" / "renamed.py").write_text("x = 1\n# edited after the rename\n")
+    assert image.dirty_inputs(repo).count("app/renamed.py") == 1
+
+
+def test_a_file_name_with_spaces_is_one_input(repo: Path) -> None:
+    (repo / "app" / "a file.py").write_text("z = 1\n")
+    assert image.dirty_inputs(repo) == ["app/a file.py"]
 
 
 @pytest.mark.parametrize("tag", ["latest"])

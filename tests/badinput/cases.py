@@ -92,6 +92,13 @@ def _scheduled(name: str, index: int, **values: Any) -> Callable[[Doc], None]:
     return mutate
 
 
+def _job_architecture(name: str, workload: str, architecture: str) -> Callable[[Doc], None]:
+    def mutate(doc: Doc) -> None:
+        section(doc, name, "workloads")[workload]["container"]["cpu_architecture"] = architecture
+
+    return mutate
+
+
 def _default_env_var(key: str, value: str) -> Callable[[Doc], None]:
     def mutate(doc: Doc) -> None:
         doc["defaults"]["container"]["environment"][key] = value
@@ -254,6 +261,10 @@ CASES: tuple[Case, ...] = (
          "allowed: sg- followed by 8 or 17 lowercase hex digits"),
     Case("ecr-encryption-unknown", setting("prod", "registry", encryption="DES"),
          "prod", "registry.encryption", "'DES'", "allowed: 'AES256' or 'KMS'"),
+    Case("high-findings-reason-placeholder", setting("prod", "registry", allow_high_findings_reason="TODO"),
+         "prod", "allow_high_findings_reason", "'TODO'", "allowed: a written reason"),
+    Case("workloads-mixed-architectures", _job_architecture("prod", "report", "ARM64"),
+         "prod", "workloads.report.container.cpu_architecture", "'ARM64'", "allowed: the same cpu_architecture for all"),
     # --- the app contract (envconfig/contracts.py)
     Case("port-mismatch-with-app", setting("prod", "container", port=8080),
          "prod", "container.port", "8080", "allowed: 3000"),

@@ -56,7 +56,7 @@ def test_emulator_with_docker_builds_runs_and_pushes_only_to_a_given_registry(
     smoked: list[str] = []
     monkeypatch.setattr(deploy, "smoke_test_container", lambda image, env, log, timeout=60.0: smoked.append(image))
     notes = deploy.build_and_push(load_environment("local"), "abc1234", None, io.StringIO())
-    assert calls == [("build", {"name": "flask-app", "tag": "abc1234", "base_image": None})]
+    assert calls == [("build", {"name": "flask-app", "tag": "abc1234", "base_image": None, "platform": "linux/amd64"})]
     assert smoked == ["flask-app:abc1234"]
     assert notes == ["image not pushed: the emulator's ECR is not a registry; pass REGISTRY=host:port to push"]
     calls.clear()
@@ -71,7 +71,7 @@ def test_real_environment_builds_and_pushes_to_its_ecr_repository(calls: list[An
     out = Path("/tmp/out")
     assert deploy.build_and_push(load_environment("dev"), "abc1234", None, io.StringIO(), out) == []
     assert [c[0] for c in calls] == ["build", "resolve_target", "push"]
-    assert calls[0][1] == {"name": "flask-app", "tag": "abc1234", "base_image": None}
+    assert calls[0][1] == {"name": "flask-app", "tag": "abc1234", "base_image": None, "platform": "linux/amd64"}
     assert calls[1][1] == {"env_name": "dev", "name": "flask-app", "registry": None, "out_dir": out}
     assert calls[2][1]["env_name"] == "dev" and calls[2][1]["tag"] == "abc1234"
     assert calls[2][1]["target"] == "123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/x"
@@ -87,7 +87,7 @@ def test_production_never_builds_a_dirty_tree(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(image, "image_tag", fake_tag)
     assert deploy.image_tag(load_environment("prod"), None) == "abc1234"
     assert deploy.image_tag(load_environment("dev"), None) == "abc1234"
-    assert asked == [False, True]  # prod: the dirty-tree check stops the tag; dev: a '-dirty' tag
+    assert asked == [False, True]  # prod: the dirty-tree check stops the tag; dev: a '-dirty-<hash>' tag
 
 
 def test_the_tag_comes_from_ops_image_and_its_errors_name_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

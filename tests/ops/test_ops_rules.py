@@ -42,12 +42,18 @@ def test_a_tag_must_be_a_docker_tag(tag: str) -> None:
 
 def test_the_dirty_tree_rule() -> None:
     assert deploy_tag("abc1234", dirty=[]) == "abc1234"
-    assert deploy_tag("abc1234", dirty=["app/x.py"], allow_dirty=True) == "abc1234-dirty"
+    assert deploy_tag("abc1234", dirty=["app/x.py"], allow_dirty=True, diff_hash="0123456789ab") == "abc1234-dirty-0123456789ab"
     assert dirty_problem("abc1234", [], allow_dirty=False) is None
     many = ["f%d" % n for n in range(12)]
     with pytest.raises(ValueError, match=r"^the build inputs differ from HEAD \(abc1234\): f0, f1, .*, f9 \.\.\.; commit them,"
-                       r" or set ALLOW_DIRTY=1 to build a '-dirty' tag that is not deployable$"):  # fmt: skip
+                       r" or set ALLOW_DIRTY=1 to build a '<sha>-dirty-<hash>' tag that production never deploys$"):  # fmt: skip
         deploy_tag("abc1234", dirty=many)
+
+
+@pytest.mark.parametrize("diff_hash", [None, "", "0123456789a", "0123456789abc", "0123456789AB", "0123456789ag"])
+def test_a_dirty_tag_needs_the_content_hash_of_the_changes(diff_hash: str | None) -> None:
+    with pytest.raises(ValueError, match=r"^diff_hash=.* for the uncommitted build inputs; allowed: 12 lowercase hex characters$"):
+        deploy_tag("abc1234", dirty=["app/x.py"], allow_dirty=True, diff_hash=diff_hash)
 
 
 def test_every_command_error_is_an_ops_error() -> None:
