@@ -380,6 +380,7 @@ class _Builder:
         self.scaling()
         self.releases()
         self.notifications()
+        self.event_rules()
         self.assign_the_rest()
         self.alarm_edges()
         return self.graph
@@ -724,6 +725,21 @@ class _Builder:
             label = "SNS %s\n%s" % (self.name(topic), ", ".join(protocols) or "no subscription")
             self.node("sns", topic, label, None, *subscriptions)
 
+    def event_rules(self) -> None:
+        """EventBridge rules whose targets are SNS topics (e.g. failed ECS deployments): ``rule -> topic``."""
+        for rule in self.of("aws_cloudwatch_event_rule"):
+            targets = self.referrers_of(rule, "aws_cloudwatch_event_target")
+            topics = [t for target in targets for t in self.refs(target, "aws_sns_topic")]
+            if not topics:
+                continue  # a rule of another part (a job's failed runs) joins that part
+            # the pattern may hold references (the cluster's ARN): read its detail-type, not the whole JSON
+            found = re.search(r'"detail-type"\s*:\s*\[([^\]]*)\]', str(rule.values.get("event_pattern", "")))
+            detail = re.findall(r'"([^"]*)"', found.group(1)) if found else []
+            label = "EventBridge rule %s\n%s" % (self.name(rule), ", ".join(detail))
+            self.node("event_rule", rule, label.strip(), None, *targets)
+            for topic in sorted({t.address: t for t in topics}.values(), key=lambda t: t.address):
+                self.connect(rule, topic, "events")
+
     def alarm_edges(self) -> None:
         """``<part> -> SNS topic``, labelled with the number of the part's alarms that notify it."""
         counts: dict[tuple[str, str], int] = {}
@@ -884,6 +900,7 @@ ICONS: dict[str, tuple[str, str]] = {  # kind -> (diagrams module, class)
     "endpoint": ("diagrams.aws.network", "Endpoint"),
     "flow_log": ("diagrams.aws.network", "VPCFlowLogs"),
     "sns": ("diagrams.aws.integration", "SimpleNotificationServiceSns"),
+    "event_rule": ("diagrams.aws.integration", "EventbridgeRule"),
     "other": ("diagrams.aws.general", "General"),
 }
 

@@ -434,3 +434,17 @@ def test_alarms_point_from_what_they_watch_to_the_topic_they_notify() -> None:
     assert edges_from(graph, service.id) == {sns.id: "2 alarms"}
     assert edges_from(graph, queue.id) == {sns.id: "1 alarm"}
     assert graph.owner("aws_cloudwatch_metric_alarm.Age") == queue
+
+
+def test_prod_failed_deployment_rule_points_to_the_alarm_topic(synth_all: dict[str, dict[str, Any]]) -> None:
+    prod = synth_all["prod"]
+    graph = env_graph(synth_all, "prod")
+    [(topic_name, _)] = resources(prod, "aws_sns_topic").items()
+    topic = node_of(graph, "aws_sns_topic", topic_name)
+    rules = [(n, b) for n, b in resources(prod, "aws_cloudwatch_event_rule").items()
+             if "ECS Deployment State Change" in b.get("event_pattern", "")]  # fmt: skip
+    assert len(rules) == 1, rules
+    rule = node_of(graph, "aws_cloudwatch_event_rule", rules[0][0])
+    assert rule.kind == "event_rule" and "ECS Deployment State Change" in rule.label
+    assert edges_from(graph, rule.id) == {topic.id: "events"}
+    assert not [n for n in graph.nodes.values() if n.kind == "other"], "prod has parts the picture does not place"

@@ -255,7 +255,20 @@ def test_the_emulator_cycle(cycle: Cycle) -> None:
         ))  # fmt: skip
         for n in range(1, 7):
             expect("==> [%d/6]" % n in out, "redeploy: make deploy printed no step %d/6" % n)
-        return ok and alarm_topic()
+        return ok and alarm_topic() and database_egress()
+
+    # The web tasks may reach local's database port (service.egress.database), and HTTPS, nothing else.
+    def database_egress() -> bool:
+        ec2 = emulator_client(env, "ec2")
+        groups = [g for g in ec2.describe_security_groups()["SecurityGroups"]
+                  if g["GroupName"].startswith("flask-app-local-tasks")]  # fmt: skip
+        if not expect(len(groups) == 1, "redeploy: one web task security group expected: %r" % [g["GroupName"] for g in groups]):
+            return False
+        rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [groups[0]["GroupId"]]}])
+        egress = sorted((r["IpProtocol"], r["FromPort"], r["ToPort"], r.get("CidrIpv4"))
+                        for r in rules["SecurityGroupRules"] if r["IsEgress"])  # fmt: skip
+        return expect(egress == [("tcp", 443, 443, "0.0.0.0/0"), ("tcp", 5432, 5432, "10.40.128.0/17")],
+                      "redeploy: the web tasks' egress rules: %r" % egress)  # fmt: skip
 
     # The alarms reach someone: an encrypted topic, local's e-mail subscription, the failed-deployment rule.
     def alarm_topic() -> bool:
