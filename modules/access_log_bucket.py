@@ -68,7 +68,13 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
 from constructs import Construct
 
-from rules.elb_logs import BUCKET_ENCRYPTION, log_delivery_principal, log_object_arn_pattern, prefix_problem, region_problem
+from rules.elb_logs import (
+    BUCKET_ENCRYPTION,
+    log_delivery_principal,
+    log_object_arn_pattern,
+    prefix_problem,
+    region_problem,
+)
 from rules.s3 import bucket_name_problem
 
 #: Bounds of the lifecycle settings, in days (S3 takes any positive number; these keep a typo visible).
@@ -140,7 +146,10 @@ class AccessLogBucket(Construct):
             ignore_public_acls=True, restrict_public_buckets=True,
         )  # fmt: skip
         ownership = S3BucketOwnershipControls(
-            self, "Ownership", bucket=bucket.id, rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced")
+            self,
+            "Ownership",
+            bucket=bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
         )
         encryption = S3BucketServerSideEncryptionConfigurationA(
             self,
@@ -193,7 +202,9 @@ class AccessLogBucket(Construct):
                 DataAwsIamPolicyDocumentStatement(
                     sid="AllowElbLogDelivery",
                     effect="Allow",
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type=principal_type, identifiers=[principal])],
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(type=principal_type, identifiers=[principal])
+                    ],
                     actions=["s3:PutObject"],
                     resources=[log_object_arn_pattern(bucket.arn, props.prefix, props.account_id)],
                 ),

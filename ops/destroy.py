@@ -547,6 +547,10 @@ CHECKS: dict[str, Checker] = {
     "aws_wafv2_web_acl_logging_configuration": _check_wafv2_logging_configuration,
 }
 
+#: The bucket's own settings, each a resource type of its own (``aws_s3_bucket_<setting>``).
+S3_BUCKET_SETTINGS = ("lifecycle_configuration", "notification", "ownership_controls", "policy", "public_access_block",
+                      "server_side_encryption_configuration", "versioning")  # fmt: skip
+
 #: Resource types that create nothing that could outlive what is checked above, and why.
 CANNOT_BE_LEFT: dict[str, str] = {
     "aws_acm_certificate_validation": "creates nothing: it waits until the certificate is issued (the certificate"
@@ -558,10 +562,9 @@ CANNOT_BE_LEFT: dict[str, str] = {
     "aws_iam_role_policy_attachment": "a managed policy attached to its role; IAM deletes no role that still has"
     " one attached, so a gone role (aws_iam_role is checked) has none left",
     **{
-        "aws_s3_bucket_%s" % kind: "a setting of the bucket; it goes with it (aws_s3_bucket is checked)"
-        for kind in ("lifecycle_configuration", "notification", "ownership_controls", "policy",
-                     "public_access_block", "server_side_encryption_configuration", "versioning")
-    },  # fmt: skip
+        "aws_s3_bucket_%s" % setting: "a setting of the bucket; it goes with it (aws_s3_bucket is checked)"
+        for setting in S3_BUCKET_SETTINGS
+    },
     "aws_sqs_queue_policy": "an attribute of the queue; it goes with it (aws_sqs_queue is checked)",
     "aws_sqs_queue_redrive_allow_policy": "an attribute of the queue; it goes with it (aws_sqs_queue is checked)",
 }

@@ -189,10 +189,11 @@ class ServiceStack(TerraformStack):
                     deployment_controller=env.release.deployment_controller,
                 ),
                 load_balancer_options=load_balancer_options(
-                    env.load_balancer, deletion_protection=env.deletion_protection,
+                    env.load_balancer,
+                    deletion_protection=env.deletion_protection,
                     access_logs_bucket=self.access_logs.delivery_bucket if self.access_logs else None,
                     access_logs_prefix=self.access_logs.prefix if self.access_logs else None,
-                ),  # fmt: skip
+                ),
                 target=target_options(env.load_balancer),
                 scaling=scaling_options(env.scaling),
                 web_acl_log_retention_days=security_log_retention_days(env.logging.retention_days),

@@ -12,7 +12,12 @@ import pytest
 
 from envconfig import ConfigError, load_environments
 from envconfig.model import EnvironmentConfig
-from rules.elb_logs import ELB_ACCOUNT_BY_REGION, LOG_DELIVERY_SERVICE, SERVICE_PRINCIPAL_REGIONS, log_delivery_principal
+from rules.elb_logs import (
+    ELB_ACCOUNT_BY_REGION,
+    LOG_DELIVERY_SERVICE,
+    SERVICE_PRINCIPAL_REGIONS,
+    log_delivery_principal,
+)
 from tests.conftest import synth_construct
 from tests.construct_validate import assert_valid
 from tests.service_stack import by_id, policy_statements
@@ -151,17 +156,28 @@ def test_every_region_of_the_principal_tables_is_an_aws_region() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (dict(region="xx-north-9"), r"^AccessLogBucketProps\.region: region 'xx-north-9' has no known Elastic Load"
-         r" Balancing log-delivery principal; allowed: af-south-1, ap-east-1, "),
-        (dict(bucket_name="Logs_Bucket"), r"^AccessLogBucketProps\.bucket_name: bucket name 'Logs_Bucket' is not valid"),
+        (
+            dict(region="xx-north-9"),
+            r"^AccessLogBucketProps\.region: region 'xx-north-9' has no known Elastic Load"
+            r" Balancing log-delivery principal; allowed: af-south-1, ap-east-1, ",
+        ),
+        (
+            dict(bucket_name="Logs_Bucket"),
+            r"^AccessLogBucketProps\.bucket_name: bucket name 'Logs_Bucket' is not valid",
+        ),
         (dict(account_id="1234"), r"^AccessLogBucketProps\.account_id='1234'; allowed: 12 digits"),
-        (dict(prefix="logs/AWSLogs"), r"^AccessLogBucketProps\.prefix='logs/AWSLogs' is not valid; allowed: .*not"
-         r" containing 'AWSLogs'"),
+        (
+            dict(prefix="logs/AWSLogs"),
+            r"^AccessLogBucketProps\.prefix='logs/AWSLogs' is not valid; allowed: .*not"
+            r" containing 'AWSLogs'",
+        ),
         (dict(prefix="/alb"), r"prefix='/alb' is not valid; allowed: .*not starting or ending with '/'"),
         (dict(retention_days=0), r"^AccessLogBucketProps\.retention_days=0; allowed: 1\.\.3650"),
         (dict(noncurrent_version_days=400), r"^AccessLogBucketProps\.noncurrent_version_days=400; allowed: 1\.\.365"),
-        (dict(abort_incomplete_multipart_days=31),
-         r"^AccessLogBucketProps\.abort_incomplete_multipart_days=31; allowed: 1\.\.30"),
+        (
+            dict(abort_incomplete_multipart_days=31),
+            r"^AccessLogBucketProps\.abort_incomplete_multipart_days=31; allowed: 1\.\.30",
+        ),
     ],
 )
 def test_props_are_checked(overrides: dict[str, Any], message: str) -> None:
@@ -201,10 +217,15 @@ def test_alb_without_a_bucket_has_no_access_logs() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (dict(access_logs_prefix="alb"), r"^LoadBalancerProps\.access_logs_prefix='alb' without access_logs_bucket;"
-         r" allowed: both, or neither"),
-        (dict(access_logs_bucket="logs", access_logs_prefix="AWSLogs"),
-         r"^LoadBalancerProps\.access_logs_prefix='AWSLogs' is not valid; allowed: "),
+        (
+            dict(access_logs_prefix="alb"),
+            r"^LoadBalancerProps\.access_logs_prefix='alb' without access_logs_bucket;"
+            r" allowed: both, or neither",
+        ),
+        (
+            dict(access_logs_bucket="logs", access_logs_prefix="AWSLogs"),
+            r"^LoadBalancerProps\.access_logs_prefix='AWSLogs' is not valid; allowed: ",
+        ),
     ],
 )
 def test_load_balancer_access_log_props_are_checked(overrides: dict[str, Any], message: str) -> None:
@@ -240,7 +261,9 @@ def test_production_keeps_the_bucket_on_destroy_unless_set_and_refuses_force_des
     prod = dict(name="prod", production=True, deletion_protection=True, load_balancer={"certificate_arn": (
         "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-45ef-67ab-89cd-0123456789ab")})  # fmt: skip
     assert _env(**prod).access_log_force_destroy is False
-    with pytest.raises(ValueError, match=r"access_logs\.force_destroy=true in a production environment; allowed: false"):
+    with pytest.raises(
+        ValueError, match=r"access_logs\.force_destroy=true in a production environment; allowed: false"
+    ):
         _env(**prod, access_logs={"force_destroy": True})
 
 
@@ -249,15 +272,21 @@ def test_force_destroy_can_be_turned_off_outside_production() -> None:
 
 
 def test_unknown_region_is_refused_while_access_logs_are_on() -> None:
-    with pytest.raises(ValueError, match=r"access_logs\.enabled=true: region 'xx-north-9' has no known Elastic Load"
-                       r" Balancing log-delivery principal; allowed: .*; or access_logs\.enabled=false"):
+    with pytest.raises(
+        ValueError,
+        match=r"access_logs\.enabled=true: region 'xx-north-9' has no known Elastic Load"
+        r" Balancing log-delivery principal; allowed: .*; or access_logs\.enabled=false",
+    ):
         _env(region="xx-north-9")
     assert not _env(region="xx-north-9", access_logs={"enabled": False}).access_logs.enabled
 
 
 def test_an_app_name_that_makes_no_bucket_name_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"app_name='xn--shop': the access-log bucket name 'xn--shop-dev-alb-logs-123456789012'"
-                       r" is not valid; allowed: 3\.\.63 .*not starting with xn--"):
+    with pytest.raises(
+        ValueError,
+        match=r"app_name='xn--shop': the access-log bucket name 'xn--shop-dev-alb-logs-123456789012'"
+        r" is not valid; allowed: 3\.\.63 .*not starting with xn--",
+    ):
         _env(app_name="xn--shop")
 
 
@@ -270,11 +299,17 @@ def write_config(tmp_path: Path, body: str) -> Path:
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ('prefix = "AWSLogs/alb"', r"dev\.access_logs\.prefix: prefix='AWSLogs/alb' is not valid;"
-         r" allowed: .*not containing 'AWSLogs'"),
+        (
+            'prefix = "AWSLogs/alb"',
+            r"dev\.access_logs\.prefix: prefix='AWSLogs/alb' is not valid;"
+            r" allowed: .*not containing 'AWSLogs'",
+        ),
         ("retention_days = 0", r"dev\.access_logs\.retention_days=0: .*; allowed: >= 1"),
         ("noncurrent_version_days = 366", r"dev\.access_logs\.noncurrent_version_days=366: .*; allowed: <= 365"),
-        ("abort_incomplete_multipart_days = 0", r"dev\.access_logs\.abort_incomplete_multipart_days=0: .*; allowed: >= 1"),
+        (
+            "abort_incomplete_multipart_days = 0",
+            r"dev\.access_logs\.abort_incomplete_multipart_days=0: .*; allowed: >= 1",
+        ),
         ("bucket = 'mine'", r"dev: access_logs\.bucket='mine' is not a known field"),
     ],
 )
