@@ -65,7 +65,7 @@ from rules.releases import (
 )
 from rules.releases import range_problem as minutes_problem
 from rules.routing import patterns_overlap, routing_problem
-from rules.s3 import bucket_name_problem, default_state_bucket, state_object_key
+from rules.s3 import bucket_name_problem, default_server_access_log_bucket, default_state_bucket, state_object_key
 from rules.schedules import RETRY_ATTEMPTS, schedule_expression_problem, timezone_problem
 from rules.tags import tag_problems
 
@@ -701,6 +701,11 @@ class AccessLogsConfig(_Model):
     abort_incomplete_multipart_days: int = Field(
         1, ge=1, le=30, description="Days after which an unfinished multipart upload is aborted; 1 unless set."
     )
+    server_access_log_bucket: str | None = Field(
+        None,
+        description="Existing bucket (same account and region, SSE-S3) that receives the S3 server access logs of the"
+        " access-log bucket; s3-access-logs-<account_id>-<region> unless set, which make bootstrap creates.",
+    )
     force_destroy: bool | None = Field(
         None,
         description="Let destroy delete the bucket with the logs in it; on outside production unless set, and"
@@ -1098,12 +1103,21 @@ class EnvironmentConfig(_Model):
         problem = bucket_name_problem(self.access_log_bucket)
         if problem:
             raise ValueError("app_name=%r: the access-log %s (change app_name)" % (self.app_name, problem))
+        problem = bucket_name_problem(self.server_access_log_bucket)
+        if problem:
+            raise ValueError("access_logs.server_access_log_bucket: %s" % problem)
 
     @property
     def access_log_force_destroy(self) -> bool:
         """``access_logs.force_destroy``, or when unset: on outside production, off in production."""
         forced = self.access_logs.force_destroy
         return not self.production if forced is None else forced
+
+    @property
+    def server_access_log_bucket(self) -> str:
+        """Where the access-log bucket's S3 server access logs go: ``access_logs.server_access_log_bucket`` or
+        the account's ``s3-access-logs-<account_id>-<region>``."""
+        return self.access_logs.server_access_log_bucket or default_server_access_log_bucket(self.account_id, self.region)
 
     @property
     def access_log_bucket(self) -> str:

@@ -23,6 +23,11 @@ https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-acces
   incomplete multipart uploads are aborted after ``abort_incomplete_multipart_days``;
 * event notifications to Amazon EventBridge (every object written is an event a rule can match; no
   rule is created here, and sending them costs nothing);
+* S3 server access logs of the bucket (who read or deleted which log file) to
+  ``server_access_log_bucket`` under ``<bucket_name>/`` when it is set: an existing bucket of the
+  account, such as the one ``make bootstrap`` creates (``ops/bootstrap.py``). It lives outside the
+  stack because S3 delivers server access logs only to an SSE-S3 bucket of the same region, which
+  should not log itself (Amazon S3 User Guide, "Logging requests with server access logging");
 * the bucket policy: ``s3:PutObject`` on ``<prefix>/AWSLogs/<account_id>/*`` for the region's
   log-delivery principal (``rules.elb_logs.log_delivery_principal``: the region's Elastic Load
   Balancing account before August 2022, the service ``logdelivery.elasticloadbalancing.amazonaws.com``
@@ -53,6 +58,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
+from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
 from cdktf_cdktf_provider_aws.s3_bucket_notification import S3BucketNotification
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
@@ -102,6 +108,9 @@ class AccessLogBucketProps:
     """Days a replaced or deleted log object's old version is kept; 7 unless set (1..365)."""
     abort_incomplete_multipart_days: int = 1
     """Days after which an unfinished multipart upload is aborted; 1 unless set (1..30)."""
+    server_access_log_bucket: str | None = None
+    """Existing bucket (same account and region, SSE-S3, writable by ``logging.s3.amazonaws.com``) that receives
+    this bucket's S3 server access logs, under ``<bucket_name>/``; no server access logs unless set."""
     force_destroy: bool = False
     """Let ``terraform destroy`` delete the bucket with its log objects; off unless set (the destroy then
     fails while the bucket holds logs)."""
@@ -113,6 +122,13 @@ class AccessLogBucketProps:
         problem = region_problem(self.region)
         if problem:
             raise ValueError("AccessLogBucketProps.region: %s" % problem)
+        if self.server_access_log_bucket is not None:
+            problem = bucket_name_problem(self.server_access_log_bucket)
+            if self.server_access_log_bucket == self.bucket_name:
+                problem = "the bucket itself; allowed: another bucket (S3 logging into the logged bucket loops)"
+            if problem:
+                raise ValueError("AccessLogBucketProps.server_access_log_bucket=%r: %s"
+                                 % (self.server_access_log_bucket, problem))  # fmt: skip
         if not (len(self.account_id) == 12 and self.account_id.isdigit()):
             raise ValueError("AccessLogBucketProps.account_id=%r; allowed: 12 digits" % self.account_id)
         problem = prefix_problem(self.prefix)
@@ -193,6 +209,11 @@ class AccessLogBucket(Construct):
             depends_on=[versioning],
         )
         S3BucketNotification(self, "EventBridge", bucket=bucket.id, eventbridge=True)
+        if props.server_access_log_bucket is not None:
+            S3BucketLoggingA(
+                self, "ServerAccessLogs", bucket=bucket.id, target_bucket=props.server_access_log_bucket,
+                target_prefix="%s/" % props.bucket_name,
+            )  # fmt: skip
 
         principal_type, principal = log_delivery_principal(props.region)
         document = DataAwsIamPolicyDocument(

@@ -548,7 +548,7 @@ CHECKS: dict[str, Checker] = {
 }
 
 #: The bucket's own settings, each a resource type of its own (``aws_s3_bucket_<setting>``).
-S3_BUCKET_SETTINGS = ("lifecycle_configuration", "notification", "ownership_controls", "policy", "public_access_block",
+S3_BUCKET_SETTINGS = ("lifecycle_configuration", "logging", "notification", "ownership_controls", "policy", "public_access_block",
                       "server_side_encryption_configuration", "versioning")  # fmt: skip
 
 #: Resource types that create nothing that could outlive what is checked above, and why.

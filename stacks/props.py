@@ -80,12 +80,15 @@ def load_balancer_options(
 
 
 def access_log_bucket_props(
-    config: AccessLogsConfig, *, bucket_name: str, region: str, account_id: str, force_destroy: bool
+    config: AccessLogsConfig, *, bucket_name: str, region: str, account_id: str, force_destroy: bool,
+    server_access_log_bucket: str,
 ) -> AccessLogBucketProps:
-    """An environment's ``access_logs`` table as :class:`AccessLogBucketProps` (name, region, account and the
-    resolved force_destroy given: ``EnvironmentConfig.access_log_bucket`` / ``access_log_force_destroy``)."""
+    """An environment's ``access_logs`` table as :class:`AccessLogBucketProps` (names, region, account and the
+    resolved force_destroy given: ``EnvironmentConfig.access_log_bucket``, ``server_access_log_bucket``,
+    ``access_log_force_destroy``)."""
     return AccessLogBucketProps(
         bucket_name=bucket_name,
+        server_access_log_bucket=server_access_log_bucket,
         region=region,
         account_id=account_id,
         prefix=config.prefix,

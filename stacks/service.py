@@ -159,7 +159,7 @@ class ServiceStack(TerraformStack):
                 self, "AccessLogBucket",
                 props=access_log_bucket_props(
                     env.access_logs, bucket_name=env.access_log_bucket, region=env.region, account_id=env.account_id,
-                    force_destroy=env.access_log_force_destroy,
+                    force_destroy=env.access_log_force_destroy, server_access_log_bucket=env.server_access_log_bucket,
                 ),
             )  # fmt: skip
         container = container_options(env.container)

@@ -24,7 +24,8 @@ from tests.service_stack import by_id, policy_statements
 
 ACCOUNT = "777788889999"
 NAME = "flask-app-prod-alb-logs-777788889999"
-FULL = dict(prefix="edge/alb", retention_days=365, noncurrent_version_days=30, abort_incomplete_multipart_days=3,
+FULL = dict(
+    server_access_log_bucket="s3-access-logs-111122223333-us-east-1",prefix="edge/alb", retention_days=365, noncurrent_version_days=30, abort_incomplete_multipart_days=3,
             force_destroy=True)  # fmt: skip
 
 
@@ -88,6 +89,15 @@ def test_lifecycle_and_force_destroy_come_from_the_props(stack: dict[str, Any]) 
     assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 30}]
     assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 3}]
     assert by_id(stack, "aws_s3_bucket", "FullLogBucket")["force_destroy"] is True
+
+
+def test_server_access_logs_go_to_the_given_bucket_under_the_buckets_name(stack: dict[str, Any]) -> None:
+    logging = by_id(stack, "aws_s3_bucket_logging", "FullLogBucket/ServerAccessLogs")
+    assert logging["target_bucket"] == "s3-access-logs-111122223333-us-east-1"
+    assert logging["target_prefix"] == "flask-app-dev-alb-logs-111122223333/"
+    assert logging["bucket"].startswith("${aws_s3_bucket.FullLogBucket_")
+    # without a target bucket: no server access logs
+    assert len(stack["resource"]["aws_s3_bucket_logging"]) == 1
 
 
 def test_policy_lets_the_regions_elb_account_write_under_the_prefix_only(stack: dict[str, Any]) -> None:
@@ -166,6 +176,14 @@ def test_every_region_of_the_principal_tables_is_an_aws_region() -> None:
             r"^AccessLogBucketProps\.bucket_name: bucket name 'Logs_Bucket' is not valid",
         ),
         (dict(account_id="1234"), r"^AccessLogBucketProps\.account_id='1234'; allowed: 12 digits"),
+        (
+            dict(server_access_log_bucket=NAME),
+            r"^AccessLogBucketProps\.server_access_log_bucket='%s': the bucket itself; allowed: another bucket" % NAME,
+        ),
+        (
+            dict(server_access_log_bucket="Logs"),
+            r"^AccessLogBucketProps\.server_access_log_bucket='Logs': bucket name 'Logs' is not valid",
+        ),
         (
             dict(prefix="logs/AWSLogs"),
             r"^AccessLogBucketProps\.prefix='logs/AWSLogs' is not valid; allowed: .*not"
@@ -254,6 +272,8 @@ def test_config_defaults_on_with_force_destroy_outside_production() -> None:
     assert env.access_logs.enabled and env.access_logs.prefix == "alb"
     assert (env.access_logs.retention_days, env.access_logs.noncurrent_version_days) == (90, 7)
     assert env.access_log_bucket == "flask-app-dev-alb-logs-123456789012"
+    assert env.server_access_log_bucket == "s3-access-logs-123456789012-us-east-1"
+    assert _env(access_logs={"server_access_log_bucket": "org-s3-logs"}).server_access_log_bucket == "org-s3-logs"
     assert env.access_log_force_destroy is True
 
 
@@ -311,6 +331,10 @@ def write_config(tmp_path: Path, body: str) -> Path:
             r"dev\.access_logs\.abort_incomplete_multipart_days=0: .*; allowed: >= 1",
         ),
         ("bucket = 'mine'", r"dev: access_logs\.bucket='mine' is not a known field"),
+        (
+            "server_access_log_bucket = 'Org_Logs'",
+            r"dev: access_logs\.server_access_log_bucket: bucket name 'Org_Logs' is not valid; allowed: 3\.\.63",
+        ),
     ],
 )
 def test_config_errors_name_the_environment_field_and_value(tmp_path: Path, table: str, message: str) -> None:

@@ -1,4 +1,5 @@
-"""The ALB access-log bucket on the emulator: apply (bucket, its settings and policy, an ALB writing to it), a
+"""The ALB access-log bucket on the emulator: apply (bucket, its settings and policy, its server access logs to an
+account-level bucket, an ALB writing to it), a
 second plan with no changes, a write over plain HTTP refused by the TLS-only policy, destroy.
 
 Shows that Terraform, the provider and the project's emulator agree on every resource the
@@ -19,6 +20,7 @@ from tests.conftest import synth_construct
 from tests.ops.conftest import terraform_env
 
 BUCKET = "flask-app-local-alb-logs-123456789012"
+TARGET = "s3-access-logs-test-target"
 
 
 def _stack() -> dict[str, Any]:
@@ -35,7 +37,8 @@ def _stack() -> dict[str, Any]:
             for i, az in enumerate("ab")
         ]  # fmt: skip
         logs = AccessLogBucket(scope, "AccessLogBucket", props=AccessLogBucketProps(
-            bucket_name=BUCKET, region="us-east-1", account_id="123456789012", force_destroy=True))  # fmt: skip
+            bucket_name=BUCKET, region="us-east-1", account_id="123456789012", force_destroy=True,
+            server_access_log_bucket=TARGET))  # fmt: skip
         LoadBalancer(scope, "LoadBalancer", props=LoadBalancerProps(
             name="flask-app-local", alb_name="flask-app-local-alb", vpc_id=vpc.id,
             public_subnet_ids=[s.id for s in subnets], access_logs_bucket=logs.delivery_bucket,
@@ -50,6 +53,13 @@ def _stack() -> dict[str, Any]:
 def test_the_access_log_bucket_and_its_alb_apply_plan_clean_and_destroy_on_the_emulator(
     terraform: str, patched: str, tmp_path: Path, client_for: Any
 ) -> None:
+    from ops.bootstrap import server_access_log_bucket_policy
+
+    s3, elbv2 = client_for("s3"), client_for("elbv2")
+    # The account's S3 access-log bucket, as make bootstrap creates it (the emulator serves plain HTTP: no TLS deny).
+    s3.create_bucket(Bucket=TARGET)
+    s3.put_bucket_policy(Bucket=TARGET, Policy=json.dumps(server_access_log_bucket_policy(TARGET, "123456789012",
+                                                                                          tls_only=False)))  # fmt: skip
     stack_dir = tmp_path / "stacks" / "access-logs"
     stack_dir.mkdir(parents=True)
     (stack_dir / "cdk.tf.json").write_text(json.dumps(_stack()))
@@ -62,9 +72,13 @@ def test_the_access_log_bucket_and_its_alb_apply_plan_clean_and_destroy_on_the_e
     applied = stack.state_resources()
     for address in ("aws_s3_bucket.AccessLogBucket", "aws_s3_bucket_policy.AccessLogBucket_Policy",
                     "aws_s3_bucket_lifecycle_configuration.AccessLogBucket_Lifecycle",
-                    "aws_s3_bucket_notification.AccessLogBucket_EventBridge", "aws_lb.LoadBalancer_"):  # fmt: skip
+                    "aws_s3_bucket_notification.AccessLogBucket_EventBridge",
+                    "aws_s3_bucket_logging.AccessLogBucket_ServerAccessLogs", "aws_lb.LoadBalancer_"):  # fmt: skip
         assert any(a.startswith(address) for a in applied), (address, applied)
-    s3, elbv2 = client_for("s3"), client_for("elbv2")
+    assert s3.get_bucket_logging(Bucket=BUCKET)["LoggingEnabled"] == {
+        "TargetBucket": TARGET,
+        "TargetPrefix": BUCKET + "/",
+    }
     policy = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
     assert {st["Sid"] for st in policy["Statement"]} == {"AllowElbLogDelivery", "DenyInsecureTransport"}
     rule = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"][0]
