@@ -61,6 +61,7 @@ from rules.ec2 import (
     tasks_fit_problem,
 )
 from rules.egress import secret_keys_problem, secret_services
+from rules.elb_logs import prefix_problem, region_problem
 from rules.fargate import check_task_size
 from rules.images import findings_reason_problem, image_platform, tag_problem
 from rules.logs import retention_problem
@@ -76,7 +77,7 @@ from rules.releases import (
 )
 from rules.releases import range_problem as minutes_problem
 from rules.routing import patterns_overlap, routing_problem
-from rules.s3 import bucket_name_problem, default_state_bucket, state_object_key
+from rules.s3 import bucket_name_problem, default_server_access_log_bucket, default_state_bucket, state_object_key
 from rules.schedules import RETRY_ATTEMPTS, schedule_expression_problem, timezone_problem
 from rules.tags import tag_problems
 
@@ -833,6 +834,41 @@ class RegistryConfig(_Model):
         return value
 
 
+class AccessLogsConfig(_Model):
+    """The ALB's access logs: an S3 bucket ``{app}-{env}-alb-logs-{account_id}`` in the environment's region
+    (SSE-S3, public access blocked, TLS only, versioned, expired by lifecycle), written by Elastic Load
+    Balancing under ``<prefix>/AWSLogs/<account_id>/``."""
+
+    enabled: bool = Field(True, description="Write the ALB's access logs to the bucket; on unless set.")
+    prefix: str = Field("alb", description="Key prefix of the logs in the bucket; 'alb' unless set.")
+    retention_days: int = Field(90, ge=1, le=3650, description="Days a log file is kept; 90 unless set.")
+    noncurrent_version_days: int = Field(
+        7, ge=1, le=365, description="Days an overwritten or deleted log file's old version is kept; 7 unless set."
+    )
+    abort_incomplete_multipart_days: int = Field(
+        1, ge=1, le=30, description="Days after which an unfinished multipart upload is aborted; 1 unless set."
+    )
+    server_access_log_bucket: str | None = Field(
+        None,
+        description="Existing bucket (same account and region, SSE-S3) that receives the S3 server access logs of the"
+        " access-log bucket; s3-access-logs-<account_id>-<region> unless set, which make bootstrap creates.",
+    )
+    force_destroy: bool | None = Field(
+        None,
+        description="Let destroy delete the bucket with the logs in it; on outside production unless set, and"
+        " refused in production (there make destroy empties the bucket only after the environment's name is"
+        " confirmed).",
+    )
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        problem = prefix_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
 class BackendConfig(_Model):
     """Where Terraform keeps state: an S3 bucket in the environment's account, locked with S3 lock files.
 
@@ -1113,6 +1149,9 @@ class EnvironmentConfig(_Model):
     logging: LoggingConfig = LoggingConfig()
     registry: RegistryConfig = RegistryConfig()
     backend: BackendConfig = BackendConfig()
+    access_logs: AccessLogsConfig = Field(
+        AccessLogsConfig(), description="The ALB's access logs to an S3 bucket; on unless set (see AccessLogsConfig)."
+    )
     workloads: dict[str, WorkloadConfig] = Field(
         default_factory=dict,
         description="More workloads beside the environment's own web service ('web'), by name: web, backend,"
@@ -1164,6 +1203,7 @@ class EnvironmentConfig(_Model):
             raise ValueError("deletion_protection=false in a production environment; allowed: true")
         if self.production and self.registry.force_delete:
             raise ValueError("registry.force_delete=true in a production environment; allowed: false")
+        self._check_access_logs()
         if self.production and self.network.tasks_in_public_subnets:
             raise ValueError("network.tasks_in_public_subnets=true in a production environment; allowed: false")
         if self.production and not self.load_balancer.tls:
@@ -1202,6 +1242,40 @@ class EnvironmentConfig(_Model):
             if problem:
                 raise ValueError("alarms.topic_arn=%r %s" % (self.alarms.topic_arn, problem))
         return self
+
+    def _check_access_logs(self) -> None:
+        """The access-log bucket: force_destroy outside production only, a known region, a valid name."""
+        logs = self.access_logs
+        if self.production and logs.force_destroy:
+            raise ValueError("access_logs.force_destroy=true in a production environment; allowed: false")
+        if not logs.enabled:
+            return
+        problem = region_problem(self.region)
+        if problem:
+            raise ValueError("access_logs.enabled=true: %s; or access_logs.enabled=false" % problem)
+        problem = bucket_name_problem(self.access_log_bucket)
+        if problem:
+            raise ValueError("app_name=%r: the access-log %s (change app_name)" % (self.app_name, problem))
+        problem = bucket_name_problem(self.server_access_log_bucket)
+        if problem:
+            raise ValueError("access_logs.server_access_log_bucket: %s" % problem)
+
+    @property
+    def access_log_force_destroy(self) -> bool:
+        """``access_logs.force_destroy``, or when unset: on outside production, off in production."""
+        forced = self.access_logs.force_destroy
+        return not self.production if forced is None else forced
+
+    @property
+    def server_access_log_bucket(self) -> str:
+        """Where the access-log bucket's S3 server access logs go: ``access_logs.server_access_log_bucket`` or
+        the account's ``s3-access-logs-<account_id>-<region>``."""
+        return self.access_logs.server_access_log_bucket or default_server_access_log_bucket(self.account_id, self.region)
+
+    @property
+    def access_log_bucket(self) -> str:
+        """The access-log bucket's name: ``{app}-{env}-alb-logs-{account_id}`` (the account makes it unique)."""
+        return "%s-%s" % (self.physical_name("alb-logs"), self.account_id)
 
     def _check_ec2(self) -> None:
         """EC2 capacity: every task fits an instance of every type and matches its architecture; no Fargate Spot."""

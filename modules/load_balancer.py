@@ -27,7 +27,9 @@ What it builds:
   ``certificate_arn``, or with a certificate this construct requests for ``domain_name`` and
   validates through DNS (:class:`modules.certificate.Certificate`) when no ARN is given;
 * when ``domain_name`` is set: a lookup of the public zone ``hosted_zone_name`` (an account
-  prerequisite, never created here) and a Route 53 alias A record ``domain_name`` -> the ALB.
+  prerequisite, never created here) and a Route 53 alias A record ``domain_name`` -> the ALB;
+* access logs to ``access_logs_bucket`` (under ``access_logs_prefix``) when it is set: a bucket with the
+  ELB log-delivery policy, e.g. :class:`modules.access_log_bucket.AccessLogBucket`.
 
 A service released through CodeDeploy (:class:`modules.blue_green.BlueGreen`) needs
 :meth:`LoadBalancer.leave_targets_to_codedeploy`: CodeDeploy then owns the forwarding listeners'
@@ -40,7 +42,7 @@ from dataclasses import dataclass
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
-from cdktf_cdktf_provider_aws.lb import Lb
+from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
 from cdktf_cdktf_provider_aws.lb_listener import (
     LbListener,
     LbListenerDefaultAction,
@@ -55,6 +57,7 @@ from modules.certificate import Certificate, CertificateProps
 from modules.interfaces import ListenerRef
 from modules.security_group import replaceable_security_group
 from rules.dns import requests_certificate, serves_tls
+from rules.elb_logs import prefix_problem
 from rules.naming import LIMITS, length_problem
 
 #: TLS policy of the HTTPS listener: TLS 1.3 and 1.2 with forward-secret ciphers only.
@@ -86,6 +89,12 @@ class LoadBalancerOptions:
     """HTTP listener answers 301 to HTTPS; when unset, on exactly when TLS is configured."""
     idle_timeout_seconds: int = 60
     """ALB idle timeout; 60 s unless set."""
+    access_logs_bucket: str | None = None
+    """S3 bucket the ALB writes its access logs to, with the ELB log-delivery policy in place (pass
+    :attr:`modules.access_log_bucket.AccessLogBucket.delivery_bucket`, so the ALB waits for that policy);
+    no access logs unless set."""
+    access_logs_prefix: str | None = None
+    """Key prefix of the access logs in ``access_logs_bucket``; the bucket's top level unless set."""
 
     @property
     def tls(self) -> bool:
@@ -130,6 +139,15 @@ class LoadBalancerProps(LoadBalancerOptions):
                 "LoadBalancerProps.redirect_http_to_https=True needs TLS; allowed: set certificate_arn, or domain_name"
                 " with hosted_zone_name"
             )
+        if self.access_logs_prefix is not None:
+            if self.access_logs_bucket is None:
+                raise ValueError(
+                    "LoadBalancerProps.access_logs_prefix=%r without access_logs_bucket; allowed: both, or neither"
+                    % self.access_logs_prefix
+                )
+            problem = prefix_problem(self.access_logs_prefix)
+            if problem:
+                raise ValueError("LoadBalancerProps.access_logs_%s" % problem)
         if isinstance(self.public_subnet_ids, list) and len(self.public_subnet_ids) < 2:
             raise ValueError(
                 "LoadBalancerProps.public_subnet_ids has %d subnet(s); allowed: at least 2 (an ALB spans two or more"
@@ -205,6 +223,11 @@ class LoadBalancer(Construct):
             drop_invalid_header_fields=True,
             idle_timeout=props.idle_timeout_seconds,
             enable_deletion_protection=props.deletion_protection,
+            access_logs=(
+                LbAccessLogs(bucket=props.access_logs_bucket, prefix=props.access_logs_prefix, enabled=True)
+                if props.access_logs_bucket is not None
+                else None
+            ),
             tags={"Name": props.alb_name},
         )
         alb_arn = alb.arn

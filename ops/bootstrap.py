@@ -1,4 +1,5 @@
-"""Account prerequisites of an environment that live outside its stacks: the state bucket, the zone.
+"""Account prerequisites of an environment that live outside its stacks: the state bucket, the S3
+access-log bucket, the zone.
 
 Example::
 
@@ -23,6 +24,17 @@ these settings (idempotent; one progress line each):
 ``make plan`` / ``deploy`` / ``destroy`` check that the bucket exists before running Terraform
 and stop with the bootstrap command to run when it does not.
 
+**The S3 access-log bucket** receives the S3 server access logs of the ALB access-log bucket
+(``modules.access_log_bucket``; who read or deleted which log file), one per account and region:
+``s3-access-logs-<account_id>-<region>`` unless ``access_logs.server_access_log_bucket`` names
+another. ``make bootstrap`` creates or updates it beside the state bucket: SSE-S3 (server access
+logs are delivered only to SSE-S3 buckets), all public access blocked, ownership enforced, a
+lifecycle that deletes logs after a year (or ``access_logs.retention_days`` when longer) and a
+policy that lets only ``logging.s3.amazonaws.com`` of this account write, over TLS. It does not
+log itself: S3 advises against a log bucket that logs its own access (Amazon S3 User Guide,
+"Logging requests with server access logging"). ``make plan`` / ``deploy`` / ``destroy`` check
+it exists when access logs are on.
+
 **The public hosted zone** ``load_balancer.hosted_zone_name`` is looked up by the service stack
 (for its certificate's DNS validation and its alias record) and never created by it: in an
 account the zone is set up once and delegated from the registrar. In the emulator both the
@@ -45,6 +57,8 @@ ZONE_COMMENT = "Account prerequisite created by ops/bootstrap.py for the emulato
 #: Tags of the state bucket. No ``environment`` tag: it serves every environment of its account.
 STATE_BUCKET_TAGS = {"purpose": "terraform-state", "managed-by": "ops/bootstrap.py"}
 ABORT_INCOMPLETE_UPLOAD_DAYS = 7
+#: Tags of the S3 access-log bucket; like the state bucket, it serves every environment of its account.
+SERVER_ACCESS_LOG_BUCKET_TAGS = {"purpose": "s3-server-access-logs", "managed-by": "ops/bootstrap.py"}
 
 
 class BootstrapError(OpsError):
@@ -84,8 +98,9 @@ def _ensure_zone(env_config: Any, session: Any) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def bucket_exists(s3: Any, bucket: str, env_config: Any) -> bool:
-    """True when ``bucket`` exists and this account may use it; False when it does not exist."""
+def bucket_exists(s3: Any, bucket: str, env_config: Any, *, field: str = "backend.bucket") -> bool:
+    """True when ``bucket`` exists and this account may use it; False when it does not exist. ``field`` is the
+    setting that names another bucket (in the error when the bucket belongs to another account)."""
     from botocore.exceptions import ClientError
 
     try:
@@ -95,11 +110,13 @@ def bucket_exists(s3: Any, bucket: str, env_config: Any) -> bool:
         if code in ("404", "NoSuchBucket", "NotFound"):
             return False
         if code in ("403", "AccessDenied", "Forbidden"):
+            default = {"backend.bucket": "tfstate-<account_id>-<region>"}.get(field, "s3-access-logs-<account_id>-<region>")
             raise BootstrapError(
-                "the state bucket %s exists but is not usable from account %s (HTTP 403: owned by another account,"
-                " or no s3:ListBucket); allowed: a bucket of account %s, e.g. leave backend.bucket unset for"
-                " tfstate-<account_id>-<region>" % (bucket, env_config.account_id, env_config.account_id)
-            ) from None
+                "the %s %s exists but is not usable from account %s (HTTP 403: owned by another account,"
+                " or no s3:ListBucket); allowed: a bucket of account %s, e.g. leave %s unset for %s"
+                % ("state bucket" if field == "backend.bucket" else "S3 access-log bucket", bucket,
+                   env_config.account_id, env_config.account_id, field, default)
+            ) from None  # fmt: skip
         raise
     return True
 
@@ -203,6 +220,91 @@ def ensure_state_bucket(
     return lines
 
 
+def server_access_log_bucket_policy(bucket: str, account_id: str, *, tls_only: bool = True) -> dict[str, Any]:
+    """S3 server access log delivery from this account's buckets only; TLS only (except in the emulator)."""
+    arn = "arn:aws:s3:::%s" % bucket
+    statements: list[dict[str, Any]] = [{
+        "Sid": "AllowS3ServerAccessLogs",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": arn + "/*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+    }]  # fmt: skip
+    if tls_only:
+        statements.append({
+            "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [arn, arn + "/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        })  # fmt: skip
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def ensure_server_access_log_bucket(
+    env_config: Any, session: Any, *, mode: Literal["check", "create-missing", "configure"], log: TextIO = sys.stdout
+) -> list[str]:
+    """The S3 access-log bucket, as :func:`ensure_state_bucket` does the state bucket (same modes)."""
+    from ops import aws
+    from rules.logs import security_log_retention_days
+
+    bucket, region, account = env_config.server_access_log_bucket, env_config.region, env_config.account_id
+    s3 = aws.client(env_config, "s3", boto_session=session)
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        lines.append(line)
+        print("   " + line, file=log, flush=True)
+
+    exists = bucket_exists(s3, bucket, env_config, field="access_logs.server_access_log_bucket")
+    if mode == "check" or (mode == "create-missing" and exists):
+        if not exists:
+            raise BootstrapError(
+                "the S3 access-log bucket %s does not exist in account %s (region %s); create it once per account"
+                " and region with `make bootstrap ENV=%s`" % (bucket, account, region, env_config.name)
+            )
+        say("S3 access-log bucket: s3://%s (account %s, %s)" % (bucket, account, region))
+        return lines
+    if exists:
+        say("S3 access-log bucket s3://%s exists; bringing its settings up to date" % bucket)
+    else:
+        kwargs: dict[str, Any] = {"Bucket": bucket, "ObjectOwnership": "BucketOwnerEnforced"}
+        if region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        s3.create_bucket(**kwargs)
+        say("created S3 access-log bucket s3://%s in %s (account %s)" % (bucket, region, account))
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+        },
+    )  # fmt: skip
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+    )
+    say("  public access: all four blocks on; ownership enforced; default encryption SSE-S3 (AES256)")
+    days = security_log_retention_days(env_config.access_logs.retention_days)
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={"Rules": [{
+            "ID": "expire-access-logs", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": days},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_INCOMPLETE_UPLOAD_DAYS},
+        }]},
+    )  # fmt: skip
+    say("  lifecycle: logs expire after %d days" % days)
+    tls_only = not env_config.emulator
+    policy = server_access_log_bucket_policy(bucket, account, tls_only=tls_only)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    say("  policy: only S3 log delivery of account %s writes%s" % (account, "; TLS only" if tls_only else
+        " (NOT TLS-only: the emulator serves plain HTTP)"))  # fmt: skip
+    s3.put_bucket_tagging(
+        Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in SERVER_ACCESS_LOG_BUCKET_TAGS.items()]}
+    )
+    return lines
+
+
 def ensure_prerequisites(env_config: Any, session: Any, *, log: TextIO = sys.stdout) -> list[str]:
     """Emulator: create what ``env_config`` expects to exist before its stacks; one line per item.
 
@@ -216,6 +318,8 @@ def ensure_prerequisites(env_config: Any, session: Any, *, log: TextIO = sys.std
     if env_config.backend.type == "s3":
         mode: Literal["check", "create-missing"] = "create-missing" if env_config.emulator else "check"
         lines += ensure_state_bucket(env_config, session, mode=mode, log=log)
+        if env_config.access_logs.enabled:
+            lines += ensure_server_access_log_bucket(env_config, session, mode=mode, log=log)
     return lines
 
 
@@ -238,7 +342,10 @@ def main(argv: list[str] | None = None) -> int:
         if env.emulator:
             print("   emulator %s at %s" % ("started" if emulator.start() else "already running", emulator.endpoint_url()))
         print("   AWS credentials: %s" % aws.require_credentials(env), flush=True)
-        ensure_state_bucket(env, aws.session(env), mode="configure")
+        session = aws.session(env)
+        ensure_state_bucket(env, session, mode="configure")
+        if env.access_logs.enabled:
+            ensure_server_access_log_bucket(env, session, mode="configure")
     except (ConfigError, OpsError) as exc:
         print("bootstrap: FAILED: %s" % exc, file=sys.stderr)
         return 1

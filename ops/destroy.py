@@ -15,7 +15,8 @@ Steps:
    stops the destroy here, before anything is deleted. Each checker must find its resource now
    (else a ``warning:`` line: its "gone" later would prove nothing);
 4. delete every image in the environment's ECR repository (in production too: the name was typed
-   or given in step 1), then turn deletion protection off in a first, shown, targeted apply
+   or given in step 1), and every object version in a bucket of the state without ``force_destroy``
+   (production's ALB access-log bucket: Terraform would refuse to delete it while it holds logs), then turn deletion protection off in a first, shown, targeted apply
    (``ops.teardown``: only protected resources still in state, so a re-run after an interrupted
    destroy creates nothing and finishes the job);
 5. ``npx cdktf destroy <env> --skip-synth --auto-approve``, then the same for ``<env>-registry``
@@ -114,6 +115,30 @@ def empty_repository(ecr: Any, repository: str, log: TextIO) -> int:
             if failure.get("failureCode") != "ImageNotFound":
                 raise DestroyError("could not delete an image from %s: %s" % (repository, failure))
     print("   deleted %d image id(s) from %s" % (deleted, repository), file=log)
+    return deleted
+
+
+def empty_bucket(s3: Any, bucket: str, log: TextIO) -> int:
+    """Delete every object version and delete marker in ``bucket``; returns how many were deleted."""
+    from botocore.exceptions import ClientError
+
+    deleted = 0
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            keys = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                    for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]  # fmt: skip
+            if not keys:
+                continue
+            response = s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            if response.get("Errors"):
+                raise DestroyError("could not delete objects from bucket %s: %s" % (bucket, response["Errors"][:3]))
+            deleted += len(keys)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "NoSuchBucket":
+            print("   bucket %s does not exist; nothing to empty" % bucket, file=log)
+            return 0
+        raise
+    print("   deleted %d object version(s) from bucket %s" % (deleted, bucket), file=log)
     return deleted
 
 
@@ -518,6 +543,7 @@ CHECKS: dict[str, Checker] = {
     "aws_lb_target_group": _lookup("elbv2", "DescribeTargetGroups", "TargetGroupArns", "arn", "TargetGroups"),
     "aws_nat_gateway": _check_nat_gateway,
     "aws_route": _check_route,
+    "aws_s3_bucket": _lookup("s3", "GetBucketLocation", "Bucket", "bucket", many=False),
     "aws_route53_record": _check_route53_record,
     "aws_route_table": _check_route_table,
     "aws_route_table_association": _check_route_table_association,
@@ -538,6 +564,10 @@ CHECKS: dict[str, Checker] = {
     "aws_wafv2_web_acl_logging_configuration": _check_wafv2_logging_configuration,
 }
 
+#: The bucket's own settings, each a resource type of its own (``aws_s3_bucket_<setting>``).
+S3_BUCKET_SETTINGS = ("lifecycle_configuration", "logging", "notification", "ownership_controls", "policy", "public_access_block",
+                      "server_side_encryption_configuration", "versioning")  # fmt: skip
+
 #: Resource types that create nothing that could outlive what is checked above, and why.
 CANNOT_BE_LEFT: dict[str, str] = {
     "aws_acm_certificate_validation": "creates nothing: it waits until the certificate is issued (the certificate"
@@ -549,6 +579,10 @@ CANNOT_BE_LEFT: dict[str, str] = {
     "aws_iam_role_policy_attachment": "a managed policy attached to its role; IAM deletes no role that still has"
     " one attached, so a gone role (aws_iam_role is checked) has none left",
     "aws_sns_topic_policy": "an attribute of the topic; it goes with it (aws_sns_topic is checked)",
+    **{
+        "aws_s3_bucket_%s" % setting: "a setting of the bucket; it goes with it (aws_s3_bucket is checked)"
+        for setting in S3_BUCKET_SETTINGS
+    },
     "aws_sqs_queue_policy": "an attribute of the queue; it goes with it (aws_sqs_queue is checked)",
     "aws_sqs_queue_redrive_allow_policy": "an attribute of the queue; it goes with it (aws_sqs_queue is checked)",
 }
@@ -871,7 +905,8 @@ def destroy(
     deployed = read_deployed([service_stack, registry_stack], log)
     preflight(client, deployed, log)
 
-    print("==> [4/6] empty the ECR repository; turn deletion protection off", file=log, flush=True)
+    print("==> [4/6] empty the ECR repository (and buckets kept on destroy); turn deletion protection off",
+          file=log, flush=True)  # fmt: skip
     repository = registry_stack.outputs().get("repository_name")
     if repository:
         if env.production:
@@ -879,6 +914,10 @@ def destroy(
         empty_repository(client("ecr"), str(repository), log)
     else:
         print("   %s has no repository_name output (not deployed); nothing to empty" % registry_name, file=log)
+    for bucket in [r for r in deployed if r.type == "aws_s3_bucket" and not r.values.get("force_destroy")]:
+        print("   bucket %s has no force_destroy: its objects are deleted first (confirmed above)"
+              % bucket.values["bucket"], file=log)  # fmt: skip
+        empty_bucket(client("s3"), str(bucket.values["bucket"]), log)
     variables: dict[str, str] = {}
     if tf.declares_variable(service_stack.directory, "image_tag"):
         variables["image_tag"] = deployed_image_tag(service_stack.outputs()) or "destroy"

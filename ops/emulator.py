@@ -146,6 +146,7 @@ def apply_compat() -> list[str]:
     _applied.extend(_patch_codedeploy_deployment_configs())
     _applied.extend(_patch_codedeploy_ecs_deployments())
     _applied.extend(_patch_ecs_code_deploy_task_set())
+    _applied.extend(_patch_s3_eventbridge_notification())
     return list(_applied)
 
 
@@ -479,6 +480,40 @@ def _patch_elbv2_private_link_enforcement() -> list[str]:
 
     ELBV2Response.set_security_groups = set_security_groups  # type: ignore[method-assign]
     return ["elbv2:SetSecurityGroups.private-link-enforcement"]
+
+
+def _patch_s3_eventbridge_notification() -> list[str]:
+    """S3 GetBucketNotificationConfiguration: answer ``EventBridgeConfiguration`` when it is on.
+
+    The ALB access-log bucket (``modules.access_log_bucket``) sends its events to EventBridge.
+    moto 5.2.5 keeps ``EventBridgeConfiguration`` from PutBucketNotificationConfiguration but
+    leaves it out of the answer, so the provider reads ``eventbridge = false`` and plans to turn it
+    on again after every apply (drift that is not there). The patch adds the (empty) element to
+    the answer whenever the bucket's configuration holds it, as S3 does.
+    """
+    from moto.s3.responses import S3Response
+
+    original = S3Response.get_bucket_notification
+
+    def get_bucket_notification(self: Any) -> Any:
+        config = self.backend.get_bucket_notification_configuration(self.bucket_name)
+        if config is None or getattr(config, "event_bridge", None) is None:
+            return original(self)
+        serialize = self.serialized
+
+        def with_event_bridge(result: Any) -> Any:
+            if isinstance(getattr(result, "result", None), dict):
+                result.result["EventBridgeConfiguration"] = {}
+            return serialize(result)
+
+        self.serialized = with_event_bridge
+        try:
+            return original(self)
+        finally:
+            del self.serialized
+
+    S3Response.get_bucket_notification = get_bucket_notification  # type: ignore[method-assign]
+    return ["s3:GetBucketNotificationConfiguration.eventbridge"]
 
 
 def _patch_ec2_launch_template_own_tags() -> list[str]:

@@ -4,6 +4,7 @@ Example::
 
     from rules.s3 import bucket_name_problem, default_state_bucket
     default_state_bucket("123456789012", "us-east-1")    # "tfstate-123456789012-us-east-1"
+    default_server_access_log_bucket("123456789012", "us-east-1")  # "s3-access-logs-123456789012-us-east-1"
     bucket_name_problem("My_Bucket")                    # "... allowed: 3..63 lowercase letters, ..."
 
 Source: Amazon S3 User Guide, "General purpose bucket naming rules": 3..63 characters of
@@ -47,3 +48,9 @@ def state_object_key(key_prefix: str, app_name: str, stack_name: str) -> str:
 def default_state_bucket(account_id: str, region: str) -> str:
     """One state bucket per account and region: the account id makes it globally unique."""
     return "tfstate-%s-%s" % (account_id, region)
+
+
+def default_server_access_log_bucket(account_id: str, region: str) -> str:
+    """One bucket per account and region for the S3 server access logs of the account's buckets, beside the
+    state bucket (``make bootstrap`` creates both)."""
+    return "s3-access-logs-%s-%s" % (account_id, region)

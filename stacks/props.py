@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from envconfig.egress import EgressRuleConfig
 from envconfig.model import (
+    AccessLogsConfig,
     AlarmsConfig,
     ContainerConfig,
     Ec2Config,
@@ -24,6 +25,7 @@ from envconfig.model import (
     ServiceConfig,
     SidecarConfig,
 )
+from modules.access_log_bucket import AccessLogBucketProps
 from modules.alarm_topic import AlarmTopicProps
 from modules.autoscaling import ScalingOptions, ScheduledAction
 from modules.container import ContainerOptions, SidecarHealthCheck, SidecarOptions, SidecarPort
@@ -62,9 +64,18 @@ def network_props(
     )
 
 
-def load_balancer_options(config: LoadBalancerConfig, *, deletion_protection: bool = False) -> LoadBalancerOptions:
-    """An environment's ``load_balancer`` table as :class:`LoadBalancerOptions` (ALB and listeners)."""
+def load_balancer_options(
+    config: LoadBalancerConfig,
+    *,
+    deletion_protection: bool = False,
+    access_logs_bucket: str | None = None,
+    access_logs_prefix: str | None = None,
+) -> LoadBalancerOptions:
+    """An environment's ``load_balancer`` table as :class:`LoadBalancerOptions` (ALB and listeners); access logs
+    to ``access_logs_bucket`` under ``access_logs_prefix`` when given."""
     return LoadBalancerOptions(
+        access_logs_bucket=access_logs_bucket,
+        access_logs_prefix=access_logs_prefix,
         deletion_protection=deletion_protection,
         ingress_cidrs=config.ingress_cidrs,
         certificate_arn=config.certificate_arn,
@@ -72,6 +83,26 @@ def load_balancer_options(config: LoadBalancerConfig, *, deletion_protection: bo
         hosted_zone_name=config.hosted_zone_name,
         redirect_http_to_https=config.redirect_http_to_https,
         idle_timeout_seconds=config.idle_timeout_seconds,
+    )
+
+
+def access_log_bucket_props(
+    config: AccessLogsConfig, *, bucket_name: str, region: str, account_id: str, force_destroy: bool,
+    server_access_log_bucket: str,
+) -> AccessLogBucketProps:
+    """An environment's ``access_logs`` table as :class:`AccessLogBucketProps` (names, region, account and the
+    resolved force_destroy given: ``EnvironmentConfig.access_log_bucket``, ``server_access_log_bucket``,
+    ``access_log_force_destroy``)."""
+    return AccessLogBucketProps(
+        bucket_name=bucket_name,
+        server_access_log_bucket=server_access_log_bucket,
+        region=region,
+        account_id=account_id,
+        prefix=config.prefix,
+        retention_days=config.retention_days,
+        noncurrent_version_days=config.noncurrent_version_days,
+        abort_incomplete_multipart_days=config.abort_incomplete_multipart_days,
+        force_destroy=force_destroy,
     )
 
 

@@ -16,6 +16,7 @@ from constructs import Construct
 from envconfig.model import (
     EnvironmentConfig,
 )
+from modules.access_log_bucket import AccessLogBucket
 from modules.alarm_topic import AlarmTopic
 from modules.blue_green import BlueGreen, BlueGreenProps
 from modules.cluster import Cluster, ClusterProps
@@ -31,6 +32,7 @@ from rules.releases import TrafficShift
 from rules.stacks import BLUE_GREEN_SCOPE
 from stacks.base import configure_stack
 from stacks.props import (
+    access_log_bucket_props,
     alarm_thresholds,
     alarm_topic_props,
     container_options,
@@ -151,6 +153,16 @@ class ServiceStack(TerraformStack):
             log_kms_key_arn=self.log_key.key_arn, assign_public_ip=public, alarm_topic_arn=topic_arn,
         )  # fmt: skip
         queues = self.workloads.add_queues(shared)
+        # The ALB's access logs (access_logs.enabled): the ALB reads the bucket name through the bucket policy.
+        self.access_logs = None
+        if env.access_logs.enabled:
+            self.access_logs = AccessLogBucket(
+                self, "AccessLogBucket",
+                props=access_log_bucket_props(
+                    env.access_logs, bucket_name=env.access_log_bucket, region=env.region, account_id=env.account_id,
+                    force_destroy=env.access_log_force_destroy, server_access_log_bucket=env.server_access_log_bucket,
+                ),
+            )  # fmt: skip
         container = container_options(env.container)
         extra_statements: tuple[PolicyStatement, ...] = ()
         if env.queue is not None:
@@ -178,7 +190,10 @@ class ServiceStack(TerraformStack):
                     deployment_controller=env.release.deployment_controller, production=env.production,
                 ),
                 load_balancer_options=load_balancer_options(
-                    env.load_balancer, deletion_protection=env.deletion_protection
+                    env.load_balancer,
+                    deletion_protection=env.deletion_protection,
+                    access_logs_bucket=self.access_logs.delivery_bucket if self.access_logs else None,
+                    access_logs_prefix=self.access_logs.prefix if self.access_logs else None,
                 ),
                 target=target_options(env.load_balancer),
                 scaling=scaling_options(env.scaling),
@@ -226,6 +241,9 @@ class ServiceStack(TerraformStack):
             TerraformOutput(self, "codedeploy_application", value=release.application_name)
             TerraformOutput(self, "codedeploy_deployment_group", value=release.deployment_group_name)
             TerraformOutput(self, "test_listener_port", value=env.release.test_listener_port)
+        if self.access_logs is not None:
+            TerraformOutput(self, "access_log_bucket", value=self.access_logs.bucket_name,
+                            description="S3 bucket of the ALB's access logs")  # fmt: skip
         if web.discovery is not None:
             TerraformOutput(self, "discovery_endpoint", value=web.discovery.endpoint,
                             description="In-VPC name of the service (Cloud Map)")  # fmt: skip

@@ -158,6 +158,7 @@ def test_the_only_setting_level_differences_are_the_intended_ones() -> None:
         "service.service_discovery_namespace", "service.deployment_alarms",
         "load_balancer.domain_name",
         "logging.retention_days",
+        "access_logs.retention_days",  # prod keeps ALB access logs a year, dev a week
         "registry.force_delete", "registry.keep_last_images", "registry.untagged_expiry_days",
         "queue", "workloads",  # prod runs a worker and a nightly job; dev runs the web service alone
         "alarms.emails",  # prod's alarms notify someone (a placeholder to replace); dev's no one

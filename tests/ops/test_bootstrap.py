@@ -112,6 +112,59 @@ def test_the_state_bucket_is_created_with_every_setting_once(emulator_port: str,
     assert s3.get_bucket_versioning(Bucket="boot-state-once")["Status"] == "Enabled"
 
 
+def test_the_s3_access_log_bucket_is_created_with_every_setting_once(
+    emulator_port: str, client_for: Callable[[str], Any]
+) -> None:
+    from ops import aws
+    from ops.bootstrap import SERVER_ACCESS_LOG_BUCKET_TAGS, ensure_prerequisites, ensure_server_access_log_bucket
+
+    env = _env("boot-logs.test", backend="s3", bucket="boot-state-logs")
+    env = env.model_copy(update={"access_logs": env.access_logs.model_copy(update={
+        "server_access_log_bucket": "boot-s3-logs", "retention_days": 400})})  # fmt: skip
+    log = io.StringIO()
+    first = ensure_prerequisites(env, aws.session(env), log=log)  # the emulator: created when missing
+    assert "created S3 access-log bucket s3://boot-s3-logs in us-east-1 (account 123456789012)" in first
+    s3 = client_for("s3")
+    (rule,) = s3.get_bucket_encryption(Bucket="boot-s3-logs")["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    block = s3.get_public_access_block(Bucket="boot-s3-logs")["PublicAccessBlockConfiguration"]
+    assert all(block[k] for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"))
+    (lifecycle,) = s3.get_bucket_lifecycle_configuration(Bucket="boot-s3-logs")["Rules"]
+    assert lifecycle["Expiration"]["Days"] == 400  # the longer of a year and access_logs.retention_days
+    (allow,) = json.loads(s3.get_bucket_policy(Bucket="boot-s3-logs")["Policy"])["Statement"]  # emulator: no TLS deny
+    assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"} and allow["Action"] == "s3:PutObject"
+    assert allow["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket="boot-s3-logs")["TagSet"]}
+    assert tags == SERVER_ACCESS_LOG_BUCKET_TAGS
+    # S3 accepts it as a logging target (moto checks the policy as S3 does)
+    s3.create_bucket(Bucket="boot-logged")
+    s3.put_bucket_logging(Bucket="boot-logged", BucketLoggingStatus={
+        "LoggingEnabled": {"TargetBucket": "boot-s3-logs", "TargetPrefix": "boot-logged/"}})  # fmt: skip
+    again = ensure_server_access_log_bucket(env, aws.session(env), mode="create-missing", log=log)
+    assert again == ["S3 access-log bucket: s3://boot-s3-logs (account 123456789012, us-east-1)"]
+    configured = ensure_server_access_log_bucket(env, aws.session(env), mode="configure", log=log)
+    assert configured[0] == "S3 access-log bucket s3://boot-s3-logs exists; bringing its settings up to date"
+
+
+def test_a_missing_s3_access_log_bucket_names_the_bootstrap_command(emulator_port: str) -> None:
+    from ops import aws
+    from ops.bootstrap import BootstrapError, ensure_server_access_log_bucket
+
+    env = _env("boot-logs-missing.test", backend="s3", bucket="boot-state-x")
+    with pytest.raises(BootstrapError, match=r"the S3 access-log bucket s3-access-logs-123456789012-us-east-1 does not"
+                       r" exist in account 123456789012 \(region us-east-1\); create it once per account and region"
+                       r" with `make bootstrap ENV=local`"):  # fmt: skip
+        ensure_server_access_log_bucket(env, aws.session(env), mode="check", log=io.StringIO())
+
+
+def test_a_real_account_s3_access_log_bucket_is_tls_only() -> None:
+    from ops.bootstrap import server_access_log_bucket_policy
+
+    (allow, tls) = server_access_log_bucket_policy("b", "123456789012")["Statement"]
+    assert allow["Resource"] == "arn:aws:s3:::b/*" and allow["Effect"] == "Allow"
+    assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} and tls["Effect"] == "Deny"
+
+
 def test_a_real_account_gets_the_tls_only_policy() -> None:
     from ops.bootstrap import state_bucket_policy
 

@@ -23,6 +23,7 @@ from ops.destroy import (
     check_deployed,
     confirm,
     deployed_resources,
+    empty_bucket,
     empty_repository,
     find_tagged,
     preflight,
@@ -86,6 +87,23 @@ def test_empty_repository_deletes_every_image(client_for: Callable[[str], Any]) 
     assert ecr.list_images(repositoryName="flask-app-emptytest")["imageIds"] == []
     assert empty_repository(ecr, "flask-app-missing", log) == 0
     assert "does not exist" in log.getvalue()
+
+
+def test_empty_bucket_deletes_every_version_and_delete_marker(client_for: Callable[[str], Any]) -> None:
+    s3 = client_for("s3")
+    s3.create_bucket(Bucket="flask-app-emptytest-logs")
+    s3.put_bucket_versioning(Bucket="flask-app-emptytest-logs", VersioningConfiguration={"Status": "Enabled"})
+    for body in (b"one", b"two"):
+        s3.put_object(Bucket="flask-app-emptytest-logs", Key="alb/AWSLogs/123456789012/a.log.gz", Body=body)
+    s3.put_object(Bucket="flask-app-emptytest-logs", Key="alb/AWSLogs/123456789012/b.log.gz", Body=b"three")
+    s3.delete_object(Bucket="flask-app-emptytest-logs", Key="alb/AWSLogs/123456789012/b.log.gz")  # a delete marker
+    log = io.StringIO()
+    assert empty_bucket(s3, "flask-app-emptytest-logs", log) == 4
+    listed = s3.list_object_versions(Bucket="flask-app-emptytest-logs")
+    assert listed.get("Versions", []) == [] and listed.get("DeleteMarkers", []) == []
+    s3.delete_bucket(Bucket="flask-app-emptytest-logs")  # S3 deletes only an empty bucket
+    assert empty_bucket(s3, "flask-app-emptytest-logs", log) == 0
+    assert "bucket flask-app-emptytest-logs does not exist; nothing to empty" in log.getvalue()
 
 
 def test_tag_sweep_finds_tagged_resources_and_ignores_deleted_and_foreign_ones(
@@ -255,6 +273,8 @@ def _state(client_for: Callable[[str], Any]) -> list[tuple[Deployed, Callable[[]
     scaling = {"service_namespace": "ecs", "resource_id": "service/state-cluster/web", "scalable_dimension": "ecs:service:DesiredCount"}
     sqs, events, scheduler = client_for("sqs"), client_for("events"), client_for("scheduler")
     queue = sqs.create_queue(QueueName="state-queue")["QueueUrl"]
+    s3 = client_for("s3")
+    s3.create_bucket(Bucket="state-access-logs")
     events.put_rule(Name="state-rule", EventPattern=json.dumps({"source": ["aws.ecs"]}))
     scheduler.create_schedule(Name="state-schedule", ScheduleExpression="rate(1 day)", FlexibleTimeWindow={"Mode": "OFF"},
                               Target={"Arn": cluster, "RoleArn": role["Arn"]})  # fmt: skip
@@ -301,6 +321,8 @@ def _state(client_for: Callable[[str], Any]) -> list[tuple[Deployed, Callable[[]
         (d("aws_sns_topic", arn=topic), lambda: sns.delete_topic(TopicArn=topic)),
         (d("aws_kms_key", arn=key["Arn"]), lambda: kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)),
         (d("aws_sqs_queue", url=queue), lambda: sqs.delete_queue(QueueUrl=queue)),
+        (d("aws_s3_bucket", id="state-access-logs", bucket="state-access-logs"),
+         lambda: s3.delete_bucket(Bucket="state-access-logs")),
         (d("aws_cloudwatch_event_rule", name="state-rule"), lambda: events.delete_rule(Name="state-rule")),
         (d("aws_scheduler_schedule", name="state-schedule", group_name="default"),
          lambda: scheduler.delete_schedule(Name="state-schedule")),

@@ -116,6 +116,13 @@ PROBE = textwrap.dedent(
         out["elbv2_delete_protected"] = delete_protected_load_balancer(boto3.client("elbv2", **kw), ec2, vpc)
         out["elbv2_private_link_enforcement"] = private_link_enforcement(boto3.client("elbv2", **kw), ec2, vpc)
 
+        s3 = boto3.client("s3", **kw)
+        s3.create_bucket(Bucket="probe-events")
+        s3.put_bucket_notification_configuration(
+            Bucket="probe-events", NotificationConfiguration={"EventBridgeConfiguration": {}})
+        out["s3_eventbridge_configuration"] = "EventBridgeConfiguration" in (
+            s3.get_bucket_notification_configuration(Bucket="probe-events"))
+
         sqs = boto3.client("sqs", **kw)
         dlq = sqs.create_queue(QueueName="d")["QueueUrl"]
         sqs.set_queue_attributes(QueueUrl=dlq, Attributes={"Policy": json.dumps({"Version": "2012-10-17",
@@ -402,6 +409,12 @@ def test_moto_still_forgets_private_link_enforcement(plain_moto: dict[str, Any])
     )
 
 
+def test_moto_still_leaves_eventbridge_out_of_a_buckets_notification_configuration(plain_moto: dict[str, Any]) -> None:
+    assert plain_moto["s3_eventbridge_configuration"] is False, (
+        "moto now answers EventBridgeConfiguration: delete _patch_s3_eventbridge_notification from ops/emulator.py"
+    )
+
+
 def test_moto_still_copies_a_launch_templates_own_tags_into_its_data(plain_moto: dict[str, Any]) -> None:
     assert plain_moto["ec2_launch_template_own_tags"] == ["launch-template"], (
         "moto now keeps the template's own tags out of its data (%r): delete _patch_ec2_launch_template_own_tags"
@@ -511,6 +524,19 @@ def test_patched_nlb_keeps_private_link_enforcement(patched: str) -> None:
     (balancer,) = elbv2.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"]
     assert balancer["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] == "on"
     elbv2.delete_load_balancer(LoadBalancerArn=arn)
+
+
+def test_patched_s3_answers_eventbridge_notifications_and_nothing_else(patched: str) -> None:
+    s3 = _client(patched, "s3")
+    s3.create_bucket(Bucket="compat-events")
+    assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(Bucket="compat-events")
+    s3.put_bucket_notification_configuration(Bucket="compat-events",
+                                             NotificationConfiguration={"EventBridgeConfiguration": {}})  # fmt: skip
+    answer = s3.get_bucket_notification_configuration(Bucket="compat-events")
+    assert answer["EventBridgeConfiguration"] == {}
+    s3.put_bucket_notification_configuration(Bucket="compat-events", NotificationConfiguration={})
+    assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(Bucket="compat-events")
+    s3.delete_bucket(Bucket="compat-events")
 
 
 def test_patched_route53_re_creates_a_deleted_record_and_refuses_an_existing_one(patched: str) -> None:
