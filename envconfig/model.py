@@ -1130,7 +1130,11 @@ class EnvironmentConfig(_Model):
     )
     emulator: bool = Field(False, description="Deploy to the local AWS emulator instead of an account.")
     production: bool = Field(False, description="Enforces deletion protection and forbids force_delete.")
-    deletion_protection: bool = Field(False, description="ALB deletion protection; required in production.")
+    deletion_protection: bool = Field(
+        True,
+        description="Deletion protection of the load balancers; on unless set (make destroy turns it off in a first,"
+        " shown apply), and required in production.",
+    )
     tags: dict[str, str] = Field(default_factory=dict)
     network: NetworkConfig = NetworkConfig()
     container: ContainerConfig = ContainerConfig()

@@ -58,6 +58,7 @@ from ops import access, teardown, tf
 from ops import synth as synth_step
 from ops.confirm import confirm_production
 from ops.context import DEFAULT_OUT, REPO_ROOT, OpsError, deployed_image_tag, stack_dir, stack_names
+from rules.s3 import BUCKET_SETTINGS
 
 if TYPE_CHECKING:
     from envconfig import EnvironmentConfig
@@ -565,8 +566,6 @@ CHECKS: dict[str, Checker] = {
 }
 
 #: The bucket's own settings, each a resource type of its own (``aws_s3_bucket_<setting>``).
-S3_BUCKET_SETTINGS = ("lifecycle_configuration", "logging", "notification", "ownership_controls", "policy", "public_access_block",
-                      "server_side_encryption_configuration", "versioning")  # fmt: skip
 
 #: Resource types that create nothing that could outlive what is checked above, and why.
 CANNOT_BE_LEFT: dict[str, str] = {
@@ -581,7 +580,7 @@ CANNOT_BE_LEFT: dict[str, str] = {
     "aws_sns_topic_policy": "an attribute of the topic; it goes with it (aws_sns_topic is checked)",
     **{
         "aws_s3_bucket_%s" % setting: "a setting of the bucket; it goes with it (aws_s3_bucket is checked)"
-        for setting in S3_BUCKET_SETTINGS
+        for setting in BUCKET_SETTINGS
     },
     "aws_sqs_queue_policy": "an attribute of the queue; it goes with it (aws_sqs_queue is checked)",
     "aws_sqs_queue_redrive_allow_policy": "an attribute of the queue; it goes with it (aws_sqs_queue is checked)",

@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ops.context import DEFAULT_OUT, REPO_ROOT, OpsError, relative, stack_dir, stack_names
+from rules.s3 import BUCKET_SETTINGS
 
 DEFAULT_DIR = REPO_ROOT / ".build" / "diagram"
 DOCS_DIR = REPO_ROOT / "docs" / "diagram"
@@ -380,6 +381,7 @@ class _Builder:
         self.scaling()
         self.releases()
         self.notifications()
+        self.buckets()
         self.event_rules()
         self.assign_the_rest()
         self.alarm_edges()
@@ -725,6 +727,23 @@ class _Builder:
             label = "SNS %s\n%s" % (self.name(topic), ", ".join(protocols) or "no subscription")
             self.node("sns", topic, label, None, *subscriptions)
 
+    def buckets(self) -> None:
+        """S3 buckets (an ALB's access logs), with their settings; ``load balancer -> bucket``."""
+        for bucket in self.of("aws_s3_bucket"):
+            settings = self.referrers_of(bucket, *("aws_s3_bucket_%s" % s for s in BUCKET_SETTINGS))
+            days = [
+                _literal(_one(rule.get("expiration")).get("days"))
+                for config in settings if config.type == "aws_s3_bucket_lifecycle_configuration"
+                for rule in _many(config.values.get("rule"))
+            ]  # fmt: skip
+            kept = ", kept %s days" % days[0] if days and days[0] else ""
+            self.node("s3", bucket, "S3 %s%s" % (self.name(bucket), kept), None, *settings)
+            policies = self.referrers_of(bucket, "aws_s3_bucket_policy")
+            for balancer in self.of("aws_lb"):
+                targets = {r.address for r in self.refs(balancer, "aws_s3_bucket", "aws_s3_bucket_policy")}
+                if targets & {bucket.address, *(p.address for p in policies)}:
+                    self.connect(balancer, bucket, "access logs")
+
     def event_rules(self) -> None:
         """EventBridge rules whose targets are SNS topics (e.g. failed ECS deployments): ``rule -> topic``."""
         for rule in self.of("aws_cloudwatch_event_rule"):
@@ -901,6 +920,7 @@ ICONS: dict[str, tuple[str, str]] = {  # kind -> (diagrams module, class)
     "flow_log": ("diagrams.aws.network", "VPCFlowLogs"),
     "sns": ("diagrams.aws.integration", "SimpleNotificationServiceSns"),
     "event_rule": ("diagrams.aws.integration", "EventbridgeRule"),
+    "s3": ("diagrams.aws.storage", "SimpleStorageServiceS3Bucket"),
     "other": ("diagrams.aws.general", "General"),
 }
 

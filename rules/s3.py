@@ -21,6 +21,12 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IP = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3")
+#: The Terraform resources that configure a bucket (``aws_s3_bucket_<setting>``): they exist only with
+#: their bucket, so the bucket is what a teardown proves gone and what a picture draws.
+BUCKET_SETTINGS = (
+    "lifecycle_configuration", "logging", "notification", "ownership_controls", "policy", "public_access_block",
+    "server_side_encryption_configuration", "versioning",
+)  # fmt: skip
 ALLOWED = (
     "3..63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit, no '..', not an IP"
     " address, not starting with %s, not ending with %s" % ("/".join(RESERVED_PREFIXES), "/".join(RESERVED_SUFFIXES))

@@ -284,7 +284,15 @@ def test_deployment_alarms_need_alarms() -> None:
 
 def test_production_requires_deletion_protection() -> None:
     with pytest.raises(ValueError, match=r"deletion_protection=false in a production environment; allowed: true"):
-        EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", account_id="123456789012", production=True)
+        EnvironmentConfig(name="prod", app_name="flask-app", region="us-east-1", account_id="123456789012", production=True,
+                          deletion_protection=False)  # fmt: skip
+
+
+def test_deletion_protection_is_on_unless_set() -> None:
+    sandbox = EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", account_id="123456789012")
+    assert sandbox.deletion_protection is True
+    assert EnvironmentConfig(name="dev", app_name="flask-app", region="us-east-1", account_id="123456789012",
+                             deletion_protection=False).deletion_protection is False  # fmt: skip
 
 
 def test_production_forbids_force_delete() -> None:

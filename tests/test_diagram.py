@@ -448,3 +448,18 @@ def test_prod_failed_deployment_rule_points_to_the_alarm_topic(synth_all: dict[s
     assert rule.kind == "event_rule" and "ECS Deployment State Change" in rule.label
     assert edges_from(graph, rule.id) == {topic.id: "events"}
     assert not [n for n in graph.nodes.values() if n.kind == "other"], "prod has parts the picture does not place"
+
+
+def test_prod_alb_writes_access_logs_to_its_bucket(synth_all: dict[str, dict[str, Any]]) -> None:
+    prod = synth_all["prod"]
+    graph = env_graph(synth_all, "prod")
+    [(alb_name, _)] = resources(prod, "aws_lb").items()
+    [(bucket_name, bucket)] = resources(prod, "aws_s3_bucket").items()
+    node = node_of(graph, "aws_s3_bucket", bucket_name)
+    assert node.kind == "s3" and bucket["bucket"] in node.label
+    [lifecycle] = resources(prod, "aws_s3_bucket_lifecycle_configuration").values()
+    assert "kept %s days" % lifecycle["rule"][0]["expiration"][0]["days"] in node.label
+    assert edges_from(graph, node_of(graph, "aws_lb", alb_name).id)[node.id] == "access logs"
+    assert all(graph.owner("aws_s3_bucket_%s.%s" % (kind, name)) == node
+               for kind in ("policy", "versioning", "lifecycle_configuration")
+               for name in resources(prod, "aws_s3_bucket_%s" % kind))  # fmt: skip

@@ -26,9 +26,10 @@ def _one(stack: dict[str, Any], rtype: str) -> dict[str, Any]:
     return body
 
 
-def test_prod_alb_is_deletion_protected_dev_is_not(prod: dict[str, Any], dev: dict[str, Any]) -> None:
+def test_every_alb_is_deletion_protected_prod_cannot_turn_it_off(prod: dict[str, Any], dev: dict[str, Any]) -> None:
+    # on unless set (make destroy turns it off first); the config model refuses it off in production only
     assert _one(prod, "aws_lb")["enable_deletion_protection"] is True
-    assert _one(dev, "aws_lb")["enable_deletion_protection"] is False
+    assert _one(dev, "aws_lb")["enable_deletion_protection"] is True
 
 
 def test_prod_tasks_are_private_dev_tasks_are_public_without_nat(prod: dict[str, Any], dev: dict[str, Any]) -> None:
@@ -149,7 +150,7 @@ def test_the_only_setting_level_differences_are_the_intended_ones() -> None:
     fp, fd = flat(prod), flat(dev)
     differing = sorted(k for k in fp if fp[k] != fd.get(k))
     assert differing == sorted([
-        "name", "account_id", "assume_role.role_arn", "assume_role.external_id", "production", "deletion_protection",
+        "name", "account_id", "assume_role.role_arn", "assume_role.external_id", "production",
         "network.vpc_cidr", "network.az_count", "network.nat_mode", "network.vpc_endpoints",
         "network.tasks_in_public_subnets",
         "container.cpu", "container.memory_mib", "container.sidecars",  # prod's web task runs an OpenTelemetry collector

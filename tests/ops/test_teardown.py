@@ -15,12 +15,17 @@ import pytest
 from ops import teardown, tf
 
 
-def test_the_prod_stack_protects_its_load_balancer_and_dev_does_not(synth_all: dict[str, dict[str, Any]],
-                                                                    tmp_path: Path) -> None:  # fmt: skip
-    for name, protected in (("prod", True), ("dev", False)):
+def test_the_shipped_stacks_protect_their_load_balancer_and_an_unprotected_one_has_nothing_to_turn_off(
+    synth_all: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    unprotected = json.loads(json.dumps(synth_all["dev"]))
+    for body in unprotected["resource"]["aws_lb"].values():
+        body["enable_deletion_protection"] = False  # as deletion_protection = false outside production
+    for name, doc, protected in (("prod", synth_all["prod"], True), ("dev", synth_all["dev"], True),
+                                 ("sandbox", unprotected, False)):  # fmt: skip
         directory = tmp_path / name
         directory.mkdir()
-        (directory / "cdk.tf.json").write_text(json.dumps(synth_all[name]))
+        (directory / "cdk.tf.json").write_text(json.dumps(doc))
         found = teardown.protected_resources(directory)
         assert found == ([("aws_lb", "LoadBalancer_10456B95", "enable_deletion_protection")] if protected else [])
 
