@@ -83,10 +83,13 @@ def test_prod_request_path_route53_alb_service_container_log_group(synth_all: di
     log_node = node_of(graph, "aws_cloudwatch_log_group", group_ref)
     assert edges_from(graph, "clients") == {record_node.id: "DNS"}
     assert edges_from(graph, record_node.id) == {alb_node.id: "alias"}
-    # the ALB forwards to the service only; its own alarms (ELB 5xx, ...) notify the alarm topic
-    forwards = {t: label for t, label in edges_from(graph, alb_node.id).items() if not t.startswith("aws_sns_topic")}
+    # the ALB forwards to the service only; its own alarms (ELB 5xx, ...) notify the alarm topic, and it
+    # writes access logs to its bucket
+    others = {"sns": ("alarm", "alarms"), "s3": ("access logs",)}
+    edges = edges_from(graph, alb_node.id)
+    forwards = {t: label for t, label in edges.items() if graph.nodes[t].kind not in others}
     assert forwards == {service_node.id: "HTTPS :443"}
-    assert all(label.endswith(("alarm", "alarms")) for t, label in edges_from(graph, alb_node.id).items() if t not in forwards)
+    assert all(label.endswith(others[graph.nodes[t].kind]) for t, label in edges.items() if t not in forwards)
     assert (
         alb.get("name") in alb_node.label and "HTTPS :443" in alb_node.label and "HTTP :80 -> HTTPS" in alb_node.label
     )
