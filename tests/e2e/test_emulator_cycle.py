@@ -255,7 +255,23 @@ def test_the_emulator_cycle(cycle: Cycle) -> None:
         ))  # fmt: skip
         for n in range(1, 7):
             expect("==> [%d/6]" % n in out, "redeploy: make deploy printed no step %d/6" % n)
-        return ok and alarm_topic() and database_egress()
+        return ok and alarm_topic() and database_egress() and access_logs()
+
+    # The ALB writes its access logs to the environment's bucket, which lets nothing in over plain HTTP.
+    def access_logs() -> bool:
+        elbv2, s3 = emulator_client(env, "elbv2"), emulator_client(env, "s3")
+        (balancer,) = elbv2.describe_load_balancers(Names=["flask-app-local-alb"])["LoadBalancers"]
+        attributes = {a["Key"]: a["Value"] for a in elbv2.describe_load_balancer_attributes(
+            LoadBalancerArn=balancer["LoadBalancerArn"])["Attributes"]}  # fmt: skip
+        bucket = attributes.get("access_logs.s3.bucket", "")
+        ok = expect(attributes.get("access_logs.s3.enabled") == "true" and bucket == "flask-app-local-alb-logs-123456789012",
+                    "redeploy: the ALB's access-log attributes: %r" % attributes)  # fmt: skip
+        if not ok:
+            return False
+        versioning = s3.get_bucket_versioning(Bucket=bucket).get("Status")
+        policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+        return expect(versioning == "Enabled" and "aws:SecureTransport" in policy,
+                      "redeploy: the access-log bucket: versioning %r, policy %s" % (versioning, policy))  # fmt: skip
 
     # The web tasks may reach local's database port (service.egress.database), and HTTPS, nothing else.
     def database_egress() -> bool:
