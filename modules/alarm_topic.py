@@ -25,7 +25,7 @@ What it builds:
     topics*: https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services);
   - the topic ``{name}-alarms``, encrypted with that key, and its topic policy: CloudWatch may
     publish only for alarms named ``{name}-*`` of this account and region, EventBridge only for
-    this construct's rule (``aws:SourceAccount`` and ``aws:SourceArn``), and nobody without TLS;
+    this construct's rules (``aws:SourceAccount`` and ``aws:SourceArn``), and nobody without TLS;
   - one subscription per address in ``emails`` (``email``) and per URL in ``https_endpoints``
     (``https``; the endpoint must confirm it, as PagerDuty- or Opsgenie-style receivers do);
 
@@ -36,6 +36,12 @@ What it builds:
   only by its free-text ``reason``, so the failure is the one event to match), targeting the
   topic. An ``existing_topic_arn``'s own policy (and key) must admit ``events.amazonaws.com`` and
   ``cloudwatch.amazonaws.com``.
+
+* with ``codedeploy_application`` (a blue/green environment, whose web service ECS does not
+  deploy itself): an EventBridge rule ``{name}-release-failed`` on CodeDeploy's ``CodeDeploy
+  Deployment State-change Notification`` events in state ``FAILURE`` for that application (a
+  release stopped by an alarm, a failed hook or a timeout; CodeDeploy rolls it back), targeting
+  the topic.
 
 ``topic_arn`` is the created topic's ARN, or ``existing_topic_arn``.
 """
@@ -68,6 +74,9 @@ PUBLISHER_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
 #: ECS's event for a deployment that failed (and is rolled back when rollback is on).
 DEPLOYMENT_FAILED_EVENT = "SERVICE_DEPLOYMENT_FAILED"
+#: CodeDeploy's state of a release that failed (Amazon EventBridge, "CodeDeploy events": FAILURE, not
+#: STOP, which a person's `make deploy` interruption or a new release also causes).
+RELEASE_FAILED_STATE = "FAILURE"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,6 +95,8 @@ class AlarmTopicProps:
     """Notify this topic instead: no key, topic or subscription is created. Not allowed with emails/endpoints."""
     cluster_name: str | None = None
     """The cluster whose services' failed deployments notify the topic; no rule unless set."""
+    codedeploy_application: str | None = None
+    """The CodeDeploy application whose failed releases notify the topic; no rule unless set."""
     deletion_window_days: int = 30
     """Waiting period before the key's scheduled deletion; 30 days unless set (KMS allows 7..30)."""
 
@@ -128,12 +139,16 @@ class AlarmTopic(Construct):
         super().__init__(scope, id_)
         account_id = DataAwsCallerIdentity(self, "CallerIdentity").account_id
         partition = DataAwsPartition(self, "Partition").partition
-        rule_arn = "arn:%s:events:%s:%s:rule/%s-deployment-failed" % (partition, props.region, account_id, props.name)
+        rule_arns = [
+            "arn:%s:events:%s:%s:rule/%s-%s" % (partition, props.region, account_id, props.name, suffix)
+            for suffix, wanted in (("deployment-failed", props.cluster_name), ("release-failed", props.codedeploy_application))
+            if wanted is not None
+        ]  # fmt: skip
         self.key_arn = None
         if props.existing_topic_arn is not None:
             self.topic_arn = props.existing_topic_arn
         else:
-            self.topic_arn = self._topic(props, account_id, partition, rule_arn)
+            self.topic_arn = self._topic(props, account_id, partition, rule_arns)
         self.rule_name = None
         if props.cluster_name is not None:
             rule = CloudwatchEventRule(
@@ -159,8 +174,27 @@ class AlarmTopic(Construct):
             CloudwatchEventTarget(self, "DeploymentFailedTarget", rule=rule.name, arn=self.topic_arn,
                                   target_id="alarm-topic")  # fmt: skip
             self.rule_name = rule.name
+        self.release_rule_name: str | None = None
+        if props.codedeploy_application is not None:
+            release = CloudwatchEventRule(
+                self,
+                "ReleaseFailed",
+                name="%s-release-failed" % props.name,
+                description="A blue/green release of %s failed (and is rolled back)" % props.codedeploy_application,
+                event_pattern=json.dumps(
+                    {
+                        "source": ["aws.codedeploy"],
+                        "detail-type": ["CodeDeploy Deployment State-change Notification"],
+                        "detail": {"application": [props.codedeploy_application], "state": [RELEASE_FAILED_STATE]},
+                    },
+                    sort_keys=True,
+                ),
+            )
+            CloudwatchEventTarget(self, "ReleaseFailedTarget", rule=release.name, arn=self.topic_arn,
+                                  target_id="alarm-topic")  # fmt: skip
+            self.release_rule_name = release.name
 
-    def _topic(self, props: AlarmTopicProps, account_id: str, partition: str, rule_arn: str) -> str:
+    def _topic(self, props: AlarmTopicProps, account_id: str, partition: str, rule_arns: list[str]) -> str:
         root = "arn:%s:iam::%s:root" % (partition, account_id)
         key_policy: dict[str, Any] = {
             "Version": "2012-10-17",
@@ -210,7 +244,7 @@ class AlarmTopic(Construct):
                         "ArnLike": {"aws:SourceArn": alarm_arns},
                     },
                 },
-                {
+                *([{
                     "Sid": "DeploymentFailedRule",
                     "Effect": "Allow",
                     "Principal": {"Service": "events.amazonaws.com"},
@@ -218,9 +252,9 @@ class AlarmTopic(Construct):
                     "Resource": topic.arn,
                     "Condition": {
                         "StringEquals": {"aws:SourceAccount": account_id},
-                        "ArnEquals": {"aws:SourceArn": rule_arn},
+                        "ArnEquals": {"aws:SourceArn": rule_arns[0] if len(rule_arns) == 1 else rule_arns},
                     },
-                },
+                }] if rule_arns else []),
                 {
                     "Sid": "DenyInsecureTransport",
                     "Effect": "Deny",

@@ -242,11 +242,18 @@ def alarm_thresholds(config: AlarmsConfig) -> dict[str, Threshold]:
     return {name: config.threshold(name) for name in DEFAULT_THRESHOLDS}
 
 
-def alarm_topic_props(config: AlarmsConfig, *, name: str, region: str, cluster_name: str) -> AlarmTopicProps | None:
-    """The environment's alarm topic (created, or the existing ``topic_arn``); None when nobody is to be notified."""
+def alarm_topic_props(
+    config: AlarmsConfig, *, name: str, region: str, cluster_name: str, codedeploy_application: str | None = None
+) -> AlarmTopicProps | None:
+    """The environment's alarm topic (created, or the existing ``topic_arn``); None when nobody is to be notified.
+
+    ``codedeploy_application``: the blue/green release's application, whose failed releases notify it too.
+    """
     if not config.notifies:
         return None
+    failures = config.deployment_failures
     return AlarmTopicProps(
         name=name, region=region, emails=config.emails, https_endpoints=config.https_endpoints,
-        existing_topic_arn=config.topic_arn, cluster_name=cluster_name if config.deployment_failures else None,
+        existing_topic_arn=config.topic_arn, cluster_name=cluster_name if failures else None,
+        codedeploy_application=codedeploy_application if failures else None,
     )  # fmt: skip

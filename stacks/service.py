@@ -139,8 +139,9 @@ class ServiceStack(TerraformStack):
         )
         # Before every workload: all their alarms notify it (README, "Alarms").
         topic_props = alarm_topic_props(
-            env.alarms, name=env.physical_name(), region=env.region, cluster_name=env.physical_name()
-        )
+            env.alarms, name=env.physical_name(), region=env.region, cluster_name=env.physical_name(),
+            codedeploy_application=env.physical_name() if env.release.blue_green else None,  # the BlueGreen application's name
+        )  # fmt: skip
         self.alarm_topic = AlarmTopic(self, "AlarmTopic", props=topic_props) if topic_props is not None else None
         topic_arn = self.alarm_topic.topic_arn if self.alarm_topic is not None else None
         public = env.network.tasks_in_public_subnets

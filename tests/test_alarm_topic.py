@@ -207,6 +207,28 @@ def test_failed_deployments_of_the_clusters_services_notify_the_topic(created: d
                                                _ref(created, "aws_sns_topic", "arn"))  # fmt: skip
 
 
+def test_failed_blue_green_releases_notify_the_topic_through_a_second_rule() -> None:
+    stack = _synth(emails=("oncall@corp.test",), cluster_name="app-test", codedeploy_application="app-test")
+    rule = by_id(stack, "aws_cloudwatch_event_rule", "AlarmTopic/ReleaseFailed")
+    assert rule["name"] == "app-test-release-failed"
+    assert json.loads(rule["event_pattern"]) == {
+        "source": ["aws.codedeploy"], "detail-type": ["CodeDeploy Deployment State-change Notification"],
+        "detail": {"application": ["app-test"], "state": ["FAILURE"]},
+    }  # fmt: skip
+    target = by_id(stack, "aws_cloudwatch_event_target", "AlarmTopic/ReleaseFailedTarget")
+    assert target["arn"] == _ref(stack, "aws_sns_topic", "arn")
+    policy = by_id(stack, "aws_sns_topic_policy", "AlarmTopic/TopicPolicy")
+    (events,) = [s for s in json.loads(policy["policy"])["Statement"] if s["Sid"] == "DeploymentFailedRule"]
+    arns = events["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert [a.rsplit(":", 1)[1] for a in arns] == ["rule/app-test-deployment-failed", "rule/app-test-release-failed"]
+
+
+def test_without_rules_eventbridge_may_not_publish() -> None:
+    stack = _synth(emails=("oncall@corp.test",))
+    policy = by_id(stack, "aws_sns_topic_policy", "AlarmTopic/TopicPolicy")
+    assert "DeploymentFailedRule" not in [s["Sid"] for s in json.loads(policy["policy"])["Statement"]]
+
+
 def test_an_existing_topic_is_notified_and_nothing_is_created() -> None:
     stack = _synth(existing_topic_arn=TOPIC, cluster_name="app-test")
     for rtype in (
@@ -293,6 +315,10 @@ def test_environments_with_targets_notify_one_topic_from_every_alarm(
         assert alarm["alarm_actions"] == alarm["ok_actions"] == [topic_arn], alarm["alarm_name"]
     (rule,) = [r for r in all_of(stack, "aws_cloudwatch_event_rule") if r["name"].endswith("-deployment-failed")]
     assert ":service/flask-app-%s/" % env in json.loads(rule["event_pattern"])["resources"][0]["prefix"]
+    # staging releases its web service through CodeDeploy (blue/green): its failures notify the topic too
+    releases = [r for r in all_of(stack, "aws_cloudwatch_event_rule") if r["name"].endswith("-release-failed")]
+    assert [json.loads(r["event_pattern"])["detail"]["application"] for r in releases] == (
+        [["flask-app-%s" % env]] if env == "staging" else [])  # fmt: skip
 
 
 def test_an_environment_without_targets_has_no_topic_and_no_rule(synth_all: dict[str, dict[str, Any]]) -> None:

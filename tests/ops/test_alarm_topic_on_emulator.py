@@ -1,14 +1,13 @@
 """The alarm topic on the emulator: apply, a second plan with no changes, destroy, and nothing left.
 
 modules.alarm_topic (KMS key and its policy, encrypted topic, topic policy, an e-mail and an HTTPS
-subscription, the failed-deployment rule and its target) with the real provider against the
+subscription, the failed-deployment and failed-release rules and their targets) with the real provider against the
 project's emulator. moto is lenient (it accepts values AWS rejects), so this shows that Terraform,
 the provider and the emulator agree on the resources, not that AWS would.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -16,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from ops import destroy, tf
+from ops import destroy
 from tests.conftest import synth_construct
-from tests.ops.conftest import terraform_env
+from tests.ops.conftest import applied_stack
 
 
 def _stack() -> dict[str, Any]:
@@ -27,26 +26,17 @@ def _stack() -> dict[str, Any]:
     def build(scope: Any) -> None:
         AlarmTopic(scope, "AlarmTopic", props=AlarmTopicProps(
             name="flask-app-probe", region="us-east-1", emails=("oncall@local.test",),
-            https_endpoints=("https://hooks.local.test/alarms",), cluster_name="flask-app-probe"))  # fmt: skip
+            https_endpoints=("https://hooks.local.test/alarms",), cluster_name="flask-app-probe",
+            codedeploy_application="flask-app-probe"))  # fmt: skip
 
-    doc = synth_construct(build)
-    doc["terraform"]["backend"] = {"local": {"path": "../state/alarm-topic.tfstate"}}
-    return doc
+    return synth_construct(build)
 
 
 @pytest.mark.terraform_apply
 def test_the_alarm_topic_applies_plans_clean_and_leaves_nothing(
     terraform: str, patched: str, tmp_path: Path, client_for: Callable[[str], Any]
 ) -> None:
-    stack_dir = tmp_path / "stacks" / "alarm-topic"
-    stack_dir.mkdir(parents=True)
-    (stack_dir / "cdk.tf.json").write_text(json.dumps(_stack()))
-    log = io.StringIO()
-    stack = tf.Stack(stack_dir, env=terraform_env(patched), log=log)
-    stack.init()
-    plan_file = stack_dir.parent / "plans" / "alarm-topic.tfplan"
-    assert stack.plan(plan_file, {}) == 2
-    stack.apply_plan(plan_file)
+    stack, _ = applied_stack(_stack(), "alarm-topic", patched, tmp_path, ())
     state = json.loads(stack.run(["state", "pull"], label="state pull").stdout)
     deployed = destroy.deployed_resources("alarm-topic", state)
     types = sorted({r.type for r in deployed})
@@ -58,7 +48,9 @@ def test_the_alarm_topic_applies_plans_clean_and_leaves_nothing(
     attributes = client_for("sns").get_topic_attributes(TopicArn=topic.values["arn"])["Attributes"]
     (key,) = [r for r in deployed if r.type == "aws_kms_key"]
     assert attributes["KmsMasterKeyId"] == key.values["arn"]
-    assert stack.plan(None, {}) == 0, stack.last_plan_output  # nothing drifts right after the apply
+    events = client_for("events")
+    for rule in ("flask-app-probe-deployment-failed", "flask-app-probe-release-failed"):
+        assert [t["Arn"] for t in events.list_targets_by_rule(Rule=rule)["Targets"]] == [topic.values["arn"]], rule
     assert {(x.kind, x.note) for x in destroy.check_deployed(client_for, deployed) if x.kind in destroy.CHECKS} == {
         (t, False) for t in types if t in destroy.CHECKS
     }
