@@ -57,13 +57,12 @@ from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from modules.log_encryption import KEY_ADMIN_ACTIONS
+from modules.log_encryption import rotating_key
 from rules.alarms import is_https_endpoint, topic_arn_problem
 from rules.dns import is_email_address
 
@@ -151,61 +150,39 @@ class AlarmTopic(Construct):
             self.topic_arn = self._topic(props, account_id, partition, rule_arns)
         self.rule_name = None
         if props.cluster_name is not None:
-            rule = CloudwatchEventRule(
-                self,
-                "DeploymentFailed",
-                name="%s-deployment-failed" % props.name,
-                description="A deployment of a service of %s failed (and is rolled back)" % props.cluster_name,
-                event_pattern=json.dumps(
-                    {
-                        "source": ["aws.ecs"],
-                        "detail-type": ["ECS Deployment State Change"],
-                        "resources": [
-                            {
-                                "prefix": "arn:%s:ecs:%s:%s:service/%s/"
-                                % (partition, props.region, account_id, props.cluster_name)
-                            }
-                        ],
-                        "detail": {"eventName": [DEPLOYMENT_FAILED_EVENT]},
-                    },
-                    sort_keys=True,
-                ),
-            )
-            CloudwatchEventTarget(self, "DeploymentFailedTarget", rule=rule.name, arn=self.topic_arn,
-                                  target_id="alarm-topic")  # fmt: skip
-            self.rule_name = rule.name
+            service_arns = "arn:%s:ecs:%s:%s:service/%s/" % (partition, props.region, account_id, props.cluster_name)
+            self.rule_name = self._notify_on(
+                "DeploymentFailed", "%s-deployment-failed" % props.name,
+                "A deployment of a service of %s failed (and is rolled back)" % props.cluster_name,
+                {"source": ["aws.ecs"], "detail-type": ["ECS Deployment State Change"],
+                 "resources": [{"prefix": service_arns}], "detail": {"eventName": [DEPLOYMENT_FAILED_EVENT]}},
+            )  # fmt: skip
         self.release_rule_name: str | None = None
         if props.codedeploy_application is not None:
-            release = CloudwatchEventRule(
-                self,
-                "ReleaseFailed",
-                name="%s-release-failed" % props.name,
-                description="A blue/green release of %s failed (and is rolled back)" % props.codedeploy_application,
-                event_pattern=json.dumps(
-                    {
-                        "source": ["aws.codedeploy"],
-                        "detail-type": ["CodeDeploy Deployment State-change Notification"],
-                        "detail": {"application": [props.codedeploy_application], "state": [RELEASE_FAILED_STATE]},
-                    },
-                    sort_keys=True,
-                ),
-            )
-            CloudwatchEventTarget(self, "ReleaseFailedTarget", rule=release.name, arn=self.topic_arn,
-                                  target_id="alarm-topic")  # fmt: skip
-            self.release_rule_name = release.name
+            self.release_rule_name = self._notify_on(
+                "ReleaseFailed", "%s-release-failed" % props.name,
+                "A blue/green release of %s failed (and is rolled back)" % props.codedeploy_application,
+                {"source": ["aws.codedeploy"], "detail-type": ["CodeDeploy Deployment State-change Notification"],
+                 "detail": {"application": [props.codedeploy_application], "state": [RELEASE_FAILED_STATE]}},
+            )  # fmt: skip
+
+    def _notify_on(self, id_: str, name: str, description: str, pattern: dict[str, Any]) -> str:
+        """An EventBridge rule ``id_`` for ``pattern`` whose target (``<id_>Target``) is the topic; returns its name."""
+        rule = CloudwatchEventRule(self, id_, name=name, description=description,
+                                   event_pattern=json.dumps(pattern, sort_keys=True))  # fmt: skip
+        CloudwatchEventTarget(self, "%sTarget" % id_, rule=rule.name, arn=self.topic_arn, target_id="alarm-topic")
+        rule_name: str = rule.name
+        return rule_name
 
     def _topic(self, props: AlarmTopicProps, account_id: str, partition: str, rule_arns: list[str]) -> str:
         root = "arn:%s:iam::%s:root" % (partition, account_id)
-        key_policy: dict[str, Any] = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "KeyAdministration",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": root},
-                    "Action": list(KEY_ADMIN_ACTIONS),
-                    "Resource": "*",
-                },
+        key = rotating_key(
+            self,
+            root=root,
+            description="Alarm topic encryption for %s" % props.name,
+            name_tag="%s-alarms" % props.name,
+            deletion_window_days=props.deletion_window_days,
+            statements=[
                 {
                     # CloudWatch alarms and EventBridge rules publish to an encrypted topic only with these
                     # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
@@ -217,15 +194,6 @@ class AlarmTopic(Construct):
                     "Resource": "*",
                 },
             ],
-        }
-        key = KmsKey(
-            self,
-            "Key",
-            description="Alarm topic encryption for %s" % props.name,
-            enable_key_rotation=True,
-            deletion_window_in_days=props.deletion_window_days,
-            policy=json.dumps(key_policy, sort_keys=True),
-            tags={"Name": "%s-alarms" % props.name},
         )
         self.key_arn = key.arn
         topic = SnsTopic(self, "Topic", name="%s-alarms" % props.name, kms_master_key_id=key.arn)

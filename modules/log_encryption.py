@@ -102,6 +102,31 @@ class LogEncryptionKeyProps:
             )
 
 
+def rotating_key(
+    scope: Construct, *, root: str, description: str, name_tag: str, deletion_window_days: int,
+    statements: list[dict[str, Any]],
+) -> KmsKey:
+    """A symmetric key ``Key`` in ``scope`` with yearly rotation, tagged ``Name=<name_tag>`` (no alias), whose
+    policy lets the account (``root``) administer and use it (``KeyAdministration``) and grants ``statements``."""
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "KeyAdministration", "Effect": "Allow", "Principal": {"AWS": root},
+             "Action": list(KEY_ADMIN_ACTIONS), "Resource": "*"},
+            *statements,
+        ],
+    }  # fmt: skip
+    return KmsKey(
+        scope,
+        "Key",
+        description=description,
+        enable_key_rotation=True,
+        deletion_window_in_days=deletion_window_days,
+        policy=json.dumps(policy, sort_keys=True),
+        tags={"Name": name_tag},
+    )
+
+
 class LogEncryptionKey(Construct):
     """Customer-managed KMS key for CloudWatch Logs, with a least-privilege key policy."""
 
@@ -117,16 +142,13 @@ class LogEncryptionKey(Construct):
             "arn:%s:logs:%s:%s:log-group:%s" % (partition, props.region, account_id, pattern)
             for pattern in props.log_group_patterns
         ]
-        policy: dict[str, Any] = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "KeyAdministration",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": root},
-                    "Action": list(KEY_ADMIN_ACTIONS),
-                    "Resource": "*",
-                },
+        key = rotating_key(
+            self,
+            root=root,
+            description="CloudWatch Logs encryption for %s" % props.name,
+            name_tag="%s-logs" % props.name,
+            deletion_window_days=props.deletion_window_days,
+            statements=[
                 {
                     "Sid": "CloudWatchLogs",
                     "Effect": "Allow",
@@ -136,15 +158,6 @@ class LogEncryptionKey(Construct):
                     "Condition": {"StringLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arns}},
                 },
             ],
-        }
-        key = KmsKey(
-            self,
-            "Key",
-            description="CloudWatch Logs encryption for %s" % props.name,
-            enable_key_rotation=True,
-            deletion_window_in_days=props.deletion_window_days,
-            policy=json.dumps(policy, sort_keys=True),
-            tags={"Name": "%s-logs" % props.name},
         )
         self.key_arn = key.arn
         self.key_id = key.key_id
