@@ -48,7 +48,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -1244,6 +1244,33 @@ def _patch_ecs_run_task_task_level_memory() -> list[str]:
     return ["ecs:RunTask.task-level-memory"]
 
 
+class OneRequestAtATime:
+    """WSGI middleware: the wrapped app serves one request at a time, its response read in full under the lock.
+
+    moto keeps its backends in plain dicts and lists that its handlers change without locks, while
+    Terraform sends up to ten requests at once to the threaded server. On a loaded machine the e2e
+    lane twice saw a resource refused as existing although the request log holds a single create
+    for it (an ECR repository; an ``AuthorizeSecurityGroupEgress`` answered
+    ``InvalidPermission.Duplicate``). Serializing costs little here: every handler answers from
+    memory, and no client of this emulator long-polls (``make run``'s SQS emulator is another
+    server).
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        with self.lock:
+            result = self.app(environ, start_response)
+            try:
+                return [b"".join(result)]
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+
+
 def serve(port_: int) -> int:
     """Run the patched moto server in the foreground until SIGTERM/SIGINT."""
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
@@ -1259,7 +1286,7 @@ def serve(port_: int) -> int:
 
     patches = apply_compat()
     records = api_log_file(port_)
-    app = ApiModelMiddleware(DomainDispatcherApplication(create_backend_app), records)
+    app = OneRequestAtATime(ApiModelMiddleware(DomainDispatcherApplication(create_backend_app), records))
     server = make_server(HOST, port_, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -970,3 +970,41 @@ def test_patched_codedeploy_deployment_configs(patched: str) -> None:
     cd.delete_deployment_config(deploymentConfigName="compat-linear")
     with pytest.raises(ClientError, match="DeploymentConfigDoesNotExistException"):
         cd.get_deployment_config(deploymentConfigName="compat-linear")
+
+
+def test_the_emulator_serves_one_request_at_a_time_and_reads_each_response_whole() -> None:
+    import threading
+    import time as clock
+
+    from ops.emulator import OneRequestAtATime
+
+    inside, most, closed = [0], [0], []
+    guard = threading.Lock()
+
+    class Body:
+        def __iter__(self) -> Any:
+            yield b"he"
+            clock.sleep(0.02)  # still under the lock while the body is produced
+            yield b"llo"
+            with guard:
+                inside[0] -= 1
+
+        def close(self) -> None:
+            closed.append(True)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        with guard:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        start_response("200 OK", [])
+        return Body()
+
+    served = OneRequestAtATime(app)
+    bodies: list[list[bytes]] = []
+    threads = [threading.Thread(target=lambda: bodies.append(list(served({}, lambda *a: None)))) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert bodies == [[b"hello"]] * 6 and len(closed) == 6
+    assert most[0] == 1  # without the lock the six overlap
