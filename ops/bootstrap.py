@@ -48,6 +48,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, Literal, TextIO
 
 from ops.context import OpsError
@@ -143,6 +144,30 @@ def state_bucket_policy(bucket: str, *, tls_only: bool = True) -> dict[str, Any]
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def _private_bucket(
+    s3: Any, bucket: str, region: str, exists: bool, label: str, account: str, say: Callable[[str], None]
+) -> None:
+    """Create ``bucket`` unless it ``exists``; either way enforce object ownership (no ACLs) and all four
+    public-access blocks. The caller applies (and reports) the rest of its settings."""
+    if exists:
+        say("%s s3://%s exists; bringing its settings up to date" % (label, bucket))
+    else:
+        kwargs: dict[str, Any] = {"Bucket": bucket, "ObjectOwnership": "BucketOwnerEnforced"}
+        if region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        s3.create_bucket(**kwargs)
+        say("created %s s3://%s in %s (account %s)" % (label, bucket, region, account))
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+        },
+    )  # fmt: skip
+
+
 def ensure_state_bucket(
     env_config: Any, session: Any, *, mode: Literal["check", "create-missing", "configure"], log: TextIO = sys.stdout
 ) -> list[str]:
@@ -168,23 +193,7 @@ def ensure_state_bucket(
             )
         say("state bucket: s3://%s (account %s, %s)" % (bucket, env_config.account_id, region))
         return lines
-    if exists:
-        say("state bucket s3://%s exists; bringing its settings up to date" % bucket)
-    else:
-        kwargs: dict[str, Any] = {"Bucket": bucket, "ObjectOwnership": "BucketOwnerEnforced"}
-        if region != "us-east-1":
-            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-        s3.create_bucket(**kwargs)
-        say("created state bucket s3://%s in %s (account %s)" % (bucket, region, env_config.account_id))
-    s3.put_bucket_ownership_controls(
-        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
-    )
-    s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
-        },
-    )  # fmt: skip
+    _private_bucket(s3, bucket, region, exists, "state bucket", env_config.account_id, say)
     say("  public access: all four blocks on; object ownership enforced (no ACLs)")
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     say("  versioning: on")
@@ -263,23 +272,7 @@ def ensure_server_access_log_bucket(
             )
         say("S3 access-log bucket: s3://%s (account %s, %s)" % (bucket, account, region))
         return lines
-    if exists:
-        say("S3 access-log bucket s3://%s exists; bringing its settings up to date" % bucket)
-    else:
-        kwargs: dict[str, Any] = {"Bucket": bucket, "ObjectOwnership": "BucketOwnerEnforced"}
-        if region != "us-east-1":
-            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-        s3.create_bucket(**kwargs)
-        say("created S3 access-log bucket s3://%s in %s (account %s)" % (bucket, region, account))
-    s3.put_bucket_ownership_controls(
-        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
-    )
-    s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
-        },
-    )  # fmt: skip
+    _private_bucket(s3, bucket, region, exists, "S3 access-log bucket", account, say)
     s3.put_bucket_encryption(
         Bucket=bucket,
         ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
